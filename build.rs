@@ -1,0 +1,298 @@
+//! Build script: configures the library from the application's `ota_config.h`.
+//!
+//! * bindgen turns `include/` (or `OTA_HEADERS_DIR`) plus the application's config into Rust
+//!   types, so every struct has the C layout by construction and every config macro reaches
+//!   Rust as a constant;
+//! * the C preprocessor tells which of the application's `LogError`/`LogWarn`/`LogInfo`/
+//!   `LogDebug` macros expand to something, so disabled levels cost nothing in Rust;
+//! * cc compiles the small C shim that hands Rust log records to those macros and resolves the
+//!   application-provided symbols weakly.
+
+use std::env;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::exit;
+
+/// Config macros mirrored into Rust (see src/config.rs), all integer-valued.
+const CONFIG_MACROS: &[&str] = &[
+    "otaconfigLOG2_FILE_BLOCK_SIZE",
+    "otaconfigSELF_TEST_RESPONSE_WAIT_MS",
+    "otaconfigFILE_REQUEST_WAIT_MS",
+    "otaconfigMAX_THINGNAME_LEN",
+    "otaconfigMAX_NUM_BLOCKS_REQUEST",
+    "otaconfigMAX_NUM_REQUEST_MOMENTUM",
+    "otaconfigOTA_UPDATE_STATUS_FREQUENCY",
+    "otaconfigMAX_NUM_OTA_DATA_BUFFERS",
+    "otaconfigAllowDowngrade",
+    "configENABLED_CONTROL_PROTOCOL",
+    "configENABLED_DATA_PROTOCOLS",
+    "configOTA_PRIMARY_DATA_PROTOCOL",
+    "OTA_FILE_BLOCK_SIZE",
+    "OTA_MAX_BLOCK_BITMAP_SIZE",
+    "OTA_REQUEST_MSG_MAX_SIZE",
+    "OTA_REQUEST_URL_MAX_SIZE",
+    "OTA_DATA_BLOCK_SIZE",
+    "OTA_FILE_SIG_KEY_STR_MAX_LENGTH",
+];
+
+const LOG_LEVELS: &[(&str, &str)] = &[
+    ("LogError", "LOG_ERROR"),
+    ("LogWarn", "LOG_WARN"),
+    ("LogInfo", "LOG_INFO"),
+    ("LogDebug", "LOG_DEBUG"),
+];
+
+/// Headers that make up the public and private v2.0.0 surface the Rust code sees.
+const HEADERS: &[&str] = &[
+    "ota.h",
+    "ota_private.h",
+    "ota_os_interface.h",
+    "ota_mqtt_interface.h",
+    "ota_http_interface.h",
+    "ota_platform_interface.h",
+    "ota_appversion32.h",
+    "ota_base64_private.h",
+    "ota_cbor_private.h",
+    "ota_mqtt_private.h",
+    "ota_http_private.h",
+    "ota_interface_private.h",
+];
+
+fn fail(msg: &str) -> ! {
+    // One clear sentence; cargo prints it as the build error.
+    println!("cargo::error={msg}");
+    exit(1);
+}
+
+fn env_path(name: &str) -> Option<PathBuf> {
+    println!("cargo::rerun-if-env-changed={name}");
+    env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from)
+}
+
+struct Config {
+    headers: PathBuf,
+    config_dir: Option<PathBuf>,
+    extra_includes: Vec<PathBuf>,
+}
+
+impl Config {
+    fn from_env(manifest: &Path) -> Config {
+        let headers = env_path("OTA_HEADERS_DIR").unwrap_or_else(|| manifest.join("include"));
+        if !headers.join("ota.h").is_file() {
+            fail(&format!(
+                "OTA_HEADERS_DIR={} holds no ota.h; point it at a folder with the v2.0.0 headers or unset it",
+                headers.display()
+            ));
+        }
+        let config_dir = env_path("OTA_CONFIG_DIR");
+        if let Some(dir) = &config_dir {
+            if !dir.join("ota_config.h").is_file() {
+                fail(&format!(
+                    "OTA_CONFIG_DIR={} has no ota_config.h; create it there, point OTA_CONFIG_DIR at the folder that has it, or unset OTA_CONFIG_DIR to build with the v2.0.0 defaults",
+                    dir.display()
+                ));
+            }
+        }
+        println!("cargo::rerun-if-env-changed=OTA_CONFIG_INCLUDE_DIRS");
+        let extra_includes = env::var("OTA_CONFIG_INCLUDE_DIRS")
+            .unwrap_or_default()
+            .split(':')
+            .filter(|s| !s.is_empty())
+            .map(PathBuf::from)
+            .collect::<Vec<_>>();
+        for dir in &extra_includes {
+            if !dir.is_dir() {
+                fail(&format!(
+                    "OTA_CONFIG_INCLUDE_DIRS names {}, which is not a folder",
+                    dir.display()
+                ));
+            }
+        }
+        // Any change in these folders (the config, headers it includes, our headers) rebuilds.
+        println!("cargo::rerun-if-changed={}", headers.display());
+        for dir in config_dir.iter().chain(&extra_includes) {
+            println!("cargo::rerun-if-changed={}", dir.display());
+        }
+        Config {
+            headers,
+            config_dir,
+            extra_includes,
+        }
+    }
+
+    /// Include folders in the order a C build of the application would use them.
+    fn include_dirs(&self) -> Vec<&Path> {
+        let mut dirs: Vec<&Path> = Vec::new();
+        dirs.extend(self.config_dir.as_deref());
+        dirs.extend(self.extra_includes.iter().map(PathBuf::as_path));
+        dirs.push(&self.headers);
+        dirs
+    }
+
+    fn defines(&self) -> Vec<(&'static str, Option<&'static str>)> {
+        if self.config_dir.is_some() {
+            Vec::new()
+        } else {
+            vec![("OTA_DO_NOT_USE_CUSTOM_CONFIG", None)]
+        }
+    }
+
+    fn clang_args(&self) -> Vec<String> {
+        let mut args: Vec<String> = self
+            .include_dirs()
+            .iter()
+            .map(|d| format!("-I{}", d.display()))
+            .collect();
+        for (name, value) in self.defines() {
+            args.push(match value {
+                Some(v) => format!("-D{name}={v}"),
+                None => format!("-D{name}"),
+            });
+        }
+        args
+    }
+
+    fn cc(&self) -> cc::Build {
+        let mut build = cc::Build::new();
+        build.warnings(true).extra_warnings(true);
+        for dir in self.include_dirs() {
+            build.include(dir);
+        }
+        for (name, value) in self.defines() {
+            build.define(name, value);
+        }
+        build
+    }
+}
+
+/// The header bindgen reads: every v2.0.0 header, then the config values as enum constants,
+/// which clang evaluates whatever expression the application wrote.
+fn write_wrapper(out: &Path) -> PathBuf {
+    let mut text = String::from("#include <stdint.h>\n#include <stdbool.h>\n#include <stdio.h>\n");
+    for header in HEADERS {
+        let _ = writeln!(text, "#include \"{header}\"");
+    }
+    text.push_str("enum ota_rs_config_values {\n");
+    for name in CONFIG_MACROS {
+        let _ = writeln!(text, "    OTA_RS_CFG_{name} = ( {name} ),");
+    }
+    text.push_str("    OTA_RS_CFG_END = 0\n};\n");
+    let path = out.join("ota_rs_wrapper.h");
+    write_if_changed(&path, &text);
+    path
+}
+
+fn write_if_changed(path: &Path, text: &str) {
+    if fs::read_to_string(path).ok().as_deref() != Some(text) {
+        if let Err(e) = fs::write(path, text) {
+            fail(&format!("cannot write {}: {e}", path.display()));
+        }
+    }
+}
+
+fn generate_bindings(cfg: &Config, wrapper: &Path, out: &Path) {
+    if let Err(e) = clang_sys::load() {
+        fail(&format!(
+            "libclang is needed to read the C headers and was not found ({e}); install it (Debian: apt-get install libclang-dev) or set LIBCLANG_PATH to the folder holding libclang.so"
+        ));
+    }
+    let headers_re = format!("{}/.*", regex_escape(&cfg.headers.display().to_string()));
+    let bindings = bindgen::Builder::default()
+        .header(wrapper.display().to_string())
+        .clang_args(cfg.clang_args())
+        .use_core()
+        .ctypes_prefix("core::ffi")
+        .default_enum_style(bindgen::EnumVariation::Consts)
+        .prepend_enum_name(false)
+        .allowlist_file(headers_re)
+        .allowlist_file(format!("{}", regex_escape(&wrapper.display().to_string())))
+        .opaque_type("_IO_FILE")
+        .derive_default(true)
+        .derive_debug(false)
+        .layout_tests(true)
+        .generate_comments(false)
+        .parse_callbacks(Box::new(bindgen::CargoCallbacks::new().rerun_on_header_files(false)))
+        .generate();
+    match bindings {
+        Ok(b) => {
+            if let Err(e) = b.write_to_file(out.join("bindings.rs")) {
+                fail(&format!("cannot write the generated bindings: {e}"));
+            }
+        }
+        Err(e) => fail(&format!(
+            "the C headers did not parse with this ota_config.h ({e}); compile a file that includes ota.h with the same include folders to see the C error"
+        )),
+    }
+}
+
+fn regex_escape(s: &str) -> String {
+    let mut escaped = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+/// Asks the preprocessor which log macros the application left empty.
+fn probe_log_levels(cfg: &Config, out: &Path) -> Vec<(&'static str, bool)> {
+    let mut text = String::from(
+        "#include <stdint.h>\n#include <stdio.h>\n#include \"ota_config_defaults.h\"\n",
+    );
+    for (mac, tag) in LOG_LEVELS {
+        let _ = writeln!(text, "OTA_RS_BEGIN_{tag} {mac}( ( \"x\" ) ) OTA_RS_END_{tag}");
+    }
+    let probe = out.join("ota_rs_log_probe.c");
+    write_if_changed(&probe, &text);
+    let expanded = match cfg.cc().file(&probe).try_expand() {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(e) => fail(&format!(
+            "the C compiler could not preprocess ota_config.h ({e}); check the file and OTA_CONFIG_INCLUDE_DIRS"
+        )),
+    };
+    let flat: String = expanded
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .collect::<Vec<_>>()
+        .join(" ");
+    LOG_LEVELS
+        .iter()
+        .map(|(_, tag)| {
+            let begin = format!("OTA_RS_BEGIN_{tag}");
+            let end = format!("OTA_RS_END_{tag}");
+            let body = flat
+                .split_once(&begin)
+                .and_then(|(_, rest)| rest.split_once(&end))
+                .map(|(body, _)| body.trim().trim_matches(';').trim().to_owned())
+                .unwrap_or_default();
+            // An empty expansion (or a bare `do {} while (0)`-style no-op) means the level is off.
+            let enabled = !(body.is_empty() || body == "{ }" || body == "{}");
+            (*tag, enabled)
+        })
+        .collect()
+}
+
+fn write_log_levels(levels: &[(&str, bool)], out: &Path) {
+    let mut text = String::new();
+    for (tag, enabled) in levels {
+        let _ = writeln!(text, "pub const {tag}: bool = {enabled};");
+    }
+    write_if_changed(&out.join("log_levels.rs"), &text);
+}
+
+fn main() {
+    let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap_or_default());
+    let out = PathBuf::from(env::var("OUT_DIR").unwrap_or_default());
+    let cfg = Config::from_env(&manifest);
+
+    let wrapper = write_wrapper(&out);
+    generate_bindings(&cfg, &wrapper, &out);
+    write_log_levels(&probe_log_levels(&cfg, &out), &out);
+
+    let shim = manifest.join("src/ffi/shim.c");
+    println!("cargo::rerun-if-changed={}", shim.display());
+    cfg.cc().file(&shim).compile("ota_rs_shim");
+}

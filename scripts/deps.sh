@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Makes sure the system tools the build and tests need are here; installs them when run as
+# root on Debian/Ubuntu, otherwise says exactly what to install. Needs only Rust and gcc.
+set -euo pipefail
+
+packages=()
+command -v cmake >/dev/null 2>&1 || packages+=(cmake)
+command -v pkg-config >/dev/null 2>&1 || packages+=(pkg-config)
+# bindgen loads libclang at build time.
+if ! ls /usr/lib/llvm-*/lib/libclang*.so* /usr/lib/x86_64-linux-gnu/libclang*.so* >/dev/null 2>&1 \
+    && [ -z "${LIBCLANG_PATH:-}" ]; then
+    packages+=(libclang-dev)
+fi
+[ -f /usr/include/cmocka.h ] || packages+=(libcmocka-dev)
+
+if [ ${#packages[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "deps: installing ${packages[*]}"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null
+    else
+        echo "deps: missing ${packages[*]}; install them with: sudo apt-get install -y ${packages[*]}" >&2
+        exit 1
+    fi
+fi
+
+# cbindgen writes the header of the Rust exports for the prototype check.
+if ! command -v cbindgen >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/cbindgen" ]; then
+    echo "deps: installing cbindgen (cargo install)"
+    cargo install --quiet --locked cbindgen@0.29.4
+fi

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs every check of the project: formatting, lints, Rust unit tests, then the C tests
+# (cmocka programs linked against libota.a through CMake, the ABI and header checks) under ctest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+scripts/deps.sh
+
+echo "== cargo fmt / clippy"
+cargo fmt --check
+cargo clippy --quiet --all-targets -- -D warnings
+
+echo "== cargo test"
+cargo test --quiet
+
+echo "== C tests (ctest)"
+cmake -S c_tests -B build/c_tests -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build/c_tests -j2
+ctest --test-dir build/c_tests --output-on-failure -j2
