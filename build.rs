@@ -34,6 +34,7 @@ const CONFIG_MACROS: &[&str] = &[
     "OTA_REQUEST_URL_MAX_SIZE",
     "OTA_DATA_BLOCK_SIZE",
     "OTA_FILE_SIG_KEY_STR_MAX_LENGTH",
+    "OTA_NUM_MSG_Q_ENTRIES",
 ];
 
 const LOG_LEVELS: &[(&str, &str)] = &[
@@ -67,7 +68,9 @@ fn fail(msg: &str) -> ! {
 
 fn env_path(name: &str) -> Option<PathBuf> {
     println!("cargo::rerun-if-env-changed={name}");
-    env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from)
+    env::var_os(name)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
 }
 
 struct Config {
@@ -206,13 +209,15 @@ fn generate_bindings(cfg: &Config, wrapper: &Path, out: &Path) {
         .default_enum_style(bindgen::EnumVariation::Consts)
         .prepend_enum_name(false)
         .allowlist_file(headers_re)
-        .allowlist_file(format!("{}", regex_escape(&wrapper.display().to_string())))
+        .allowlist_file(regex_escape(&wrapper.display().to_string()))
         .opaque_type("_IO_FILE")
         .derive_default(true)
         .derive_debug(false)
         .layout_tests(true)
         .generate_comments(false)
-        .parse_callbacks(Box::new(bindgen::CargoCallbacks::new().rerun_on_header_files(false)))
+        .parse_callbacks(Box::new(
+            bindgen::CargoCallbacks::new().rerun_on_header_files(false),
+        ))
         .generate();
     match bindings {
         Ok(b) => {
@@ -243,7 +248,10 @@ fn probe_log_levels(cfg: &Config, out: &Path) -> Vec<(&'static str, bool)> {
         "#include <stdint.h>\n#include <stdio.h>\n#include \"ota_config_defaults.h\"\n",
     );
     for (mac, tag) in LOG_LEVELS {
-        let _ = writeln!(text, "OTA_RS_BEGIN_{tag} {mac}( ( \"x\" ) ) OTA_RS_END_{tag}");
+        let _ = writeln!(
+            text,
+            "OTA_RS_BEGIN_{tag} {mac}( ( \"x\" ) ) OTA_RS_END_{tag}"
+        );
     }
     let probe = out.join("ota_rs_log_probe.c");
     write_if_changed(&probe, &text);
@@ -295,4 +303,12 @@ fn main() {
     let shim = manifest.join("src/ffi/shim.c");
     println!("cargo::rerun-if-changed={}", shim.display());
     cfg.cc().file(&shim).compile("ota_rs_shim");
+
+    // The POSIX PAL's weak default OTA_JsonFileSignatureKey (ports/posix/ota_pal_posix_key.c).
+    let unix = env::var("CARGO_CFG_UNIX").is_ok();
+    if unix && env::var_os("CARGO_FEATURE_PAL_POSIX").is_some() {
+        let key = manifest.join("ports/posix/ota_pal_posix_key.c");
+        println!("cargo::rerun-if-changed={}", key.display());
+        cfg.cc().file(&key).compile("ota_rs_pal_posix");
+    }
 }

@@ -47,6 +47,8 @@ config_values! {
     DATA_BLOCK_SIZE = OTA_RS_CFG_OTA_DATA_BLOCK_SIZE;
     /// Longest signature key name, with its NUL (`OTA_FILE_SIG_KEY_STR_MAX_LENGTH`).
     FILE_SIG_KEY_STR_MAX_LENGTH = OTA_RS_CFG_OTA_FILE_SIG_KEY_STR_MAX_LENGTH;
+    /// Events the OS port's queue holds (`OTA_NUM_MSG_Q_ENTRIES`, from `configOTA_NUM_MSG_Q_ENTRIES`).
+    NUM_MSG_Q_ENTRIES = OTA_RS_CFG_OTA_NUM_MSG_Q_ENTRIES;
 }
 
 #[cfg(test)]

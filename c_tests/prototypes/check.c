@@ -2,12 +2,17 @@
  * must agree with the v2.0.0 prototypes in include/. Declaring a function twice with
  * different types is a compile error, so this file compiling with -Werror is the check.
  * SPDX-License-Identifier: MIT */
+/* The POSIX OS port's header uses timer_t, which strict C11 declares only for POSIX. */
+#define _POSIX_C_SOURCE    200809L
+
 #include "ota.h"
 #include "ota_private.h"
 #include "ota_base64_private.h"
 #include "ota_cbor_private.h"
 #include "ota_mqtt_private.h"
 #include "ota_http_private.h"
+#include "ota_os_posix.h"
+#include "ota_pal_posix.h"
 
 #include "ota_rs_exports.h"
 

@@ -84,12 +84,30 @@ mod tests {
     #[test]
     fn every_error_value_has_its_constant_name() {
         assert_eq!(s(OTA_Err_strerror(sys::OtaErrNone)), "OtaErrNone");
-        assert_eq!(s(OTA_Err_strerror(sys::OtaErrActivateFailed)), "OtaErrActivateFailed");
-        assert_eq!(s(OTA_JobParse_strerror(sys::OtaJobParseErrUnknown)), "OtaJobParseErrUnknown");
-        assert_eq!(s(OTA_PalStatus_strerror(sys::OtaPalFileClose)), "OtaPalFileClose");
-        assert_eq!(s(OTA_OsStatus_strerror(sys::OtaOsTimerDeleteFailed)), "OtaOsTimerDeleteFailed");
-        assert_eq!(s(OTA_MQTT_strerror(sys::OtaMqttUnsubscribeFailed)), "OtaMqttUnsubscribeFailed");
-        assert_eq!(s(OTA_HTTP_strerror(sys::OtaHttpRequestFailed)), "OtaHttpRequestFailed");
+        assert_eq!(
+            s(OTA_Err_strerror(sys::OtaErrActivateFailed)),
+            "OtaErrActivateFailed"
+        );
+        assert_eq!(
+            s(OTA_JobParse_strerror(sys::OtaJobParseErrUnknown)),
+            "OtaJobParseErrUnknown"
+        );
+        assert_eq!(
+            s(OTA_PalStatus_strerror(sys::OtaPalFileClose)),
+            "OtaPalFileClose"
+        );
+        assert_eq!(
+            s(OTA_OsStatus_strerror(sys::OtaOsTimerDeleteFailed)),
+            "OtaOsTimerDeleteFailed"
+        );
+        assert_eq!(
+            s(OTA_MQTT_strerror(sys::OtaMqttUnsubscribeFailed)),
+            "OtaMqttUnsubscribeFailed"
+        );
+        assert_eq!(
+            s(OTA_HTTP_strerror(sys::OtaHttpRequestFailed)),
+            "OtaHttpRequestFailed"
+        );
     }
 
     #[test]

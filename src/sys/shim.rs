@@ -25,6 +25,13 @@ pub fn app_firmware_version() -> Option<&'static AppVersion32_t> {
     unsafe { ota_rs_app_firmware_version().as_ref() }
 }
 
+/// The packed version word (`u.unsignedVersion32`) of `appFirmwareVersion`.
+pub fn app_firmware_version_word() -> Option<u32> {
+    // SAFETY: the union's members are plain integers covering the same 4 bytes, so reading the
+    // 32-bit view is defined for any bit pattern.
+    app_firmware_version().map(|v| unsafe { v.u.unsignedVersion32 })
+}
+
 /// The application's `OTA_JsonFileSignatureKey` (NUL-terminated within its 32 bytes), or
 /// `None` when the program does not define it.
 pub fn json_file_signature_key() -> Option<&'static [u8]> {

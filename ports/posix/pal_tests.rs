@@ -1,0 +1,968 @@
+//! Tests of the POSIX PAL with real keys: every key is made at test time, every certificate is
+//! self-signed for it here, and every image is signed here, so no path is "always valid".
+
+use super::*;
+use std::collections::hash_map::RandomState;
+use std::ffi::CString;
+use std::hash::{BuildHasher, Hasher};
+use std::path::{Path, PathBuf as StdPathBuf};
+use std::sync::{Mutex, MutexGuard, Once};
+use std::{fs, process};
+
+use p256::ecdsa::signature::Signer;
+use p256::ecdsa::SigningKey;
+
+const BLOCK: usize = 4096;
+
+/// The PAL keeps its image state in one process-wide place, so its tests take turns.
+static SERIAL: Mutex<()> = Mutex::new(());
+static STATE_DIR: Once = Once::new();
+
+/// Everything the tests write goes under the build's own folder, not /tmp.
+fn test_root() -> StdPathBuf {
+    Path::new(env!("OUT_DIR")).join("pal-posix-tests")
+}
+
+fn state_dir() -> StdPathBuf {
+    test_root().join(format!("state-{}", process::id()))
+}
+
+/// Takes the PAL for one test, with the state file in this test run's own folder.
+fn pal() -> MutexGuard<'static, ()> {
+    let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    STATE_DIR.call_once(|| {
+        // State folders of earlier runs go; this run's stays until the next.
+        for old in fs::read_dir(test_root()).into_iter().flatten().flatten() {
+            if old.file_name().to_string_lossy().starts_with("state-") {
+                let _ = fs::remove_dir_all(old.path());
+            }
+        }
+        fs::create_dir_all(state_dir()).unwrap();
+        std::env::set_var("OTA_PAL_POSIX_STATE_DIR", state_dir());
+    });
+    guard
+}
+
+/// A fresh folder for one test's files, removed when the test ends.
+struct Scratch(StdPathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+fn scratch(name: &str) -> Scratch {
+    let dir = test_root().join(format!("{}-{name}", process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    Scratch(dir)
+}
+
+/// A new P-256 key from OS randomness (std seeds `RandomState` from it).
+fn new_key() -> SigningKey {
+    loop {
+        let mut seed = Sha256::new();
+        for _ in 0..4 {
+            seed.update(RandomState::new().build_hasher().finish().to_ne_bytes());
+        }
+        if let Ok(key) = SigningKey::from_slice(&seed.finalize()) {
+            return key;
+        }
+    }
+}
+
+// A few DER encoders, enough to write X.509 certificates by hand (RFC 5280, section 4.1), so
+// the tests need no certificate crate (whose alloc and std would reach the library's build).
+
+fn der(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = content.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else if len < 0x100 {
+        out.extend_from_slice(&[0x81, len as u8]);
+    } else {
+        out.extend_from_slice(&[0x82, (len >> 8) as u8, len as u8]);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+fn sequence(parts: &[&[u8]]) -> Vec<u8> {
+    der(0x30, &parts.concat())
+}
+
+fn bit_string(bytes: &[u8]) -> Vec<u8> {
+    der(0x03, &[&[0u8][..], bytes].concat())
+}
+
+const OID_EC_PUBLIC_KEY: &[u8] = &[0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+const OID_PRIME256V1: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+const OID_SECP384R1: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22];
+const OID_ED25519: &[u8] = &[0x06, 0x03, 0x2b, 0x65, 0x70];
+const OID_ECDSA_WITH_SHA256: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02];
+const OID_COMMON_NAME: &[u8] = &[0x06, 0x03, 0x55, 0x04, 0x03];
+
+fn spki(algorithm: &[&[u8]], key: &[u8]) -> Vec<u8> {
+    sequence(&[&sequence(algorithm), &bit_string(key)])
+}
+
+fn p256_spki(key: &SigningKey) -> Vec<u8> {
+    let point = key.verifying_key().to_encoded_point(false);
+    spki(&[OID_EC_PUBLIC_KEY, OID_PRIME256V1], point.as_bytes())
+}
+
+/// A v3 certificate for the SubjectPublicKeyInfo `subject`, signed by `issuer`
+/// (ecdsa-with-SHA256), as PEM.
+fn certificate_pem(issuer: &SigningKey, subject: Vec<u8>) -> String {
+    let name = sequence(&[&der(
+        0x31,
+        &sequence(&[OID_COMMON_NAME, &der(0x0c, b"ota-rs PAL test signer")]),
+    )]);
+    let algorithm = sequence(&[OID_ECDSA_WITH_SHA256]);
+    let validity = sequence(&[&der(0x17, b"250101000000Z"), &der(0x17, b"491231235959Z")]);
+    let tbs = sequence(&[
+        &der(0xa0, &der(0x02, &[2])),
+        &der(0x02, &[0x01, 0x23, 0x45]),
+        &algorithm,
+        &name,
+        &validity,
+        &name,
+        &subject,
+    ]);
+    let signature: Signature = issuer.sign(&tbs);
+    let cert = sequence(&[&tbs, &algorithm, &bit_string(signature.to_der().as_bytes())]);
+    let mut pem = vec![0u8; 4096];
+    let len = pem_rfc7468::encode("CERTIFICATE", pem_rfc7468::LineEnding::LF, &cert, &mut pem)
+        .unwrap()
+        .len();
+    pem.truncate(len);
+    String::from_utf8(pem).unwrap()
+}
+
+fn self_signed_pem(key: &SigningKey) -> String {
+    certificate_pem(key, p256_spki(key))
+}
+
+fn sign(key: &SigningKey, data: &[u8]) -> Vec<u8> {
+    let sig: Signature = key.sign(data);
+    sig.to_der().as_bytes().to_vec()
+}
+
+fn sig256(der: &[u8]) -> sys::Sig256_t {
+    let mut sig = sys::Sig256_t {
+        size: u16::try_from(der.len()).unwrap(),
+        ..Default::default()
+    };
+    sig.data[..der.len()].copy_from_slice(der);
+    sig
+}
+
+fn payload(len: usize) -> Vec<u8> {
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect()
+}
+
+fn c_path(path: &Path) -> CString {
+    CString::new(path.as_os_str().as_encoded_bytes()).unwrap()
+}
+
+/// One download as the agent drives it: the paths and signature a job would carry.
+struct Job {
+    image: CString,
+    cert: CString,
+    sig: sys::Sig256_t,
+    ctx: sys::OtaFileContext_t,
+}
+
+impl Job {
+    fn new(image: &Path, cert: &Path, sig_der: &[u8]) -> Box<Job> {
+        let mut job = Box::new(Job {
+            image: c_path(image),
+            cert: c_path(cert),
+            sig: sig256(sig_der),
+            ctx: sys::OtaFileContext_t::default(),
+        });
+        job.ctx.pFilePath = job.image.as_ptr() as *mut u8;
+        job.ctx.pCertFilepath = job.cert.as_ptr() as *mut u8;
+        job.ctx.pSignature = &mut job.sig;
+        job
+    }
+
+    fn ctx(&mut self) -> *mut sys::OtaFileContext_t {
+        &mut self.ctx
+    }
+
+    fn create(&mut self) -> sys::OtaPalStatus_t {
+        unsafe { otaPal_CreateFileForRx(self.ctx()) }
+    }
+
+    fn write(&mut self, offset: usize, data: &[u8]) -> i16 {
+        let mut copy = data.to_vec();
+        unsafe {
+            otaPal_WriteBlock(
+                self.ctx(),
+                u32::try_from(offset).unwrap(),
+                copy.as_mut_ptr(),
+                u32::try_from(copy.len()).unwrap(),
+            )
+        }
+    }
+
+    /// Writes `data` in blocks, in the order given by block index.
+    fn receive(&mut self, data: &[u8], order: impl IntoIterator<Item = usize>) {
+        assert_eq!(self.create(), 0);
+        for index in order {
+            let start = index * BLOCK;
+            let block = &data[start..data.len().min(start + BLOCK)];
+            assert_eq!(self.write(start, block), block.len() as i16);
+        }
+    }
+
+    fn close(&mut self) -> sys::OtaPalStatus_t {
+        let status = unsafe { otaPal_CloseFile(self.ctx()) };
+        assert!(
+            self.ctx.pFile.is_null(),
+            "CloseFile leaves no stream behind"
+        );
+        status
+    }
+}
+
+fn blocks(len: usize) -> usize {
+    len.div_ceil(BLOCK)
+}
+
+fn pal_state() -> sys::OtaPalImageState_t {
+    otaPal_GetPlatformImageState(ptr::null_mut())
+}
+
+fn set_state(state: sys::OtaImageState_t) -> sys::OtaPalStatus_t {
+    otaPal_SetPlatformImageState(ptr::null_mut(), state)
+}
+
+/// Signs `data` with a new key, writes its certificate and runs a whole download.
+struct Signed {
+    dir: Scratch,
+    key: SigningKey,
+    data: Vec<u8>,
+    cert: StdPathBuf,
+    image: StdPathBuf,
+}
+
+impl Signed {
+    fn new(name: &str, len: usize) -> Signed {
+        let dir = scratch(name);
+        let key = new_key();
+        let cert = dir.join("signer.pem");
+        fs::write(&cert, self_signed_pem(&key)).unwrap();
+        Signed {
+            image: dir.join("image.bin"),
+            data: payload(len),
+            dir,
+            key,
+            cert,
+        }
+    }
+
+    fn job(&self) -> Box<Job> {
+        Job::new(&self.image, &self.cert, &sign(&self.key, &self.data))
+    }
+
+    fn job_with_cert(&self, cert: &Path) -> Box<Job> {
+        Job::new(&self.image, cert, &sign(&self.key, &self.data))
+    }
+
+    fn job_with_signature(&self, sig_der: &[u8]) -> Box<Job> {
+        Job::new(&self.image, &self.cert, sig_der)
+    }
+}
+
+fn status(main: sys::OtaPalMainStatus, sub: u32) -> sys::OtaPalStatus_t {
+    (main << 24) | sub
+}
+
+/// A failed check: the status, the image state Aborted, the received file gone.
+fn assert_rejected(signed: &Signed, job: &mut Job, expected: sys::OtaPalMainStatus) {
+    assert_eq!(set_state(sys::OtaImageStateAccepted), 0);
+    job.receive(&signed.data, 0..blocks(signed.data.len()));
+    assert_eq!(job.close(), status(expected, 0));
+    assert!(!signed.image.exists(), "a rejected image is deleted");
+    assert_eq!(pal_state(), sys::OtaPalImageStateInvalid);
+}
+
+#[test]
+fn good_signature_passes_and_leaves_the_image_pending_commit() {
+    let _pal = pal();
+    let signed = Signed::new("good", 3 * BLOCK + 100);
+    let mut job = signed.job();
+    job.receive(&signed.data, 0..4);
+    assert_eq!(job.close(), 0);
+    assert_eq!(fs::read(&signed.image).unwrap(), signed.data);
+    assert_eq!(pal_state(), sys::OtaPalImageStatePendingCommit);
+}
+
+#[test]
+fn tampered_byte_fails_signature_check_and_deletes_the_file() {
+    let _pal = pal();
+    let mut signed = Signed::new("tampered", 2 * BLOCK);
+    let mut job = signed.job();
+    signed.data[BLOCK + 17] ^= 0x01;
+    assert_rejected(&signed, &mut job, sys::OtaPalSignatureCheckFailed);
+}
+
+#[test]
+fn missing_last_byte_fails_signature_check() {
+    let _pal = pal();
+    let mut signed = Signed::new("truncated", BLOCK + 1);
+    let mut job = signed.job();
+    signed.data.pop();
+    assert_rejected(&signed, &mut job, sys::OtaPalSignatureCheckFailed);
+}
+
+#[test]
+fn certificate_of_another_key_fails_signature_check() {
+    let _pal = pal();
+    let signed = Signed::new("other-key", 1000);
+    let other = signed.dir.join("other.pem");
+    fs::write(&other, self_signed_pem(&new_key())).unwrap();
+    let mut job = signed.job_with_cert(&other);
+    assert_rejected(&signed, &mut job, sys::OtaPalSignatureCheckFailed);
+}
+
+#[test]
+fn missing_certificate_is_a_bad_signer_cert() {
+    let _pal = pal();
+    let signed = Signed::new("no-cert", 1000);
+    let mut job = signed.job_with_cert(&signed.dir.join("absent.pem"));
+    assert_rejected(&signed, &mut job, sys::OtaPalBadSignerCert);
+}
+
+#[test]
+fn unreadable_certificate_path_is_a_bad_signer_cert() {
+    let _pal = pal();
+    let signed = Signed::new("cert-dir", 1000);
+    // A folder opens on Linux but does not read.
+    let mut job = signed.job_with_cert(&signed.dir);
+    assert_rejected(&signed, &mut job, sys::OtaPalBadSignerCert);
+    let mut job = signed.job();
+    job.ctx.pCertFilepath = ptr::null_mut();
+    assert_rejected(&signed, &mut job, sys::OtaPalBadSignerCert);
+}
+
+#[test]
+fn garbage_certificates_are_bad_signer_certs() {
+    let _pal = pal();
+    let signed = Signed::new("garbage-cert", 1000);
+    let good = self_signed_pem(&signed.key);
+    let body_start = good.find('\n').unwrap() + 1;
+    let mut flipped = good.clone().into_bytes();
+    // A base64 character of the signed part changed: still PEM, no longer this certificate.
+    flipped[body_start + 200] = if flipped[body_start + 200] == b'A' {
+        b'B'
+    } else {
+        b'A'
+    };
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("empty", Vec::new()),
+        ("text", b"not a certificate at all\n".to_vec()),
+        ("binary", payload(700)),
+        ("der-not-pem", signed.data.clone()),
+        ("bad-base64", good.replace("MI", "**").into_bytes()),
+        (
+            "key-label",
+            good.replace("CERTIFICATE", "PUBLIC KEY").into_bytes(),
+        ),
+        (
+            "no-end",
+            good.replace("-----END CERTIFICATE-----", "").into_bytes(),
+        ),
+        (
+            "not-x509",
+            b"-----BEGIN CERTIFICATE-----\nAAECAwQFBgcICQ==\n-----END CERTIFICATE-----\n".to_vec(),
+        ),
+        ("truncated", {
+            let lines: Vec<&str> = good.lines().collect();
+            let mut short = lines[..lines.len() - 3].join("\n");
+            short.push_str("\n-----END CERTIFICATE-----\n");
+            short.into_bytes()
+        }),
+        ("oversized", {
+            let mut big = vec![b'#'; CERT_PEM_MAX];
+            big.extend_from_slice(good.as_bytes());
+            big
+        }),
+    ];
+    for (name, contents) in cases {
+        let path = signed.dir.join(format!("{name}.pem"));
+        fs::write(&path, &contents).unwrap();
+        let mut job = signed.job_with_cert(&path);
+        assert_eq!(set_state(sys::OtaImageStateAccepted), 0);
+        job.receive(&signed.data, 0..1);
+        assert_eq!(
+            job.close(),
+            status(sys::OtaPalBadSignerCert, 0),
+            "certificate case {name}"
+        );
+        assert!(!signed.image.exists(), "{name}");
+        assert_eq!(pal_state(), sys::OtaPalImageStateInvalid, "{name}");
+    }
+    // The flipped certificate still decodes to some key (or none); either way no match.
+    let path = signed.dir.join("flipped.pem");
+    fs::write(&path, &flipped).unwrap();
+    let mut job = signed.job_with_cert(&path);
+    job.receive(&signed.data, 0..1);
+    assert_ne!(job.close(), 0);
+    assert!(!signed.image.exists());
+}
+
+#[test]
+fn certificate_without_a_p256_key_is_a_bad_signer_cert() {
+    let _pal = pal();
+    let signed = Signed::new("not-p256", 1000);
+    let mut p384_point = vec![0x04];
+    p384_point.extend_from_slice(&payload(96));
+    let subjects = [
+        (
+            "p384",
+            spki(&[OID_EC_PUBLIC_KEY, OID_SECP384R1], &p384_point),
+        ),
+        ("ed25519", spki(&[OID_ED25519], &payload(32))),
+        (
+            "p256-off-curve",
+            spki(&[OID_EC_PUBLIC_KEY, OID_PRIME256V1], &[4u8; 65]),
+        ),
+        ("p256-no-curve", spki(&[OID_EC_PUBLIC_KEY], &[4u8; 65])),
+    ];
+    for (name, spki) in subjects {
+        // Issued by the image's own signing key, so only the subject key is wrong.
+        let path = signed.dir.join(format!("{name}.pem"));
+        fs::write(&path, certificate_pem(&signed.key, spki)).unwrap();
+        let mut job = signed.job_with_cert(&path);
+        job.receive(&signed.data, 0..1);
+        assert_eq!(job.close(), status(sys::OtaPalBadSignerCert, 0), "{name}");
+        assert!(!signed.image.exists(), "{name}");
+    }
+}
+
+#[test]
+fn certificate_with_text_around_it_and_crlf_lines_is_accepted() {
+    let _pal = pal();
+    let signed = Signed::new("cert-text", 5000);
+    let pem = self_signed_pem(&signed.key);
+    let variants = [
+        format!("Certificate:\n    Data: (as openssl x509 -text prints)\n{pem}trailing words\n"),
+        pem.replace('\n', "\r\n"),
+        format!("{pem}{}", self_signed_pem(&new_key())),
+    ];
+    for (i, text) in variants.iter().enumerate() {
+        fs::write(&signed.cert, text).unwrap();
+        let mut job = signed.job();
+        job.receive(&signed.data, [1, 0]);
+        assert_eq!(job.close(), 0, "variant {i}");
+    }
+}
+
+#[test]
+fn empty_null_and_oversized_signatures_fail_signature_check() {
+    let _pal = pal();
+    let signed = Signed::new("no-sig", 1000);
+    let mut job = signed.job_with_signature(&[]);
+    assert_rejected(&signed, &mut job, sys::OtaPalSignatureCheckFailed);
+
+    let mut job = signed.job();
+    job.ctx.pSignature = ptr::null_mut();
+    assert_rejected(&signed, &mut job, sys::OtaPalSignatureCheckFailed);
+
+    let mut job = signed.job();
+    job.sig.size = 257;
+    assert_rejected(&signed, &mut job, sys::OtaPalSignatureCheckFailed);
+}
+
+#[test]
+fn malformed_der_signatures_fail_signature_check() {
+    let _pal = pal();
+    let signed = Signed::new("bad-der", 1000);
+    let good = sign(&signed.key, &signed.data);
+    let raw: Signature = signed.key.sign(&signed.data);
+    let mut trailing = good.clone();
+    trailing.push(0);
+    let mut bad_tag = good.clone();
+    bad_tag[0] = 0x31;
+    let mut long_len = good.clone();
+    long_len[1] = long_len[1].wrapping_add(1);
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("raw-r-s", raw.to_bytes().to_vec()),
+        ("truncated", good[..good.len() - 1].to_vec()),
+        ("trailing-byte", trailing),
+        ("set-tag", bad_tag),
+        ("length", long_len),
+        ("random", payload(72)),
+        ("zeros", vec![0; 8]),
+        (
+            "zero-r-s",
+            vec![0x30, 0x06, 0x02, 0x01, 0x00, 0x02, 0x01, 0x00],
+        ),
+    ];
+    for (name, der) in cases {
+        let mut job = signed.job_with_signature(&der);
+        assert_eq!(set_state(sys::OtaImageStateAccepted), 0);
+        job.receive(&signed.data, 0..1);
+        assert_eq!(
+            job.close(),
+            status(sys::OtaPalSignatureCheckFailed, 0),
+            "{name}"
+        );
+        assert!(!signed.image.exists(), "{name}");
+        assert_eq!(pal_state(), sys::OtaPalImageStateInvalid, "{name}");
+    }
+}
+
+#[test]
+fn high_s_signature_verifies_as_with_openssl() {
+    let _pal = pal();
+    let signed = Signed::new("high-s", 2000);
+    let sig: Signature = signed.key.sign(&signed.data);
+    let (r, s) = sig.split_scalars();
+    let flipped = Signature::from_scalars(r.to_bytes(), (-*s).to_bytes()).unwrap();
+    let mut job = signed.job_with_signature(flipped.to_der().as_bytes());
+    job.receive(&signed.data, 0..1);
+    assert_eq!(job.close(), 0);
+}
+
+#[test]
+fn large_file_written_out_of_order_verifies() {
+    let _pal = pal();
+    let signed = Signed::new("large", 5 * 1024 * 1024 + 1234);
+    let n = blocks(signed.data.len());
+    // A stride coprime with n visits every block once, far from in order, last block early.
+    let order: Vec<usize> = (0..n).map(|i| (i * 7919 + n - 1) % n).collect();
+    assert_eq!(order[0], n - 1);
+    let mut job = signed.job();
+    job.receive(&signed.data, order);
+    assert_eq!(job.close(), 0);
+    assert_eq!(fs::read(&signed.image).unwrap(), signed.data);
+    assert_eq!(pal_state(), sys::OtaPalImageStatePendingCommit);
+}
+
+#[test]
+fn duplicate_and_overlapping_blocks_keep_the_last_write() {
+    let _pal = pal();
+    let signed = Signed::new("duplicates", 3 * BLOCK);
+    let mut job = signed.job();
+    assert_eq!(job.create(), 0);
+    assert_eq!(job.write(BLOCK, &[0xee; BLOCK]), BLOCK as i16);
+    for index in [2, 1, 0, 1] {
+        let block = &signed.data[index * BLOCK..(index + 1) * BLOCK];
+        assert_eq!(job.write(index * BLOCK, block), BLOCK as i16);
+    }
+    assert_eq!(job.close(), 0);
+}
+
+#[test]
+fn write_block_reports_bytes_written_or_minus_one() {
+    let _pal = pal();
+    let dir = scratch("write");
+    let mut job = Job::new(&dir.join("image.bin"), &dir.join("c.pem"), &[]);
+    // No file open yet.
+    assert_eq!(job.write(0, b"abc"), -1);
+    assert_eq!(job.create(), 0);
+    assert_eq!(job.write(10, b"abc"), 3);
+    assert_eq!(job.write(0, b""), 0);
+    let null = unsafe { otaPal_WriteBlock(job.ctx(), 0, ptr::null_mut(), 4) };
+    assert_eq!(null, -1);
+    let no_ctx = unsafe { otaPal_WriteBlock(ptr::null_mut(), 0, b"x".as_ptr() as *mut u8, 1) };
+    assert_eq!(no_ctx, -1);
+    // A block of 32 KiB or more still reads as written, never as a negative error.
+    assert_eq!(job.write(0, &vec![7u8; 40000]), i16::MAX);
+    assert_eq!(unsafe { otaPal_Abort(job.ctx()) }, 0);
+}
+
+#[test]
+fn abort_closes_and_removes_the_partial_file() {
+    let _pal = pal();
+    let signed = Signed::new("abort", 3 * BLOCK);
+    let mut job = signed.job();
+    job.receive(&signed.data, [2, 0]);
+    assert!(signed.image.exists());
+    assert_eq!(unsafe { otaPal_Abort(job.ctx()) }, 0);
+    assert!(job.ctx.pFile.is_null());
+    assert!(!signed.image.exists());
+    // Again, with nothing open: success, nothing touched.
+    fs::write(&signed.image, b"someone else's file").unwrap();
+    assert_eq!(unsafe { otaPal_Abort(job.ctx()) }, 0);
+    assert!(signed.image.exists());
+    assert_eq!(
+        unsafe { otaPal_Abort(ptr::null_mut()) },
+        status(sys::OtaPalFileAbort, 0)
+    );
+}
+
+#[test]
+fn abort_after_the_file_vanished_still_succeeds() {
+    let _pal = pal();
+    let signed = Signed::new("abort-gone", 100);
+    let mut job = signed.job();
+    job.receive(&signed.data, [0]);
+    fs::remove_file(&signed.image).unwrap();
+    assert_eq!(unsafe { otaPal_Abort(job.ctx()) }, 0);
+}
+
+#[test]
+fn create_fails_cleanly_for_bad_paths() {
+    let _pal = pal();
+    let dir = scratch("create");
+    let enoent = u32::try_from(libc::ENOENT).unwrap();
+    let eisdir = u32::try_from(libc::EISDIR).unwrap();
+    let failed = |sub| status(sys::OtaPalRxFileCreateFailed, sub);
+
+    let mut job = Job::new(&dir.join("no/such/folder/image.bin"), &dir, &[]);
+    assert_eq!(job.create(), failed(enoent));
+    assert!(job.ctx.pFile.is_null());
+
+    let mut job = Job::new(&dir, &dir, &[]);
+    assert_eq!(job.create(), failed(eisdir));
+
+    let mut job = Job::new(Path::new(""), &dir, &[]);
+    assert_eq!(job.create(), failed(0));
+
+    job.ctx.pFilePath = ptr::null_mut();
+    assert_eq!(job.create(), failed(0));
+
+    assert_eq!(
+        unsafe { otaPal_CreateFileForRx(ptr::null_mut()) },
+        failed(0)
+    );
+
+    // An application-given path buffer with no NUL inside it.
+    let mut unterminated = *b"image.bin";
+    job.ctx.pFilePath = unterminated.as_mut_ptr();
+    job.ctx.filePathMaxSize = unterminated.len() as u16;
+    assert_eq!(job.create(), failed(0));
+
+    // A path buffer the application gave, NUL inside: created.
+    let mut path = c_path(&dir.join("buffered.bin")).into_bytes_with_nul();
+    path.resize(path.len() + 20, b'x');
+    job.ctx.pFilePath = path.as_mut_ptr();
+    job.ctx.filePathMaxSize = path.len() as u16;
+    assert_eq!(job.create(), 0);
+    assert!(dir.join("buffered.bin").exists());
+    assert_eq!(unsafe { otaPal_Abort(job.ctx()) }, 0);
+    assert!(!dir.join("buffered.bin").exists());
+}
+
+#[test]
+fn create_truncates_an_existing_file() {
+    let _pal = pal();
+    let signed = Signed::new("truncate", 100);
+    fs::write(&signed.image, vec![1u8; 10_000]).unwrap();
+    let mut job = signed.job();
+    job.receive(&signed.data, [0]);
+    assert_eq!(job.close(), 0);
+    assert_eq!(fs::read(&signed.image).unwrap(), signed.data);
+}
+
+#[test]
+fn close_file_without_a_context_or_an_open_file() {
+    let _pal = pal();
+    assert_eq!(
+        unsafe { otaPal_CloseFile(ptr::null_mut()) },
+        status(sys::OtaPalFileClose, 0)
+    );
+    let signed = Signed::new("close-no-file", 100);
+    fs::write(&signed.image, &signed.data).unwrap();
+    let mut job = signed.job();
+    assert_eq!(job.close(), status(sys::OtaPalSignatureCheckFailed, 0));
+    assert!(
+        signed.image.exists(),
+        "a file this PAL did not open is left alone"
+    );
+}
+
+#[test]
+fn image_state_is_recorded_per_the_sdk_mapping() {
+    let _pal = pal();
+    let path = state_dir().join(STATE_FILE_NAME);
+    let _ = fs::remove_file(&path);
+    assert_eq!(
+        pal_state(),
+        sys::OtaPalImageStateValid,
+        "no state file: factory image"
+    );
+    for (set, expected) in [
+        (
+            sys::OtaImageStateTesting,
+            sys::OtaPalImageStatePendingCommit,
+        ),
+        (sys::OtaImageStateAccepted, sys::OtaPalImageStateValid),
+        (sys::OtaImageStateRejected, sys::OtaPalImageStateInvalid),
+        (sys::OtaImageStateAborted, sys::OtaPalImageStateInvalid),
+    ] {
+        assert_eq!(set_state(set), 0);
+        // The SDK's file format: the C enum's bytes.
+        assert_eq!(fs::read(&path).unwrap(), set.to_ne_bytes());
+        assert_eq!(pal_state(), expected);
+    }
+    for bad in [
+        sys::OtaImageStateUnknown,
+        sys::OtaLastImageState + 1,
+        u32::MAX,
+    ] {
+        assert_eq!(set_state(bad), status(sys::OtaPalBadImageState, 0));
+        assert_eq!(
+            fs::read(&path).unwrap(),
+            sys::OtaImageStateAborted.to_ne_bytes()
+        );
+    }
+    // A file the SDK's PAL wrote reads the same; a short or junk file is Invalid.
+    fs::write(&path, sys::OtaImageStateAccepted.to_ne_bytes()).unwrap();
+    assert_eq!(pal_state(), sys::OtaPalImageStateValid);
+    fs::write(&path, [1u8, 0]).unwrap();
+    assert_eq!(pal_state(), sys::OtaPalImageStateInvalid);
+    fs::write(&path, 77u32.to_ne_bytes()).unwrap();
+    assert_eq!(pal_state(), sys::OtaPalImageStateInvalid);
+    assert!(!state_dir().join("PlatformImageState.txt.tmp").exists());
+}
+
+#[test]
+fn image_state_file_location_follows_the_environment() {
+    let _pal = pal();
+    let other = scratch("state-env");
+    let restore = std::env::var_os("OTA_PAL_POSIX_STATE_DIR");
+
+    std::env::set_var("OTA_PAL_POSIX_STATE_DIR", format!("{}/", other.display()));
+    assert_eq!(set_state(sys::OtaImageStateTesting), 0);
+    assert!(other.join(STATE_FILE_NAME).exists());
+
+    // A folder that does not exist: the error and errno come back, nothing is recorded.
+    std::env::set_var("OTA_PAL_POSIX_STATE_DIR", other.join("missing"));
+    let enoent = u32::try_from(libc::ENOENT).unwrap();
+    assert_eq!(
+        set_state(sys::OtaImageStateAccepted),
+        status(sys::OtaPalBadImageState, enoent)
+    );
+    assert_eq!(pal_state(), sys::OtaPalImageStateValid, "no file there");
+
+    // A path too long to name: refused, and the state reads Invalid.
+    std::env::set_var("OTA_PAL_POSIX_STATE_DIR", "d/".repeat(300));
+    assert_eq!(
+        set_state(sys::OtaImageStateAccepted),
+        status(sys::OtaPalBadImageState, 0)
+    );
+    assert_eq!(pal_state(), sys::OtaPalImageStateInvalid);
+
+    std::env::set_var("OTA_PAL_POSIX_STATE_DIR", restore.unwrap());
+    assert_eq!(
+        fs::read(other.join(STATE_FILE_NAME)).unwrap(),
+        sys::OtaImageStateTesting.to_ne_bytes()
+    );
+}
+
+/// Run only as the child of `image_state_survives_a_process_restart`.
+#[test]
+#[ignore = "run by image_state_survives_a_process_restart in a new process"]
+fn child_reports_image_state() {
+    let expected: u32 = std::env::var("OTA_PAL_TEST_EXPECT")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(pal_state(), expected);
+    assert_eq!(set_state(sys::OtaImageStateAccepted), 0);
+}
+
+#[test]
+fn image_state_survives_a_process_restart() {
+    let _pal = pal();
+    let dir = scratch("restart");
+    let signed = Signed::new("restart-image", 3000);
+    std::env::set_var("OTA_PAL_POSIX_STATE_DIR", &*dir);
+    let mut job = signed.job();
+    job.receive(&signed.data, [0]);
+    let closed = job.close();
+    std::env::set_var("OTA_PAL_POSIX_STATE_DIR", state_dir());
+    assert_eq!(closed, 0);
+
+    // A new process (this test binary again) sees the verified image pending commit and
+    // accepts it; the process after that sees it valid.
+    for expected in [
+        sys::OtaPalImageStatePendingCommit,
+        sys::OtaPalImageStateValid,
+    ] {
+        let out = process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "pal_posix::tests::child_reports_image_state"])
+            .args(["--ignored", "--test-threads=1"])
+            .env("OTA_PAL_POSIX_STATE_DIR", &*dir)
+            .env("OTA_PAL_TEST_EXPECT", expected.to_string())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "child failed: {stdout}");
+        assert!(stdout.contains("1 passed"), "child ran no test: {stdout}");
+    }
+}
+
+#[test]
+fn activate_and_reset_return_success_and_change_nothing() {
+    let _pal = pal();
+    assert_eq!(set_state(sys::OtaImageStateTesting), 0);
+    assert_eq!(otaPal_ActivateNewImage(ptr::null_mut()), 0);
+    assert_eq!(otaPal_ResetDevice(ptr::null_mut()), 0);
+    assert_eq!(pal_state(), sys::OtaPalImageStatePendingCommit);
+}
+
+#[test]
+fn pal_provides_the_sdk_signature_key_name() {
+    assert_eq!(signature_key_name(), c"sig-sha256-ecdsa");
+    assert_eq!(
+        crate::sys::shim::json_file_signature_key(),
+        Some(&b"sig-sha256-ecdsa"[..])
+    );
+}
+
+#[test]
+fn combine_matches_the_c_macros() {
+    assert_eq!(combine(sys::OtaPalBadSignerCert, 0), 0xe7 << 24);
+    assert_eq!(
+        combine(sys::OtaPalFileClose, 0x01ff_ffff),
+        (0xee << 24) | 0xff_ffff
+    );
+    assert_eq!(
+        main_of(combine(sys::OtaPalSignatureCheckFailed, 5)),
+        sys::OtaPalSignatureCheckFailed
+    );
+}
+
+#[test]
+fn certificate_walk_finds_the_subject_key() {
+    let key = new_key();
+    let pem = self_signed_pem(&key);
+    let found = signer_key_from_pem(pem.as_bytes()).unwrap();
+    assert_eq!(&found, key.verifying_key());
+    assert!(certificate_block(b"-----BEGIN CERTIFICATE-----").is_none());
+    assert!(subject_public_key_info(&[0x30, 0x00]).is_err());
+    assert!(subject_public_key_info(&[]).is_err());
+}
+
+#[test]
+fn digest_streams_in_chunks() {
+    let data = payload(3 * HASH_CHUNK + 5);
+    let mut at = 0;
+    let digest = digest_of(|buf| {
+        let n = buf.len().min(data.len() - at);
+        buf[..n].copy_from_slice(&data[at..at + n]);
+        at += n;
+        Ok(n)
+    })
+    .unwrap();
+    assert_eq!(digest, <[u8; 32]>::from(Sha256::digest(&data)));
+    assert_eq!(digest_of(|_| Err(5)), Err(5));
+}
+
+fn openssl(dir: &Path, args: &[&str]) -> Option<process::Output> {
+    let out = process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .ok()?;
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(out)
+}
+
+/// Cross-check with OpenSSL where its command line is installed: it reads the certificates
+/// these tests write, and this PAL accepts a key, certificate and signature it made.
+#[test]
+fn openssl_made_keys_certificates_and_signatures_agree() {
+    let _pal = pal();
+    let signed = Signed::new("openssl", 10_000);
+    let dir = signed.dir.to_path_buf();
+    if openssl(&dir, &["version"]).is_none() {
+        eprintln!("openssl not installed: cross-check skipped");
+        return;
+    }
+    // Our hand-written certificate is X.509 to OpenSSL, with our key in it.
+    let pubkey = openssl(&dir, &["x509", "-in", "signer.pem", "-noout", "-pubkey"]).unwrap();
+    let pubkey_pem = String::from_utf8(pubkey.stdout).unwrap();
+    let mut buf = [0u8; 256];
+    let (label, spki_der) = pem_rfc7468::decode(pubkey_pem.as_bytes(), &mut buf).unwrap();
+    assert_eq!(label, "PUBLIC KEY");
+    assert_eq!(spki_der, p256_spki(&signed.key));
+
+    // OpenSSL's own key, certificate (v3, with extensions) and DER signature.
+    openssl(
+        &dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-subj",
+            "/CN=ota-rs openssl signer",
+            "-days",
+            "1",
+            "-keyout",
+            "ossl-key.pem",
+            "-out",
+            "ossl-cert.pem",
+        ],
+    )
+    .unwrap();
+    fs::write(dir.join("data.bin"), &signed.data).unwrap();
+    openssl(
+        &dir,
+        &[
+            "dgst",
+            "-sha256",
+            "-sign",
+            "ossl-key.pem",
+            "-out",
+            "sig.der",
+            "data.bin",
+        ],
+    )
+    .unwrap();
+    let sig_der = fs::read(dir.join("sig.der")).unwrap();
+    let mut job = Job::new(&signed.image, &dir.join("ossl-cert.pem"), &sig_der);
+    job.receive(&signed.data, [2, 1, 0]);
+    assert_eq!(job.close(), 0);
+    let mut tampered = signed.data.clone();
+    tampered[9999] ^= 0x80;
+    let mut job = Job::new(&signed.image, &dir.join("ossl-cert.pem"), &sig_der);
+    job.receive(&tampered, [0, 1, 2]);
+    assert_eq!(job.close(), status(sys::OtaPalSignatureCheckFailed, 0));
+    // And our signature does not pass with OpenSSL's certificate.
+    let mut job = Job::new(
+        &signed.image,
+        &dir.join("ossl-cert.pem"),
+        &sign(&signed.key, &signed.data),
+    );
+    job.receive(&signed.data, [0, 1, 2]);
+    assert_eq!(job.close(), status(sys::OtaPalSignatureCheckFailed, 0));
+}

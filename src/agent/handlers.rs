@@ -1,0 +1,421 @@
+//! The handlers of the transition table, v2.0.0's behaviour with its later fixes (each named
+//! where it departs from v2.0.0).
+
+use super::{
+    clear_active_job, count, has_active_job, ingest, jobdoc, notify, signal,
+    release_file, until_nul, update_job_status, Names, Outcome, Plane, AGENT, FILE, IMAGE_STATE,
+    STATS,
+};
+use crate::config;
+use crate::http;
+use crate::mqtt::{self, Status};
+use crate::sys::fctx::{self, Text};
+use crate::sys::{self, iface, OtaErr_t, OtaEventMsg_t};
+use core::ffi::c_void;
+use core::sync::atomic::Ordering;
+
+const REQUEST_TIMER: &core::ffi::CStr = c"OtaRequestTimer";
+const SELF_TEST_TIMER: &core::ffi::CStr = c"OtaSelfTestTimer";
+
+/// The timers' callback (v2.0.0's otaTimerCallback).
+extern "C" fn on_timer(id: sys::OtaTimerId_t) {
+    if super::state() == sys::OtaAgentStateStopped {
+        // A timer that outlived the agent must not touch it (#413).
+        return;
+    }
+    if id == sys::OtaRequestTimer {
+        if !signal(sys::OtaAgentEventRequestTimer) {
+            ota_log!(Error, "Failed to signal the request timer expiry");
+        }
+    } else if id == sys::OtaSelfTestTimer {
+        ota_log!(Error, "Self test did not complete within {} ms; resetting", config::SELF_TEST_RESPONSE_WAIT_MS);
+        let _ = iface::pal_reset();
+    } else {
+        ota_log!(Warn, "Unknown OTA timer id {}", id);
+    }
+}
+
+/// The timer callback, for modules that arm the request timer themselves.
+pub(super) fn timer_callback() -> unsafe extern "C" fn(sys::OtaTimerId_t) {
+    on_timer
+}
+
+fn start_request_timer() -> sys::OtaOsStatus_t {
+    iface::timer_start(sys::OtaRequestTimer, REQUEST_TIMER, config::FILE_REQUEST_WAIT_MS, on_timer)
+}
+
+fn stop_request_timer() {
+    let _ = iface::timer_stop(sys::OtaRequestTimer);
+}
+
+/// Whether the platform runs a new image that is not yet committed.
+fn platform_in_self_test() -> bool {
+    iface::pal_get_image_state() == sys::OtaPalImageStatePendingCommit
+}
+
+fn signal_or(event: sys::OtaEvent_t) -> Outcome {
+    if signal(event) {
+        Outcome::Next
+    } else {
+        Outcome::Fail(sys::OtaErrSignalEventFailed)
+    }
+}
+
+/// The running image's version word (`appFirmwareVersion`; OTA_Init checked it exists).
+fn app_version() -> u32 {
+    sys::shim::app_firmware_version_word().unwrap_or(0)
+}
+
+/// v2.0.0's setImageStateWithReason: tell the PAL, remember the state, report it on the job.
+pub(crate) fn set_image_state_with_reason(requested: sys::OtaImageState_t, reason: u32) -> OtaErr_t {
+    let pal = iface::pal_set_image_state(requested);
+    let mut state = requested;
+    let mut reason = reason;
+    if pal >> sys::OTA_PAL_SUB_BITS != sys::OtaPalSuccess && state != sys::OtaImageStateAborted {
+        state = sys::OtaImageStateRejected;
+        if reason == 0 {
+            reason = pal;
+        }
+    }
+    IMAGE_STATE.store(state, Ordering::Release);
+    if state == sys::OtaImageStateAccepted || state == sys::OtaImageStateRejected {
+        // The self test is over either way; v2.0.0 left its timer running (#153).
+        let _ = iface::timer_stop(sys::OtaSelfTestTimer);
+    }
+    let err = if has_active_job() {
+        let result = match state {
+            sys::OtaImageStateTesting => update_job_status(Status::SelfTest {
+                reason: sys::JobReasonSelfTestActive,
+                version: app_version(),
+            }),
+            sys::OtaImageStateAccepted => update_job_status(Status::Succeeded {
+                version: app_version(),
+            }),
+            _ => update_job_status(Status::Failed {
+                reason: if state == sys::OtaImageStateRejected {
+                    sys::JobReasonRejected
+                } else {
+                    sys::JobReasonAborted
+                },
+                sub_reason: reason,
+            }),
+        };
+        if state != sys::OtaImageStateTesting {
+            clear_active_job();
+        }
+        match result {
+            Ok(()) => sys::OtaErrNone,
+            Err(e) => e,
+        }
+    } else {
+        sys::OtaErrNoActiveJob
+    };
+    if err != sys::OtaErrNone {
+        ota_log!(Warn, "Image state {} set with reason 0x{:x}: OtaErr_t={}", requested, reason, err);
+    }
+    err
+}
+
+pub(super) fn start(_: &OtaEventMsg_t) -> Outcome {
+    if platform_in_self_test() {
+        let _ = iface::timer_start(
+            sys::OtaSelfTestTimer,
+            SELF_TEST_TIMER,
+            config::SELF_TEST_RESPONSE_WAIT_MS,
+            on_timer,
+        );
+    }
+    signal_or(sys::OtaAgentEventRequestJobDocument)
+}
+
+/// Shared retry logic of the job request and the transfer start: re-arm the request timer
+/// while momentum lasts, else give up and shut the agent down.
+fn retry_or_give_up(err: OtaErr_t, timer_failed: OtaErr_t) -> Outcome {
+    let momentum = AGENT.with(|a| a.momentum);
+    if momentum < config::MAX_NUM_REQUEST_MOMENTUM {
+        if start_request_timer() == sys::OtaOsSuccess {
+            AGENT.with(|a| a.momentum = a.momentum.saturating_add(1));
+            Outcome::Fail(err)
+        } else {
+            Outcome::Fail(timer_failed)
+        }
+    } else {
+        stop_request_timer();
+        if signal(sys::OtaAgentEventShutdown) {
+            Outcome::Fail(sys::OtaErrMomentumAbort)
+        } else {
+            Outcome::Fail(sys::OtaErrSignalEventFailed)
+        }
+    }
+}
+
+pub(super) fn request_job(_: &OtaEventMsg_t) -> Outcome {
+    let names = Names::get();
+    let counter = AGENT.with(|a| {
+        let c = a.token_counter;
+        a.token_counter = a.token_counter.wrapping_add(1);
+        c
+    });
+    match mqtt::request_job(names.thing(), counter) {
+        Ok(()) => {
+            stop_request_timer();
+            AGENT.with(|a| a.momentum = 0);
+            Outcome::Next
+        }
+        Err(err) => retry_or_give_up(err, sys::OtaErrRequestJobFailed),
+    }
+}
+
+pub(super) fn process_job(msg: &OtaEventMsg_t) -> Outcome {
+    let outcome = jobdoc::process(iface::event_payload(msg));
+    notify(sys::OtaJobEventProcessed, Some(msg));
+    outcome
+}
+
+pub(super) fn in_self_test(_: &OtaEventMsg_t) -> Outcome {
+    ota_log!(Info, "Beginning self-test");
+    if platform_in_self_test() {
+        notify(sys::OtaJobEventStartTest, None);
+        Outcome::Next
+    } else {
+        ota_log!(Warn, "Rejecting the new image and resetting: the job is in self test, the platform is not");
+        let err = set_image_state_with_reason(sys::OtaImageStateRejected, sys::OtaErrImageStateMismatch);
+        let _ = iface::pal_reset();
+        if err == sys::OtaErrNone {
+            Outcome::Next
+        } else {
+            Outcome::Fail(err)
+        }
+    }
+}
+
+/// The stream name of the current file, copied out.
+fn stream_name() -> [u8; mqtt::MAX_STREAM_NAME + 2] {
+    let mut name = [0u8; mqtt::MAX_STREAM_NAME + 2];
+    FILE.with(|f| {
+        let text = fctx::text(f, Text::StreamName);
+        // Longer than any AWS stream ID: keep one byte too many so the planes refuse it.
+        let keep = text.len().min(mqtt::MAX_STREAM_NAME + 1);
+        if let (Some(dst), Some(src)) = (name.get_mut(..keep), text.get(..keep)) {
+            dst.copy_from_slice(src);
+        }
+    });
+    name
+}
+
+fn init_transfer() -> Result<(), OtaErr_t> {
+    match AGENT.with(|a| a.plane) {
+        Plane::Mqtt => {
+            let names = Names::get();
+            let stream = stream_name();
+            mqtt::init_stream(names.thing(), until_nul(&stream))
+        }
+        Plane::Http => {
+            AGENT.with(|a| a.in_flight.clear());
+            http::init()
+        }
+        Plane::None => Err(sys::OtaErrInvalidDataProtocol),
+    }
+}
+
+pub(super) fn init_file(_: &OtaEventMsg_t) -> Outcome {
+    match init_transfer() {
+        Ok(()) => {
+            AGENT.with(|a| a.momentum = 0);
+            super::reset_stats();
+            signal_or(sys::OtaAgentEventRequestFileBlock)
+        }
+        Err(err) => retry_or_give_up(err, sys::OtaErrInitFileTransferFailed),
+    }
+}
+
+fn request_blocks() -> Result<(), OtaErr_t> {
+    match AGENT.with(|a| a.plane) {
+        Plane::Mqtt => {
+            AGENT.with(|a| a.blocks_to_receive = config::MAX_NUM_BLOCKS_REQUEST);
+            let names = Names::get();
+            let stream = stream_name();
+            let mut bitmap = [0u8; sys::OTA_MAX_BLOCK_BITMAP_SIZE as usize];
+            let (file_id, len) = AGENT.with(|a| (a.server_file_id, a.bitmap_len));
+            let copied = FILE.with(|f| match (fctx::bitmap(f, len), bitmap.get_mut(..len)) {
+                (Some(src), Some(dst)) => {
+                    dst.copy_from_slice(src);
+                    true
+                }
+                _ => false,
+            });
+            match bitmap.get(..len) {
+                Some(b) if copied => mqtt::request_blocks(names.thing(), until_nul(&stream), file_id, b),
+                _ => Err(sys::OtaErrRequestFileBlockFailed),
+            }
+        }
+        Plane::Http => {
+            let len = AGENT.with(|a| a.bitmap_len);
+            let (next, size) = FILE.with(|f| {
+                let size = f.fileSize;
+                (fctx::bitmap(f, len).and_then(|b| crate::bitmap::first_needed(b)), size)
+            });
+            let block = next.ok_or(sys::OtaErrRequestFileBlockFailed)?;
+            AGENT.with(|a| http::request(&mut a.in_flight, block, size))
+        }
+        Plane::None => Err(sys::OtaErrInvalidDataProtocol),
+    }
+}
+
+pub(super) fn request_data(_: &OtaEventMsg_t) -> Outcome {
+    if FILE.with(|f| f.blocksRemaining) == 0 {
+        return Outcome::Next;
+    }
+    let timer = start_request_timer();
+    let momentum = AGENT.with(|a| a.momentum);
+    if timer == sys::OtaOsSuccess && momentum < config::MAX_NUM_REQUEST_MOMENTUM {
+        let result = request_blocks();
+        AGENT.with(|a| a.momentum = a.momentum.saturating_add(1));
+        match result {
+            Ok(()) => Outcome::Next,
+            Err(err) => Outcome::Fail(err),
+        }
+    } else {
+        stop_request_timer();
+        let err = set_image_state_with_reason(sys::OtaImageStateAborted, sys::OtaErrNone);
+        if err != sys::OtaErrNone {
+            ota_log!(Error, "Failed to abort the OTA update: OtaErr_t={}", err);
+        }
+        if signal(sys::OtaAgentEventShutdown) {
+            AGENT.with(|a| a.momentum = 0);
+            Outcome::Fail(sys::OtaErrMomentumAbort)
+        } else {
+            Outcome::Fail(sys::OtaErrSignalEventFailed)
+        }
+    }
+}
+
+/// Ends the download (v2.0.0's dataHandlerCleanup): close the file, tell the application.
+fn finish_download(complete: bool) {
+    stop_request_timer();
+    if !signal(sys::OtaAgentEventCloseFile) {
+        ota_log!(Warn, "Failed to signal closing the file");
+    }
+    notify(
+        if complete { sys::OtaJobEventActivate } else { sys::OtaJobEventFail },
+        None,
+    );
+    clear_active_job();
+}
+
+pub(super) fn process_data(msg: &OtaEventMsg_t) -> Outcome {
+    let (result, close_status) = ingest::ingest(iface::event_payload(msg));
+    let mut err = sys::OtaErrNone;
+    if result == sys::IngestResultFileComplete {
+        if let Err(e) = update_job_status(Status::SelfTest {
+            reason: sys::JobReasonSigCheckPassed,
+            version: app_version(),
+        }) {
+            err = e;
+        }
+        finish_download(true);
+        count(&STATS.processed);
+    } else if result < sys::IngestResultFileComplete {
+        ota_log!(Error, "Failed to ingest a data block, rejecting the image: IngestResult_t={}", result);
+        let _ = iface::pal_set_image_state(sys::OtaImageStateRejected);
+        if let Err(e) = update_job_status(Status::FailedWithValue {
+            reason: close_status,
+            sub_reason: result as u32,
+        }) {
+            err = e;
+        }
+        finish_download(false);
+    } else if result == sys::IngestResultAccepted_Continue {
+        count(&STATS.processed);
+        AGENT.with(|a| a.momentum = 0);
+        let (received, total) = ingest::progress();
+        let frequency = config::OTA_UPDATE_STATUS_FREQUENCY.max(1);
+        // v2.0.0 reported only every `frequency` blocks, so nothing before block 64 (#426).
+        if received % frequency == 0 || received == 1 {
+            if let Err(e) = update_job_status(Status::Receiving { received, total }) {
+                err = e;
+            }
+        }
+        let more = AGENT.with(|a| {
+            if a.blocks_to_receive > 1 {
+                a.blocks_to_receive = a.blocks_to_receive.saturating_sub(1);
+                false
+            } else {
+                true
+            }
+        });
+        if more {
+            let _ = start_request_timer();
+            if !signal(sys::OtaAgentEventRequestFileBlock) {
+                ota_log!(Warn, "Failed to signal a request for the next block");
+            }
+        }
+    }
+    // A duplicate block changes nothing: v2.0.0 counted it towards the next request, which
+    // snowballed into request storms and momentum aborts (#428).
+    notify(sys::OtaJobEventProcessed, Some(msg));
+    if err == sys::OtaErrNone {
+        Outcome::Next
+    } else {
+        Outcome::Fail(err)
+    }
+}
+
+pub(super) fn close_file(_: &OtaEventMsg_t) -> Outcome {
+    ota_log!(Info, "Closing the file");
+    release_file();
+    Outcome::Next
+}
+
+pub(super) fn user_abort(_: &OtaEventMsg_t) -> Outcome {
+    if !has_active_job() {
+        return Outcome::Fail(sys::OtaErrNoActiveJob);
+    }
+    match set_image_state_with_reason(sys::OtaImageStateAborted, sys::OtaErrUserAbort) {
+        sys::OtaErrNone => {
+            stop_request_timer();
+            release_file();
+            Outcome::Next
+        }
+        err => Outcome::Fail(err),
+    }
+}
+
+pub(super) fn shutdown(_: &OtaEventMsg_t) -> Outcome {
+    ota_log!(Info, "OTA agent is shutting down");
+    super::set_state(sys::OtaAgentStateShuttingDown);
+    // Timers must not fire into a stopped agent (#413, #439).
+    for id in [sys::OtaRequestTimer, sys::OtaSelfTestTimer] {
+        let _ = iface::timer_stop(id);
+        let _ = iface::timer_delete(id);
+    }
+    let names = Names::get();
+    if let Err(err) = mqtt::cleanup_control(names.thing()) {
+        ota_log!(Warn, "Failed to clean up the control plane: OtaErr_t={}", err);
+    }
+    release_file();
+    clear_active_job();
+    AGENT.with(|a| *a = super::Agent::new());
+    iface::install(core::ptr::null_mut());
+    Outcome::Next
+}
+
+pub(super) fn suspend(_: &OtaEventMsg_t) -> Outcome {
+    ota_log!(Info, "OTA agent is suspended");
+    stop_request_timer();
+    Outcome::Next
+}
+
+pub(super) fn resume(_: &OtaEventMsg_t) -> Outcome {
+    signal_or(sys::OtaAgentEventRequestJobDocument)
+}
+
+pub(super) fn job_notification(msg: &OtaEventMsg_t) -> Outcome {
+    stop_request_timer();
+    let _ = iface::pal_set_image_state(sys::OtaImageStateAborted);
+    release_file();
+    clear_active_job();
+    // v2.0.0 never handed this event's buffer back to the application.
+    notify(sys::OtaJobEventProcessed, Some(msg));
+    signal_or(sys::OtaAgentEventRequestJobDocument)
+}

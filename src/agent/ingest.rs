@@ -1,0 +1,198 @@
+//! Block ingest: decode a data message, check it against the file and the bitmap, write it
+//! through the PAL, and close the file (signature check) after the last block.
+
+use super::{Plane, AGENT, FILE};
+use crate::bitmap;
+use crate::codec::cbor;
+use crate::config;
+use crate::sys::fctx;
+use crate::sys::{self, iface, IngestResult_t, OtaPalStatus_t};
+
+const fn pal_status(main: u32) -> OtaPalStatus_t {
+    main << sys::OTA_PAL_SUB_BITS
+}
+
+/// A decoded block: its index and its bytes (a slice of the received message).
+struct Block<'a> {
+    index: u32,
+    data: &'a [u8],
+}
+
+/// Blocks in the file and received so far.
+pub(super) fn progress() -> (u32, u32) {
+    let (size, remaining) = FILE.with(|f| (f.fileSize, f.blocksRemaining));
+    let total = blocks_in(size);
+    (total.saturating_sub(remaining), total)
+}
+
+/// Blocks of a file of `size` bytes (no overflow for any size, #407).
+pub(super) fn blocks_in(size: u32) -> u32 {
+    size.div_ceil(config::FILE_BLOCK_SIZE)
+}
+
+/// Decodes the message into a block, as the job's data plane frames it.
+fn decode(message: &[u8], limit: usize) -> Result<Option<Block<'_>>, IngestResult_t> {
+    match AGENT.with(|a| a.plane) {
+        Plane::Mqtt => {
+            let block = cbor::decode_get_stream_response(message)
+                .map_err(|_| sys::IngestResultBadData)?;
+            let declared = usize::try_from(block.block_size).ok();
+            // v2.0.0 trusted "l" even when "p" was shorter or longer (U2), and a payload larger
+            // than the decode buffer was refused; both are malformed blocks.
+            if declared != Some(block.payload.len()) || block.payload.len() > limit {
+                return Err(sys::IngestResultBadData);
+            }
+            let expected = AGENT.with(|a| a.server_file_id);
+            if u32::try_from(block.file_id).ok() != Some(expected) {
+                ota_log!(Warn, "Ignoring a block of file {} (the job's file is {})", block.file_id, expected);
+                return Ok(None);
+            }
+            Ok(Some(Block {
+                index: block.block_id as u32,
+                data: block.payload,
+            }))
+        }
+        Plane::Http => {
+            // v2.0.0 copied up to a block into the decode buffer without checking its size (U1).
+            if message.len() > config::FILE_BLOCK_SIZE as usize || message.len() > limit {
+                return Err(sys::IngestResultBadData);
+            }
+            let asked = AGENT.with(|a| a.in_flight.answer());
+            let len = AGENT.with(|a| a.bitmap_len);
+            let index = match asked {
+                Some(block) => Some(block),
+                None => FILE.with(|f| fctx::bitmap(f, len).and_then(|b| bitmap::first_needed(b))),
+            };
+            Ok(index.map(|index| Block { index, data: message }))
+        }
+        Plane::None => Err(sys::IngestResultUnexpectedBlock),
+    }
+}
+
+/// Whether `size` is the right length for block `index` (v2.0.0's validateDataBlock).
+fn valid_block(file_size: u32, index: u32, size: usize) -> bool {
+    let Some(last) = blocks_in(file_size).checked_sub(1) else {
+        return false;
+    };
+    let expected = if index < last {
+        config::FILE_BLOCK_SIZE
+    } else if index == last {
+        file_size.saturating_sub(last.saturating_mul(config::FILE_BLOCK_SIZE))
+    } else {
+        return false;
+    };
+    usize::try_from(expected).ok() == Some(size)
+}
+
+/// Ingests one data message; returns the result and the PAL's close status.
+pub(super) fn ingest(message: &[u8]) -> (IngestResult_t, OtaPalStatus_t) {
+    let mut close_status = pal_status(sys::OtaPalUninitialized);
+    let len = AGENT.with(|a| a.bitmap_len);
+    let ready = FILE.with(|f| f.blocksRemaining > 0 && fctx::bitmap(f, len).is_some());
+    if !ready {
+        return (sys::IngestResultUnexpectedBlock, close_status);
+    }
+    let _ = iface::timer_start(
+        sys::OtaRequestTimer,
+        c"OtaRequestTimer",
+        config::FILE_REQUEST_WAIT_MS,
+        super::handlers::timer_callback(),
+    );
+    let limit = FILE.with(|f| match fctx::decode_buffer(f) {
+        Some(buffer) => buffer.len(),
+        None => config::FILE_BLOCK_SIZE as usize,
+    });
+    let block = match decode(message, limit) {
+        Ok(Some(block)) => block,
+        Ok(None) => return (sys::IngestResultDuplicate_Continue, pal_status(sys::OtaPalSuccess)),
+        Err(result) => return (result, close_status),
+    };
+    let (file_size, needed, has_file) = FILE.with(|f| {
+        let needed = fctx::bitmap(f, len).is_some_and(|b| bitmap::is_needed(b, block.index));
+        (f.fileSize, needed, !f.pFile.is_null())
+    });
+    if !valid_block(file_size, block.index, block.data.len()) {
+        ota_log!(Error, "Block {} of {} bytes is outside the file", block.index, block.data.len());
+        return (sys::IngestResultBlockOutOfRange, close_status);
+    }
+    if !needed {
+        ota_log!(Warn, "Duplicate block {} ignored", block.index);
+        return (sys::IngestResultDuplicate_Continue, pal_status(sys::OtaPalSuccess));
+    }
+    if !has_file {
+        return (sys::IngestResultBadFileHandle, close_status);
+    }
+    let offset = block.index.saturating_mul(config::FILE_BLOCK_SIZE);
+    let written = iface::pal_write_block(offset, block.data);
+    // v2.0.0 counted a short write as success (#436).
+    if usize::try_from(written).ok() != Some(block.data.len()) {
+        ota_log!(Error, "PAL wrote {} of {} bytes of block {}", written, block.data.len(), block.index);
+        return (sys::IngestResultWriteBlockFailed, close_status);
+    }
+    close_status = pal_status(sys::OtaPalSuccess);
+    let remaining = FILE.with(|f| {
+        if let Some(b) = fctx::bitmap(f, len) {
+            bitmap::mark_received(b, block.index);
+        }
+        f.blocksRemaining = f.blocksRemaining.saturating_sub(1);
+        f.blocksRemaining
+    });
+    if remaining > 0 {
+        ota_log!(Info, "Received block {}; {} remaining", block.index, remaining);
+        return (sys::IngestResultAccepted_Continue, close_status);
+    }
+    finish(close_status)
+}
+
+/// After the last block: stop the request timer, drop the bitmap, close (verify) the file.
+fn finish(close_status: OtaPalStatus_t) -> (IngestResult_t, OtaPalStatus_t) {
+    ota_log!(Info, "Received the final block of the update");
+    let _ = iface::timer_stop(sys::OtaRequestTimer);
+    FILE.with(|f| {
+        if f.blockBitmapMaxSize == 0 {
+            fctx::bitmap_release(f);
+        }
+    });
+    AGENT.with(|a| a.bitmap_len = 0);
+    if FILE.with(|f| f.pFile.is_null()) {
+        return (sys::IngestResultBadFileHandle, close_status);
+    }
+    let status = iface::pal_close_file();
+    FILE.with(|f| f.pFile = core::ptr::null_mut());
+    let result = match status >> sys::OTA_PAL_SUB_BITS {
+        sys::OtaPalSuccess => {
+            ota_log!(Info, "Received the entire update and validated the signature");
+            sys::IngestResultFileComplete
+        }
+        sys::OtaPalSignatureCheckFailed => sys::IngestResultSigCheckFail,
+        _ => sys::IngestResultFileCloseFail,
+    };
+    if result != sys::IngestResultFileComplete {
+        ota_log!(Error, "Failed to close the OTA file: PAL status 0x{:08x}", status);
+    }
+    (result, status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_sizes_follow_v2_rules() {
+        let b = config::FILE_BLOCK_SIZE;
+        let size = 2 * b + 100;
+        assert!(valid_block(size, 0, b as usize));
+        assert!(!valid_block(size, 0, 100));
+        assert!(valid_block(size, 2, 100));
+        assert!(!valid_block(size, 2, b as usize));
+        assert!(!valid_block(size, 3, 0));
+        assert!(!valid_block(0, 0, 0));
+    }
+
+    #[test]
+    fn block_count_never_overflows_issue_407() {
+        assert_eq!(blocks_in(u32::MAX), u32::MAX.div_ceil(config::FILE_BLOCK_SIZE));
+        assert_eq!(blocks_in(0), 0);
+        assert_eq!(blocks_in(1), 1);
+    }
+}

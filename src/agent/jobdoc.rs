@@ -1,0 +1,386 @@
+//! A received job document: parse it, store its values in the file context the way v2.0.0's
+//! document model does, decide what the job is (new, same as the active one, self test, none)
+//! and start it.
+
+use super::handlers::set_image_state_with_reason;
+use super::{
+    has_active_job, ingest::blocks_in, release_file, set_text, signal, until_nul, Names,
+    Outcome, Plane, AGENT, FILE, IMAGE_STATE, SIGNATURE,
+};
+use crate::codec::base64;
+use crate::job::{self, param};
+use crate::mqtt::{self, Status};
+use crate::sys::fctx::{self, StoreError, Text};
+use crate::sys::{self, iface, OtaErr_t};
+use crate::{bitmap, config};
+use core::sync::atomic::Ordering;
+
+/// What the document turned out to be.
+enum Parsed {
+    /// A document without `execution`: the service has no pending job (#487).
+    NoJob,
+    /// Required keys missing or values unusable; the job ID, if one was read.
+    Malformed(Option<JobId>),
+    /// A complete OTA job.
+    Job(JobId),
+}
+
+/// A job ID fit for a topic: AWS's `[a-zA-Z0-9_-]`, at most v2.0.0's 72 characters.
+#[derive(Clone, Copy)]
+struct JobId {
+    bytes: [u8; mqtt::MAX_JOB_ID],
+    len: usize,
+}
+
+impl JobId {
+    fn new(text: &[u8]) -> Option<JobId> {
+        let ok = !text.is_empty()
+            && text.len() <= mqtt::MAX_JOB_ID
+            && text.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-');
+        let mut bytes = [0u8; mqtt::MAX_JOB_ID];
+        bytes.get_mut(..text.len()).filter(|_| ok)?.copy_from_slice(text);
+        Some(JobId {
+            bytes,
+            len: text.len(),
+        })
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or(&[])
+    }
+}
+
+/// Reports a job the agent cannot run as FAILED, so it does not block the device's queue
+/// (v2.0.0 dropped such documents silently).
+fn report_unusable(job: &JobId, parse_error: sys::OtaJobParseErr_t) {
+    let names = Names::get();
+    let status = Status::FailedWithValue {
+        reason: sys::OtaErrJobParserError,
+        sub_reason: parse_error as u32,
+    };
+    if let Err(err) = mqtt::update_job_status(names.thing(), job.as_bytes(), status) {
+        ota_log!(Error, "Failed to report the unusable job: OtaErr_t={}", err);
+    }
+}
+
+fn store_error(e: StoreError) -> job::DocError {
+    match e {
+        StoreError::OutOfMemory => job::DocError::OutOfMemory,
+        StoreError::BufferTooSmall => job::DocError::UserBufferInsufficient,
+    }
+}
+
+/// Stores every value the model keeps, in model order; the first failure wins, as in v2.0.0.
+fn store(found: &job::Found<'_>) -> Result<(), job::DocError> {
+    FILE.with(|f| {
+        f.isInSelfTest = false;
+        f.updaterVersion = 0;
+        f.fileAttributes = 0;
+        f.fileType = 0;
+    });
+    // v2.0.0 kept the last job's signature when a document had none (U5).
+    SIGNATURE.with(|s| {
+        s.size = 0;
+        s.data.fill(0);
+    });
+    for (index, value) in found.iter() {
+        let text = match (index, value) {
+            (param::SELF_TEST, Some(_)) => {
+                FILE.with(|f| f.isInSelfTest = true);
+                continue;
+            }
+            (_, Some(v)) => v,
+            (_, None) => continue,
+        };
+        let field = match index {
+            param::JOB_ID => Some(Text::JobName),
+            param::STREAM_NAME => Some(Text::StreamName),
+            param::PROTOCOLS => Some(Text::Protocols),
+            param::FILE_PATH => Some(Text::FilePath),
+            param::CERT_FILE => Some(Text::CertFile),
+            param::UPDATE_DATA_URL => Some(Text::Url),
+            param::AUTH_SCHEME => Some(Text::AuthScheme),
+            _ => None,
+        };
+        if let Some(field) = field {
+            FILE.with(|f| fctx::store(f, field, text)).map_err(store_error)?;
+            continue;
+        }
+        let number = || job::parse_u32(text).ok_or(job::DocError::InvalidNumChar);
+        match index {
+            param::UPDATED_BY => {
+                let n = number()?;
+                FILE.with(|f| f.updaterVersion = n);
+            }
+            param::FILE_SIZE => {
+                let n = number()?;
+                FILE.with(|f| f.fileSize = n);
+            }
+            param::FILE_ID => {
+                let n = number()?;
+                FILE.with(|f| f.serverFileID = n);
+            }
+            param::ATTRIBUTES => {
+                let n = number()?;
+                FILE.with(|f| f.fileAttributes = n);
+            }
+            param::FILE_TYPE => {
+                let n = number()?;
+                FILE.with(|f| f.fileType = n);
+            }
+            param::SIGNATURE => {
+                SIGNATURE.with(|s| {
+                    let n = base64::decode(&mut s.data, text).map_err(|_| job::DocError::Base64Decode)?;
+                    s.size = u16::try_from(n).map_err(|_| job::DocError::Base64Decode)?;
+                    Ok::<(), job::DocError>(())
+                })?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn parse(doc: &[u8]) -> Parsed {
+    let key = sys::shim::json_file_signature_key().unwrap_or(b"sig-sha256-ecdsa");
+    let found = match job::find_values(doc, key) {
+        Ok(found) => found,
+        Err(err) => {
+            ota_log!(Error, "Job document rejected: DocParseErr_t={}", err.code());
+            return Parsed::Malformed(None);
+        }
+    };
+    if found.get(param::EXECUTION).is_none() {
+        return Parsed::NoJob;
+    }
+    let id_text = found.get(param::JOB_ID);
+    let id = id_text.and_then(JobId::new);
+    if id_text.is_some() && id.is_none() {
+        ota_log!(Error, "Job document rejected: the job ID is not a valid AWS job ID");
+        return Parsed::Malformed(None);
+    }
+    // A different job while one is active replaces it (v2.0.0's verifyActiveJobStatus); the
+    // old job is closed before the new document's values overwrite its file context.
+    let active = Names::get();
+    if let Some(id) = &id {
+        if has_active_job() && active.job() != id.as_bytes() {
+            ota_log!(Info, "New job document received, aborting the current job");
+            let _ = iface::pal_set_image_state(sys::OtaImageStateAborted);
+            release_file();
+            super::clear_active_job();
+        }
+    }
+    if let Err(err) = store(&found) {
+        ota_log!(Error, "Job document rejected: DocParseErr_t={}", err.code());
+        return Parsed::Malformed(id);
+    }
+    if found.missing_required() {
+        ota_log!(Error, "Job document rejected: a required key is missing");
+        return Parsed::Malformed(id);
+    }
+    match id {
+        Some(id) => Parsed::Job(id),
+        None => Parsed::Malformed(None),
+    }
+}
+
+/// v2.0.0's validateUpdateVersion (only for file ID 0).
+fn check_version(file_id: u32, updated_by: u32) -> OtaErr_t {
+    if file_id != 0 {
+        return sys::OtaErrNone;
+    }
+    let running = sys::shim::app_firmware_version_word().unwrap_or(0);
+    if updated_by == running {
+        ota_log!(Warn, "The new image has the same version as the one that started the update");
+        sys::OtaErrSameFirmwareVersion
+    } else if updated_by > running {
+        ota_log!(Warn, "The new image is older than the one that started the update");
+        sys::OtaErrDowngradeNotAllowed
+    } else {
+        sys::OtaErrNone
+    }
+}
+
+/// v2.0.0's handleSelfTestJobDoc: after the reboot into the new image.
+fn self_test_job() {
+    ota_log!(Info, "In self test mode");
+    let (file_id, updated_by) = FILE.with(|f| {
+        // The flag belongs to this document only; v2.0.0 left it set for later jobs (#153).
+        f.isInSelfTest = false;
+        (f.serverFileID, f.updaterVersion)
+    });
+    let version = check_version(file_id, updated_by);
+    if config::ALLOW_DOWNGRADE == 1 || version == sys::OtaErrNone {
+        let err = set_image_state_with_reason(sys::OtaImageStateTesting, version);
+        if err != sys::OtaErrNone {
+            ota_log!(Error, "Failed to set the image state to testing: OtaErr_t={}", err);
+        }
+    } else {
+        ota_log!(Warn, "Rejecting the new image: its version is not valid: OtaErr_t={}", version);
+        let err = set_image_state_with_reason(sys::OtaImageStateRejected, version);
+        if err != sys::OtaErrNone {
+            ota_log!(Error, "Failed to set the image state to rejected: OtaErr_t={}", err);
+        }
+        super::notify(sys::OtaJobEventSelfTestFailed, None);
+        let _ = iface::pal_reset();
+    }
+}
+
+/// Whether the platform runs an uncommitted image.
+fn platform_in_self_test() -> bool {
+    iface::pal_get_image_state() == sys::OtaPalImageStatePendingCommit
+}
+
+/// Prepares the bitmap and asks the PAL for the file (v2.0.0's getFileContextFromJob).
+fn create_file() -> bool {
+    let size = FILE.with(|f| f.fileSize);
+    let blocks = blocks_in(size);
+    let len = bitmap::len_for(blocks);
+    let ready = FILE.with(|f| match fctx::bitmap_prepare(f, len) {
+        Some(b) => {
+            bitmap::fill(b, blocks);
+            f.blocksRemaining = blocks;
+            true
+        }
+        None => false,
+    });
+    if !ready {
+        ota_log!(Error, "No memory for the block bitmap ({} bytes)", len);
+        release_file();
+        return false;
+    }
+    AGENT.with(|a| a.bitmap_len = len);
+    let status = iface::pal_create_file();
+    if status >> sys::OTA_PAL_SUB_BITS != sys::OtaPalSuccess {
+        ota_log!(Error, "The PAL could not create the file: status 0x{:08x}", status);
+        let _ = set_image_state_with_reason(sys::OtaImageStateAborted, status);
+        release_file();
+        return false;
+    }
+    true
+}
+
+/// Largest file the bitmap can track: the application's bitmap buffer, and never more than a
+/// GetStream request can carry (#476, #503, #504).
+fn max_blocks() -> u32 {
+    let capacity = FILE.with(|f| f.blockBitmapMaxSize);
+    let bytes = if capacity == 0 {
+        sys::OTA_MAX_BLOCK_BITMAP_SIZE
+    } else {
+        u32::from(capacity).min(sys::OTA_MAX_BLOCK_BITMAP_SIZE)
+    };
+    bytes.saturating_mul(8)
+}
+
+/// The data plane named by the job's protocol list, in the configured priority.
+fn select_plane() -> Plane {
+    let mut protocols = [0u8; 21];
+    FILE.with(|f| set_text(&mut protocols, fctx::text(f, Text::Protocols)));
+    let text = until_nul(&protocols);
+    let has = |name: &[u8]| text.windows(name.len()).any(|w| w == name);
+    let mqtt = (config::ENABLED_DATA_PROTOCOLS & sys::OTA_DATA_OVER_MQTT != 0 && has(b"MQTT")).then_some(Plane::Mqtt);
+    let http = (config::ENABLED_DATA_PROTOCOLS & sys::OTA_DATA_OVER_HTTP != 0 && has(b"HTTP")).then_some(Plane::Http);
+    let choice = if config::PRIMARY_DATA_PROTOCOL == sys::OTA_DATA_OVER_HTTP {
+        http.or(mqtt)
+    } else {
+        mqtt.or(http)
+    };
+    choice.unwrap_or(Plane::None)
+}
+
+/// No file to download: a self test in progress, or a failed document.
+fn no_file() -> Outcome {
+    if IMAGE_STATE.load(Ordering::Acquire) == sys::OtaImageStateTesting {
+        return if signal(sys::OtaAgentEventStartSelfTest) {
+            Outcome::Next
+        } else {
+            Outcome::Fail(sys::OtaErrSignalEventFailed)
+        };
+    }
+    ota_log!(Error, "Job document parse failed, aborting the current update");
+    let err = set_image_state_with_reason(sys::OtaImageStateAborted, sys::OtaErrJobParserError);
+    if err != sys::OtaErrNone {
+        ota_log!(Error, "Failed to abort the OTA update: OtaErr_t={}", err);
+    }
+    Outcome::Fail(sys::OtaErrJobParserError)
+}
+
+/// A file to download: choose its data plane and create it (v2.0.0's processValidFileContext).
+fn start_file() -> Outcome {
+    if platform_in_self_test() {
+        ota_log!(Warn, "Rejecting the job and resetting: the platform is in self test, the job is not");
+        let _ = iface::pal_reset();
+        return Outcome::Next;
+    }
+    let plane = select_plane();
+    AGENT.with(|a| a.plane = plane);
+    if plane != Plane::None {
+        return if signal(sys::OtaAgentEventCreateFile) {
+            Outcome::Next
+        } else {
+            Outcome::Fail(sys::OtaErrSignalEventFailed)
+        };
+    }
+    ota_log!(Error, "The job offers no enabled data protocol, aborting it");
+    match set_image_state_with_reason(sys::OtaImageStateAborted, sys::OtaErrInvalidDataProtocol) {
+        sys::OtaErrNone => {
+            // v2.0.0 then sat in CreatingFile ignoring every later job; ask for the next one.
+            let _ = signal(sys::OtaAgentEventRequestJobDocument);
+            Outcome::Next
+        }
+        err => Outcome::Fail(err),
+    }
+}
+
+/// Handles one job document (v2.0.0's processJobHandler, before the buffer is handed back).
+pub(super) fn process(doc: &[u8]) -> Outcome {
+    let id = match parse(doc) {
+        Parsed::NoJob => {
+            ota_log!(Info, "No pending OTA job");
+            return Outcome::Stay;
+        }
+        Parsed::Malformed(id) => {
+            if let Some(id) = id {
+                report_unusable(&id, sys::OtaJobParseErrNonConformingJobDoc);
+            }
+            release_file();
+            return no_file();
+        }
+        Parsed::Job(id) => id,
+    };
+    let size = FILE.with(|f| f.fileSize);
+    let problem = if size == 0 {
+        Some(sys::OtaJobParseErrZeroFileSize)
+    } else if blocks_in(size) > max_blocks() {
+        ota_log!(Error, "The file has {} blocks, more than the bitmap can track ({})", blocks_in(size), max_blocks());
+        Some(sys::OtaJobParseErrNonConformingJobDoc)
+    } else {
+        None
+    };
+    if let Some(problem) = problem {
+        report_unusable(&id, problem);
+        release_file();
+        return no_file();
+    }
+    let same_job = has_active_job() && Names::get().job() == id.as_bytes();
+    if !same_job {
+        AGENT.with(|a| set_text(&mut a.active_job, id.as_bytes()));
+    }
+    let (file_id, self_test) = FILE.with(|f| (f.serverFileID, f.isInSelfTest));
+    AGENT.with(|a| a.server_file_id = file_id);
+    if self_test {
+        self_test_job();
+        return no_file();
+    }
+    if same_job {
+        // Same job again (resume, or a refreshed pre-signed URL): the new values are in place
+        // and the download continues with the bitmap it has.
+        ota_log!(Info, "Job document for the active job received; continuing it");
+        return start_file();
+    }
+    if platform_in_self_test() || create_file() {
+        start_file()
+    } else {
+        no_file()
+    }
+}

@@ -1,0 +1,78 @@
+//! The block bitmap: bit `i % 8` (LSB first) of byte `i / 8` is set while block `i` is still
+//! needed — the layout v2.0.0 sends in its GetStream requests.
+
+/// Bytes needed for `blocks` bits.
+pub const fn len_for(blocks: u32) -> usize {
+    blocks.div_ceil(8) as usize
+}
+
+/// Marks blocks `0..blocks` as needed and clears the unused high bits of the last byte.
+pub fn fill(bitmap: &mut [u8], blocks: u32) {
+    bitmap.fill(0xff);
+    let used_in_last = blocks % 8;
+    if used_in_last != 0 {
+        if let Some(last) = bitmap.last_mut() {
+            *last = (1u8 << used_in_last).wrapping_sub(1);
+        }
+    }
+}
+
+fn locate(block: u32) -> (usize, u8) {
+    ((block / 8) as usize, 1u8 << (block % 8))
+}
+
+/// Whether block `block` is still needed (false when out of range).
+pub fn is_needed(bitmap: &[u8], block: u32) -> bool {
+    let (byte, mask) = locate(block);
+    bitmap.get(byte).is_some_and(|b| b & mask != 0)
+}
+
+/// Marks block `block` as received.
+pub fn mark_received(bitmap: &mut [u8], block: u32) {
+    let (byte, mask) = locate(block);
+    if let Some(b) = bitmap.get_mut(byte) {
+        *b &= !mask;
+    }
+}
+
+/// The lowest block still needed.
+pub fn first_needed(bitmap: &[u8]) -> Option<u32> {
+    bitmap
+        .iter()
+        .enumerate()
+        .find(|(_, &b)| b != 0)
+        .map(|(i, &b)| {
+            (i as u32)
+                .saturating_mul(8)
+                .saturating_add(b.trailing_zeros())
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fill_sets_exactly_the_blocks_of_the_file() {
+        let mut b = [0u8; 2];
+        fill(&mut b, 11);
+        assert_eq!(b, [0xff, 0x07]);
+        fill(&mut b, 16);
+        assert_eq!(b, [0xff, 0xff]);
+    }
+
+    #[test]
+    fn received_blocks_are_no_longer_needed() {
+        let mut b = [0u8; 2];
+        fill(&mut b, 11);
+        mark_received(&mut b, 0);
+        mark_received(&mut b, 9);
+        assert!(!is_needed(&b, 0) && !is_needed(&b, 9) && is_needed(&b, 10));
+        assert!(!is_needed(&b, 11 + 8));
+        assert_eq!(first_needed(&b), Some(1));
+        for i in 0..11 {
+            mark_received(&mut b, i);
+        }
+        assert_eq!(first_needed(&b), None);
+    }
+}

@@ -1,0 +1,135 @@
+//! The HTTP data plane: the application's HTTP client fetches byte ranges of the pre-signed
+//! URL; each response body is one block.
+//!
+//! v2.0.0 labels each body with a counter of bodies received, so a late or repeated response
+//! shifts every later block. Here each request is remembered in order, and each body is the
+//! block of the oldest request not yet answered.
+
+use crate::config;
+use crate::sys::{self, iface, OtaErr_t};
+
+/// Requests remembered at once; older ones are forgotten (their bodies then count as unasked).
+const IN_FLIGHT: usize = 4;
+
+/// Blocks asked for and not yet answered, oldest first.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct InFlight {
+    blocks: [u32; IN_FLIGHT],
+    len: usize,
+}
+
+impl InFlight {
+    pub const fn new() -> Self {
+        InFlight {
+            blocks: [0; IN_FLIGHT],
+            len: 0,
+        }
+    }
+
+    fn push(&mut self, block: u32) {
+        if self.len == IN_FLIGHT {
+            self.blocks.rotate_left(1);
+            self.len = IN_FLIGHT.saturating_sub(1);
+        }
+        if let Some(slot) = self.blocks.get_mut(self.len) {
+            *slot = block;
+            self.len = self.len.saturating_add(1);
+        }
+    }
+
+    /// The block the next body answers, if a request is outstanding.
+    pub fn answer(&mut self) -> Option<u32> {
+        if self.len == 0 {
+            return None;
+        }
+        let block = self.blocks.first().copied();
+        self.blocks.rotate_left(1);
+        self.len = self.len.saturating_sub(1);
+        block
+    }
+
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+}
+
+/// The inclusive byte range of `block` in a file of `file_size` bytes.
+pub fn range(block: u32, file_size: u32) -> Option<(u32, u32)> {
+    let start = block.checked_mul(config::FILE_BLOCK_SIZE)?;
+    let end = start.saturating_add(config::FILE_BLOCK_SIZE).min(file_size);
+    (end > start).then(|| (start, end.saturating_sub(1)))
+}
+
+/// Opens the transfer: hands the job's pre-signed URL to the application's HTTP client.
+pub fn init() -> Result<(), OtaErr_t> {
+    let status = iface::http_init();
+    if status == sys::OtaHttpSuccess {
+        Ok(())
+    } else {
+        ota_log!(Error, "Failed to initialize HTTP: status={}", status);
+        Err(sys::OtaErrInitFileTransferFailed)
+    }
+}
+
+/// Asks for one block.
+pub fn request(in_flight: &mut InFlight, block: u32, file_size: u32) -> Result<(), OtaErr_t> {
+    let (start, end) = range(block, file_size).ok_or(sys::OtaErrRequestFileBlockFailed)?;
+    in_flight.push(block);
+    let status = iface::http_request(start, end);
+    if status == sys::OtaHttpSuccess {
+        Ok(())
+    } else {
+        ota_log!(
+            Error,
+            "Failed to request bytes {}-{}: status={}",
+            start,
+            end,
+            status
+        );
+        Err(sys::OtaErrRequestFileBlockFailed)
+    }
+}
+
+/// Closes the transfer.
+pub fn cleanup() -> Result<(), OtaErr_t> {
+    if iface::http_deinit() == sys::OtaHttpSuccess {
+        Ok(())
+    } else {
+        Err(sys::OtaErrCleanupDataFailed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_cover_the_file_and_the_last_block_is_short() {
+        let b = config::FILE_BLOCK_SIZE;
+        assert_eq!(range(0, 2 * b + 10), Some((0, b - 1)));
+        assert_eq!(range(2, 2 * b + 10), Some((2 * b, 2 * b + 9)));
+        assert_eq!(range(3, 2 * b + 10), None);
+        assert_eq!(range(u32::MAX, u32::MAX), None);
+    }
+
+    #[test]
+    fn bodies_answer_requests_in_order_even_when_repeated() {
+        let mut f = InFlight::new();
+        f.push(5);
+        f.push(5);
+        f.push(6);
+        assert_eq!(f.answer(), Some(5));
+        assert_eq!(f.answer(), Some(5));
+        assert_eq!(f.answer(), Some(6));
+        assert_eq!(f.answer(), None);
+    }
+
+    #[test]
+    fn only_the_newest_requests_are_remembered() {
+        let mut f = InFlight::new();
+        for b in 0..10 {
+            f.push(b);
+        }
+        assert_eq!(f.answer(), Some(6));
+    }
+}

@@ -1,0 +1,290 @@
+//! The MQTT planes: the control plane (AWS IoT Jobs topics: next-job request, notify-next,
+//! job status updates) and the stream data plane (CBOR GetStream requests, data topic).
+//!
+//! Topics and payloads are v2.0.0's byte for byte, except where v2.0.0 was plainly wrong and
+//! upstream later fixed it without an API change: 0 rendered as "" (#475), progress as
+//! received/received (#209), and a client token longer than AWS's 64 bytes (#468).
+
+pub mod text;
+
+use crate::codec::cbor;
+use crate::config;
+use crate::sys::{self, iface, OtaErr_t};
+use text::Text;
+
+const THINGS: &[u8] = b"$aws/things/";
+
+/// Longest stream ID AWS allows (CreateStream); longer names are refused, never overflowed (U3).
+pub const MAX_STREAM_NAME: usize = 128;
+/// Longest job ID the agent keeps (v2.0.0's OTA_JOB_ID_MAX_SIZE without the NUL).
+pub const MAX_JOB_ID: usize = sys::OTA_JOB_ID_MAX_SIZE as usize - 1;
+/// AWS's limit on clientToken (Jobs and streams APIs).
+pub const MAX_CLIENT_TOKEN: usize = 64;
+
+/// Room for the longest topic: prefix, thing name, the longer of a stream or job ID, suffix.
+const TOPIC_CAP: usize = 64 + config::MAX_THINGNAME_LEN as usize + MAX_STREAM_NAME;
+/// v2.0.0's status message buffer (OTA_STATUS_MSG_MAX_SIZE).
+const STATUS_CAP: usize = 128;
+
+type Topic = Text<TOPIC_CAP>;
+
+fn topic(thing: &[u8], middle: &[u8], name: Option<&[u8]>, suffix: &[u8]) -> Topic {
+    let mut t = Topic::new();
+    t.push(THINGS).push(thing).push(middle);
+    if let Some(name) = name {
+        t.push(name);
+    }
+    t.push(suffix);
+    t
+}
+
+fn subscribe(t: &Topic, qos: u8) -> bool {
+    match t.with_nul() {
+        Some(bytes) => {
+            let status = iface::mqtt_subscribe(bytes, qos);
+            if status != sys::OtaMqttSuccess {
+                ota_log!(Error, "Failed to subscribe to MQTT topic: status={}", status);
+            }
+            status == sys::OtaMqttSuccess
+        }
+        None => false,
+    }
+}
+
+fn unsubscribe(t: &Topic, qos: u8) -> bool {
+    match t.with_nul() {
+        Some(bytes) => {
+            let status = iface::mqtt_unsubscribe(bytes, qos);
+            if status != sys::OtaMqttSuccess {
+                ota_log!(Error, "Failed to unsubscribe from MQTT topic: status={}", status);
+            }
+            status == sys::OtaMqttSuccess
+        }
+        None => false,
+    }
+}
+
+fn publish(t: &Topic, payload: &[u8], qos: u8) -> bool {
+    match t.with_nul() {
+        Some(bytes) => {
+            let status = iface::mqtt_publish(bytes, payload, qos);
+            if status != sys::OtaMqttSuccess {
+                ota_log!(Error, "Failed to publish MQTT message: status={}", status);
+            }
+            status == sys::OtaMqttSuccess
+        }
+        None => false,
+    }
+}
+
+/// Asks for the next pending job: (re)subscribes to `$next/get/accepted` and `notify-next`,
+/// then publishes `{"clientToken":"<counter>:<thing>"}` on `$next/get` (all QoS 1).
+pub fn request_job(thing: &[u8], counter: u32) -> Result<(), OtaErr_t> {
+    if !subscribe(&topic(thing, b"/jobs/$next/get/accepted", None, b""), 1)
+        || !subscribe(&topic(thing, b"/jobs/notify-next", None, b""), 1)
+    {
+        return Err(sys::OtaErrRequestJobFailed);
+    }
+    let payload = next_job_request(thing, counter);
+    match payload.as_bytes() {
+        Some(p) if publish(&topic(thing, b"/jobs/$next/get", None, b""), p, 1) => Ok(()),
+        _ => Err(sys::OtaErrRequestJobFailed),
+    }
+}
+
+/// `{"clientToken":"<counter>:<thing>"}`, the thing name cut so the token stays within 64
+/// bytes (upstream #468).
+pub fn next_job_request(thing: &[u8], counter: u32) -> Text<{ MAX_CLIENT_TOKEN + 24 }> {
+    let mut number = Text::<12>::new();
+    number.push_decimal(counter);
+    let digits = number.as_bytes().unwrap_or(b"0");
+    let room = MAX_CLIENT_TOKEN.saturating_sub(digits.len().saturating_add(1));
+    let mut t = Text::new();
+    t.push(b"{\"clientToken\":\"")
+        .push(digits)
+        .push(b":")
+        .push(thing.get(..room.min(thing.len())).unwrap_or(thing))
+        .push(b"\"}");
+    t
+}
+
+/// Unsubscribes the job topics (`notify-next`, then `$next/get/accepted`).
+pub fn cleanup_control(thing: &[u8]) -> Result<(), OtaErr_t> {
+    if unsubscribe(&topic(thing, b"/jobs/notify-next", None, b""), 0)
+        && unsubscribe(&topic(thing, b"/jobs/$next/get/accepted", None, b""), 0)
+    {
+        Ok(())
+    } else {
+        Err(sys::OtaErrCleanupControlFailed)
+    }
+}
+
+/// What a job status update says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// IN_PROGRESS `"receive":"R/N"` (QoS 0).
+    Receiving { received: u32, total: u32 },
+    /// IN_PROGRESS `"self_test":"<reason>","updatedBy":"0x<version>"`.
+    SelfTest { reason: sys::OtaJobReason_t, version: u32 },
+    /// FAILED `"reason":"0x<reason>: 0x<sub>"`.
+    FailedWithValue { reason: u32, sub_reason: u32 },
+    /// SUCCEEDED `"reason":"accepted  v<major>.<minor>.<build>"`.
+    Succeeded { version: u32 },
+    /// FAILED `"reason":"<rejected|aborted>: 0x<sub>"`.
+    Failed { reason: sys::OtaJobReason_t, sub_reason: u32 },
+}
+
+fn reason_text(reason: sys::OtaJobReason_t) -> &'static [u8] {
+    match reason {
+        sys::JobReasonSigCheckPassed => b"ready",
+        sys::JobReasonSelfTestActive => b"active",
+        sys::JobReasonAccepted => b"accepted",
+        sys::JobReasonRejected => b"rejected",
+        sys::JobReasonAborted => b"aborted",
+        _ => b"",
+    }
+}
+
+/// The status message payload, byte for byte as v2.0.0 builds it (with the fixes above).
+pub fn status_payload(status: Status) -> Text<STATUS_CAP> {
+    const IN_PROGRESS: &[u8] = b"{\"status\":\"IN_PROGRESS\",\"statusDetails\":{";
+    const FAILED: &[u8] = b"{\"status\":\"FAILED\",\"statusDetails\":{";
+    const SUCCEEDED: &[u8] = b"{\"status\":\"SUCCEEDED\",\"statusDetails\":{";
+    let mut t = Text::new();
+    match status {
+        Status::Receiving { received, total } => {
+            t.push(IN_PROGRESS).push(b"\"receive\":\"").push_decimal(received);
+            t.push(b"/").push_decimal(total).push(b"\"}}");
+        }
+        Status::SelfTest { reason, version } => {
+            t.push(IN_PROGRESS).push(b"\"self_test\":\"").push(reason_text(reason));
+            t.push(b"\",\"updatedBy\":\"0x").push_hex8(version).push(b"\"}}");
+        }
+        Status::FailedWithValue { reason, sub_reason } => {
+            t.push(FAILED).push(b"\"reason\":\"0x").push_hex8(reason);
+            t.push(b": 0x").push_hex8(sub_reason).push(b"\"}}");
+        }
+        Status::Succeeded { version } => {
+            t.push(SUCCEEDED).push(b"\"reason\":\"").push(reason_text(sys::JobReasonAccepted));
+            t.push(b"  v").push_decimal(version >> 24).push(b".");
+            t.push_decimal((version >> 16) & 0xff).push(b".").push_decimal(version & 0xffff);
+            t.push(b"\"}}");
+        }
+        Status::Failed { reason, sub_reason } => {
+            t.push(FAILED).push(b"\"reason\":\"").push(reason_text(reason));
+            t.push(b": 0x").push_hex8(sub_reason).push(b"\"}}");
+        }
+    }
+    t
+}
+
+/// Publishes a job status update on `$aws/things/<thing>/jobs/<job>/update`.
+pub fn update_job_status(thing: &[u8], job: &[u8], status: Status) -> Result<(), OtaErr_t> {
+    let qos = if matches!(status, Status::Receiving { .. }) { 0 } else { 1 };
+    let payload = status_payload(status);
+    match payload.as_bytes() {
+        Some(p) if publish(&topic(thing, b"/jobs/", Some(job), b"/update"), p, qos) => Ok(()),
+        _ => Err(sys::OtaErrUpdateJobStatusFailed),
+    }
+}
+
+/// Subscribes to the stream's data topic (QoS 0).
+pub fn init_stream(thing: &[u8], stream: &[u8]) -> Result<(), OtaErr_t> {
+    if stream.len() <= MAX_STREAM_NAME
+        && subscribe(&topic(thing, b"/streams/", Some(stream), b"/data/cbor"), 0)
+    {
+        Ok(())
+    } else {
+        Err(sys::OtaErrInitFileTransferFailed)
+    }
+}
+
+/// Publishes a CBOR GetStream request for the blocks still set in `bitmap` (QoS 0).
+pub fn request_blocks(
+    thing: &[u8],
+    stream: &[u8],
+    file_id: u32,
+    bitmap: &[u8],
+) -> Result<(), OtaErr_t> {
+    let mut message = [0u8; sys::OTA_REQUEST_MSG_MAX_SIZE as usize];
+    let size = cbor::encode_get_stream_request(
+        &mut message,
+        b"rdy",
+        file_id as i32,
+        config::FILE_BLOCK_SIZE as i32,
+        0,
+        bitmap,
+        config::MAX_NUM_BLOCKS_REQUEST as i32,
+    )
+    .map_err(|_| sys::OtaErrFailedToEncodeCbor)?;
+    let t = topic(thing, b"/streams/", Some(stream), b"/get/cbor");
+    match message.get(..size) {
+        Some(m) if stream.len() <= MAX_STREAM_NAME && publish(&t, m, 0) => Ok(()),
+        _ => Err(sys::OtaErrRequestFileBlockFailed),
+    }
+}
+
+/// Unsubscribes the stream's data topic.
+pub fn cleanup_stream(thing: &[u8], stream: &[u8]) -> Result<(), OtaErr_t> {
+    if unsubscribe(&topic(thing, b"/streams/", Some(stream), b"/data/cbor"), 1) {
+        Ok(())
+    } else {
+        Err(sys::OtaErrCleanupDataFailed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(t: &Text<STATUS_CAP>) -> &str {
+        core::str::from_utf8(t.as_bytes().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn receive_progress_reports_received_over_total_issue_209() {
+        let t = status_payload(Status::Receiving { received: 64, total: 200 });
+        assert_eq!(s(&t), r#"{"status":"IN_PROGRESS","statusDetails":{"receive":"64/200"}}"#);
+    }
+
+    #[test]
+    fn self_test_ready_carries_the_running_version_in_hex() {
+        let t = status_payload(Status::SelfTest { reason: sys::JobReasonSigCheckPassed, version: 0x0100_0001 });
+        assert_eq!(
+            s(&t),
+            r#"{"status":"IN_PROGRESS","statusDetails":{"self_test":"ready","updatedBy":"0x01000001"}}"#
+        );
+    }
+
+    #[test]
+    fn succeeded_prints_zero_components_as_zero_issue_475() {
+        let t = status_payload(Status::Succeeded { version: 0x0100_0003 });
+        assert_eq!(s(&t), r#"{"status":"SUCCEEDED","statusDetails":{"reason":"accepted  v1.0.3"}}"#);
+    }
+
+    #[test]
+    fn failures_render_reason_and_sub_reason_like_v2() {
+        let t = status_payload(Status::Failed { reason: sys::JobReasonRejected, sub_reason: 0xf });
+        assert_eq!(s(&t), r#"{"status":"FAILED","statusDetails":{"reason":"rejected: 0x0000000f"}}"#);
+        let t = status_payload(Status::Failed { reason: sys::JobReasonAborted, sub_reason: 0x13 });
+        assert_eq!(s(&t), r#"{"status":"FAILED","statusDetails":{"reason":"aborted: 0x00000013"}}"#);
+        let t = status_payload(Status::FailedWithValue { reason: 0xe300_0000, sub_reason: 0xffff_fffe });
+        assert_eq!(s(&t), r#"{"status":"FAILED","statusDetails":{"reason":"0xe3000000: 0xfffffffe"}}"#);
+    }
+
+    #[test]
+    fn first_client_token_is_zero_not_empty_issue_475() {
+        let t = next_job_request(b"thing", 0);
+        assert_eq!(t.as_bytes().unwrap(), br#"{"clientToken":"0:thing"}"#);
+    }
+
+    #[test]
+    fn client_token_never_exceeds_64_bytes_issue_468() {
+        let thing = [b'x'; 128];
+        let t = next_job_request(&thing, 4_000_000_000);
+        let body = t.as_bytes().unwrap();
+        let token = &body[16..body.len() - 2];
+        assert_eq!(token.len(), MAX_CLIENT_TOKEN);
+        assert!(token.starts_with(b"4000000000:xxx"));
+    }
+}

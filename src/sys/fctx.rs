@@ -1,0 +1,185 @@
+//! The file context (`OtaFileContext_t`): the C struct every PAL call receives. Its string
+//! fields point at application buffers (`OtaAppBuffer_t`), at the agent's static buffers, or
+//! at memory from the application's malloc; this module is the one place that reads and writes
+//! through those pointers.
+
+use crate::sys::global::Global;
+use crate::sys::{iface, OtaFileContext_t, Sig256_t};
+use core::ptr::{copy_nonoverlapping, null_mut, write_bytes};
+
+/// The file context every PAL call receives (v2.0.0's `otaAgent.fileContext`).
+pub static FILE: Global<OtaFileContext_t> = Global::new(empty());
+
+/// A zeroed file context: every pointer NULL, every size 0.
+pub const fn empty() -> OtaFileContext_t {
+    // SAFETY: OtaFileContext_t is a C struct of integers, bools (0 = false) and raw pointers
+    // (0 = NULL); all-zero bytes are a valid value of each field.
+    unsafe { core::mem::zeroed() }
+}
+
+/// A zeroed signature buffer.
+pub const fn empty_signature() -> Sig256_t {
+    // SAFETY: Sig256_t is a u16 and a byte array; all-zero is valid.
+    unsafe { core::mem::zeroed() }
+}
+
+/// The NUL-terminated text fields of the file context.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Text {
+    FilePath,
+    CertFile,
+    StreamName,
+    Url,
+    AuthScheme,
+    JobName,
+    Protocols,
+}
+
+/// Why a value could not be stored (v2.0.0's DocParseErr_t cases).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreError {
+    OutOfMemory,
+    BufferTooSmall,
+}
+
+fn slot(ctx: &mut OtaFileContext_t, field: Text) -> (&mut *mut u8, u16) {
+    match field {
+        Text::FilePath => (&mut ctx.pFilePath, ctx.filePathMaxSize),
+        Text::CertFile => (&mut ctx.pCertFilepath, ctx.certFilePathMaxSize),
+        Text::StreamName => (&mut ctx.pStreamName, ctx.streamNameMaxSize),
+        Text::Url => (&mut ctx.pUpdateUrlPath, ctx.updateUrlMaxSize),
+        Text::AuthScheme => (&mut ctx.pAuthScheme, ctx.authSchemeMaxSize),
+        Text::JobName => (&mut ctx.pJobName, ctx.jobNameMaxSize),
+        Text::Protocols => (&mut ctx.pProtocols, ctx.protocolMaxSize),
+    }
+}
+
+/// Copies `value` plus a NUL into the field: into its fixed buffer when it has a capacity,
+/// else into fresh memory from the application's malloc (freeing the previous value first),
+/// as v2.0.0's extractAndStoreArray does. The capacity is read as the `uint16_t` it is
+/// (upstream read it through a `uint32_t *`, wrong on big-endian targets).
+pub fn store(ctx: &mut OtaFileContext_t, field: Text, value: &[u8]) -> Result<(), StoreError> {
+    let needed = value
+        .len()
+        .checked_add(1)
+        .ok_or(StoreError::BufferTooSmall)?;
+    let (ptr, capacity) = slot(ctx, field);
+    if capacity == 0 {
+        iface::free(*ptr);
+        *ptr = iface::malloc(needed);
+        if ptr.is_null() {
+            return Err(StoreError::OutOfMemory);
+        }
+    } else if usize::from(capacity) < needed || ptr.is_null() {
+        return Err(StoreError::BufferTooSmall);
+    }
+    // SAFETY: `*ptr` holds at least `needed` bytes (checked capacity, or just allocated with
+    // that size) and does not overlap `value`, which lives in the event buffer.
+    unsafe {
+        copy_nonoverlapping(value.as_ptr(), *ptr, value.len());
+        (*ptr).add(value.len()).write(0);
+    }
+    Ok(())
+}
+
+/// The text of a field without its NUL (empty when unset).
+pub fn text(ctx: &OtaFileContext_t, field: Text) -> &[u8] {
+    let (ptr, capacity) = match field {
+        Text::FilePath => (ctx.pFilePath, ctx.filePathMaxSize),
+        Text::CertFile => (ctx.pCertFilepath, ctx.certFilePathMaxSize),
+        Text::StreamName => (ctx.pStreamName, ctx.streamNameMaxSize),
+        Text::Url => (ctx.pUpdateUrlPath, ctx.updateUrlMaxSize),
+        Text::AuthScheme => (ctx.pAuthScheme, ctx.authSchemeMaxSize),
+        Text::JobName => (ctx.pJobName, ctx.jobNameMaxSize),
+        Text::Protocols => (ctx.pProtocols, ctx.protocolMaxSize),
+    };
+    if ptr.is_null() {
+        return &[];
+    }
+    // SAFETY: the field points at a buffer of `capacity` bytes (a fixed buffer) or at an
+    // allocation that `store` ended with a NUL; the scan stops at the NUL or the capacity.
+    unsafe {
+        let mut len = 0usize;
+        let limit = if capacity == 0 {
+            usize::MAX
+        } else {
+            usize::from(capacity)
+        };
+        while len < limit && *ptr.add(len) != 0 {
+            len = len.saturating_add(1);
+        }
+        core::slice::from_raw_parts(ptr, len)
+    }
+}
+
+/// Forgets a field's value: a fixed buffer is zeroed, allocated memory is freed.
+pub fn release(ctx: &mut OtaFileContext_t, field: Text) {
+    let (ptr, capacity) = slot(ctx, field);
+    if ptr.is_null() {
+        return;
+    }
+    if capacity > 0 {
+        // SAFETY: a fixed buffer of `capacity` bytes.
+        unsafe { write_bytes(*ptr, 0, usize::from(capacity)) };
+    } else {
+        iface::free(*ptr);
+        *ptr = null_mut();
+    }
+}
+
+/// The receive bitmap, `len` bytes, allocating it when the application gave no buffer.
+/// Returns None when the buffer is too small or the allocation fails.
+pub fn bitmap_prepare(ctx: &mut OtaFileContext_t, len: usize) -> Option<&mut [u8]> {
+    if ctx.blockBitmapMaxSize == 0 {
+        iface::free(ctx.pRxBlockBitmap);
+        ctx.pRxBlockBitmap = iface::malloc(len.max(1));
+    } else if usize::from(ctx.blockBitmapMaxSize) < len {
+        return None;
+    }
+    if ctx.pRxBlockBitmap.is_null() {
+        return None;
+    }
+    // SAFETY: the bitmap holds at least `len` bytes (checked capacity or fresh allocation).
+    Some(unsafe { core::slice::from_raw_parts_mut(ctx.pRxBlockBitmap, len) })
+}
+
+/// The receive bitmap as prepared before, `len` bytes long.
+pub fn bitmap(ctx: &mut OtaFileContext_t, len: usize) -> Option<&mut [u8]> {
+    if ctx.pRxBlockBitmap.is_null()
+        || (ctx.blockBitmapMaxSize != 0 && usize::from(ctx.blockBitmapMaxSize) < len)
+    {
+        return None;
+    }
+    // SAFETY: `len` is the length `bitmap_prepare` checked or allocated for this job.
+    Some(unsafe { core::slice::from_raw_parts_mut(ctx.pRxBlockBitmap, len) })
+}
+
+/// Forgets the bitmap: a fixed buffer is zeroed, allocated memory is freed.
+pub fn bitmap_release(ctx: &mut OtaFileContext_t) {
+    if ctx.pRxBlockBitmap.is_null() {
+        return;
+    }
+    if ctx.blockBitmapMaxSize > 0 {
+        // SAFETY: a fixed buffer of blockBitmapMaxSize bytes.
+        unsafe { write_bytes(ctx.pRxBlockBitmap, 0, usize::from(ctx.blockBitmapMaxSize)) };
+    } else {
+        iface::free(ctx.pRxBlockBitmap);
+        ctx.pRxBlockBitmap = null_mut();
+    }
+}
+
+/// The application's decode buffer, if it gave one.
+pub fn decode_buffer(ctx: &mut OtaFileContext_t) -> Option<&mut [u8]> {
+    let len = usize::try_from(ctx.decodeMemMaxSize).ok()?;
+    if ctx.pDecodeMem.is_null() || len == 0 {
+        return None;
+    }
+    // SAFETY: the application gave pDecodeMemory with decodeMemorySize bytes.
+    Some(unsafe { core::slice::from_raw_parts_mut(ctx.pDecodeMem, len) })
+}
+
+/// The signature buffer the file context points at.
+pub fn signature(ctx: &mut OtaFileContext_t) -> Option<&mut Sig256_t> {
+    // SAFETY: pSignature is NULL or the agent's static signature buffer.
+    unsafe { ctx.pSignature.as_mut() }
+}

@@ -1,0 +1,281 @@
+//! Calls out to the application's `OtaInterfaces_t`: the OS, MQTT, HTTP and PAL function tables.
+//!
+//! v2.0.0 keeps the application's pointer (applications and upstream's tests change entries
+//! after `OTA_Init`), so each call reads its function pointer at call time. A missing table or
+//! a NULL entry gives the failure status of that family instead of a crash.
+
+use crate::sys::fctx;
+use crate::sys::*;
+use core::ffi::{c_char, c_void, CStr};
+use core::ptr::{addr_of, null_mut};
+use core::sync::atomic::{AtomicPtr, Ordering};
+
+static TABLE: AtomicPtr<OtaInterfaces_t> = AtomicPtr::new(null_mut());
+
+/// Remembers the application's table (`OTA_Init`); NULL forgets it (shutdown).
+pub fn install(table: *mut OtaInterfaces_t) {
+    TABLE.store(table, Ordering::Release);
+}
+
+/// Whether a table is installed.
+pub fn installed() -> bool {
+    !TABLE.load(Ordering::Acquire).is_null()
+}
+
+/// Reads one function pointer of the installed table.
+macro_rules! entry {
+    ($($field:ident).+) => {{
+        let table = TABLE.load(Ordering::Acquire);
+        if table.is_null() {
+            None
+        } else {
+            // SAFETY: `table` is the application's OtaInterfaces_t, valid from OTA_Init until
+            // shutdown (the v2.0.0 contract); the field is read by value, without keeping a
+            // reference, because the application may rewrite entries at any time.
+            unsafe { addr_of!((*table).$($field).+).read() }
+        }
+    }};
+}
+
+/// Splits a NUL-terminated topic into pointer and MQTT length, if it fits the interface.
+fn topic_parts(topic: &[u8]) -> Option<(*const c_char, u16)> {
+    match topic.split_last() {
+        Some((0, text)) => u16::try_from(text.len())
+            .ok()
+            .map(|len| (text.as_ptr().cast::<c_char>(), len)),
+        _ => None,
+    }
+}
+
+pub fn event_init() -> OtaOsStatus_t {
+    match entry!(os.event.init) {
+        // SAFETY: v2.0.0 passes a NULL event context; the port's init takes it.
+        Some(f) => unsafe { f(null_mut()) },
+        None => OtaOsEventQueueCreateFailed,
+    }
+}
+
+pub fn event_send(msg: &OtaEventMsg_t) -> OtaOsStatus_t {
+    match entry!(os.event.send) {
+        // SAFETY: `msg` is a valid OtaEventMsg_t for the duration of the call; the port copies it.
+        Some(f) => unsafe {
+            f(
+                null_mut(),
+                (msg as *const OtaEventMsg_t).cast::<c_void>(),
+                0,
+            )
+        },
+        None => OtaOsEventQueueSendFailed,
+    }
+}
+
+pub fn event_recv(msg: &mut OtaEventMsg_t) -> OtaOsStatus_t {
+    match entry!(os.event.recv) {
+        // SAFETY: `msg` is writable storage for one OtaEventMsg_t, which the port fills.
+        Some(f) => unsafe { f(null_mut(), (msg as *mut OtaEventMsg_t).cast::<c_void>(), 0) },
+        None => OtaOsEventQueueReceiveFailed,
+    }
+}
+
+pub fn event_deinit() -> OtaOsStatus_t {
+    match entry!(os.event.deinit) {
+        // SAFETY: as for init.
+        Some(f) => unsafe { f(null_mut()) },
+        None => OtaOsEventQueueDeleteFailed,
+    }
+}
+
+pub fn timer_start(
+    id: OtaTimerId_t,
+    name: &'static CStr,
+    timeout_ms: u32,
+    callback: unsafe extern "C" fn(OtaTimerId_t),
+) -> OtaOsStatus_t {
+    match entry!(os.timer.start) {
+        // SAFETY: `name` is a static NUL-terminated string and `callback` a static function;
+        // both outlive the timer.
+        Some(f) => unsafe { f(id, name.as_ptr(), timeout_ms, Some(callback)) },
+        None => OtaOsTimerStartFailed,
+    }
+}
+
+pub fn timer_stop(id: OtaTimerId_t) -> OtaOsStatus_t {
+    match entry!(os.timer.stop) {
+        // SAFETY: plain value argument.
+        Some(f) => unsafe { f(id) },
+        None => OtaOsTimerStopFailed,
+    }
+}
+
+pub fn timer_delete(id: OtaTimerId_t) -> OtaOsStatus_t {
+    match entry!(os.timer.delete) {
+        // SAFETY: plain value argument.
+        Some(f) => unsafe { f(id) },
+        None => OtaOsTimerDeleteFailed,
+    }
+}
+
+/// The application's allocator (`os.mem.malloc`); NULL when it fails or is missing.
+pub fn malloc(size: usize) -> *mut u8 {
+    match entry!(os.mem.malloc) {
+        // SAFETY: plain value argument; the result is checked by the caller.
+        Some(f) => unsafe { f(size) }.cast::<u8>(),
+        None => null_mut(),
+    }
+}
+
+/// Returns memory obtained from [`malloc`].
+pub fn free(ptr: *mut u8) {
+    if ptr.is_null() {
+        return;
+    }
+    if let Some(f) = entry!(os.mem.free) {
+        // SAFETY: `ptr` came from the same application's malloc and is freed once.
+        unsafe { f(ptr.cast::<c_void>()) }
+    }
+}
+
+/// Subscribes to a NUL-terminated topic.
+pub fn mqtt_subscribe(topic: &[u8], qos: u8) -> OtaMqttStatus_t {
+    match (entry!(mqtt.subscribe), topic_parts(topic)) {
+        // SAFETY: the topic is valid and NUL-terminated for the duration of the call.
+        (Some(f), Some((p, len))) => unsafe { f(p, len, qos) },
+        _ => OtaMqttSubscribeFailed,
+    }
+}
+
+/// Unsubscribes from a NUL-terminated topic.
+pub fn mqtt_unsubscribe(topic: &[u8], qos: u8) -> OtaMqttStatus_t {
+    match (entry!(mqtt.unsubscribe), topic_parts(topic)) {
+        // SAFETY: as for subscribe.
+        (Some(f), Some((p, len))) => unsafe { f(p, len, qos) },
+        _ => OtaMqttUnsubscribeFailed,
+    }
+}
+
+/// Publishes `payload` on a NUL-terminated topic.
+pub fn mqtt_publish(topic: &[u8], payload: &[u8], qos: u8) -> OtaMqttStatus_t {
+    let size = u32::try_from(payload.len()).ok();
+    match (entry!(mqtt.publish), topic_parts(topic), size) {
+        // SAFETY: topic and payload are valid for the duration of the call.
+        (Some(f), Some((p, len)), Some(size)) => unsafe {
+            f(p, len, payload.as_ptr().cast::<c_char>(), size, qos)
+        },
+        _ => OtaMqttPublishFailed,
+    }
+}
+
+/// Hands the file context's pre-signed URL to the HTTP client.
+pub fn http_init() -> OtaHttpStatus_t {
+    let url = fctx::FILE.with(|f| f.pUpdateUrlPath);
+    match entry!(http.init) {
+        // SAFETY: a non-NULL URL is the file context's NUL-terminated buffer (written by
+        // fctx::store), alive until the data plane is cleaned up.
+        Some(f) if !url.is_null() => unsafe { f(url.cast::<c_char>()) },
+        _ => OtaHttpInitFailed,
+    }
+}
+
+pub fn http_request(range_start: u32, range_end: u32) -> OtaHttpStatus_t {
+    match entry!(http.request) {
+        // SAFETY: plain value arguments.
+        Some(f) => unsafe { f(range_start, range_end) },
+        None => OtaHttpRequestFailed,
+    }
+}
+
+pub fn http_deinit() -> OtaHttpStatus_t {
+    match entry!(http.deinit) {
+        // SAFETY: no arguments.
+        Some(f) => unsafe { f() },
+        None => OtaHttpDeinitFailed,
+    }
+}
+
+/// PAL status for a missing PAL entry.
+const PAL_MISSING: OtaPalStatus_t = OtaPalUninitialized << OTA_PAL_SUB_BITS;
+
+macro_rules! pal_call {
+    ($(#[$doc:meta])* $name:ident => $field:ident) => {
+        $(#[$doc])*
+        pub fn $name() -> OtaPalStatus_t {
+            match entry!(pal.$field) {
+                // SAFETY: the file context is a static, valid for the program's life.
+                Some(f) => unsafe { f(fctx::FILE.as_ptr()) },
+                None => PAL_MISSING,
+            }
+        }
+    };
+}
+
+pal_call!(pal_abort => abort);
+pal_call!(pal_create_file => createFile);
+pal_call!(pal_close_file => closeFile);
+pal_call!(pal_activate => activate);
+pal_call!(pal_reset => reset);
+
+/// Whether the PAL has an activate entry (v2.0.0 checks before calling it).
+pub fn pal_has_activate() -> bool {
+    entry!(pal.activate).is_some()
+}
+
+/// Writes `data` at `offset`; returns the PAL's count (negative on failure).
+pub fn pal_write_block(offset: u32, data: &[u8]) -> i16 {
+    let Ok(size) = u32::try_from(data.len()) else {
+        return -1;
+    };
+    match entry!(pal.writeBlock) {
+        // SAFETY: `data` is valid for `size` bytes; the PAL only reads it despite the
+        // non-const pointer in the v2.0.0 prototype.
+        Some(f) => unsafe { f(fctx::FILE.as_ptr(), offset, data.as_ptr().cast_mut(), size) },
+        None => -1,
+    }
+}
+
+pub fn pal_set_image_state(state: OtaImageState_t) -> OtaPalStatus_t {
+    match entry!(pal.setPlatformImageState) {
+        // SAFETY: as for the other PAL calls.
+        Some(f) => unsafe { f(fctx::FILE.as_ptr(), state) },
+        None => PAL_MISSING,
+    }
+}
+
+pub fn pal_get_image_state() -> OtaPalImageState_t {
+    match entry!(pal.getPlatformImageState) {
+        // SAFETY: as for the other PAL calls.
+        Some(f) => unsafe { f(fctx::FILE.as_ptr()) },
+        None => OtaPalImageStateUnknown,
+    }
+}
+
+/// Calls the application's `OtaAppCallback_t` (v2.0.0 never checked it for NULL, #210), with
+/// the event buffer of `msg` when given.
+pub fn app_callback(callback: OtaAppCallback_t, event: OtaJobEvent_t, msg: Option<&OtaEventMsg_t>) {
+    let data = msg.map_or(core::ptr::null(), |m| {
+        m.pEventData.cast::<c_void>().cast_const()
+    });
+    if let Some(f) = callback {
+        // SAFETY: the application registered this function in OTA_Init; `data` is NULL or the
+        // event buffer the application handed in with the event.
+        unsafe { f(event, data) }
+    }
+}
+
+/// The bytes of an event's payload: `dataLength` bytes of the application's event buffer,
+/// never more than the buffer holds (`OTA_DATA_BLOCK_SIZE`), whatever `dataLength` says.
+pub fn event_payload(msg: &OtaEventMsg_t) -> &[u8] {
+    // SAFETY: pEventData is NULL or the application's OtaEventData_t, which stays valid until
+    // the agent reports OtaJobEventProcessed for it (after the handler that reads it); the
+    // slice stays inside its `data` array.
+    unsafe {
+        match msg.pEventData.as_ref() {
+            Some(d) => {
+                let len = usize::try_from(d.dataLength)
+                    .unwrap_or(usize::MAX)
+                    .min(d.data.len());
+                d.data.get(..len).unwrap_or(&[])
+            }
+            None => &[],
+        }
+    }
+}
