@@ -12,6 +12,8 @@ if ! ls /usr/lib/llvm-*/lib/libclang*.so* /usr/lib/x86_64-linux-gnu/libclang*.so
     packages+=(libclang-dev)
 fi
 [ -f /usr/include/cmocka.h ] || packages+=(libcmocka-dev)
+# The POSIX PAL's C test makes its keys, certificates and signatures with openssl at run time.
+command -v openssl >/dev/null 2>&1 || packages+=(openssl)
 
 if [ ${#packages[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

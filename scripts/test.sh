@@ -10,9 +10,12 @@ scripts/deps.sh
 echo "== cargo fmt / clippy"
 cargo fmt --check
 cargo clippy --quiet --all-targets -- -D warnings
+# Optional ports are checked and tested with their features on as well.
+cargo clippy --quiet --all-targets --features pal-posix -- -D warnings
 
 echo "== cargo test"
 cargo test --quiet
+cargo test --quiet --features pal-posix pal_posix
 
 echo "== C tests (ctest)"
 cmake -S c_tests -B build/c_tests -DCMAKE_BUILD_TYPE=Release >/dev/null

@@ -24,13 +24,14 @@
 #[macro_use]
 pub mod log;
 
-//WIP pub mod agent;
+pub mod agent;
 pub mod bitmap;
-//TMP pub mod codec;
+pub mod codec;
 pub mod config;
 pub mod ffi;
 pub mod http;
-//WIP pub mod mqtt;
+pub mod job;
+pub mod mqtt;
 pub mod sys;
 
 // The POSIX OS port. Cargo turns `os-posix` on by default on every target; it only takes effect

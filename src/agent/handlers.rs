@@ -2,16 +2,14 @@
 //! where it departs from v2.0.0).
 
 use super::{
-    clear_active_job, count, has_active_job, ingest, jobdoc, notify, signal,
-    release_file, until_nul, update_job_status, Names, Outcome, Plane, AGENT, FILE, IMAGE_STATE,
-    STATS,
+    clear_active_job, count, has_active_job, ingest, jobdoc, notify, release_file, signal,
+    until_nul, update_job_status, Names, Outcome, Plane, AGENT, FILE, IMAGE_STATE, STATS,
 };
 use crate::config;
 use crate::http;
 use crate::mqtt::{self, Status};
 use crate::sys::fctx::{self, Text};
 use crate::sys::{self, iface, OtaErr_t, OtaEventMsg_t};
-use core::ffi::c_void;
 use core::sync::atomic::Ordering;
 
 const REQUEST_TIMER: &core::ffi::CStr = c"OtaRequestTimer";
@@ -28,7 +26,11 @@ extern "C" fn on_timer(id: sys::OtaTimerId_t) {
             ota_log!(Error, "Failed to signal the request timer expiry");
         }
     } else if id == sys::OtaSelfTestTimer {
-        ota_log!(Error, "Self test did not complete within {} ms; resetting", config::SELF_TEST_RESPONSE_WAIT_MS);
+        ota_log!(
+            Error,
+            "Self test did not complete within {} ms; resetting",
+            config::SELF_TEST_RESPONSE_WAIT_MS
+        );
         let _ = iface::pal_reset();
     } else {
         ota_log!(Warn, "Unknown OTA timer id {}", id);
@@ -41,7 +43,12 @@ pub(super) fn timer_callback() -> unsafe extern "C" fn(sys::OtaTimerId_t) {
 }
 
 fn start_request_timer() -> sys::OtaOsStatus_t {
-    iface::timer_start(sys::OtaRequestTimer, REQUEST_TIMER, config::FILE_REQUEST_WAIT_MS, on_timer)
+    iface::timer_start(
+        sys::OtaRequestTimer,
+        REQUEST_TIMER,
+        config::FILE_REQUEST_WAIT_MS,
+        on_timer,
+    )
 }
 
 fn stop_request_timer() {
@@ -67,7 +74,10 @@ fn app_version() -> u32 {
 }
 
 /// v2.0.0's setImageStateWithReason: tell the PAL, remember the state, report it on the job.
-pub(crate) fn set_image_state_with_reason(requested: sys::OtaImageState_t, reason: u32) -> OtaErr_t {
+pub(crate) fn set_image_state_with_reason(
+    requested: sys::OtaImageState_t,
+    reason: u32,
+) -> OtaErr_t {
     let pal = iface::pal_set_image_state(requested);
     let mut state = requested;
     let mut reason = reason;
@@ -111,7 +121,13 @@ pub(crate) fn set_image_state_with_reason(requested: sys::OtaImageState_t, reaso
         sys::OtaErrNoActiveJob
     };
     if err != sys::OtaErrNone {
-        ota_log!(Warn, "Image state {} set with reason 0x{:x}: OtaErr_t={}", requested, reason, err);
+        ota_log!(
+            Warn,
+            "Image state {} set with reason 0x{:x}: OtaErr_t={}",
+            requested,
+            reason,
+            err
+        );
     }
     err
 }
@@ -178,8 +194,12 @@ pub(super) fn in_self_test(_: &OtaEventMsg_t) -> Outcome {
         notify(sys::OtaJobEventStartTest, None);
         Outcome::Next
     } else {
-        ota_log!(Warn, "Rejecting the new image and resetting: the job is in self test, the platform is not");
-        let err = set_image_state_with_reason(sys::OtaImageStateRejected, sys::OtaErrImageStateMismatch);
+        ota_log!(
+            Warn,
+            "Rejecting the new image and resetting: the job is in self test, the platform is not"
+        );
+        let err =
+            set_image_state_with_reason(sys::OtaImageStateRejected, sys::OtaErrImageStateMismatch);
         let _ = iface::pal_reset();
         if err == sys::OtaErrNone {
             Outcome::Next
@@ -245,7 +265,9 @@ fn request_blocks() -> Result<(), OtaErr_t> {
                 _ => false,
             });
             match bitmap.get(..len) {
-                Some(b) if copied => mqtt::request_blocks(names.thing(), until_nul(&stream), file_id, b),
+                Some(b) if copied => {
+                    mqtt::request_blocks(names.thing(), until_nul(&stream), file_id, b)
+                }
                 _ => Err(sys::OtaErrRequestFileBlockFailed),
             }
         }
@@ -253,7 +275,10 @@ fn request_blocks() -> Result<(), OtaErr_t> {
             let len = AGENT.with(|a| a.bitmap_len);
             let (next, size) = FILE.with(|f| {
                 let size = f.fileSize;
-                (fctx::bitmap(f, len).and_then(|b| crate::bitmap::first_needed(b)), size)
+                (
+                    fctx::bitmap(f, len).and_then(|b| crate::bitmap::first_needed(b)),
+                    size,
+                )
             });
             let block = next.ok_or(sys::OtaErrRequestFileBlockFailed)?;
             AGENT.with(|a| http::request(&mut a.in_flight, block, size))
@@ -297,7 +322,11 @@ fn finish_download(complete: bool) {
         ota_log!(Warn, "Failed to signal closing the file");
     }
     notify(
-        if complete { sys::OtaJobEventActivate } else { sys::OtaJobEventFail },
+        if complete {
+            sys::OtaJobEventActivate
+        } else {
+            sys::OtaJobEventFail
+        },
         None,
     );
     clear_active_job();
@@ -316,7 +345,11 @@ pub(super) fn process_data(msg: &OtaEventMsg_t) -> Outcome {
         finish_download(true);
         count(&STATS.processed);
     } else if result < sys::IngestResultFileComplete {
-        ota_log!(Error, "Failed to ingest a data block, rejecting the image: IngestResult_t={}", result);
+        ota_log!(
+            Error,
+            "Failed to ingest a data block, rejecting the image: IngestResult_t={}",
+            result
+        );
         let _ = iface::pal_set_image_state(sys::OtaImageStateRejected);
         if let Err(e) = update_job_status(Status::FailedWithValue {
             reason: close_status,
@@ -331,7 +364,7 @@ pub(super) fn process_data(msg: &OtaEventMsg_t) -> Outcome {
         let (received, total) = ingest::progress();
         let frequency = config::OTA_UPDATE_STATUS_FREQUENCY.max(1);
         // v2.0.0 reported only every `frequency` blocks, so nothing before block 64 (#426).
-        if received % frequency == 0 || received == 1 {
+        if received.checked_rem(frequency) == Some(0) || received == 1 {
             if let Err(e) = update_job_status(Status::Receiving { received, total }) {
                 err = e;
             }
@@ -391,7 +424,11 @@ pub(super) fn shutdown(_: &OtaEventMsg_t) -> Outcome {
     }
     let names = Names::get();
     if let Err(err) = mqtt::cleanup_control(names.thing()) {
-        ota_log!(Warn, "Failed to clean up the control plane: OtaErr_t={}", err);
+        ota_log!(
+            Warn,
+            "Failed to clean up the control plane: OtaErr_t={}",
+            err
+        );
     }
     release_file();
     clear_active_job();

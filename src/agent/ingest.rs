@@ -12,10 +12,26 @@ const fn pal_status(main: u32) -> OtaPalStatus_t {
     main << sys::OTA_PAL_SUB_BITS
 }
 
-/// A decoded block: its index and its bytes (a slice of the received message).
+/// A decoded block: its index and its bytes, in place in the received message.
 struct Block<'a> {
     index: u32,
-    data: &'a [u8],
+    data: Data<'a>,
+}
+
+/// A block's bytes: one slice of the message (the usual case, written without a copy), or a
+/// CBOR payload sent in several chunks, which is joined in the decode buffer first.
+enum Data<'a> {
+    Slice(&'a [u8]),
+    Chunks(cbor::Payload<'a>),
+}
+
+impl Data<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Data::Slice(s) => s.len(),
+            Data::Chunks(p) => p.len(),
+        }
+    }
 }
 
 /// Blocks in the file and received so far.
@@ -34,8 +50,8 @@ pub(super) fn blocks_in(size: u32) -> u32 {
 fn decode(message: &[u8], limit: usize) -> Result<Option<Block<'_>>, IngestResult_t> {
     match AGENT.with(|a| a.plane) {
         Plane::Mqtt => {
-            let block = cbor::decode_get_stream_response(message)
-                .map_err(|_| sys::IngestResultBadData)?;
+            let block =
+                cbor::decode_get_stream_response(message).map_err(|_| sys::IngestResultBadData)?;
             let declared = usize::try_from(block.block_size).ok();
             // v2.0.0 trusted "l" even when "p" was shorter or longer (U2), and a payload larger
             // than the decode buffer was refused; both are malformed blocks.
@@ -44,12 +60,21 @@ fn decode(message: &[u8], limit: usize) -> Result<Option<Block<'_>>, IngestResul
             }
             let expected = AGENT.with(|a| a.server_file_id);
             if u32::try_from(block.file_id).ok() != Some(expected) {
-                ota_log!(Warn, "Ignoring a block of file {} (the job's file is {})", block.file_id, expected);
+                ota_log!(
+                    Warn,
+                    "Ignoring a block of file {} (the job's file is {})",
+                    block.file_id,
+                    expected
+                );
                 return Ok(None);
             }
+            let data = match block.payload.as_slice() {
+                Some(slice) => Data::Slice(slice),
+                None => Data::Chunks(block.payload),
+            };
             Ok(Some(Block {
                 index: block.block_id as u32,
-                data: block.payload,
+                data,
             }))
         }
         Plane::Http => {
@@ -63,7 +88,10 @@ fn decode(message: &[u8], limit: usize) -> Result<Option<Block<'_>>, IngestResul
                 Some(block) => Some(block),
                 None => FILE.with(|f| fctx::bitmap(f, len).and_then(|b| bitmap::first_needed(b))),
             };
-            Ok(index.map(|index| Block { index, data: message }))
+            Ok(index.map(|index| Block {
+                index,
+                data: Data::Slice(message),
+            }))
         }
         Plane::None => Err(sys::IngestResultUnexpectedBlock),
     }
@@ -98,13 +126,15 @@ pub(super) fn ingest(message: &[u8]) -> (IngestResult_t, OtaPalStatus_t) {
         config::FILE_REQUEST_WAIT_MS,
         super::handlers::timer_callback(),
     );
-    let limit = FILE.with(|f| match fctx::decode_buffer(f) {
-        Some(buffer) => buffer.len(),
-        None => config::FILE_BLOCK_SIZE as usize,
-    });
+    let limit = FILE.with(|f| fctx::decode_capacity(f).unwrap_or(config::FILE_BLOCK_SIZE as usize));
     let block = match decode(message, limit) {
         Ok(Some(block)) => block,
-        Ok(None) => return (sys::IngestResultDuplicate_Continue, pal_status(sys::OtaPalSuccess)),
+        Ok(None) => {
+            return (
+                sys::IngestResultDuplicate_Continue,
+                pal_status(sys::OtaPalSuccess),
+            )
+        }
         Err(result) => return (result, close_status),
     };
     let (file_size, needed, has_file) = FILE.with(|f| {
@@ -112,21 +142,35 @@ pub(super) fn ingest(message: &[u8]) -> (IngestResult_t, OtaPalStatus_t) {
         (f.fileSize, needed, !f.pFile.is_null())
     });
     if !valid_block(file_size, block.index, block.data.len()) {
-        ota_log!(Error, "Block {} of {} bytes is outside the file", block.index, block.data.len());
+        ota_log!(
+            Error,
+            "Block {} of {} bytes is outside the file",
+            block.index,
+            block.data.len()
+        );
         return (sys::IngestResultBlockOutOfRange, close_status);
     }
     if !needed {
         ota_log!(Warn, "Duplicate block {} ignored", block.index);
-        return (sys::IngestResultDuplicate_Continue, pal_status(sys::OtaPalSuccess));
+        return (
+            sys::IngestResultDuplicate_Continue,
+            pal_status(sys::OtaPalSuccess),
+        );
     }
     if !has_file {
         return (sys::IngestResultBadFileHandle, close_status);
     }
     let offset = block.index.saturating_mul(config::FILE_BLOCK_SIZE);
-    let written = iface::pal_write_block(offset, block.data);
+    let written = write(offset, &block.data);
     // v2.0.0 counted a short write as success (#436).
     if usize::try_from(written).ok() != Some(block.data.len()) {
-        ota_log!(Error, "PAL wrote {} of {} bytes of block {}", written, block.data.len(), block.index);
+        ota_log!(
+            Error,
+            "PAL wrote {} of {} bytes of block {}",
+            written,
+            block.data.len(),
+            block.index
+        );
         return (sys::IngestResultWriteBlockFailed, close_status);
     }
     close_status = pal_status(sys::OtaPalSuccess);
@@ -138,10 +182,34 @@ pub(super) fn ingest(message: &[u8]) -> (IngestResult_t, OtaPalStatus_t) {
         f.blocksRemaining
     });
     if remaining > 0 {
-        ota_log!(Info, "Received block {}; {} remaining", block.index, remaining);
+        ota_log!(
+            Info,
+            "Received block {}; {} remaining",
+            block.index,
+            remaining
+        );
         return (sys::IngestResultAccepted_Continue, close_status);
     }
     finish(close_status)
+}
+
+/// Writes a block through the PAL; a chunked payload is joined first, in the application's
+/// decode buffer or in memory from the OS interface (as v2.0.0 allocated its decode memory).
+fn write(offset: u32, data: &Data<'_>) -> i16 {
+    let join_and_write = |buf: &mut [u8]| match data {
+        Data::Chunks(payload) => payload
+            .copy_to(buf)
+            .ok()
+            .and_then(|n| buf.get(..n))
+            .map_or(-1, |joined| iface::pal_write_block(offset, joined)),
+        Data::Slice(bytes) => iface::pal_write_block(offset, bytes),
+    };
+    match data {
+        Data::Slice(bytes) => iface::pal_write_block(offset, bytes),
+        Data::Chunks(_) => fctx::with_decode_buffer(join_and_write)
+            .or_else(|| fctx::with_allocation(config::FILE_BLOCK_SIZE as usize, join_and_write))
+            .unwrap_or(-1),
+    }
 }
 
 /// After the last block: stop the request timer, drop the bitmap, close (verify) the file.
@@ -161,14 +229,21 @@ fn finish(close_status: OtaPalStatus_t) -> (IngestResult_t, OtaPalStatus_t) {
     FILE.with(|f| f.pFile = core::ptr::null_mut());
     let result = match status >> sys::OTA_PAL_SUB_BITS {
         sys::OtaPalSuccess => {
-            ota_log!(Info, "Received the entire update and validated the signature");
+            ota_log!(
+                Info,
+                "Received the entire update and validated the signature"
+            );
             sys::IngestResultFileComplete
         }
         sys::OtaPalSignatureCheckFailed => sys::IngestResultSigCheckFail,
         _ => sys::IngestResultFileCloseFail,
     };
     if result != sys::IngestResultFileComplete {
-        ota_log!(Error, "Failed to close the OTA file: PAL status 0x{:08x}", status);
+        ota_log!(
+            Error,
+            "Failed to close the OTA file: PAL status 0x{:08x}",
+            status
+        );
     }
     (result, status)
 }
@@ -191,7 +266,10 @@ mod tests {
 
     #[test]
     fn block_count_never_overflows_issue_407() {
-        assert_eq!(blocks_in(u32::MAX), u32::MAX.div_ceil(config::FILE_BLOCK_SIZE));
+        assert_eq!(
+            blocks_in(u32::MAX),
+            u32::MAX.div_ceil(config::FILE_BLOCK_SIZE)
+        );
         assert_eq!(blocks_in(0), 0);
         assert_eq!(blocks_in(1), 1);
     }

@@ -4,8 +4,8 @@
 
 use super::handlers::set_image_state_with_reason;
 use super::{
-    has_active_job, ingest::blocks_in, release_file, set_text, signal, until_nul, Names,
-    Outcome, Plane, AGENT, FILE, IMAGE_STATE, SIGNATURE,
+    has_active_job, ingest::blocks_in, release_file, set_text, signal, until_nul, Names, Outcome,
+    Plane, AGENT, FILE, IMAGE_STATE, SIGNATURE,
 };
 use crate::codec::base64;
 use crate::job::{self, param};
@@ -36,9 +36,14 @@ impl JobId {
     fn new(text: &[u8]) -> Option<JobId> {
         let ok = !text.is_empty()
             && text.len() <= mqtt::MAX_JOB_ID
-            && text.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-');
+            && text
+                .iter()
+                .all(|&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-');
         let mut bytes = [0u8; mqtt::MAX_JOB_ID];
-        bytes.get_mut(..text.len()).filter(|_| ok)?.copy_from_slice(text);
+        bytes
+            .get_mut(..text.len())
+            .filter(|_| ok)?
+            .copy_from_slice(text);
         Some(JobId {
             bytes,
             len: text.len(),
@@ -103,7 +108,8 @@ fn store(found: &job::Found<'_>) -> Result<(), job::DocError> {
             _ => None,
         };
         if let Some(field) = field {
-            FILE.with(|f| fctx::store(f, field, text)).map_err(store_error)?;
+            FILE.with(|f| fctx::store(f, field, text))
+                .map_err(store_error)?;
             continue;
         }
         let number = || job::parse_u32(text).ok_or(job::DocError::InvalidNumChar);
@@ -130,7 +136,8 @@ fn store(found: &job::Found<'_>) -> Result<(), job::DocError> {
             }
             param::SIGNATURE => {
                 SIGNATURE.with(|s| {
-                    let n = base64::decode(&mut s.data, text).map_err(|_| job::DocError::Base64Decode)?;
+                    let n = base64::decode(&mut s.data, text)
+                        .map_err(|_| job::DocError::Base64Decode)?;
                     s.size = u16::try_from(n).map_err(|_| job::DocError::Base64Decode)?;
                     Ok::<(), job::DocError>(())
                 })?;
@@ -156,7 +163,10 @@ fn parse(doc: &[u8]) -> Parsed {
     let id_text = found.get(param::JOB_ID);
     let id = id_text.and_then(JobId::new);
     if id_text.is_some() && id.is_none() {
-        ota_log!(Error, "Job document rejected: the job ID is not a valid AWS job ID");
+        ota_log!(
+            Error,
+            "Job document rejected: the job ID is not a valid AWS job ID"
+        );
         return Parsed::Malformed(None);
     }
     // A different job while one is active replaces it (v2.0.0's verifyActiveJobStatus); the
@@ -191,10 +201,16 @@ fn check_version(file_id: u32, updated_by: u32) -> OtaErr_t {
     }
     let running = sys::shim::app_firmware_version_word().unwrap_or(0);
     if updated_by == running {
-        ota_log!(Warn, "The new image has the same version as the one that started the update");
+        ota_log!(
+            Warn,
+            "The new image has the same version as the one that started the update"
+        );
         sys::OtaErrSameFirmwareVersion
     } else if updated_by > running {
-        ota_log!(Warn, "The new image is older than the one that started the update");
+        ota_log!(
+            Warn,
+            "The new image is older than the one that started the update"
+        );
         sys::OtaErrDowngradeNotAllowed
     } else {
         sys::OtaErrNone
@@ -213,13 +229,25 @@ fn self_test_job() {
     if config::ALLOW_DOWNGRADE == 1 || version == sys::OtaErrNone {
         let err = set_image_state_with_reason(sys::OtaImageStateTesting, version);
         if err != sys::OtaErrNone {
-            ota_log!(Error, "Failed to set the image state to testing: OtaErr_t={}", err);
+            ota_log!(
+                Error,
+                "Failed to set the image state to testing: OtaErr_t={}",
+                err
+            );
         }
     } else {
-        ota_log!(Warn, "Rejecting the new image: its version is not valid: OtaErr_t={}", version);
+        ota_log!(
+            Warn,
+            "Rejecting the new image: its version is not valid: OtaErr_t={}",
+            version
+        );
         let err = set_image_state_with_reason(sys::OtaImageStateRejected, version);
         if err != sys::OtaErrNone {
-            ota_log!(Error, "Failed to set the image state to rejected: OtaErr_t={}", err);
+            ota_log!(
+                Error,
+                "Failed to set the image state to rejected: OtaErr_t={}",
+                err
+            );
         }
         super::notify(sys::OtaJobEventSelfTestFailed, None);
         let _ = iface::pal_reset();
@@ -252,7 +280,11 @@ fn create_file() -> bool {
     AGENT.with(|a| a.bitmap_len = len);
     let status = iface::pal_create_file();
     if status >> sys::OTA_PAL_SUB_BITS != sys::OtaPalSuccess {
-        ota_log!(Error, "The PAL could not create the file: status 0x{:08x}", status);
+        ota_log!(
+            Error,
+            "The PAL could not create the file: status 0x{:08x}",
+            status
+        );
         let _ = set_image_state_with_reason(sys::OtaImageStateAborted, status);
         release_file();
         return false;
@@ -278,8 +310,10 @@ fn select_plane() -> Plane {
     FILE.with(|f| set_text(&mut protocols, fctx::text(f, Text::Protocols)));
     let text = until_nul(&protocols);
     let has = |name: &[u8]| text.windows(name.len()).any(|w| w == name);
-    let mqtt = (config::ENABLED_DATA_PROTOCOLS & sys::OTA_DATA_OVER_MQTT != 0 && has(b"MQTT")).then_some(Plane::Mqtt);
-    let http = (config::ENABLED_DATA_PROTOCOLS & sys::OTA_DATA_OVER_HTTP != 0 && has(b"HTTP")).then_some(Plane::Http);
+    let mqtt = (config::ENABLED_DATA_PROTOCOLS & sys::OTA_DATA_OVER_MQTT != 0 && has(b"MQTT"))
+        .then_some(Plane::Mqtt);
+    let http = (config::ENABLED_DATA_PROTOCOLS & sys::OTA_DATA_OVER_HTTP != 0 && has(b"HTTP"))
+        .then_some(Plane::Http);
     let choice = if config::PRIMARY_DATA_PROTOCOL == sys::OTA_DATA_OVER_HTTP {
         http.or(mqtt)
     } else {
@@ -297,7 +331,10 @@ fn no_file() -> Outcome {
             Outcome::Fail(sys::OtaErrSignalEventFailed)
         };
     }
-    ota_log!(Error, "Job document parse failed, aborting the current update");
+    ota_log!(
+        Error,
+        "Job document parse failed, aborting the current update"
+    );
     let err = set_image_state_with_reason(sys::OtaImageStateAborted, sys::OtaErrJobParserError);
     if err != sys::OtaErrNone {
         ota_log!(Error, "Failed to abort the OTA update: OtaErr_t={}", err);
@@ -308,7 +345,10 @@ fn no_file() -> Outcome {
 /// A file to download: choose its data plane and create it (v2.0.0's processValidFileContext).
 fn start_file() -> Outcome {
     if platform_in_self_test() {
-        ota_log!(Warn, "Rejecting the job and resetting: the platform is in self test, the job is not");
+        ota_log!(
+            Warn,
+            "Rejecting the job and resetting: the platform is in self test, the job is not"
+        );
         let _ = iface::pal_reset();
         return Outcome::Next;
     }
@@ -321,7 +361,10 @@ fn start_file() -> Outcome {
             Outcome::Fail(sys::OtaErrSignalEventFailed)
         };
     }
-    ota_log!(Error, "The job offers no enabled data protocol, aborting it");
+    ota_log!(
+        Error,
+        "The job offers no enabled data protocol, aborting it"
+    );
     match set_image_state_with_reason(sys::OtaImageStateAborted, sys::OtaErrInvalidDataProtocol) {
         sys::OtaErrNone => {
             // v2.0.0 then sat in CreatingFile ignoring every later job; ask for the next one.
@@ -352,7 +395,12 @@ pub(super) fn process(doc: &[u8]) -> Outcome {
     let problem = if size == 0 {
         Some(sys::OtaJobParseErrZeroFileSize)
     } else if blocks_in(size) > max_blocks() {
-        ota_log!(Error, "The file has {} blocks, more than the bitmap can track ({})", blocks_in(size), max_blocks());
+        ota_log!(
+            Error,
+            "The file has {} blocks, more than the bitmap can track ({})",
+            blocks_in(size),
+            max_blocks()
+        );
         Some(sys::OtaJobParseErrNonConformingJobDoc)
     } else {
         None
@@ -375,7 +423,10 @@ pub(super) fn process(doc: &[u8]) -> Outcome {
     if same_job {
         // Same job again (resume, or a refreshed pre-signed URL): the new values are in place
         // and the download continues with the bitmap it has.
-        ota_log!(Info, "Job document for the active job received; continuing it");
+        ota_log!(
+            Info,
+            "Job document for the active job received; continuing it"
+        );
         return start_file();
     }
     if platform_in_self_test() || create_file() {

@@ -17,8 +17,7 @@ use crate::http::InFlight;
 use crate::mqtt;
 use crate::sys::fctx::{self, Text, FILE};
 use crate::sys::global::Global;
-use crate::sys::{self, iface, OtaErr_t, OtaEventMsg_t, OtaFileContext_t, OtaState_t};
-use core::ffi::c_void;
+use crate::sys::{self, iface, OtaErr_t, OtaEventMsg_t, OtaState_t};
 use core::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 
 /// Capacity of the thing name, with its NUL.
@@ -114,7 +113,12 @@ fn count(counter: &AtomicU32) {
 }
 
 fn reset_stats() {
-    for c in [&STATS.received, &STATS.queued, &STATS.processed, &STATS.dropped] {
+    for c in [
+        &STATS.received,
+        &STATS.queued,
+        &STATS.processed,
+        &STATS.dropped,
+    ] {
         c.store(0, Ordering::Relaxed);
     }
 }
@@ -174,7 +178,11 @@ fn update_job_status(status: mqtt::Status) -> Result<(), OtaErr_t> {
 pub(crate) fn signal_event(msg: &OtaEventMsg_t) -> bool {
     // After shutdown (or before init) there is no interface to send through (#440).
     if state() == sys::OtaAgentStateStopped || !iface::installed() {
-        ota_log!(Warn, "Event {} dropped: the OTA agent is stopped", msg.eventId);
+        ota_log!(
+            Warn,
+            "Event {} dropped: the OTA agent is stopped",
+            msg.eventId
+        );
         if msg.eventId == sys::OtaAgentEventReceivedFileBlock {
             count(&STATS.dropped);
         }
@@ -191,7 +199,12 @@ pub(crate) fn signal_event(msg: &OtaEventMsg_t) -> bool {
         }
         true
     } else {
-        ota_log!(Error, "Failed to queue event {}: OtaOsStatus_t={}", msg.eventId, status);
+        ota_log!(
+            Error,
+            "Failed to queue event {}: OtaOsStatus_t={}",
+            msg.eventId,
+            status
+        );
         if block {
             count(&STATS.dropped);
         }
@@ -258,7 +271,11 @@ pub(crate) fn init(
         *f = fctx::empty();
         if let Some(b) = buffers {
             adopt(b.file_path, &mut f.pFilePath, &mut f.filePathMaxSize);
-            adopt(b.cert_file, &mut f.pCertFilepath, &mut f.certFilePathMaxSize);
+            adopt(
+                b.cert_file,
+                &mut f.pCertFilepath,
+                &mut f.certFilePathMaxSize,
+            );
             adopt(b.stream_name, &mut f.pStreamName, &mut f.streamNameMaxSize);
             adopt(b.decode, &mut f.pDecodeMem, &mut f.decodeMemMaxSize);
             adopt(b.bitmap, &mut f.pRxBlockBitmap, &mut f.blockBitmapMaxSize);
@@ -283,7 +300,10 @@ pub(crate) fn init(
             sys::OtaErrUninitialized
         }
         Some(name) if name.len() > config::MAX_THINGNAME_LEN as usize => {
-            ota_log!(Error, "OTA_Init: the thing name is longer than otaconfigMAX_THINGNAME_LEN");
+            ota_log!(
+                Error,
+                "OTA_Init: the thing name is longer than otaconfigMAX_THINGNAME_LEN"
+            );
             sys::OtaErrUninitialized
         }
         Some(name) => {
@@ -364,7 +384,11 @@ pub(crate) fn activate_new_image() -> OtaErr_t {
     if status >> sys::OTA_PAL_SUB_BITS == sys::OtaPalSuccess {
         sys::OtaErrNone
     } else {
-        ota_log!(Error, "Failed to activate the new image: PAL status 0x{:08x}", status);
+        ota_log!(
+            Error,
+            "Failed to activate the new image: PAL status 0x{:08x}",
+            status
+        );
         sys::OtaErrActivateFailed
     }
 }
@@ -446,7 +470,8 @@ use sys::{
     OtaAgentEventRequestFileBlock as REQ_BLOCK, OtaAgentEventRequestJobDocument as REQ_JOB,
     OtaAgentEventRequestTimer as TIMER, OtaAgentStateAll as ALL,
     OtaAgentStateCreatingFile as CREATING, OtaAgentStateReady as READY,
-    OtaAgentStateRequestingFileBlock as REQUESTING_BLOCK, OtaAgentStateRequestingJob as REQUESTING_JOB,
+    OtaAgentStateRequestingFileBlock as REQUESTING_BLOCK,
+    OtaAgentStateRequestingJob as REQUESTING_JOB,
     OtaAgentStateWaitingForFileBlock as WAITING_BLOCK, OtaAgentStateWaitingForJob as WAITING_JOB,
 };
 
@@ -456,7 +481,12 @@ static TABLE: [Row; 20] = [
     row(REQUESTING_JOB, REQ_JOB, h::request_job, WAITING_JOB),
     row(REQUESTING_JOB, TIMER, h::request_job, WAITING_JOB),
     row(WAITING_JOB, GOT_JOB, h::process_job, CREATING),
-    row(CREATING, sys::OtaAgentEventStartSelfTest, h::in_self_test, WAITING_JOB),
+    row(
+        CREATING,
+        sys::OtaAgentEventStartSelfTest,
+        h::in_self_test,
+        WAITING_JOB,
+    ),
     row(CREATING, CREATE_FILE, h::init_file, REQUESTING_BLOCK),
     row(CREATING, TIMER, h::init_file, REQUESTING_BLOCK),
     // Added: after a job fails in CreatingFile (e.g. no supported protocol) the agent asks for
@@ -470,10 +500,25 @@ static TABLE: [Row; 20] = [
     row(WAITING_BLOCK, REQ_JOB, h::request_job, WAITING_JOB),
     row(WAITING_BLOCK, GOT_JOB, h::job_notification, REQUESTING_JOB),
     row(WAITING_BLOCK, CLOSE_FILE, h::close_file, WAITING_JOB),
-    row(sys::OtaAgentStateSuspended, sys::OtaAgentEventResume, h::resume, REQUESTING_JOB),
-    row(ALL, sys::OtaAgentEventSuspend, h::suspend, sys::OtaAgentStateSuspended),
+    row(
+        sys::OtaAgentStateSuspended,
+        sys::OtaAgentEventResume,
+        h::resume,
+        REQUESTING_JOB,
+    ),
+    row(
+        ALL,
+        sys::OtaAgentEventSuspend,
+        h::suspend,
+        sys::OtaAgentStateSuspended,
+    ),
     row(ALL, sys::OtaAgentEventUserAbort, h::user_abort, WAITING_JOB),
-    row(ALL, sys::OtaAgentEventShutdown, h::shutdown, sys::OtaAgentStateStopped),
+    row(
+        ALL,
+        sys::OtaAgentEventShutdown,
+        h::shutdown,
+        sys::OtaAgentStateStopped,
+    ),
 ];
 
 fn dispatch(msg: &OtaEventMsg_t) {
@@ -484,12 +529,24 @@ fn dispatch(msg: &OtaEventMsg_t) {
     match found {
         Some(r) => match (r.handler)(msg) {
             Outcome::Next => {
-                ota_log!(Info, "State {} + event {} -> state {}", current, msg.eventId, r.next);
+                ota_log!(
+                    Info,
+                    "State {} + event {} -> state {}",
+                    current,
+                    msg.eventId,
+                    r.next
+                );
                 set_state(r.next);
             }
             Outcome::Stay => {}
             Outcome::Fail(err) => {
-                ota_log!(Error, "Handler for event {} in state {} failed: OtaErr_t={}", msg.eventId, current, err);
+                ota_log!(
+                    Error,
+                    "Handler for event {} in state {} failed: OtaErr_t={}",
+                    msg.eventId,
+                    current,
+                    err
+                );
             }
         },
         None => unexpected(msg, current),
@@ -498,7 +555,12 @@ fn dispatch(msg: &OtaEventMsg_t) {
 
 /// v2.0.0's handleUnexpectedEvents: payload events still hand their buffer back.
 fn unexpected(msg: &OtaEventMsg_t, current: OtaState_t) {
-    ota_log!(Error, "Unexpected event {} in state {}", msg.eventId, current);
+    ota_log!(
+        Error,
+        "Unexpected event {} in state {}",
+        msg.eventId,
+        current
+    );
     if msg.eventId == GOT_JOB || msg.eventId == GOT_BLOCK {
         notify(sys::OtaJobEventProcessed, Some(msg));
         if msg.eventId == GOT_BLOCK {
@@ -513,7 +575,13 @@ fn release_file() {
     cleanup_data_plane();
     let _ = iface::pal_abort();
     FILE.with(|f| {
-        for field in [Text::FilePath, Text::CertFile, Text::StreamName, Text::Url, Text::AuthScheme] {
+        for field in [
+            Text::FilePath,
+            Text::CertFile,
+            Text::StreamName,
+            Text::Url,
+            Text::AuthScheme,
+        ] {
             fctx::release(f, field);
         }
         fctx::bitmap_release(f);
@@ -550,7 +618,10 @@ mod tests {
     fn table_rows_are_reachable_in_v2_order() {
         // The first row for (WaitingForFileBlock, ReceivedJobDocument) is the notification
         // handler, as in v2.0.0.
-        let r = TABLE.iter().find(|r| r.state == WAITING_BLOCK && r.event == GOT_JOB).unwrap();
+        let r = TABLE
+            .iter()
+            .find(|r| r.state == WAITING_BLOCK && r.event == GOT_JOB)
+            .unwrap();
         assert_eq!(r.next, REQUESTING_JOB);
         assert_eq!(TABLE.iter().filter(|r| r.state == ALL).count(), 3);
     }

@@ -110,7 +110,9 @@ pub unsafe extern "C" fn OTA_SignalEvent(pEventMsg: *const sys::OtaEventMsg_t) -
 /// # Safety
 /// `pStatistics` is NULL or valid for writing one `OtaAgentStatistics_t`.
 #[no_mangle]
-pub unsafe extern "C" fn OTA_GetStatistics(pStatistics: *mut sys::OtaAgentStatistics_t) -> sys::OtaErr_t {
+pub unsafe extern "C" fn OTA_GetStatistics(
+    pStatistics: *mut sys::OtaAgentStatistics_t,
+) -> sys::OtaErr_t {
     // SAFETY: per the contract, a non-NULL pointer is writable.
     match unsafe { pStatistics.as_mut() } {
         Some(out) => {

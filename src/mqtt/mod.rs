@@ -43,7 +43,11 @@ fn subscribe(t: &Topic, qos: u8) -> bool {
         Some(bytes) => {
             let status = iface::mqtt_subscribe(bytes, qos);
             if status != sys::OtaMqttSuccess {
-                ota_log!(Error, "Failed to subscribe to MQTT topic: status={}", status);
+                ota_log!(
+                    Error,
+                    "Failed to subscribe to MQTT topic: status={}",
+                    status
+                );
             }
             status == sys::OtaMqttSuccess
         }
@@ -56,7 +60,11 @@ fn unsubscribe(t: &Topic, qos: u8) -> bool {
         Some(bytes) => {
             let status = iface::mqtt_unsubscribe(bytes, qos);
             if status != sys::OtaMqttSuccess {
-                ota_log!(Error, "Failed to unsubscribe from MQTT topic: status={}", status);
+                ota_log!(
+                    Error,
+                    "Failed to unsubscribe from MQTT topic: status={}",
+                    status
+                );
             }
             status == sys::OtaMqttSuccess
         }
@@ -125,13 +133,19 @@ pub enum Status {
     /// IN_PROGRESS `"receive":"R/N"` (QoS 0).
     Receiving { received: u32, total: u32 },
     /// IN_PROGRESS `"self_test":"<reason>","updatedBy":"0x<version>"`.
-    SelfTest { reason: sys::OtaJobReason_t, version: u32 },
+    SelfTest {
+        reason: sys::OtaJobReason_t,
+        version: u32,
+    },
     /// FAILED `"reason":"0x<reason>: 0x<sub>"`.
     FailedWithValue { reason: u32, sub_reason: u32 },
     /// SUCCEEDED `"reason":"accepted  v<major>.<minor>.<build>"`.
     Succeeded { version: u32 },
     /// FAILED `"reason":"<rejected|aborted>: 0x<sub>"`.
-    Failed { reason: sys::OtaJobReason_t, sub_reason: u32 },
+    Failed {
+        reason: sys::OtaJobReason_t,
+        sub_reason: u32,
+    },
 }
 
 fn reason_text(reason: sys::OtaJobReason_t) -> &'static [u8] {
@@ -153,25 +167,37 @@ pub fn status_payload(status: Status) -> Text<STATUS_CAP> {
     let mut t = Text::new();
     match status {
         Status::Receiving { received, total } => {
-            t.push(IN_PROGRESS).push(b"\"receive\":\"").push_decimal(received);
+            t.push(IN_PROGRESS)
+                .push(b"\"receive\":\"")
+                .push_decimal(received);
             t.push(b"/").push_decimal(total).push(b"\"}}");
         }
         Status::SelfTest { reason, version } => {
-            t.push(IN_PROGRESS).push(b"\"self_test\":\"").push(reason_text(reason));
-            t.push(b"\",\"updatedBy\":\"0x").push_hex8(version).push(b"\"}}");
+            t.push(IN_PROGRESS)
+                .push(b"\"self_test\":\"")
+                .push(reason_text(reason));
+            t.push(b"\",\"updatedBy\":\"0x")
+                .push_hex8(version)
+                .push(b"\"}}");
         }
         Status::FailedWithValue { reason, sub_reason } => {
             t.push(FAILED).push(b"\"reason\":\"0x").push_hex8(reason);
             t.push(b": 0x").push_hex8(sub_reason).push(b"\"}}");
         }
         Status::Succeeded { version } => {
-            t.push(SUCCEEDED).push(b"\"reason\":\"").push(reason_text(sys::JobReasonAccepted));
+            t.push(SUCCEEDED)
+                .push(b"\"reason\":\"")
+                .push(reason_text(sys::JobReasonAccepted));
             t.push(b"  v").push_decimal(version >> 24).push(b".");
-            t.push_decimal((version >> 16) & 0xff).push(b".").push_decimal(version & 0xffff);
+            t.push_decimal((version >> 16) & 0xff)
+                .push(b".")
+                .push_decimal(version & 0xffff);
             t.push(b"\"}}");
         }
         Status::Failed { reason, sub_reason } => {
-            t.push(FAILED).push(b"\"reason\":\"").push(reason_text(reason));
+            t.push(FAILED)
+                .push(b"\"reason\":\"")
+                .push(reason_text(reason));
             t.push(b": 0x").push_hex8(sub_reason).push(b"\"}}");
         }
     }
@@ -180,7 +206,11 @@ pub fn status_payload(status: Status) -> Text<STATUS_CAP> {
 
 /// Publishes a job status update on `$aws/things/<thing>/jobs/<job>/update`.
 pub fn update_job_status(thing: &[u8], job: &[u8], status: Status) -> Result<(), OtaErr_t> {
-    let qos = if matches!(status, Status::Receiving { .. }) { 0 } else { 1 };
+    let qos = if matches!(status, Status::Receiving { .. }) {
+        0
+    } else {
+        1
+    };
     let payload = status_payload(status);
     match payload.as_bytes() {
         Some(p) if publish(&topic(thing, b"/jobs/", Some(job), b"/update"), p, qos) => Ok(()),
@@ -243,13 +273,22 @@ mod tests {
 
     #[test]
     fn receive_progress_reports_received_over_total_issue_209() {
-        let t = status_payload(Status::Receiving { received: 64, total: 200 });
-        assert_eq!(s(&t), r#"{"status":"IN_PROGRESS","statusDetails":{"receive":"64/200"}}"#);
+        let t = status_payload(Status::Receiving {
+            received: 64,
+            total: 200,
+        });
+        assert_eq!(
+            s(&t),
+            r#"{"status":"IN_PROGRESS","statusDetails":{"receive":"64/200"}}"#
+        );
     }
 
     #[test]
     fn self_test_ready_carries_the_running_version_in_hex() {
-        let t = status_payload(Status::SelfTest { reason: sys::JobReasonSigCheckPassed, version: 0x0100_0001 });
+        let t = status_payload(Status::SelfTest {
+            reason: sys::JobReasonSigCheckPassed,
+            version: 0x0100_0001,
+        });
         assert_eq!(
             s(&t),
             r#"{"status":"IN_PROGRESS","statusDetails":{"self_test":"ready","updatedBy":"0x01000001"}}"#
@@ -258,18 +297,41 @@ mod tests {
 
     #[test]
     fn succeeded_prints_zero_components_as_zero_issue_475() {
-        let t = status_payload(Status::Succeeded { version: 0x0100_0003 });
-        assert_eq!(s(&t), r#"{"status":"SUCCEEDED","statusDetails":{"reason":"accepted  v1.0.3"}}"#);
+        let t = status_payload(Status::Succeeded {
+            version: 0x0100_0003,
+        });
+        assert_eq!(
+            s(&t),
+            r#"{"status":"SUCCEEDED","statusDetails":{"reason":"accepted  v1.0.3"}}"#
+        );
     }
 
     #[test]
     fn failures_render_reason_and_sub_reason_like_v2() {
-        let t = status_payload(Status::Failed { reason: sys::JobReasonRejected, sub_reason: 0xf });
-        assert_eq!(s(&t), r#"{"status":"FAILED","statusDetails":{"reason":"rejected: 0x0000000f"}}"#);
-        let t = status_payload(Status::Failed { reason: sys::JobReasonAborted, sub_reason: 0x13 });
-        assert_eq!(s(&t), r#"{"status":"FAILED","statusDetails":{"reason":"aborted: 0x00000013"}}"#);
-        let t = status_payload(Status::FailedWithValue { reason: 0xe300_0000, sub_reason: 0xffff_fffe });
-        assert_eq!(s(&t), r#"{"status":"FAILED","statusDetails":{"reason":"0xe3000000: 0xfffffffe"}}"#);
+        let t = status_payload(Status::Failed {
+            reason: sys::JobReasonRejected,
+            sub_reason: 0xf,
+        });
+        assert_eq!(
+            s(&t),
+            r#"{"status":"FAILED","statusDetails":{"reason":"rejected: 0x0000000f"}}"#
+        );
+        let t = status_payload(Status::Failed {
+            reason: sys::JobReasonAborted,
+            sub_reason: 0x13,
+        });
+        assert_eq!(
+            s(&t),
+            r#"{"status":"FAILED","statusDetails":{"reason":"aborted: 0x00000013"}}"#
+        );
+        let t = status_payload(Status::FailedWithValue {
+            reason: 0xe300_0000,
+            sub_reason: 0xffff_fffe,
+        });
+        assert_eq!(
+            s(&t),
+            r#"{"status":"FAILED","statusDetails":{"reason":"0xe3000000: 0xfffffffe"}}"#
+        );
     }
 
     #[test]

@@ -43,7 +43,7 @@ impl<const N: usize> Text<N> {
         loop {
             start = start.saturating_sub(1);
             if let Some(d) = digits.get_mut(start) {
-                *d = b'0' + (value % 10) as u8;
+                *d = b'0'.wrapping_add((value % 10) as u8);
             }
             value /= 10;
             if value == 0 || start == 0 {
@@ -59,7 +59,10 @@ impl<const N: usize> Text<N> {
         let mut digits = [0u8; 8];
         for (i, d) in digits.iter_mut().enumerate() {
             let shift = 28u32.saturating_sub((i as u32).saturating_mul(4));
-            *d = HEX.get(((value >> shift) & 0xf) as usize).copied().unwrap_or(b'0');
+            *d = HEX
+                .get(((value >> shift) & 0xf) as usize)
+                .copied()
+                .unwrap_or(b'0');
         }
         self.push(&digits)
     }
@@ -90,7 +93,11 @@ mod tests {
     #[test]
     fn numbers_render_like_v2_except_zero() {
         let mut t = Text::<32>::new();
-        t.push_decimal(0).push(b",").push_decimal(4_294_967_295).push(b",").push_hex8(0x1c);
+        t.push_decimal(0)
+            .push(b",")
+            .push_decimal(4_294_967_295)
+            .push(b",")
+            .push_hex8(0x1c);
         assert_eq!(t.as_bytes().unwrap(), b"0,4294967295,0000001c");
     }
 

@@ -168,14 +168,31 @@ pub fn bitmap_release(ctx: &mut OtaFileContext_t) {
     }
 }
 
-/// The application's decode buffer, if it gave one.
-pub fn decode_buffer(ctx: &mut OtaFileContext_t) -> Option<&mut [u8]> {
+/// Capacity of the application's decode buffer, if it gave one.
+pub fn decode_capacity(ctx: &OtaFileContext_t) -> Option<usize> {
     let len = usize::try_from(ctx.decodeMemMaxSize).ok()?;
-    if ctx.pDecodeMem.is_null() || len == 0 {
+    (!ctx.pDecodeMem.is_null() && len > 0).then_some(len)
+}
+
+/// Runs `f` on the application's decode buffer, if it gave one. The file context is not
+/// borrowed while `f` runs, so `f` may call the PAL.
+pub fn with_decode_buffer<R>(f: impl FnOnce(&mut [u8]) -> R) -> Option<R> {
+    let (ptr, len) = FILE.with(|c| decode_capacity(c).map(|len| (c.pDecodeMem, len)))?;
+    // SAFETY: the application gave pDecodeMemory with decodeMemorySize bytes, for the agent's
+    // use only, for as long as the agent runs.
+    Some(f(unsafe { core::slice::from_raw_parts_mut(ptr, len) }))
+}
+
+/// Runs `f` on `len` bytes from the application's malloc, freed afterwards.
+pub fn with_allocation<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> Option<R> {
+    let ptr = iface::malloc(len);
+    if ptr.is_null() {
         return None;
     }
-    // SAFETY: the application gave pDecodeMemory with decodeMemorySize bytes.
-    Some(unsafe { core::slice::from_raw_parts_mut(ctx.pDecodeMem, len) })
+    // SAFETY: a fresh allocation of `len` bytes, freed below after its only use.
+    let result = f(unsafe { core::slice::from_raw_parts_mut(ptr, len) });
+    iface::free(ptr);
+    Some(result)
 }
 
 /// The signature buffer the file context points at.

@@ -1,0 +1,16 @@
+# Configures, builds and runs c_tests/own_pal. Inputs: SRC, BIN, GENERATOR, C_COMPILER.
+foreach(step configure build run)
+    if(step STREQUAL "configure")
+        set(cmd ${CMAKE_COMMAND} -S ${SRC} -B ${BIN} -G ${GENERATOR}
+                -DCMAKE_C_COMPILER=${C_COMPILER} -DCMAKE_BUILD_TYPE=Release)
+    elseif(step STREQUAL "build")
+        set(cmd ${CMAKE_COMMAND} --build ${BIN})
+    else()
+        set(cmd ${BIN}/own_pal_app)
+    endif()
+    execute_process(COMMAND ${cmd} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+    if(NOT rc EQUAL 0)
+        message(FATAL_ERROR "own_pal ${step} failed (${rc}):\n${out}")
+    endif()
+endforeach()
+message(STATUS "${out}")

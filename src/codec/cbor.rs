@@ -1,0 +1,706 @@
+//! The two CBOR messages of the MQTT data plane, byte- and verdict-compatible with v2.0.0
+//! (`ota_cbor.c` on top of tinycbor 0.5.4).
+//!
+//! **Encoding** (`OTA_CBOR_Encode_GetStreamRequestMessage`): a definite map of six pairs in the
+//! order `c` (text), `f`, `l`, `o` (integers), `b` (byte string), `n` (integer), every head in
+//! its shortest form, negative integers as major type 1 with argument `-1 - v`. tinycbor writes
+//! each head and each string body whole or not at all and the C code stops at the first one that
+//! does not fit; [`encode_get_stream_request`] leaves a short buffer in the same state.
+//!
+//! **Decoding** (`OTA_CBOR_Decode_GetStreamResponseMessage`) reproduces what tinycbor's
+//! `cbor_value_map_find_value` lets through, which is looser than "well-formed CBOR":
+//!
+//! - the first item must be a map (definite or indefinite); bytes after it are never read;
+//! - each of `f`, `i`, `l`, `p` is searched from the start of the map and the first entry whose
+//!   key equals it wins; the map is read only as far as the last of the four first occurrences,
+//!   so anything after them (later duplicates, garbage, a map shorter than its declared count)
+//!   is never seen. Everything before them is checked as tinycbor checks it;
+//! - keys may carry tags (ignored) and may be chunked text strings (compared by their joined
+//!   contents); non-text keys (integers, byte strings, containers, ...) never match and are
+//!   skipped like values;
+//! - the value of a found key must be an integer (`f`, `i`, `l`) or a byte string (`p`, which
+//!   may be chunked) with no tag; `f`, `i`, `l` keep the low 32 bits of the CBOR argument (so
+//!   `2^32` reads as 0 and `0xFFFF_FFFF` as -1; major type 1 gives `!low32`): no range check;
+//! - after the payload, tinycbor looks at the head of the next map entry (if the map has one):
+//!   when `p` is the last of the four keys, a malformed head right after it fails the message;
+//! - skipped items are checked for truncation, reserved additional information (28–30),
+//!   indefinite length on an integer/tag, simple values below 32 in two-byte form, breaks out of
+//!   place, chunks of another major type, container counts tinycbor refuses (an array of
+//!   `u32::MAX` or more items, a map of more than `i32::MAX` pairs — this also applies to the
+//!   top-level map), and nesting depth. Text is never checked for UTF-8.
+//!
+//! One deliberate difference: tinycbor accepts up to 1024 nested containers inside a skipped
+//! item and needs a recursion frame (~40–50 bytes of C stack on a Cortex-M) for each, which on
+//! a firmware task stack fails long before that. Here skipped items are walked with a fixed
+//! explicit stack of [`MAX_SKIP_NESTING`] levels; deeper nesting is refused.
+
+/// Why a CBOR message could not be encoded or decoded. v2.0.0 reports every one of these as
+/// `false`; the variants exist for logs and tests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CborError {
+    /// The output (or payload destination) buffer is too small.
+    BufferTooSmall,
+    /// The message ends inside an item.
+    UnexpectedEof,
+    /// Reserved additional information, or indefinite length on a type that has none.
+    IllegalNumber,
+    /// A simple value below 32 in its two-byte form.
+    IllegalSimpleType,
+    /// Reserved additional information (28–30) on major type 7.
+    UnknownType,
+    /// A break byte where no indefinite-length item can end.
+    UnexpectedBreak,
+    /// A chunk of an indefinite-length string has a different major type.
+    ChunkTypeMismatch,
+    /// A length or count beyond what tinycbor accepts.
+    DataTooLarge,
+    /// Containers nested deeper than [`MAX_SKIP_NESTING`] inside a skipped item.
+    NestingTooDeep,
+    /// The first item of the message is not a map.
+    NotAMap,
+    /// One of the keys `f`, `i`, `l`, `p` is not in the map.
+    MissingKey,
+    /// A key's value has the wrong type (or a tag).
+    WrongType,
+}
+
+/// Most containers open at once while skipping one map entry (tinycbor allows 1024; see the
+/// module documentation).
+pub const MAX_SKIP_NESTING: usize = 64;
+
+const MAJOR_UNSIGNED: u8 = 0;
+const MAJOR_NEGATIVE: u8 = 1;
+const MAJOR_BYTES: u8 = 2;
+const MAJOR_TEXT: u8 = 3;
+const MAJOR_ARRAY: u8 = 4;
+const MAJOR_MAP: u8 = 5;
+const MAJOR_TAG: u8 = 6;
+const MAJOR_SIMPLE: u8 = 7;
+
+const INFO_ONE_BYTE: u8 = 24;
+const INFO_EIGHT_BYTES: u8 = 27;
+const INFO_INDEFINITE: u8 = 31;
+const BREAK: u8 = 0xff;
+
+/// Initial bytes of the heads the encoder writes (major type in the top three bits).
+const PREFIX_UNSIGNED: u8 = 0x00;
+const PREFIX_NEGATIVE: u8 = 0x20;
+const PREFIX_BYTES: u8 = 0x40;
+const PREFIX_TEXT: u8 = 0x60;
+const PREFIX_MAP: u8 = 0xa0;
+
+// ---------------------------------------------------------------------------------------------
+// Encoding
+// ---------------------------------------------------------------------------------------------
+
+/// Writes whole pieces into a buffer, stopping at the first piece that does not fit.
+struct Writer<'o> {
+    out: &'o mut [u8],
+    len: usize,
+}
+
+impl Writer<'_> {
+    fn append(&mut self, bytes: &[u8]) -> Result<(), CborError> {
+        let end = self
+            .len
+            .checked_add(bytes.len())
+            .ok_or(CborError::BufferTooSmall)?;
+        let slot = self
+            .out
+            .get_mut(self.len..end)
+            .ok_or(CborError::BufferTooSmall)?;
+        slot.copy_from_slice(bytes);
+        self.len = end;
+        Ok(())
+    }
+
+    /// A head: `prefix` | additional information, then the argument in its shortest form.
+    fn head(&mut self, prefix: u8, arg: u64) -> Result<(), CborError> {
+        let (info, width) = match arg {
+            0..=23 => (arg as u8, 0),
+            0x18..=0xff => (INFO_ONE_BYTE, 1),
+            0x100..=0xffff => (INFO_ONE_BYTE | 1, 2),
+            0x1_0000..=0xffff_ffff => (INFO_ONE_BYTE | 2, 4),
+            _ => (INFO_EIGHT_BYTES, 8),
+        };
+        let mut head = [0u8; 9];
+        head[0] = prefix | info;
+        let be = arg.to_be_bytes();
+        if let (Some(dst), Some(src)) = (
+            head.get_mut(1..).and_then(|h| h.get_mut(..width)),
+            be.get(be.len().saturating_sub(width)..),
+        ) {
+            dst.copy_from_slice(src);
+        }
+        self.append(head.get(..=width).unwrap_or(&[]))
+    }
+
+    /// A string: its head and its body are two pieces, as tinycbor appends them.
+    fn string(&mut self, prefix: u8, body: &[u8]) -> Result<(), CborError> {
+        self.head(prefix, body.len() as u64)?;
+        self.append(body)
+    }
+
+    /// A one-letter text key.
+    fn key(&mut self, letter: u8) -> Result<(), CborError> {
+        self.string(PREFIX_TEXT, &[letter])
+    }
+
+    fn int(&mut self, value: i32) -> Result<(), CborError> {
+        if value < 0 {
+            // -1 - value, always representable as the bitwise complement.
+            self.head(PREFIX_NEGATIVE, u64::from(!value as u32))
+        } else {
+            self.head(PREFIX_UNSIGNED, u64::from(value as u32))
+        }
+    }
+}
+
+/// Encodes a GetStream request into `out` and returns the encoded length.
+///
+/// Mirrors v2.0.0 `OTA_CBOR_Encode_GetStreamRequestMessage`: `client_token` is the bytes of the
+/// C string (without its NUL), `bitmap` the `blockBitmapSize` bytes of the bitmap. When `out`
+/// is too small the result is [`CborError::BufferTooSmall`] and `out` holds the same complete
+/// pieces that tinycbor would have written before giving up (the C function then returns
+/// `false` and leaves `*pEncodedMessageSize` untouched).
+// Hand-encoded (no minicbor): the decoder must be hand-written anyway to reproduce tinycbor's
+// verdicts, a shortest-form head is a few lines, and tinycbor's partial-write behaviour on a
+// short buffer stays under our control.
+pub fn encode_get_stream_request(
+    out: &mut [u8],
+    client_token: &[u8],
+    file_id: i32,
+    block_size: i32,
+    block_offset: i32,
+    bitmap: &[u8],
+    num_blocks: i32,
+) -> Result<usize, CborError> {
+    let mut w = Writer { out, len: 0 };
+    w.head(PREFIX_MAP, 6)?;
+    w.key(b'c')?;
+    w.string(PREFIX_TEXT, client_token)?;
+    w.key(b'f')?;
+    w.int(file_id)?;
+    w.key(b'l')?;
+    w.int(block_size)?;
+    w.key(b'o')?;
+    w.int(block_offset)?;
+    w.key(b'b')?;
+    w.string(PREFIX_BYTES, bitmap)?;
+    w.key(b'n')?;
+    w.int(num_blocks)?;
+    Ok(w.len)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding: item heads, strings and skipping, with tinycbor's acceptance rules
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug)]
+struct Head {
+    major: u8,
+    info: u8,
+    /// The argument (value, length or count); 0 for indefinite length.
+    arg: u64,
+}
+
+impl Head {
+    fn indefinite(self) -> bool {
+        self.info == INFO_INDEFINITE
+    }
+}
+
+/// Reads the argument that follows an initial byte with additional information `info` ≤ 27.
+fn read_arg(info: u8, rest: &[u8]) -> Result<(u64, &[u8]), CborError> {
+    let width = match info {
+        0..=23 => return Ok((u64::from(info), rest)),
+        24 => 1,
+        25 => 2,
+        26 => 4,
+        27 => 8,
+        _ => return Err(CborError::IllegalNumber),
+    };
+    let (bytes, rest) = rest
+        .split_at_checked(width)
+        .ok_or(CborError::UnexpectedEof)?;
+    let arg = bytes
+        .iter()
+        .fold(0u64, |acc, &b| acc.wrapping_shl(8) | u64::from(b));
+    Ok((arg, rest))
+}
+
+/// Reads the head of the item at the start of `item`, checking what tinycbor checks when it
+/// first steps onto an item; returns the head and the bytes after it.
+fn read_head(item: &[u8]) -> Result<(Head, &[u8]), CborError> {
+    let (&initial, rest) = item.split_first().ok_or(CborError::UnexpectedEof)?;
+    let major = initial >> 5;
+    let info = initial & 0x1f;
+    if info > INFO_EIGHT_BYTES {
+        return match (info, major) {
+            (INFO_INDEFINITE, MAJOR_BYTES | MAJOR_TEXT | MAJOR_ARRAY | MAJOR_MAP) => Ok((
+                Head {
+                    major,
+                    info,
+                    arg: 0,
+                },
+                rest,
+            )),
+            (INFO_INDEFINITE, MAJOR_SIMPLE) => Err(CborError::UnexpectedBreak),
+            (_, MAJOR_SIMPLE) => Err(CborError::UnknownType),
+            _ => Err(CborError::IllegalNumber),
+        };
+    }
+    let (arg, rest) = read_arg(info, rest)?;
+    if major == MAJOR_SIMPLE && info == INFO_ONE_BYTE && arg < 32 {
+        return Err(CborError::IllegalSimpleType);
+    }
+    Ok((Head { major, info, arg }, rest))
+}
+
+/// The contents of a byte or text string as they lie in the message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum StringData<'a> {
+    /// A definite-length string, or a chunked one with at most one non-empty chunk.
+    Contiguous(&'a [u8]),
+    /// The chunks of an indefinite-length string (between its initial byte and its break),
+    /// already validated, and their joined length.
+    Chunked { chunks: &'a [u8], len: usize },
+}
+
+/// Walks the string whose head was read, checking every chunk; returns its contents and the
+/// bytes after it.
+fn walk_string(head: Head, body: &[u8]) -> Result<(StringData<'_>, &[u8]), CborError> {
+    if !head.indefinite() {
+        let len = usize::try_from(head.arg).map_err(|_| CborError::DataTooLarge)?;
+        let (data, rest) = body.split_at_checked(len).ok_or(CborError::UnexpectedEof)?;
+        return Ok((StringData::Contiguous(data), rest));
+    }
+    let mut cur = body;
+    let mut total = 0usize;
+    let mut non_empty = 0usize;
+    let mut only: &[u8] = &[];
+    loop {
+        let (&initial, after_initial) = cur.split_first().ok_or(CborError::UnexpectedEof)?;
+        if initial == BREAK {
+            let chunks_len = body.len().saturating_sub(cur.len());
+            let data = if non_empty <= 1 {
+                StringData::Contiguous(only)
+            } else {
+                StringData::Chunked {
+                    chunks: body.get(..chunks_len).unwrap_or(&[]),
+                    len: total,
+                }
+            };
+            return Ok((data, after_initial));
+        }
+        if initial >> 5 != head.major {
+            return Err(CborError::ChunkTypeMismatch);
+        }
+        let (len, after_head) = read_arg(initial & 0x1f, after_initial)?;
+        let len = usize::try_from(len).map_err(|_| CborError::DataTooLarge)?;
+        let (data, rest) = after_head
+            .split_at_checked(len)
+            .ok_or(CborError::UnexpectedEof)?;
+        total = total.checked_add(len).ok_or(CborError::DataTooLarge)?;
+        if !data.is_empty() {
+            non_empty = non_empty.saturating_add(1);
+            only = data;
+        }
+        cur = rest;
+    }
+}
+
+/// An open container while skipping.
+#[derive(Clone, Copy)]
+enum Frame {
+    /// A definite-length container with this many items (keys and values) still to come.
+    Counted(u32),
+    IndefiniteArray,
+    IndefiniteMap {
+        at_value: bool,
+    },
+}
+
+/// Number of items (keys and values counted separately) in a definite container, with
+/// tinycbor's limits.
+fn container_items(head: Head) -> Result<u32, CborError> {
+    if head.major == MAJOR_MAP {
+        if head.arg > u64::from(u32::MAX / 2) {
+            return Err(CborError::DataTooLarge);
+        }
+        Ok((head.arg as u32).saturating_mul(2))
+    } else {
+        if head.arg >= u64::from(u32::MAX) {
+            return Err(CborError::DataTooLarge);
+        }
+        Ok(head.arg as u32)
+    }
+}
+
+/// Skips the complete item (tags, nested items, string chunks) at the start of `item`, checking
+/// it as tinycbor's `cbor_value_advance` does; returns the bytes after it.
+fn skip_item(item: &[u8]) -> Result<&[u8], CborError> {
+    let mut stack = [Frame::IndefiniteArray; MAX_SKIP_NESTING];
+    let mut depth = 0usize;
+    let mut cur = item;
+    let mut after_tag = false;
+    loop {
+        // `cur` starts an item of the innermost open container (or the item being skipped).
+        let mut closed_by_break = false;
+        if !after_tag && cur.first() == Some(&BREAK) {
+            match depth.checked_sub(1).and_then(|top| stack.get(top)) {
+                Some(Frame::IndefiniteArray | Frame::IndefiniteMap { at_value: false }) => {
+                    closed_by_break = true;
+                }
+                Some(Frame::IndefiniteMap { at_value: true }) => {
+                    return Err(CborError::UnexpectedBreak);
+                }
+                // Not inside an indefinite container: `read_head` refuses the break.
+                Some(Frame::Counted(_)) | None => {}
+            }
+        }
+        if closed_by_break {
+            cur = cur.get(1..).unwrap_or(&[]);
+            depth = depth.saturating_sub(1);
+        } else {
+            let (head, rest) = read_head(cur)?;
+            match head.major {
+                MAJOR_TAG => {
+                    // Tags are not items: the tagged item follows in the same position.
+                    cur = rest;
+                    after_tag = true;
+                    continue;
+                }
+                MAJOR_BYTES | MAJOR_TEXT => cur = walk_string(head, rest)?.1,
+                MAJOR_ARRAY | MAJOR_MAP => {
+                    if depth >= MAX_SKIP_NESTING {
+                        return Err(CborError::NestingTooDeep);
+                    }
+                    cur = rest;
+                    after_tag = false;
+                    let frame = if head.indefinite() {
+                        if head.major == MAJOR_MAP {
+                            Frame::IndefiniteMap { at_value: false }
+                        } else {
+                            Frame::IndefiniteArray
+                        }
+                    } else {
+                        let items = container_items(head)?;
+                        // Every item takes at least one byte: a count beyond what is left
+                        // can only fail, so fail now.
+                        if usize::try_from(items).map_or(true, |n| n > cur.len()) {
+                            return Err(CborError::UnexpectedEof);
+                        }
+                        Frame::Counted(items)
+                    };
+                    if !matches!(frame, Frame::Counted(0)) {
+                        if let Some(slot) = stack.get_mut(depth) {
+                            *slot = frame;
+                        }
+                        depth = depth.saturating_add(1);
+                        continue;
+                    }
+                }
+                // Integers, simple values and floats are all head.
+                _ => cur = rest,
+            }
+        }
+        after_tag = false;
+        // One item is complete: count it in the containers it closes.
+        loop {
+            let Some(top) = depth.checked_sub(1) else {
+                return Ok(cur);
+            };
+            match stack.get_mut(top) {
+                Some(Frame::Counted(left)) => {
+                    *left = left.saturating_sub(1);
+                    if *left != 0 {
+                        break;
+                    }
+                    depth = top;
+                }
+                Some(Frame::IndefiniteMap { at_value }) => {
+                    *at_value = !*at_value;
+                    break;
+                }
+                Some(Frame::IndefiniteArray) | None => break,
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding: the GetStream response
+// ---------------------------------------------------------------------------------------------
+
+/// The payload of a data block: a slice of the received message, or for a chunked byte string
+/// with more than one non-empty chunk, the chunks in place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Payload<'a>(StringData<'a>);
+
+impl<'a> Payload<'a> {
+    /// Payload length in bytes (the `*pPayloadSize` v2.0.0 reports).
+    pub fn len(&self) -> usize {
+        match self.0 {
+            StringData::Contiguous(data) => data.len(),
+            StringData::Chunked { len, .. } => len,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The payload as one slice of the message, unless it is split over several chunks.
+    pub fn as_slice(&self) -> Option<&'a [u8]> {
+        match self.0 {
+            StringData::Contiguous(data) => Some(data),
+            StringData::Chunked { .. } => None,
+        }
+    }
+
+    /// The payload's pieces in order (one piece when contiguous).
+    pub fn chunks(&self) -> PayloadChunks<'a> {
+        match self.0 {
+            StringData::Contiguous(data) => PayloadChunks {
+                single: Some(data),
+                encoded: &[],
+            },
+            StringData::Chunked { chunks, .. } => PayloadChunks {
+                single: None,
+                encoded: chunks,
+            },
+        }
+    }
+
+    /// Copies the payload to the start of `dest` as v2.0.0 does: a payload longer than `dest`
+    /// is refused with nothing written; otherwise exactly `len()` bytes are written (no NUL)
+    /// and `len()` is returned.
+    pub fn copy_to(&self, dest: &mut [u8]) -> Result<usize, CborError> {
+        let len = self.len();
+        let dest = dest.get_mut(..len).ok_or(CborError::BufferTooSmall)?;
+        let mut at = 0usize;
+        for piece in self.chunks() {
+            let end = at.saturating_add(piece.len());
+            if let Some(slot) = dest.get_mut(at..end) {
+                slot.copy_from_slice(piece);
+            }
+            at = end;
+        }
+        Ok(len)
+    }
+}
+
+/// Iterator over the pieces of a [`Payload`].
+#[derive(Clone, Debug)]
+pub struct PayloadChunks<'a> {
+    single: Option<&'a [u8]>,
+    /// Remaining validated chunks of a chunked payload.
+    encoded: &'a [u8],
+}
+
+impl<'a> Iterator for PayloadChunks<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        if let Some(data) = self.single.take() {
+            return Some(data);
+        }
+        // The chunks were validated by `walk_string`; any surprise just ends the iteration.
+        let (&initial, rest) = self.encoded.split_first()?;
+        let (len, rest) = read_arg(initial & 0x1f, rest).ok()?;
+        let (data, rest) = rest.split_at_checked(usize::try_from(len).ok()?)?;
+        self.encoded = rest;
+        Some(data)
+    }
+}
+
+/// A decoded GetStream response (one data block).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamBlock<'a> {
+    /// `f`: the stream's file id.
+    pub file_id: i32,
+    /// `i`: the block index.
+    pub block_id: i32,
+    /// `l`: the block size as the server states it (not compared with the payload).
+    pub block_size: i32,
+    /// `p`: the block data, borrowed from the message.
+    pub payload: Payload<'a>,
+}
+
+/// The four keys of a response, by their single letter.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Key {
+    FileId,
+    BlockId,
+    BlockSize,
+    Payload,
+}
+
+impl Key {
+    fn from_text(text: StringData<'_>) -> Option<Key> {
+        let StringData::Contiguous(&[letter]) = text else {
+            return None;
+        };
+        match letter {
+            b'f' => Some(Key::FileId),
+            b'i' => Some(Key::BlockId),
+            b'l' => Some(Key::BlockSize),
+            b'p' => Some(Key::Payload),
+            _ => None,
+        }
+    }
+}
+
+/// The C `int` tinycbor's unchecked `cbor_value_get_int` produces: the low 32 bits of the
+/// argument, complemented for negative integers.
+fn c_int(head: Head) -> i32 {
+    let low = head.arg as u32 as i32;
+    if head.major == MAJOR_NEGATIVE {
+        !low
+    } else {
+        low
+    }
+}
+
+/// Where the walk through the top-level map stands.
+struct MapCursor<'a> {
+    rest: &'a [u8],
+    /// Items (keys and values) left in a definite map; `None` for an indefinite one.
+    left: Option<u32>,
+}
+
+impl<'a> MapCursor<'a> {
+    /// At a key position: is the map finished? Consumes an indefinite map's break.
+    fn at_end(&mut self) -> bool {
+        match self.left {
+            Some(left) => left == 0,
+            None => match self.rest.split_first() {
+                Some((&BREAK, after)) => {
+                    self.rest = after;
+                    self.left = Some(0);
+                    true
+                }
+                _ => false,
+            },
+        }
+    }
+
+    /// One key or value has been consumed.
+    fn count_item(&mut self) {
+        if let Some(left) = self.left.as_mut() {
+            *left = left.saturating_sub(1);
+        }
+    }
+
+    /// After a value: tinycbor steps onto the next entry's key and reads its head.
+    fn step_to_next_key(&mut self) -> Result<(), CborError> {
+        self.count_item();
+        if !self.at_end() {
+            read_head(self.rest)?;
+        }
+        Ok(())
+    }
+}
+
+/// Decodes a GetStream response with v2.0.0's verdicts (see the module documentation); the
+/// payload borrows `msg`.
+///
+/// The v2.0.0 C function then copies the payload into the caller's buffer; use
+/// [`Payload::copy_to`] for its exact buffer rule.
+pub fn decode_get_stream_response(msg: &[u8]) -> Result<StreamBlock<'_>, CborError> {
+    let (top, body) = read_head(msg)?;
+    if top.major != MAJOR_MAP {
+        return Err(CborError::NotAMap);
+    }
+    let mut map = MapCursor {
+        rest: body,
+        left: if top.indefinite() {
+            None
+        } else {
+            Some(container_items(top)?)
+        },
+    };
+
+    let mut file_id = None;
+    let mut block_id = None;
+    let mut block_size = None;
+    let mut payload = None;
+
+    loop {
+        if map.at_end() {
+            return Err(CborError::MissingKey);
+        }
+
+        // The key, past its tags.
+        let mut key_item = map.rest;
+        let (mut head, mut after) = read_head(key_item)?;
+        while head.major == MAJOR_TAG {
+            key_item = after;
+            (head, after) = read_head(key_item)?;
+        }
+        let key = if head.major == MAJOR_TEXT {
+            let (text, rest) = walk_string(head, after)?;
+            map.rest = rest;
+            Key::from_text(text)
+        } else {
+            map.rest = skip_item(key_item)?;
+            None
+        };
+
+        // Step onto the value: tinycbor reads its head before anything else.
+        map.count_item();
+        if map.left.is_none() && map.rest.first() == Some(&BREAK) {
+            return Err(CborError::UnexpectedBreak);
+        }
+        let (value, after_value) = read_head(map.rest)?;
+
+        let wanted = match key {
+            Some(Key::FileId) if file_id.is_none() => Some(Key::FileId),
+            Some(Key::BlockId) if block_id.is_none() => Some(Key::BlockId),
+            Some(Key::BlockSize) if block_size.is_none() => Some(Key::BlockSize),
+            Some(Key::Payload) if payload.is_none() => Some(Key::Payload),
+            _ => None,
+        };
+        match wanted {
+            Some(key @ (Key::FileId | Key::BlockId | Key::BlockSize)) => {
+                if value.major != MAJOR_UNSIGNED && value.major != MAJOR_NEGATIVE {
+                    return Err(CborError::WrongType);
+                }
+                let slot = match key {
+                    Key::FileId => &mut file_id,
+                    Key::BlockId => &mut block_id,
+                    _ => &mut block_size,
+                };
+                *slot = Some(c_int(value));
+                map.rest = after_value;
+            }
+            Some(Key::Payload) => {
+                if value.major != MAJOR_BYTES {
+                    return Err(CborError::WrongType);
+                }
+                let (data, rest) = walk_string(value, after_value)?;
+                payload = Some(Payload(data));
+                map.rest = rest;
+            }
+            None => map.rest = skip_item(map.rest)?,
+        }
+
+        if let (Some(file_id), Some(block_id), Some(block_size), Some(payload)) =
+            (file_id, block_id, block_size, payload)
+        {
+            // tinycbor stops on an integer value, but finishing the payload string moves it
+            // onto the next entry.
+            if wanted == Some(Key::Payload) {
+                map.step_to_next_key()?;
+            }
+            return Ok(StreamBlock {
+                file_id,
+                block_id,
+                block_size,
+                payload,
+            });
+        }
+        map.step_to_next_key()?;
+    }
+}

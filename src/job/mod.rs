@@ -1,0 +1,335 @@
+//! The OTA job document: v2.0.0's document model, and the search that finds each of its values
+//! in the received bytes without copying them.
+//!
+//! [`find_values`] is v2.0.0's `parseJSONbyModel` up to the point where values are converted
+//! and stored: it checks the document is valid JSON, then looks up the 21 model parameters in
+//! model order, top level first and then in the first entry of the `files` array. Converting
+//! and storing ([`parse_u32`], base64, copies into the file context) is the agent's, in model
+//! order, stopping at the first failure; the missing-required check ([`Found::missing_required`],
+//! `DocParseErrMalformedDoc`) comes after that, as in v2.0.0.
+//!
+//! Differences from v2.0.0, all ABI-neutral:
+//! - An invalid document is refused ([`DocError::InvalidJson`]). v2.0.0 recorded the error but
+//!   kept searching, and the first stored parameter it extracted (normally `execution.jobId`)
+//!   overwrote the error, so an invalid document whose values could still be found was taken as
+//!   valid; only one where nothing stored was found before `files` failed.
+//! - `files` is searched inside only when it is an array. v2.0.0 cut the first and last byte off
+//!   any value, which reads outside the document when the value is shorter than two bytes.
+//! - Numbers must fit in 32 bits and must not be negative ([`parse_u32`], upstream #407).
+
+pub mod json;
+
+pub use json::ValueKind;
+
+/// How a parameter's value is used; numbered as v2.0.0's `ModelParamType_t`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Kind {
+    /// Copied into a buffer of the file context, NUL-terminated.
+    StringCopy = 0,
+    /// Used in place (only `clientToken`, which nothing uses).
+    StringInDoc = 1,
+    /// An object; only its presence matters.
+    Object = 2,
+    /// An array; only `files`, kept for the nested search.
+    Array = 3,
+    /// An unsigned number, [`parse_u32`].
+    UInt32 = 4,
+    /// Base64, decoded into the signature buffer.
+    SigBase64 = 5,
+    /// Presence only: sets a flag (`self_test`).
+    Ident = 6,
+    /// The array's text copied as it is (`protocols`, e.g. `["MQTT","HTTP"]`).
+    ArrayCopy = 7,
+}
+
+/// One parameter of the job document model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Param {
+    /// The search query. Empty for the signature, whose key the application supplies
+    /// (`OTA_JsonFileSignatureKey`) and the caller passes to [`find_values`].
+    pub key: &'static [u8],
+    /// A document without it is malformed.
+    pub required: bool,
+    /// How its value is used.
+    pub kind: Kind,
+    /// Whether v2.0.0 stores it in the file context (`OTA_DONT_STORE_PARAM` otherwise; `files`
+    /// is not stored but kept for the nested search).
+    pub stored: bool,
+}
+
+const fn p(key: &'static [u8], required: bool, kind: Kind, stored: bool) -> Param {
+    Param {
+        key,
+        required,
+        kind,
+        stored,
+    }
+}
+
+/// Number of parameters in the model.
+pub const PARAM_COUNT: usize = 21;
+
+/// The v2.0.0 job document model, in v2.0.0's order (which is also the order values are stored
+/// and errors are reported in). Keys after `files` are also looked for in its first entry.
+pub const MODEL: [Param; PARAM_COUNT] = [
+    p(b"clientToken", false, Kind::StringInDoc, false),
+    p(b"timestamp", false, Kind::UInt32, false),
+    p(b"execution", true, Kind::Object, false),
+    p(b"execution.jobId", true, Kind::StringCopy, true),
+    p(b"execution.statusDetails", false, Kind::Object, false),
+    p(
+        b"execution.statusDetails.self_test",
+        false,
+        Kind::Ident,
+        true,
+    ),
+    p(
+        b"execution.statusDetails.updatedBy",
+        false,
+        Kind::UInt32,
+        true,
+    ),
+    p(b"execution.jobDocument", true, Kind::Object, false),
+    p(b"execution.jobDocument.afr_ota", true, Kind::Object, false),
+    p(
+        b"execution.jobDocument.afr_ota.streamname",
+        false,
+        Kind::StringCopy,
+        true,
+    ),
+    p(
+        b"execution.jobDocument.afr_ota.protocols",
+        true,
+        Kind::ArrayCopy,
+        true,
+    ),
+    p(
+        b"execution.jobDocument.afr_ota.files",
+        true,
+        Kind::Array,
+        false,
+    ),
+    p(b"filepath", false, Kind::StringCopy, true),
+    p(b"filesize", true, Kind::UInt32, true),
+    p(b"fileid", true, Kind::UInt32, true),
+    p(b"certfile", false, Kind::StringCopy, true),
+    p(b"update_data_url", false, Kind::StringCopy, true),
+    p(b"auth_scheme", false, Kind::StringCopy, true),
+    p(b"", false, Kind::SigBase64, true),
+    p(b"attr", false, Kind::UInt32, true),
+    p(b"fileType", false, Kind::UInt32, true),
+];
+
+/// Indexes into [`MODEL`] and [`Found`].
+pub mod param {
+    /// `clientToken`
+    pub const CLIENT_TOKEN: usize = 0;
+    /// `timestamp`
+    pub const TIMESTAMP: usize = 1;
+    /// `execution`
+    pub const EXECUTION: usize = 2;
+    /// `execution.jobId`
+    pub const JOB_ID: usize = 3;
+    /// `execution.statusDetails`
+    pub const STATUS_DETAILS: usize = 4;
+    /// `execution.statusDetails.self_test`
+    pub const SELF_TEST: usize = 5;
+    /// `execution.statusDetails.updatedBy`
+    pub const UPDATED_BY: usize = 6;
+    /// `execution.jobDocument`
+    pub const JOB_DOCUMENT: usize = 7;
+    /// `execution.jobDocument.afr_ota`
+    pub const AFR_OTA: usize = 8;
+    /// `execution.jobDocument.afr_ota.streamname`
+    pub const STREAM_NAME: usize = 9;
+    /// `execution.jobDocument.afr_ota.protocols`
+    pub const PROTOCOLS: usize = 10;
+    /// `execution.jobDocument.afr_ota.files`
+    pub const FILES: usize = 11;
+    /// `filepath`
+    pub const FILE_PATH: usize = 12;
+    /// `filesize`
+    pub const FILE_SIZE: usize = 13;
+    /// `fileid`
+    pub const FILE_ID: usize = 14;
+    /// `certfile`
+    pub const CERT_FILE: usize = 15;
+    /// `update_data_url`
+    pub const UPDATE_DATA_URL: usize = 16;
+    /// `auth_scheme`
+    pub const AUTH_SCHEME: usize = 17;
+    /// The application's signature key, e.g. `sig-sha256-ecdsa`.
+    pub const SIGNATURE: usize = 18;
+    /// `attr`
+    pub const ATTRIBUTES: usize = 19;
+    /// `fileType`
+    pub const FILE_TYPE: usize = 20;
+}
+
+/// Bit `i` set for each required parameter `i`.
+pub const REQUIRED_MASK: u32 = {
+    let mut mask = 0u32;
+    let mut bit = 1u32;
+    let mut rest: &[Param] = &MODEL;
+    while let [first, tail @ ..] = rest {
+        if first.required {
+            mask |= bit;
+        }
+        bit = bit.wrapping_shl(1);
+        rest = tail;
+    }
+    mask
+};
+
+/// The `DocParseErr_t` errors a job document can produce in this library.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DocError {
+    /// A value did not fit in memory from the OS interface (`DocParseErrOutOfMemory`).
+    OutOfMemory,
+    /// A value did not fit in the application's buffer (`DocParseErrUserBufferInsuffcient`).
+    UserBufferInsufficient,
+    /// The signature is not valid base64 or does not fit (`DocParseErrBase64Decode`).
+    Base64Decode,
+    /// A number is not an unsigned 32-bit number (`DocParseErrInvalidNumChar`).
+    InvalidNumChar,
+    /// A required parameter is missing (`DocParseErrMalformedDoc`).
+    MalformedDoc,
+    /// The document is not valid JSON (`DocParseErr_InvalidJSONBuffer`).
+    InvalidJson,
+}
+
+impl DocError {
+    /// The `DocParseErr_t` value.
+    pub const fn code(self) -> i32 {
+        match self {
+            DocError::OutOfMemory => 1,
+            DocError::UserBufferInsufficient => 2,
+            DocError::Base64Decode => 4,
+            DocError::InvalidNumChar => 5,
+            DocError::MalformedDoc => 7,
+            DocError::InvalidJson => 8,
+        }
+    }
+}
+
+/// The model's values as found in one document, each a slice of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Found<'a> {
+    values: [Option<&'a [u8]>; PARAM_COUNT],
+    received: u32,
+}
+
+impl<'a> Found<'a> {
+    /// The raw value of parameter `index` (see [`param`]): a string without its quotes and
+    /// escapes undecoded, an object or array with its brackets, anything else as written.
+    pub fn get(&self, index: usize) -> Option<&'a [u8]> {
+        self.values.get(index).copied().flatten()
+    }
+
+    /// Every parameter in model order, with its value if found.
+    pub fn iter(&self) -> impl Iterator<Item = (usize, Option<&'a [u8]>)> + '_ {
+        self.values.iter().copied().enumerate()
+    }
+
+    /// Bit `i` set for each parameter `i` found (v2.0.0's `paramsReceivedBitmap`).
+    pub fn received(&self) -> u32 {
+        self.received
+    }
+
+    /// Bit `i` set for each required parameter `i` not found.
+    pub fn missing(&self) -> u32 {
+        REQUIRED_MASK & !self.received
+    }
+
+    /// Whether a required parameter is missing (v2.0.0's `DocParseErrMalformedDoc`).
+    pub fn missing_required(&self) -> bool {
+        self.missing() != 0
+    }
+
+    /// [`DocError::MalformedDoc`] when a required parameter is missing.
+    pub fn check_required(&self) -> Result<(), DocError> {
+        if self.missing_required() {
+            Err(DocError::MalformedDoc)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Finds the model's values in the job document `doc`; `signature_key` is the application's
+/// `OTA_JsonFileSignatureKey` (without its NUL).
+///
+/// Each parameter is searched at the document's top level first (`filepath` at the top level
+/// wins over one in `files`), and, when not there and once `files` has been found as an array,
+/// in the text between that array's brackets, where the search only sees the first entry.
+pub fn find_values<'a>(doc: &'a [u8], signature_key: &[u8]) -> Result<Found<'a>, DocError> {
+    if !json::validate(doc) {
+        return Err(DocError::InvalidJson);
+    }
+    let mut found = Found {
+        values: [None; PARAM_COUNT],
+        received: 0,
+    };
+    let mut files: Option<&'a [u8]> = None;
+    for (index, (param, slot)) in MODEL.iter().zip(found.values.iter_mut()).enumerate() {
+        let key = if param.kind == Kind::SigBase64 {
+            signature_key
+        } else {
+            param.key
+        };
+        let hit =
+            json::search(doc, key).or_else(|| files.and_then(|entries| json::search(entries, key)));
+        let Some((value, kind)) = hit else {
+            continue;
+        };
+        *slot = Some(value);
+        found.received |= 1u32.wrapping_shl(index as u32);
+        if index == param::FILES && kind == ValueKind::Array {
+            files = value.len().checked_sub(1).and_then(|end| value.get(1..end));
+        }
+    }
+    Ok(found)
+}
+
+/// An unsigned 32-bit number as v2.0.0 reads one with `strtoul(text, &end, 0)` and a check that
+/// `end` is the end of the value: optional leading C whitespace, an optional sign, `0x`/`0X` for
+/// hex, a leading `0` for octal, else decimal, and nothing after the digits.
+///
+/// Refused where v2.0.0 accepted: empty text (v2.0.0 read it as 0); a negative number (strtoul
+/// negates modulo 2^N, so `-1` became 0xFFFFFFFF; `-0` is still 0); and a value above
+/// `u32::MAX` (v2.0.0 truncated it on 64-bit hosts and failed on 32-bit ones). A file size that
+/// silently wraps is upstream #407.
+pub fn parse_u32(text: &[u8]) -> Option<u32> {
+    let mut rest = text;
+    while let [b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r', tail @ ..] = rest {
+        rest = tail;
+    }
+    let (negative, rest) = match rest {
+        [b'-', tail @ ..] => (true, tail),
+        [b'+', tail @ ..] => (false, tail),
+        _ => (false, rest),
+    };
+    let (radix, digits) = match rest {
+        [b'0', b'x' | b'X', tail @ ..] if tail.first().is_some_and(u8::is_ascii_hexdigit) => {
+            (16, tail)
+        }
+        [b'0', ..] => (8, rest),
+        _ => (10, rest),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let mut value: u32 = 0;
+    for &b in digits {
+        let digit = char::from(b).to_digit(radix)?;
+        value = value.checked_mul(radix)?.checked_add(digit)?;
+    }
+    if negative && value != 0 {
+        return None;
+    }
+    Some(value)
+}
+
+#[cfg(test)]
+mod tests;
