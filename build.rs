@@ -244,9 +244,7 @@ fn regex_escape(s: &str) -> String {
 
 /// Asks the preprocessor which log macros the application left empty.
 fn probe_log_levels(cfg: &Config, out: &Path) -> Vec<(&'static str, bool)> {
-    let mut text = String::from(
-        "#include <stdint.h>\n#include <stdio.h>\n#include \"ota_config_defaults.h\"\n",
-    );
+    let mut text = String::from("#include <stdint.h>\n#include <stdio.h>\n#include \"ota.h\"\n");
     for (mac, tag) in LOG_LEVELS {
         let _ = writeln!(
             text,
