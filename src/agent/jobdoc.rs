@@ -391,9 +391,13 @@ pub(super) fn process(doc: &[u8]) -> Outcome {
         }
         Parsed::Job(id) => id,
     };
-    let size = FILE.with(|f| f.fileSize);
+    let (size, stream_len) = FILE.with(|f| (f.fileSize, fctx::text(f, Text::StreamName).len()));
     let problem = if size == 0 {
         Some(sys::OtaJobParseErrZeroFileSize)
+    } else if stream_len > mqtt::MAX_STREAM_NAME {
+        // Longer than any AWS stream ID; v2.0.0 overflowed its topic buffers with it (U3).
+        ota_log!(Error, "The stream name has {} characters, more than AWS allows", stream_len);
+        Some(sys::OtaJobParseErrNonConformingJobDoc)
     } else if blocks_in(size) > max_blocks() {
         ota_log!(
             Error,
@@ -418,6 +422,8 @@ pub(super) fn process(doc: &[u8]) -> Outcome {
     AGENT.with(|a| a.server_file_id = file_id);
     if self_test {
         self_test_job();
+        // Nothing is downloaded for this document; v2.0.0 closed the file context here too.
+        release_file();
         return no_file();
     }
     if same_job {

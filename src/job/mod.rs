@@ -14,7 +14,9 @@
 //!   overwrote the error, so an invalid document whose values could still be found was taken as
 //!   valid; only one where nothing stored was found before `files` failed.
 //! - `files` is searched inside only when it is an array. v2.0.0 cut the first and last byte off
-//!   any value, which reads outside the document when the value is shorter than two bytes.
+//!   whatever value it found: for a value under two bytes the length wrapped to about 4 GiB (the
+//!   search happened to stop at the first byte that is not `{`), and a document holding
+//!   `"files":5{"filesize":7,"fileid":0}`, which coreJSON calls valid, gave a 7-byte file.
 //! - Numbers must fit in 32 bits and must not be negative ([`parse_u32`], upstream #407).
 
 pub mod json;
