@@ -7,7 +7,7 @@ packages=()
 command -v cmake >/dev/null 2>&1 || packages+=(cmake)
 command -v pkg-config >/dev/null 2>&1 || packages+=(pkg-config)
 # bindgen loads libclang at build time.
-if ! ls /usr/lib/llvm-*/lib/libclang*.so* /usr/lib/x86_64-linux-gnu/libclang*.so* >/dev/null 2>&1 \
+if ! ls /usr/lib/llvm-*/lib/libclang.so* /usr/lib/*/libclang-[0-9]*.so* >/dev/null 2>&1 \
     && [ -z "${LIBCLANG_PATH:-}" ]; then
     packages+=(libclang-dev)
 fi
