@@ -396,7 +396,11 @@ pub(super) fn process(doc: &[u8]) -> Outcome {
         Some(sys::OtaJobParseErrZeroFileSize)
     } else if stream_len > mqtt::MAX_STREAM_NAME {
         // Longer than any AWS stream ID; v2.0.0 overflowed its topic buffers with it (U3).
-        ota_log!(Error, "The stream name has {} characters, more than AWS allows", stream_len);
+        ota_log!(
+            Error,
+            "The stream name has {} characters, more than AWS allows",
+            stream_len
+        );
         Some(sys::OtaJobParseErrNonConformingJobDoc)
     } else if blocks_in(size) > max_blocks() {
         ota_log!(

@@ -521,6 +521,52 @@ static TABLE: [Row; 20] = [
     ),
 ];
 
+/// v2.0.0's names of the states and events, for the log.
+fn state_name(state: OtaState_t) -> &'static str {
+    const NAMES: [&str; 12] = [
+        "Init",
+        "Ready",
+        "RequestingJob",
+        "WaitingForJob",
+        "CreatingFile",
+        "RequestingFileBlock",
+        "WaitingForFileBlock",
+        "ClosingFile",
+        "Suspended",
+        "ShuttingDown",
+        "Stopped",
+        "All",
+    ];
+    usize::try_from(state)
+        .ok()
+        .and_then(|i| NAMES.get(i))
+        .copied()
+        .unwrap_or("NoTransition")
+}
+
+fn event_name(event: sys::OtaEvent_t) -> &'static str {
+    const NAMES: [&str; 13] = [
+        "Start",
+        "StartSelfTest",
+        "RequestJobDocument",
+        "ReceivedJobDocument",
+        "CreateFile",
+        "RequestFileBlock",
+        "ReceivedFileBlock",
+        "RequestTimer",
+        "CloseFile",
+        "Suspend",
+        "Resume",
+        "UserAbort",
+        "Shutdown",
+    ];
+    usize::try_from(event)
+        .ok()
+        .and_then(|i| NAMES.get(i))
+        .copied()
+        .unwrap_or("Unknown")
+}
+
 fn dispatch(msg: &OtaEventMsg_t) {
     let current = state();
     let found = TABLE
@@ -531,10 +577,10 @@ fn dispatch(msg: &OtaEventMsg_t) {
             Outcome::Next => {
                 ota_log!(
                     Info,
-                    "State {} + event {} -> state {}",
-                    current,
-                    msg.eventId,
-                    r.next
+                    "Current state=[{}], event=[{}], new state=[{}]",
+                    state_name(current),
+                    event_name(msg.eventId),
+                    state_name(r.next)
                 );
                 set_state(r.next);
             }
@@ -542,9 +588,9 @@ fn dispatch(msg: &OtaEventMsg_t) {
             Outcome::Fail(err) => {
                 ota_log!(
                     Error,
-                    "Handler for event {} in state {} failed: OtaErr_t={}",
-                    msg.eventId,
-                    current,
+                    "Failed to handle event [{}] in state [{}]: OtaErr_t={}",
+                    event_name(msg.eventId),
+                    state_name(current),
                     err
                 );
             }
@@ -557,9 +603,9 @@ fn dispatch(msg: &OtaEventMsg_t) {
 fn unexpected(msg: &OtaEventMsg_t, current: OtaState_t) {
     ota_log!(
         Error,
-        "Unexpected event {} in state {}",
-        msg.eventId,
-        current
+        "Received unexpected event [{}] in state [{}]",
+        event_name(msg.eventId),
+        state_name(current)
     );
     if msg.eventId == GOT_JOB || msg.eventId == GOT_BLOCK {
         notify(sys::OtaJobEventProcessed, Some(msg));
