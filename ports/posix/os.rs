@@ -682,7 +682,7 @@ fn stop_timer(id: OtaTimerId_t) -> OtaOsStatus_t {
             sys::OtaOsSuccess
         }
         _ => {
-            ota_log!(Warn, "OTA timer {} does not exist, can't stop it.", id);
+            ota_log!(Debug, "OTA timer {} does not exist, can't stop it.", id);
             sys::OtaOsTimerStopFailed
         }
     }
@@ -701,7 +701,7 @@ fn delete_timer(id: OtaTimerId_t) -> OtaOsStatus_t {
             sys::OtaOsSuccess
         }
         _ => {
-            ota_log!(Warn, "OTA timer {} does not exist, can't delete it.", id);
+            ota_log!(Debug, "OTA timer {} does not exist, can't delete it.", id);
             sys::OtaOsTimerDeleteFailed
         }
     }
