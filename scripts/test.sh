@@ -21,3 +21,6 @@ echo "== C tests (ctest)"
 cmake -S c_tests -B build/c_tests -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build/c_tests -j2
 ctest --test-dir build/c_tests --output-on-failure -j2
+
+echo "== end-to-end demo (scripts/demo.sh)"
+scripts/demo.sh
