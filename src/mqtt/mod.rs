@@ -38,51 +38,41 @@ fn topic(thing: &[u8], middle: &[u8], name: Option<&[u8]>, suffix: &[u8]) -> Top
     t
 }
 
-fn subscribe(t: &Topic, qos: u8) -> bool {
-    match t.with_nul() {
-        Some(bytes) => {
-            let status = iface::mqtt_subscribe(bytes, qos);
-            if status != sys::OtaMqttSuccess {
-                ota_log!(
-                    Error,
-                    "Failed to subscribe to MQTT topic: status={}",
-                    status
-                );
-            }
-            status == sys::OtaMqttSuccess
-        }
-        None => false,
+/// Runs one MQTT interface call on a NUL-terminated topic; false (and an error log naming the
+/// topic) when it fails or the topic did not fit.
+fn mqtt_call(t: &Topic, action: &str, call: impl FnOnce(&[u8]) -> sys::OtaMqttStatus_t) -> bool {
+    let Some(bytes) = t.with_nul() else {
+        ota_log!(Error, "Failed to {}: the topic does not fit", action);
+        return false;
+    };
+    let status = call(bytes);
+    if status != sys::OtaMqttSuccess {
+        let topic = bytes.split_last().map_or(&[][..], |(_, text)| text);
+        ota_log!(
+            Error,
+            "Failed to {} MQTT topic {}: OtaMqttStatus_t={}",
+            action,
+            core::str::from_utf8(topic).unwrap_or("?"),
+            status
+        );
     }
+    status == sys::OtaMqttSuccess
+}
+
+fn subscribe(t: &Topic, qos: u8) -> bool {
+    mqtt_call(t, "subscribe to", |topic| iface::mqtt_subscribe(topic, qos))
 }
 
 fn unsubscribe(t: &Topic, qos: u8) -> bool {
-    match t.with_nul() {
-        Some(bytes) => {
-            let status = iface::mqtt_unsubscribe(bytes, qos);
-            if status != sys::OtaMqttSuccess {
-                ota_log!(
-                    Error,
-                    "Failed to unsubscribe from MQTT topic: status={}",
-                    status
-                );
-            }
-            status == sys::OtaMqttSuccess
-        }
-        None => false,
-    }
+    mqtt_call(t, "unsubscribe from", |topic| {
+        iface::mqtt_unsubscribe(topic, qos)
+    })
 }
 
 fn publish(t: &Topic, payload: &[u8], qos: u8) -> bool {
-    match t.with_nul() {
-        Some(bytes) => {
-            let status = iface::mqtt_publish(bytes, payload, qos);
-            if status != sys::OtaMqttSuccess {
-                ota_log!(Error, "Failed to publish MQTT message: status={}", status);
-            }
-            status == sys::OtaMqttSuccess
-        }
-        None => false,
-    }
+    mqtt_call(t, "publish to", |topic| {
+        iface::mqtt_publish(topic, payload, qos)
+    })
 }
 
 /// Asks for the next pending job: (re)subscribes to `$next/get/accepted` and `notify-next`,
