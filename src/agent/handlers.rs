@@ -167,12 +167,10 @@ fn retry_or_give_up(err: OtaErr_t, timer_failed: OtaErr_t) -> Outcome {
 
 pub(super) fn request_job(_: &OtaEventMsg_t) -> Outcome {
     let names = Names::get();
-    let counter = AGENT.with(|a| {
-        let c = a.token_counter;
-        a.token_counter = a.token_counter.wrapping_add(1);
-        c
-    });
-    match mqtt::request_job(names.thing(), counter) {
+    let mut counter = AGENT.with(|a| a.token_counter);
+    let result = mqtt::request_job(names.thing(), &mut counter);
+    AGENT.with(|a| a.token_counter = counter);
+    match result {
         Ok(()) => {
             stop_request_timer();
             AGENT.with(|a| a.momentum = 0);
@@ -272,6 +270,9 @@ fn request_blocks() -> Result<(), OtaErr_t> {
             }
         }
         Plane::Http => {
+            // One range per request: every body asks for the next (v2.0.0 left the count of a
+            // previous MQTT job here, delaying each range by a timer period).
+            AGENT.with(|a| a.blocks_to_receive = 1);
             let len = AGENT.with(|a| a.bitmap_len);
             let (next, size) = FILE.with(|f| {
                 let size = f.fileSize;
@@ -318,6 +319,9 @@ pub(super) fn request_data(_: &OtaEventMsg_t) -> Outcome {
 /// Ends the download (v2.0.0's dataHandlerCleanup): close the file, tell the application.
 fn finish_download(complete: bool) {
     stop_request_timer();
+    // Blocks still queued behind this one are not ingested (v2.0.0 wrote them to the closed
+    // job's file and reported on it).
+    FILE.with(|f| f.blocksRemaining = 0);
     if !signal(sys::OtaAgentEventCloseFile) {
         ota_log!(Warn, "Failed to signal closing the file");
     }
@@ -335,7 +339,12 @@ fn finish_download(complete: bool) {
 pub(super) fn process_data(msg: &OtaEventMsg_t) -> Outcome {
     let (result, close_status) = ingest::ingest(iface::event_payload(msg));
     let mut err = sys::OtaErrNone;
-    if result == sys::IngestResultFileComplete {
+    if result == sys::IngestResultUnexpectedBlock {
+        // A block after the download ended (a duplicate of the last one, or one queued behind
+        // a failure): hand it back; v2.0.0 rejected the image it had just verified.
+        ota_log!(Warn, "Block received with no download in progress; ignored");
+        count(&STATS.dropped);
+    } else if result == sys::IngestResultFileComplete {
         if let Err(e) = update_job_status(Status::SelfTest {
             reason: sys::JobReasonSigCheckPassed,
             version: app_version(),

@@ -83,6 +83,21 @@ fn store(found: &job::Found<'_>) -> Result<(), job::DocError> {
         f.fileAttributes = 0;
         f.fileType = 0;
     });
+    // A value the document leaves out must not come from the previous job: v2.0.0 kept stale
+    // text in the application's buffers (e.g. an HTTP job without URL used the last job's URL).
+    FILE.with(|f| {
+        for field in [
+            Text::JobName,
+            Text::StreamName,
+            Text::Protocols,
+            Text::FilePath,
+            Text::CertFile,
+            Text::Url,
+            Text::AuthScheme,
+        ] {
+            fctx::release(f, field);
+        }
+    });
     // v2.0.0 kept the last job's signature when a document had none (U5).
     SIGNATURE.with(|s| {
         s.size = 0;
@@ -312,8 +327,12 @@ fn select_plane() -> Plane {
     let has = |name: &[u8]| text.windows(name.len()).any(|w| w == name);
     let mqtt = (config::ENABLED_DATA_PROTOCOLS & sys::OTA_DATA_OVER_MQTT != 0 && has(b"MQTT"))
         .then_some(Plane::Mqtt);
-    let http = (config::ENABLED_DATA_PROTOCOLS & sys::OTA_DATA_OVER_HTTP != 0 && has(b"HTTP"))
-        .then_some(Plane::Http);
+    // HTTP needs the pre-signed URL; without one the job cannot use it (v2.0.0 retried the
+    // HTTP init until momentum shut the agent down).
+    let has_url = FILE.with(|f| !fctx::text(f, Text::Url).is_empty());
+    let http =
+        (config::ENABLED_DATA_PROTOCOLS & sys::OTA_DATA_OVER_HTTP != 0 && has(b"HTTP") && has_url)
+            .then_some(Plane::Http);
     let choice = if config::PRIMARY_DATA_PROTOCOL == sys::OTA_DATA_OVER_HTTP {
         http.or(mqtt)
     } else {
@@ -365,7 +384,11 @@ fn start_file() -> Outcome {
         Error,
         "The job offers no enabled data protocol, aborting it"
     );
-    match set_image_state_with_reason(sys::OtaImageStateAborted, sys::OtaErrInvalidDataProtocol) {
+    let err =
+        set_image_state_with_reason(sys::OtaImageStateAborted, sys::OtaErrInvalidDataProtocol);
+    // The file was created for a job that cannot run (v2.0.0 left it open).
+    release_file();
+    match err {
         sys::OtaErrNone => {
             // v2.0.0 then sat in CreatingFile ignoring every later job; ask for the next one.
             let _ = signal(sys::OtaAgentEventRequestJobDocument);

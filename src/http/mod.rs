@@ -74,9 +74,10 @@ pub fn init() -> Result<(), OtaErr_t> {
 /// Asks for one block.
 pub fn request(in_flight: &mut InFlight, block: u32, file_size: u32) -> Result<(), OtaErr_t> {
     let (start, end) = range(block, file_size).ok_or(sys::OtaErrRequestFileBlockFailed)?;
-    in_flight.push(block);
     let status = iface::http_request(start, end);
     if status == sys::OtaHttpSuccess {
+        // Only a request that went out can be answered (its body is queued, not yet taken).
+        in_flight.push(block);
         Ok(())
     } else {
         ota_log!(

@@ -77,13 +77,16 @@ fn publish(t: &Topic, payload: &[u8], qos: u8) -> bool {
 
 /// Asks for the next pending job: (re)subscribes to `$next/get/accepted` and `notify-next`,
 /// then publishes `{"clientToken":"<counter>:<thing>"}` on `$next/get` (all QoS 1).
-pub fn request_job(thing: &[u8], counter: u32) -> Result<(), OtaErr_t> {
+/// `counter` numbers the client tokens; like v2.0.0 it advances once both subscriptions are in
+/// place, whether or not the publish then succeeds.
+pub fn request_job(thing: &[u8], counter: &mut u32) -> Result<(), OtaErr_t> {
     if !subscribe(&topic(thing, b"/jobs/$next/get/accepted", None, b""), 1)
         || !subscribe(&topic(thing, b"/jobs/notify-next", None, b""), 1)
     {
         return Err(sys::OtaErrRequestJobFailed);
     }
-    let payload = next_job_request(thing, counter);
+    let payload = next_job_request(thing, *counter);
+    *counter = counter.wrapping_add(1);
     match payload.as_bytes() {
         Some(p) if publish(&topic(thing, b"/jobs/$next/get", None, b""), p, 1) => Ok(()),
         _ => Err(sys::OtaErrRequestJobFailed),
@@ -194,8 +197,13 @@ pub fn status_payload(status: Status) -> Text<STATUS_CAP> {
     t
 }
 
-/// Publishes a job status update on `$aws/things/<thing>/jobs/<job>/update`.
+/// Publishes a job status update on `$aws/things/<thing>/jobs/<job>/update`; never for an empty
+/// job ID (v2.0.0 could publish on `jobs//update` after a job had ended).
 pub fn update_job_status(thing: &[u8], job: &[u8], status: Status) -> Result<(), OtaErr_t> {
+    if job.is_empty() {
+        ota_log!(Warn, "No job status update: no job is active");
+        return Err(sys::OtaErrUpdateJobStatusFailed);
+    }
     let qos = if matches!(status, Status::Receiving { .. }) {
         0
     } else {

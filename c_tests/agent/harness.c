@@ -1,0 +1,1954 @@
+/* ota-rs c_tests: the scripted world around the OTA agent (see harness.h). SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "harness.h"
+
+/* ---- the record ----------------------------------------------------------------------- */
+
+typedef struct
+{
+    unsigned category;
+    char * pLine;
+    uint8_t * pData; /* publish payload */
+    size_t len;
+    char * pTopic;   /* publish topic */
+} Record_t;
+
+static pthread_mutex_t recordLock = PTHREAD_MUTEX_INITIALIZER;
+static Record_t * records;
+static size_t recordCount;
+static size_t recordCap;
+static size_t recordMark;
+
+static pthread_mutex_t anomalyLock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned anomalyCount;
+
+static void anomaly( const char * pFormat, ... )
+{
+    va_list args;
+
+    pthread_mutex_lock( &anomalyLock );
+    anomalyCount++;
+    fprintf( stderr, "harness anomaly: " );
+    va_start( args, pFormat );
+    vfprintf( stderr, pFormat, args );
+    va_end( args );
+    fprintf( stderr, "\n" );
+    pthread_mutex_unlock( &anomalyLock );
+}
+
+unsigned h_anomalies( void )
+{
+    unsigned n;
+
+    pthread_mutex_lock( &anomalyLock );
+    n = anomalyCount;
+    pthread_mutex_unlock( &anomalyLock );
+    return n;
+}
+
+static char * copy_text( const char * pText, size_t len )
+{
+    char * p = malloc( len + 1U );
+
+    if( p == NULL )
+    {
+        abort();
+    }
+
+    memcpy( p, pText, len );
+    p[ len ] = '\0';
+    return p;
+}
+
+static void record_with( unsigned category, const char * pTopic, const uint8_t * pData, size_t len,
+                         const char * pFormat, ... )
+{
+    char line[ 1024 ];
+    va_list args;
+    Record_t * r;
+
+    va_start( args, pFormat );
+    ( void ) vsnprintf( line, sizeof( line ), pFormat, args );
+    va_end( args );
+
+    if( h_cfg.hook != NULL )
+    {
+        h_cfg.hook( line );
+    }
+
+    pthread_mutex_lock( &recordLock );
+
+    if( recordCount == recordCap )
+    {
+        recordCap = ( recordCap == 0U ) ? 256U : recordCap * 2U;
+        records = realloc( records, recordCap * sizeof( *records ) );
+
+        if( records == NULL )
+        {
+            abort();
+        }
+    }
+
+    r = &records[ recordCount++ ];
+    r->category = category;
+    r->pLine = copy_text( line, strlen( line ) );
+    r->pTopic = ( pTopic != NULL ) ? copy_text( pTopic, strlen( pTopic ) ) : NULL;
+    r->pData = NULL;
+    r->len = len;
+
+    if( pData != NULL )
+    {
+        r->pData = malloc( len + 1U );
+
+        if( r->pData == NULL )
+        {
+            abort();
+        }
+
+        memcpy( r->pData, pData, len );
+    }
+
+    pthread_mutex_unlock( &recordLock );
+}
+
+#define record( category, ... )    record_with( ( category ), NULL, NULL, 0U, __VA_ARGS__ )
+
+static void clear_records( void )
+{
+    size_t i;
+
+    pthread_mutex_lock( &recordLock );
+
+    for( i = 0; i < recordCount; i++ )
+    {
+        free( records[ i ].pLine );
+        free( records[ i ].pData );
+        free( records[ i ].pTopic );
+    }
+
+    free( records );
+    records = NULL;
+    recordCount = 0;
+    recordCap = 0;
+    recordMark = 0;
+    pthread_mutex_unlock( &recordLock );
+}
+
+void h_mark( void )
+{
+    pthread_mutex_lock( &recordLock );
+    recordMark = recordCount;
+    pthread_mutex_unlock( &recordLock );
+}
+
+unsigned h_count( unsigned mask, const char * pPrefix )
+{
+    unsigned n = 0;
+    size_t i;
+
+    pthread_mutex_lock( &recordLock );
+
+    for( i = recordMark; i < recordCount; i++ )
+    {
+        if( ( ( records[ i ].category & mask ) != 0U ) &&
+            ( ( pPrefix == NULL ) || ( strncmp( records[ i ].pLine, pPrefix, strlen( pPrefix ) ) == 0 ) ) )
+        {
+            n++;
+        }
+    }
+
+    pthread_mutex_unlock( &recordLock );
+    return n;
+}
+
+void h_dump( unsigned mask )
+{
+    size_t i;
+
+    pthread_mutex_lock( &recordLock );
+
+    for( i = recordMark; i < recordCount; i++ )
+    {
+        if( ( records[ i ].category & mask ) != 0U )
+        {
+            fprintf( stderr, "    %s\n", records[ i ].pLine );
+        }
+    }
+
+    pthread_mutex_unlock( &recordLock );
+}
+
+bool h_expect_lines( unsigned mask, const char * const * ppLines, const char * pFile, int line )
+{
+    size_t i;
+    size_t want = 0;
+    size_t k = 0;
+    bool same = true;
+
+    while( ppLines[ want ] != NULL )
+    {
+        want++;
+    }
+
+    pthread_mutex_lock( &recordLock );
+
+    for( i = recordMark; i < recordCount; i++ )
+    {
+        if( ( records[ i ].category & mask ) == 0U )
+        {
+            continue;
+        }
+
+        if( ( k >= want ) || ( strcmp( records[ i ].pLine, ppLines[ k ] ) != 0 ) )
+        {
+            same = false;
+        }
+
+        k++;
+    }
+
+    if( k != want )
+    {
+        same = false;
+    }
+
+    if( !same )
+    {
+        fprintf( stderr, "%s:%d: recorded traffic differs from the expected\n", pFile, line );
+        fprintf( stderr, "  expected (%zu):\n", want );
+
+        for( k = 0; k < want; k++ )
+        {
+            fprintf( stderr, "    %s\n", ppLines[ k ] );
+        }
+
+        fprintf( stderr, "  recorded:\n" );
+        k = 0;
+
+        for( i = recordMark; i < recordCount; i++ )
+        {
+            if( ( records[ i ].category & mask ) != 0U )
+            {
+                bool match = ( k < want ) && ( strcmp( records[ i ].pLine, ppLines[ k ] ) == 0 );
+                fprintf( stderr, "  %s %s\n", match ? " " : "!", records[ i ].pLine );
+                k++;
+            }
+        }
+    }
+
+    recordMark = recordCount;
+    pthread_mutex_unlock( &recordLock );
+    return same;
+}
+
+const uint8_t * h_published( const char * pTopicSuffix, unsigned n, size_t * pLen )
+{
+    const uint8_t * p = NULL;
+    size_t i;
+    size_t suffixLen = strlen( pTopicSuffix );
+
+    pthread_mutex_lock( &recordLock );
+
+    for( i = recordMark; i < recordCount; i++ )
+    {
+        const Record_t * r = &records[ i ];
+        size_t topicLen;
+
+        if( ( r->pTopic == NULL ) || ( r->pData == NULL ) )
+        {
+            continue;
+        }
+
+        topicLen = strlen( r->pTopic );
+
+        if( ( topicLen >= suffixLen ) && ( strcmp( r->pTopic + topicLen - suffixLen, pTopicSuffix ) == 0 ) )
+        {
+            if( n == 0U )
+            {
+                p = r->pData;
+                *pLen = r->len;
+                break;
+            }
+
+            n--;
+        }
+    }
+
+    pthread_mutex_unlock( &recordLock );
+    return p;
+}
+
+/* ---- names ---------------------------------------------------------------------------- */
+
+static const char * timer_name( OtaTimerId_t id )
+{
+    switch( id )
+    {
+        case OtaRequestTimer:
+            return "request";
+
+        case OtaSelfTestTimer:
+            return "selftest";
+
+        default:
+            return "?";
+    }
+}
+
+static const char * image_state_name( OtaImageState_t s )
+{
+    switch( s )
+    {
+        case OtaImageStateUnknown:
+            return "Unknown";
+
+        case OtaImageStateTesting:
+            return "Testing";
+
+        case OtaImageStateAccepted:
+            return "Accepted";
+
+        case OtaImageStateRejected:
+            return "Rejected";
+
+        case OtaImageStateAborted:
+            return "Aborted";
+
+        default:
+            return "?";
+    }
+}
+
+static const char * job_event_name( OtaJobEvent_t e )
+{
+    switch( e )
+    {
+        case OtaJobEventActivate:
+            return "activate";
+
+        case OtaJobEventFail:
+            return "fail";
+
+        case OtaJobEventStartTest:
+            return "starttest";
+
+        case OtaJobEventProcessed:
+            return "processed";
+
+        case OtaJobEventSelfTestFailed:
+            return "selftestfailed";
+
+        default:
+            return "?";
+    }
+}
+
+static const char * const eventNames[] =
+{
+    "Start",        "StartSelfTest", "RequestJobDocument", "ReceivedJobDocument", "CreateFile",
+    "RequestFileBlock", "ReceivedFileBlock", "RequestTimer", "CloseFile", "Suspend",
+    "Resume",       "UserAbort",     "Shutdown"
+};
+
+static const char * event_name( OtaEvent_t e )
+{
+    return ( ( unsigned ) e < sizeof( eventNames ) / sizeof( eventNames[ 0 ] ) ) ? eventNames[ e ] : "?";
+}
+
+/* ---- configuration and state ---------------------------------------------------------- */
+
+HConfig_t h_cfg;
+HCreateSnapshot_t h_created;
+
+static pthread_mutex_t stateLock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t stateCond; /* on CLOCK_MONOTONIC, made by h_reset() */
+static bool stateCondReady;
+
+/* The event queue (guarded by stateLock). */
+#define QUEUE_MAX    64U
+static OtaEventMsg_t queue[ QUEUE_MAX ];
+static unsigned queueHead;
+static unsigned queueCount;
+static bool taskWaiting; /* the task waits in receive with the queue empty */
+static bool taskRunning;
+static bool taskReturned;
+static pthread_t taskThread;
+
+/* Timers (guarded by stateLock). */
+static bool timerRunning[ OtaNumOfTimers ];
+static OtaTimerCallback_t timerCallback[ OtaNumOfTimers ];
+static OtaTimerCallback_t lastTimerCallback[ OtaNumOfTimers ];
+
+/* Memory (guarded by memLock). */
+static pthread_mutex_t memLock = PTHREAD_MUTEX_INITIALIZER;
+#define LIVE_MAX    512U
+static void * livePointers[ LIVE_MAX ];
+static unsigned liveCount;
+static unsigned mallocCalls;
+static unsigned mallocFailIn;
+
+/* The PAL's storage. */
+#define FLASH_MAX    ( 64U * 1024U )
+static uint8_t flash[ FLASH_MAX ];
+static uint32_t flashHigh;
+static unsigned writeCalls;
+static int fileHandleObject;
+
+/* Event buffers. */
+#define POOL_SIZE    8U
+static OtaEventData_t pool[ POOL_SIZE ];
+static bool poolUsed[ POOL_SIZE ];
+static pthread_mutex_t poolLock = PTHREAD_MUTEX_INITIALIZER;
+
+static unsigned callbackCounts[ 8 ];
+
+OtaInterfaces_t h_interfaces;
+
+/* ---- OS: event queue -------------------------------------------------------------------- */
+
+static OtaOsStatus_t q_init( OtaEventContext_t * pCtx )
+{
+    ( void ) pCtx;
+    record( H_QUEUE, "queue.init" );
+    return OtaOsSuccess;
+}
+
+static OtaOsStatus_t q_send( OtaEventContext_t * pCtx, const void * pMsg, unsigned int timeout )
+{
+    OtaEventMsg_t msg;
+    OtaOsStatus_t status = OtaOsSuccess;
+
+    ( void ) pCtx;
+    ( void ) timeout;
+    memcpy( &msg, pMsg, sizeof( msg ) );
+    pthread_mutex_lock( &stateLock );
+
+    if( queueCount >= h_cfg.queueCapacity )
+    {
+        status = OtaOsEventQueueSendFailed;
+    }
+    else
+    {
+        queue[ ( queueHead + queueCount ) % QUEUE_MAX ] = msg;
+        queueCount++;
+        pthread_cond_broadcast( &stateCond );
+    }
+
+    pthread_mutex_unlock( &stateLock );
+    record( H_QUEUE, "send %s%s", event_name( msg.eventId ), ( status == OtaOsSuccess ) ? "" : " (full)" );
+    return status;
+}
+
+static void deadline_in( struct timespec * pWhen, long ms )
+{
+    clock_gettime( CLOCK_MONOTONIC, pWhen );
+    pWhen->tv_sec += ms / 1000;
+    pWhen->tv_nsec += ( ms % 1000 ) * 1000000L;
+
+    if( pWhen->tv_nsec >= 1000000000L )
+    {
+        pWhen->tv_sec++;
+        pWhen->tv_nsec -= 1000000000L;
+    }
+}
+
+static OtaOsStatus_t q_recv( OtaEventContext_t * pCtx, void * pMsg, uint32_t timeout )
+{
+    OtaOsStatus_t status = OtaOsEventQueueReceiveFailed;
+    struct timespec until;
+
+    ( void ) pCtx;
+    ( void ) timeout;
+    pthread_mutex_lock( &stateLock );
+
+    if( queueCount == 0U )
+    {
+        taskWaiting = true;
+        pthread_cond_broadcast( &stateCond );
+        deadline_in( &until, 20 );
+
+        while( queueCount == 0U )
+        {
+            if( pthread_cond_timedwait( &stateCond, &stateLock, &until ) == ETIMEDOUT )
+            {
+                break;
+            }
+        }
+    }
+
+    if( queueCount > 0U )
+    {
+        memcpy( pMsg, &queue[ queueHead ], sizeof( OtaEventMsg_t ) );
+        queueHead = ( queueHead + 1U ) % QUEUE_MAX;
+        queueCount--;
+        taskWaiting = false;
+        status = OtaOsSuccess;
+    }
+
+    pthread_mutex_unlock( &stateLock );
+    return status;
+}
+
+static OtaOsStatus_t q_deinit( OtaEventContext_t * pCtx )
+{
+    ( void ) pCtx;
+    record( H_QUEUE, "queue.deinit" );
+    return OtaOsSuccess;
+}
+
+/* ---- OS: timers ------------------------------------------------------------------------- */
+
+static OtaOsStatus_t t_start( OtaTimerId_t id, const char * const pName, const uint32_t timeout,
+                              OtaTimerCallback_t callback )
+{
+    bool fail = ( h_cfg.timerStartFailId == ( int ) id );
+
+    if( ( pName == NULL ) || ( callback == NULL ) || ( ( unsigned ) id >= OtaNumOfTimers ) )
+    {
+        anomaly( "timer.start with id %d, name %p, callback %p", ( int ) id, ( const void * ) pName,
+                 ( void * ) ( uintptr_t ) callback );
+        return OtaOsTimerStartFailed;
+    }
+
+    record( H_TIMER, "timer.start %s %u%s", timer_name( id ), ( unsigned ) timeout, fail ? " (fails)" : "" );
+
+    if( fail )
+    {
+        return OtaOsTimerStartFailed;
+    }
+
+    pthread_mutex_lock( &stateLock );
+    timerRunning[ id ] = true;
+    timerCallback[ id ] = callback;
+    lastTimerCallback[ id ] = callback;
+    pthread_mutex_unlock( &stateLock );
+    return OtaOsSuccess;
+}
+
+static OtaOsStatus_t t_stop( OtaTimerId_t id )
+{
+    record( H_TIMER, "timer.stop %s", timer_name( id ) );
+
+    if( ( unsigned ) id < OtaNumOfTimers )
+    {
+        pthread_mutex_lock( &stateLock );
+        timerRunning[ id ] = false;
+        pthread_mutex_unlock( &stateLock );
+    }
+
+    return OtaOsSuccess;
+}
+
+static OtaOsStatus_t t_delete( OtaTimerId_t id )
+{
+    record( H_TIMER, "timer.delete %s", timer_name( id ) );
+
+    if( ( unsigned ) id < OtaNumOfTimers )
+    {
+        pthread_mutex_lock( &stateLock );
+        timerRunning[ id ] = false;
+        timerCallback[ id ] = NULL;
+        pthread_mutex_unlock( &stateLock );
+    }
+
+    return OtaOsSuccess;
+}
+
+bool h_timer_running( OtaTimerId_t id )
+{
+    bool running;
+
+    pthread_mutex_lock( &stateLock );
+    running = timerRunning[ id ];
+    pthread_mutex_unlock( &stateLock );
+    return running;
+}
+
+OtaTimerCallback_t h_last_timer_callback( OtaTimerId_t id )
+{
+    OtaTimerCallback_t cb;
+
+    pthread_mutex_lock( &stateLock );
+    cb = lastTimerCallback[ id ];
+    pthread_mutex_unlock( &stateLock );
+    return cb;
+}
+
+bool h_fire_timer( OtaTimerId_t id )
+{
+    OtaTimerCallback_t cb = NULL;
+
+    pthread_mutex_lock( &stateLock );
+
+    if( timerRunning[ id ] )
+    {
+        timerRunning[ id ] = false;
+        cb = timerCallback[ id ];
+    }
+
+    pthread_mutex_unlock( &stateLock );
+
+    if( cb != NULL )
+    {
+        cb( id );
+    }
+
+    return cb != NULL;
+}
+
+/* ---- OS: memory ------------------------------------------------------------------------- */
+
+static void * m_malloc( size_t size )
+{
+    void * p = NULL;
+    bool fail = false;
+
+    pthread_mutex_lock( &memLock );
+    mallocCalls++;
+
+    if( mallocFailIn > 0U )
+    {
+        mallocFailIn--;
+        fail = ( mallocFailIn == 0U );
+    }
+
+    if( !fail )
+    {
+        p = malloc( size );
+
+        if( p != NULL )
+        {
+            if( liveCount < LIVE_MAX )
+            {
+                livePointers[ liveCount++ ] = p;
+            }
+            else
+            {
+                anomaly( "more than %u live allocations", LIVE_MAX );
+            }
+        }
+    }
+
+    pthread_mutex_unlock( &memLock );
+    record( H_MEM, "malloc %zu%s", size, fail ? " -> NULL" : "" );
+    return p;
+}
+
+static void m_free( void * p )
+{
+    unsigned i;
+    bool known = false;
+
+    record( H_MEM, "free%s", ( p == NULL ) ? " NULL" : "" );
+
+    if( p == NULL )
+    {
+        return;
+    }
+
+    pthread_mutex_lock( &memLock );
+
+    for( i = 0; i < liveCount; i++ )
+    {
+        if( livePointers[ i ] == p )
+        {
+            livePointers[ i ] = livePointers[ --liveCount ];
+            known = true;
+            break;
+        }
+    }
+
+    pthread_mutex_unlock( &memLock );
+
+    if( known )
+    {
+        free( p );
+    }
+    else
+    {
+        anomaly( "free of %p, which the OS interface did not allocate (or freed already)", p );
+    }
+}
+
+unsigned h_live_allocations( void )
+{
+    unsigned n;
+
+    pthread_mutex_lock( &memLock );
+    n = liveCount;
+    pthread_mutex_unlock( &memLock );
+    return n;
+}
+
+unsigned h_malloc_calls( void )
+{
+    unsigned n;
+
+    pthread_mutex_lock( &memLock );
+    n = mallocCalls;
+    pthread_mutex_unlock( &memLock );
+    return n;
+}
+
+void h_fail_malloc( unsigned n )
+{
+    pthread_mutex_lock( &memLock );
+    mallocFailIn = n;
+    pthread_mutex_unlock( &memLock );
+}
+
+/* ---- MQTT ------------------------------------------------------------------------------- */
+
+/* The topic as text, checking the length the agent gave and the NUL v2.0.0 puts after it. */
+static char * topic_text( const char * pTopic, uint16_t len, const char * pWhat )
+{
+    if( pTopic == NULL )
+    {
+        anomaly( "%s with a NULL topic", pWhat );
+        return copy_text( "(null)", 6 );
+    }
+
+    if( ( pTopic[ len ] != '\0' ) || ( strlen( pTopic ) != len ) )
+    {
+        anomaly( "%s topic length %u does not match its text", pWhat, ( unsigned ) len );
+    }
+
+    return copy_text( pTopic, len );
+}
+
+static bool take_failure( int * pCounter )
+{
+    bool fail = false;
+
+    pthread_mutex_lock( &stateLock );
+
+    if( *pCounter < 0 )
+    {
+        fail = true;
+    }
+    else if( *pCounter > 0 )
+    {
+        ( *pCounter )--;
+        fail = true;
+    }
+
+    pthread_mutex_unlock( &stateLock );
+    return fail;
+}
+
+static OtaMqttStatus_t mq_subscribe( const char * pTopic, uint16_t len, uint8_t qos )
+{
+    char * t = topic_text( pTopic, len, "subscribe" );
+    bool fail = take_failure( &h_cfg.subscribeFailures );
+
+    record( H_MQTT, "sub %s q%u%s", t, ( unsigned ) qos, fail ? " (fails)" : "" );
+    free( t );
+    return fail ? OtaMqttSubscribeFailed : OtaMqttSuccess;
+}
+
+static OtaMqttStatus_t mq_unsubscribe( const char * pTopic, uint16_t len, uint8_t qos )
+{
+    char * t = topic_text( pTopic, len, "unsubscribe" );
+
+    record( H_MQTT, "unsub %s q%u", t, ( unsigned ) qos );
+    free( t );
+    return OtaMqttSuccess;
+}
+
+static void hex_into( char * pOut, size_t cap, const uint8_t * pData, size_t len )
+{
+    size_t i;
+
+    pOut[ 0 ] = '\0';
+
+    for( i = 0; ( i < len ) && ( ( 2U * i ) + 3U <= cap ); i++ )
+    {
+        ( void ) snprintf( pOut + ( 2U * i ), 3, "%02x", pData[ i ] );
+    }
+}
+
+static OtaMqttStatus_t mq_publish( const char * const pTopic, uint16_t topicLen, const char * pMsg,
+                                   uint32_t msgLen, uint8_t qos )
+{
+    char * t = topic_text( pTopic, topicLen, "publish" );
+    char body[ 700 ];
+    size_t tl = strlen( t );
+    bool fail = take_failure( &h_cfg.publishFailures );
+
+    if( ( h_cfg.publishFailTopic != NULL ) && ( strstr( t, h_cfg.publishFailTopic ) != NULL ) )
+    {
+        fail = true;
+    }
+
+    if( ( pMsg == NULL ) && ( msgLen > 0U ) )
+    {
+        anomaly( "publish of %u bytes from NULL", ( unsigned ) msgLen );
+        msgLen = 0;
+    }
+
+    if( ( tl > 9U ) && ( strcmp( t + tl - 9U, "/get/cbor" ) == 0 ) )
+    {
+        HRequest_t r;
+        char bits[ 260 ];
+
+        if( h_decode_request( ( const uint8_t * ) pMsg, msgLen, &r ) )
+        {
+            hex_into( bits, sizeof( bits ), r.b, r.bLen );
+            ( void ) snprintf( body, sizeof( body ), "req c=%s f=%u l=%u o=%u b=%s n=%u", r.c,
+                               ( unsigned ) r.f, ( unsigned ) r.l, ( unsigned ) r.o, bits, ( unsigned ) r.n );
+        }
+        else
+        {
+            char hex[ 600 ];
+            hex_into( hex, sizeof( hex ), ( const uint8_t * ) pMsg, msgLen );
+            ( void ) snprintf( body, sizeof( body ), "cbor? %s", hex );
+        }
+    }
+    else
+    {
+        size_t n = ( msgLen < sizeof( body ) - 1U ) ? msgLen : sizeof( body ) - 1U;
+        memcpy( body, pMsg, n );
+        body[ n ] = '\0';
+
+        if( strlen( body ) != msgLen )
+        {
+            anomaly( "publish payload of %u bytes holds a NUL or is too long", ( unsigned ) msgLen );
+        }
+    }
+
+    record_with( H_MQTT, t, ( const uint8_t * ) pMsg, msgLen, "pub %s q%u %s%s", t, ( unsigned ) qos, body,
+                 fail ? " (fails)" : "" );
+    free( t );
+    return fail ? OtaMqttPublishFailed : OtaMqttSuccess;
+}
+
+/* ---- HTTP ------------------------------------------------------------------------------- */
+
+static OtaHttpStatus_t http_init( char * pUrl )
+{
+    record( H_HTTP, "http.init %s", ( pUrl != NULL ) ? pUrl : "(null)" );
+
+    if( pUrl == NULL )
+    {
+        anomaly( "http.init with a NULL URL" );
+    }
+
+    return h_cfg.httpInitStatus;
+}
+
+static OtaHttpStatus_t http_request( uint32_t start, uint32_t end )
+{
+    record( H_HTTP, "http.req %u-%u", ( unsigned ) start, ( unsigned ) end );
+    return h_cfg.httpRequestStatus;
+}
+
+static OtaHttpStatus_t http_deinit( void )
+{
+    record( H_HTTP, "http.deinit" );
+    return OtaHttpSuccess;
+}
+
+/* ---- PAL -------------------------------------------------------------------------------- */
+
+static void check_context( const OtaFileContext_t * pCtx, const char * pWhat )
+{
+    if( pCtx == NULL )
+    {
+        anomaly( "%s with a NULL file context", pWhat );
+    }
+}
+
+static OtaPalStatus_t pal_abort( OtaFileContext_t * const pCtx )
+{
+    check_context( pCtx, "pal.abort" );
+    record( H_PAL, "pal.abort" );
+
+    if( pCtx != NULL )
+    {
+        pCtx->pFile = NULL;
+    }
+
+    return OTA_PAL_COMBINE_ERR( OtaPalSuccess, 0 );
+}
+
+static void copy_c_string( char * pOut, size_t cap, const uint8_t * pIn )
+{
+    if( pIn == NULL )
+    {
+        pOut[ 0 ] = '\0';
+    }
+    else
+    {
+        ( void ) snprintf( pOut, cap, "%s", ( const char * ) pIn );
+    }
+}
+
+static OtaPalStatus_t pal_create( OtaFileContext_t * const pCtx )
+{
+    check_context( pCtx, "pal.create" );
+    record( H_PAL, "pal.create%s", ( OTA_PAL_MAIN_ERR( h_cfg.createStatus ) == OtaPalSuccess ) ? "" : " (fails)" );
+
+    if( pCtx == NULL )
+    {
+        return OTA_PAL_COMBINE_ERR( OtaPalNullFileContext, 0 );
+    }
+
+    memset( &h_created, 0, sizeof( h_created ) );
+    h_created.fileSize = pCtx->fileSize;
+    h_created.serverFileID = pCtx->serverFileID;
+
+    if( pCtx->pSignature != NULL )
+    {
+        h_created.signatureSize = pCtx->pSignature->size;
+        memcpy( h_created.signature, pCtx->pSignature->data, sizeof( h_created.signature ) );
+    }
+
+    copy_c_string( h_created.filePath, sizeof( h_created.filePath ), pCtx->pFilePath );
+    copy_c_string( h_created.certFile, sizeof( h_created.certFile ), pCtx->pCertFilepath );
+    copy_c_string( h_created.streamName, sizeof( h_created.streamName ), pCtx->pStreamName );
+    h_created.havePath = ( pCtx->pFilePath != NULL );
+
+    if( OTA_PAL_MAIN_ERR( h_cfg.createStatus ) == OtaPalSuccess )
+    {
+        memset( flash, 0, sizeof( flash ) );
+        flashHigh = 0;
+        pCtx->pFile = ( void * ) &fileHandleObject;
+    }
+
+    return h_cfg.createStatus;
+}
+
+static OtaPalStatus_t pal_close( OtaFileContext_t * const pCtx )
+{
+    check_context( pCtx, "pal.close" );
+    record( H_PAL, "pal.close" );
+
+    if( ( pCtx != NULL ) && ( pCtx->pFile != ( void * ) &fileHandleObject ) )
+    {
+        anomaly( "pal.close of a file the PAL did not create" );
+    }
+
+    return h_cfg.closeStatus;
+}
+
+static int16_t pal_write( OtaFileContext_t * const pCtx, uint32_t offset, uint8_t * const pData, uint32_t size )
+{
+    int16_t result = ( int16_t ) size;
+
+    check_context( pCtx, "pal.write" );
+    writeCalls++;
+    record( H_PAL, "pal.write %u %u", ( unsigned ) offset, ( unsigned ) size );
+
+    if( ( pCtx != NULL ) && ( pCtx->pFile != ( void * ) &fileHandleObject ) )
+    {
+        anomaly( "pal.write to a file the PAL did not create" );
+    }
+
+    if( ( pData == NULL ) || ( ( uint64_t ) offset + size > FLASH_MAX ) )
+    {
+        anomaly( "pal.write of %u bytes at %u from %p", ( unsigned ) size, ( unsigned ) offset, ( void * ) pData );
+        return -1;
+    }
+
+    if( ( h_cfg.writeFailAt != 0U ) && ( writeCalls == h_cfg.writeFailAt ) )
+    {
+        result = h_cfg.writeFailResult;
+    }
+
+    if( result > 0 )
+    {
+        memcpy( &flash[ offset ], pData, ( size_t ) result );
+
+        if( offset + ( uint32_t ) result > flashHigh )
+        {
+            flashHigh = offset + ( uint32_t ) result;
+        }
+    }
+
+    return result;
+}
+
+static OtaPalStatus_t pal_activate( OtaFileContext_t * const pCtx )
+{
+    check_context( pCtx, "pal.activate" );
+    record( H_PAL, "pal.activate" );
+    return OTA_PAL_COMBINE_ERR( OtaPalSuccess, 0 );
+}
+
+static OtaPalStatus_t pal_reset( OtaFileContext_t * const pCtx )
+{
+    check_context( pCtx, "pal.reset" );
+    record( H_PAL, "pal.reset" );
+    return OTA_PAL_COMBINE_ERR( OtaPalSuccess, 0 );
+}
+
+static OtaPalStatus_t pal_set_state( OtaFileContext_t * const pCtx, OtaImageState_t state )
+{
+    check_context( pCtx, "pal.set_state" );
+    record( H_PAL, "pal.set_state %s", image_state_name( state ) );
+    return h_cfg.setStateStatus;
+}
+
+static OtaPalImageState_t pal_get_state( OtaFileContext_t * const pCtx )
+{
+    check_context( pCtx, "pal.get_state" );
+    record( H_GETSTATE, "pal.get_state" );
+    return h_cfg.platformState;
+}
+
+uint8_t h_image_byte( uint32_t i )
+{
+    return ( uint8_t ) ( ( i * 31U ) ^ ( i >> 8 ) ^ 0x5aU );
+}
+
+bool h_flash_matches_image( uint32_t fileSize )
+{
+    uint32_t i;
+
+    if( ( fileSize > FLASH_MAX ) || ( flashHigh != fileSize ) )
+    {
+        return false;
+    }
+
+    for( i = 0; i < fileSize; i++ )
+    {
+        if( flash[ i ] != h_image_byte( i ) )
+        {
+            return false;
+        }
+    }
+
+    return true;
+}
+
+/* ---- the application callback ----------------------------------------------------------- */
+
+static void app_callback( OtaJobEvent_t event, const void * pData )
+{
+    record( H_CB, "cb %s", job_event_name( event ) );
+
+    if( ( unsigned ) event < 8U )
+    {
+        callbackCounts[ event ]++;
+    }
+
+    if( event == OtaJobEventProcessed )
+    {
+        unsigned i;
+        bool found = false;
+
+        pthread_mutex_lock( &poolLock );
+
+        for( i = 0; i < POOL_SIZE; i++ )
+        {
+            if( pData == ( const void * ) &pool[ i ] )
+            {
+                found = true;
+
+                if( !poolUsed[ i ] )
+                {
+                    anomaly( "event buffer %u handed back twice", i );
+                }
+
+                poolUsed[ i ] = false;
+                pool[ i ].bufferUsed = false;
+            }
+        }
+
+        pthread_mutex_unlock( &poolLock );
+
+        if( !found )
+        {
+            anomaly( "OtaJobEventProcessed with %p, not an event buffer of the application", pData );
+        }
+    }
+    else if( pData != NULL )
+    {
+        anomaly( "callback event %d with data %p", ( int ) event, pData );
+    }
+}
+
+unsigned h_callbacks( OtaJobEvent_t event )
+{
+    return ( ( unsigned ) event < 8U ) ? callbackCounts[ event ] : 0U;
+}
+
+/* ---- event buffers and the cloud -------------------------------------------------------- */
+
+static OtaEventData_t * buffer_get( void )
+{
+    unsigned i;
+    OtaEventData_t * p = NULL;
+
+    pthread_mutex_lock( &poolLock );
+
+    for( i = 0; i < POOL_SIZE; i++ )
+    {
+        if( !poolUsed[ i ] )
+        {
+            poolUsed[ i ] = true;
+            p = &pool[ i ];
+            memset( p, 0, sizeof( *p ) );
+            p->bufferUsed = true;
+            break;
+        }
+    }
+
+    pthread_mutex_unlock( &poolLock );
+
+    if( p == NULL )
+    {
+        anomaly( "all %u event buffers are lent to the agent", POOL_SIZE );
+    }
+
+    return p;
+}
+
+static void buffer_put( OtaEventData_t * p )
+{
+    pthread_mutex_lock( &poolLock );
+    poolUsed[ p - pool ] = false;
+    p->bufferUsed = false;
+    pthread_mutex_unlock( &poolLock );
+}
+
+unsigned h_buffers_in_use( void )
+{
+    unsigned i;
+    unsigned n = 0;
+
+    pthread_mutex_lock( &poolLock );
+
+    for( i = 0; i < POOL_SIZE; i++ )
+    {
+        n += poolUsed[ i ] ? 1U : 0U;
+    }
+
+    pthread_mutex_unlock( &poolLock );
+    return n;
+}
+
+static bool send_buffer( OtaEvent_t event, const uint8_t * pData, size_t len )
+{
+    OtaEventData_t * p = buffer_get();
+    OtaEventMsg_t msg;
+
+    if( ( p == NULL ) || ( len > sizeof( p->data ) ) )
+    {
+        if( p != NULL )
+        {
+            buffer_put( p );
+        }
+
+        anomaly( "message of %zu bytes does not fit an event buffer", len );
+        return false;
+    }
+
+    memcpy( p->data, pData, len );
+    p->dataLength = ( uint32_t ) len;
+    msg.eventId = event;
+    msg.pEventData = p;
+
+    if( !OTA_SignalEvent( &msg ) )
+    {
+        buffer_put( p );
+        return false;
+    }
+
+    return true;
+}
+
+bool h_send_job_bytes( const uint8_t * pData, size_t len )
+{
+    return send_buffer( OtaAgentEventReceivedJobDocument, pData, len );
+}
+
+bool h_send_job( const char * pJson )
+{
+    return h_send_job_bytes( ( const uint8_t * ) pJson, strlen( pJson ) );
+}
+
+bool h_send_data( const uint8_t * pData, size_t len )
+{
+    return send_buffer( OtaAgentEventReceivedFileBlock, pData, len );
+}
+
+bool h_signal( OtaEvent_t event )
+{
+    OtaEventMsg_t msg;
+
+    msg.eventId = event;
+    msg.pEventData = NULL;
+    return OTA_SignalEvent( &msg );
+}
+
+static size_t block_bytes( uint32_t index, uint32_t fileSize, uint8_t * pOut )
+{
+    uint32_t start = index * H_BLOCK;
+    uint32_t len = 0;
+    uint32_t i;
+
+    if( start < fileSize )
+    {
+        len = ( fileSize - start < H_BLOCK ) ? ( fileSize - start ) : H_BLOCK;
+    }
+
+    for( i = 0; i < len; i++ )
+    {
+        pOut[ i ] = h_image_byte( start + i );
+    }
+
+    return len;
+}
+
+bool h_send_block_raw( int32_t fileId, int32_t index, int32_t declaredLen, const uint8_t * pPayload, size_t len )
+{
+    static uint8_t message[ sizeof( ( ( OtaEventData_t * ) 0 )->data ) ];
+    size_t size = h_cbor_block( message, sizeof( message ), fileId, index, declaredLen, pPayload, len, false );
+
+    return ( size > 0U ) && h_send_data( message, size );
+}
+
+bool h_send_block( uint32_t fileId, uint32_t index, uint32_t fileSize )
+{
+    static uint8_t payload[ H_BLOCK ];
+    size_t len = block_bytes( index, fileSize, payload );
+
+    return h_send_block_raw( ( int32_t ) fileId, ( int32_t ) index, ( int32_t ) len, payload, len );
+}
+
+bool h_send_block_chunked( uint32_t fileId, uint32_t index, uint32_t fileSize )
+{
+    static uint8_t payload[ H_BLOCK ];
+    static uint8_t message[ sizeof( ( ( OtaEventData_t * ) 0 )->data ) ];
+    size_t len = block_bytes( index, fileSize, payload );
+    size_t size = h_cbor_block( message, sizeof( message ), ( int32_t ) fileId, ( int32_t ) index, ( int32_t ) len,
+                                payload, len, true );
+
+    return ( size > 0U ) && h_send_data( message, size );
+}
+
+bool h_send_http_block( uint32_t index, uint32_t fileSize )
+{
+    static uint8_t payload[ H_BLOCK ];
+    size_t len = block_bytes( index, fileSize, payload );
+
+    return h_send_data( payload, len );
+}
+
+/* ---- CBOR ------------------------------------------------------------------------------- */
+
+static size_t cbor_head( uint8_t * pOut, size_t cap, uint8_t major, uint64_t value )
+{
+    uint8_t first = ( uint8_t ) ( major << 5 );
+    size_t n;
+    size_t i;
+
+    if( value < 24U )
+    {
+        n = 0;
+        first |= ( uint8_t ) value;
+    }
+    else if( value <= 0xffU )
+    {
+        n = 1;
+        first |= 24U;
+    }
+    else if( value <= 0xffffU )
+    {
+        n = 2;
+        first |= 25U;
+    }
+    else if( value <= 0xffffffffU )
+    {
+        n = 4;
+        first |= 26U;
+    }
+    else
+    {
+        n = 8;
+        first |= 27U;
+    }
+
+    if( cap < n + 1U )
+    {
+        return 0;
+    }
+
+    pOut[ 0 ] = first;
+
+    for( i = 0; i < n; i++ )
+    {
+        pOut[ 1U + i ] = ( uint8_t ) ( value >> ( 8U * ( n - 1U - i ) ) );
+    }
+
+    return n + 1U;
+}
+
+static size_t cbor_int( uint8_t * pOut, size_t cap, int64_t v )
+{
+    return ( v >= 0 ) ? cbor_head( pOut, cap, 0, ( uint64_t ) v ) : cbor_head( pOut, cap, 1, ( uint64_t ) ( -1 - v ) );
+}
+
+static size_t cbor_key( uint8_t * pOut, size_t cap, char key )
+{
+    if( cap < 2U )
+    {
+        return 0;
+    }
+
+    pOut[ 0 ] = 0x61; /* text string of one byte */
+    pOut[ 1 ] = ( uint8_t ) key;
+    return 2;
+}
+
+size_t h_cbor_block( uint8_t * pOut, size_t cap, int32_t f, int32_t i, int32_t l, const uint8_t * pPayload,
+                     size_t len, bool chunked )
+{
+    size_t at = 0;
+    size_t n;
+
+#define PUT( expr )                     \
+    do {                                \
+        n = ( expr );                   \
+        if( n == 0U ) { return 0; }     \
+        at += n;                        \
+    } while( 0 )
+
+    PUT( cbor_head( pOut, cap, 5, 4 ) );
+    PUT( cbor_key( pOut + at, cap - at, 'f' ) );
+    PUT( cbor_int( pOut + at, cap - at, f ) );
+    PUT( cbor_key( pOut + at, cap - at, 'i' ) );
+    PUT( cbor_int( pOut + at, cap - at, i ) );
+    PUT( cbor_key( pOut + at, cap - at, 'l' ) );
+    PUT( cbor_int( pOut + at, cap - at, l ) );
+    PUT( cbor_key( pOut + at, cap - at, 'p' ) );
+
+    if( !chunked )
+    {
+        PUT( cbor_head( pOut + at, cap - at, 2, len ) );
+
+        if( cap - at < len )
+        {
+            return 0;
+        }
+
+        memcpy( pOut + at, pPayload, len );
+        at += len;
+    }
+    else
+    {
+        size_t first = len / 2U;
+
+        if( cap - at < 1U )
+        {
+            return 0;
+        }
+
+        pOut[ at++ ] = 0x5f; /* byte string of indefinite length */
+        PUT( cbor_head( pOut + at, cap - at, 2, first ) );
+
+        if( cap - at < first )
+        {
+            return 0;
+        }
+
+        memcpy( pOut + at, pPayload, first );
+        at += first;
+        PUT( cbor_head( pOut + at, cap - at, 2, len - first ) );
+
+        if( cap - at < len - first + 1U )
+        {
+            return 0;
+        }
+
+        memcpy( pOut + at, pPayload + first, len - first );
+        at += len - first;
+        pOut[ at++ ] = 0xff; /* break */
+    }
+
+#undef PUT
+    return at;
+}
+
+/* Reads one item head; returns its size, 0 on error. */
+static size_t cbor_read_head( const uint8_t * p, size_t len, uint8_t * pMajor, uint64_t * pValue )
+{
+    uint8_t info;
+    size_t n;
+    size_t i;
+
+    if( len < 1U )
+    {
+        return 0;
+    }
+
+    *pMajor = p[ 0 ] >> 5;
+    info = p[ 0 ] & 0x1fU;
+
+    if( info < 24U )
+    {
+        *pValue = info;
+        return 1;
+    }
+
+    if( info == 24U )
+    {
+        n = 1;
+    }
+    else if( info == 25U )
+    {
+        n = 2;
+    }
+    else if( info == 26U )
+    {
+        n = 4;
+    }
+    else if( info == 27U )
+    {
+        n = 8;
+    }
+    else
+    {
+        return 0;
+    }
+
+    if( len < n + 1U )
+    {
+        return 0;
+    }
+
+    *pValue = 0;
+
+    for( i = 0; i < n; i++ )
+    {
+        *pValue = ( *pValue << 8 ) | p[ 1U + i ];
+    }
+
+    return n + 1U;
+}
+
+bool h_decode_request( const uint8_t * pMsg, size_t len, HRequest_t * pReq )
+{
+    static const char keys[] = "cflobn";
+    size_t at = 0;
+    size_t n;
+    uint8_t major;
+    uint64_t value;
+    unsigned k;
+
+    memset( pReq, 0, sizeof( *pReq ) );
+
+    if( pMsg == NULL )
+    {
+        return false;
+    }
+
+    n = cbor_read_head( pMsg, len, &major, &value );
+
+    if( ( n == 0U ) || ( major != 5U ) || ( value != 6U ) )
+    {
+        return false;
+    }
+
+    at += n;
+
+    for( k = 0; k < 6U; k++ )
+    {
+        n = cbor_read_head( pMsg + at, len - at, &major, &value );
+
+        if( ( n == 0U ) || ( major != 3U ) || ( value != 1U ) || ( at + n + 1U > len ) ||
+            ( pMsg[ at + n ] != ( uint8_t ) keys[ k ] ) )
+        {
+            return false;
+        }
+
+        at += n + 1U;
+        n = cbor_read_head( pMsg + at, len - at, &major, &value );
+
+        if( n == 0U )
+        {
+            return false;
+        }
+
+        at += n;
+
+        if( keys[ k ] == 'c' )
+        {
+            if( ( major != 3U ) || ( value >= sizeof( pReq->c ) ) || ( len - at < value ) )
+            {
+                return false;
+            }
+
+            memcpy( pReq->c, pMsg + at, ( size_t ) value );
+            pReq->c[ value ] = '\0';
+            at += ( size_t ) value;
+        }
+        else if( keys[ k ] == 'b' )
+        {
+            if( ( major != 2U ) || ( value > sizeof( pReq->b ) ) || ( len - at < value ) )
+            {
+                return false;
+            }
+
+            memcpy( pReq->b, pMsg + at, ( size_t ) value );
+            pReq->bLen = ( size_t ) value;
+            at += ( size_t ) value;
+        }
+        else
+        {
+            uint32_t v = ( uint32_t ) value;
+
+            if( ( major != 0U ) || ( value > 0xffffffffU ) )
+            {
+                return false;
+            }
+
+            if( keys[ k ] == 'f' )
+            {
+                pReq->f = v;
+            }
+            else if( keys[ k ] == 'l' )
+            {
+                pReq->l = v;
+            }
+            else if( keys[ k ] == 'o' )
+            {
+                pReq->o = v;
+            }
+            else
+            {
+                pReq->n = v;
+            }
+        }
+    }
+
+    return at == len;
+}
+
+/* ---- lifecycle -------------------------------------------------------------------------- */
+
+static void install_interfaces( void )
+{
+    memset( &h_interfaces, 0, sizeof( h_interfaces ) );
+    h_interfaces.os.event.init = q_init;
+    h_interfaces.os.event.send = q_send;
+    h_interfaces.os.event.recv = q_recv;
+    h_interfaces.os.event.deinit = q_deinit;
+    h_interfaces.os.timer.start = t_start;
+    h_interfaces.os.timer.stop = t_stop;
+    h_interfaces.os.timer.delete = t_delete;
+    h_interfaces.os.mem.malloc = m_malloc;
+    h_interfaces.os.mem.free = m_free;
+    h_interfaces.mqtt.subscribe = mq_subscribe;
+    h_interfaces.mqtt.unsubscribe = mq_unsubscribe;
+    h_interfaces.mqtt.publish = mq_publish;
+    h_interfaces.http.init = http_init;
+    h_interfaces.http.request = http_request;
+    h_interfaces.http.deinit = http_deinit;
+    h_interfaces.pal.abort = pal_abort;
+    h_interfaces.pal.createFile = pal_create;
+    h_interfaces.pal.closeFile = pal_close;
+    h_interfaces.pal.writeBlock = pal_write;
+    h_interfaces.pal.activate = pal_activate;
+    h_interfaces.pal.reset = pal_reset;
+    h_interfaces.pal.setPlatformImageState = pal_set_state;
+    h_interfaces.pal.getPlatformImageState = pal_get_state;
+}
+
+void h_reset( void )
+{
+    if( !stateCondReady )
+    {
+        pthread_condattr_t attr;
+
+        pthread_condattr_init( &attr );
+        pthread_condattr_setclock( &attr, CLOCK_MONOTONIC );
+        pthread_cond_init( &stateCond, &attr );
+        pthread_condattr_destroy( &attr );
+        stateCondReady = true;
+    }
+
+    clear_records();
+
+    pthread_mutex_lock( &anomalyLock );
+    anomalyCount = 0;
+    pthread_mutex_unlock( &anomalyLock );
+
+    memset( &h_cfg, 0, sizeof( h_cfg ) );
+    h_cfg.httpInitStatus = OtaHttpSuccess;
+    h_cfg.httpRequestStatus = OtaHttpSuccess;
+    h_cfg.createStatus = OTA_PAL_COMBINE_ERR( OtaPalSuccess, 0 );
+    h_cfg.closeStatus = OTA_PAL_COMBINE_ERR( OtaPalSuccess, 0 );
+    h_cfg.setStateStatus = OTA_PAL_COMBINE_ERR( OtaPalSuccess, 0 );
+    h_cfg.platformState = OtaPalImageStateValid;
+    h_cfg.queueCapacity = 20;
+    h_cfg.timerStartFailId = -1;
+    memset( &h_created, 0, sizeof( h_created ) );
+
+    pthread_mutex_lock( &stateLock );
+    queueHead = 0;
+    queueCount = 0;
+    taskWaiting = false;
+    taskRunning = false;
+    taskReturned = false;
+    memset( timerRunning, 0, sizeof( timerRunning ) );
+    memset( timerCallback, 0, sizeof( timerCallback ) );
+    memset( lastTimerCallback, 0, sizeof( lastTimerCallback ) );
+    pthread_mutex_unlock( &stateLock );
+
+    pthread_mutex_lock( &memLock );
+    liveCount = 0;
+    mallocCalls = 0;
+    mallocFailIn = 0;
+    pthread_mutex_unlock( &memLock );
+
+    pthread_mutex_lock( &poolLock );
+    memset( poolUsed, 0, sizeof( poolUsed ) );
+    pthread_mutex_unlock( &poolLock );
+
+    memset( flash, 0, sizeof( flash ) );
+    flashHigh = 0;
+    writeCalls = 0;
+    memset( callbackCounts, 0, sizeof( callbackCounts ) );
+    install_interfaces();
+}
+
+static void * task_main( void * pArg )
+{
+    ( void ) pArg;
+    OTA_EventProcessingTask( NULL );
+    pthread_mutex_lock( &stateLock );
+    taskReturned = true;
+    pthread_cond_broadcast( &stateCond );
+    pthread_mutex_unlock( &stateLock );
+    return NULL;
+}
+
+OtaErr_t h_start( const OtaAppBuffer_t * pBuffers )
+{
+    static OtaAppBuffer_t noBuffers;
+    static OtaAppBuffer_t buffers;
+    OtaErr_t err;
+
+    memset( &noBuffers, 0, sizeof( noBuffers ) );
+    buffers = ( pBuffers != NULL ) ? *pBuffers : noBuffers;
+    err = OTA_Init( &buffers, &h_interfaces,
+                    ( const uint8_t * ) ( ( h_cfg.pThingName != NULL ) ? h_cfg.pThingName : H_THING ), app_callback );
+
+    if( err == OtaErrNone )
+    {
+        if( pthread_create( &taskThread, NULL, task_main, NULL ) != 0 )
+        {
+            abort();
+        }
+
+        pthread_mutex_lock( &stateLock );
+        taskRunning = true;
+        pthread_mutex_unlock( &stateLock );
+
+        if( !h_idle() )
+        {
+            anomaly( "the agent task did not start" );
+        }
+    }
+
+    return err;
+}
+
+bool h_idle( void )
+{
+    struct timespec until;
+    bool idle;
+
+    deadline_in( &until, H_WAIT_MS );
+    pthread_mutex_lock( &stateLock );
+
+    for( ; ; )
+    {
+        idle = !taskRunning || taskReturned || ( taskWaiting && ( queueCount == 0U ) );
+
+        if( idle || ( pthread_cond_timedwait( &stateCond, &stateLock, &until ) == ETIMEDOUT ) )
+        {
+            break;
+        }
+    }
+
+    idle = !taskRunning || taskReturned || ( taskWaiting && ( queueCount == 0U ) );
+    pthread_mutex_unlock( &stateLock );
+
+    if( !idle )
+    {
+        fprintf( stderr, "harness: the agent did not become idle within %d ms\n", H_WAIT_MS );
+    }
+
+    return idle;
+}
+
+bool h_wait_state( OtaState_t state )
+{
+    struct timespec until;
+    struct timespec now;
+
+    deadline_in( &until, H_WAIT_MS );
+
+    for( ; ; )
+    {
+        if( OTA_GetState() == state )
+        {
+            return true;
+        }
+
+        clock_gettime( CLOCK_MONOTONIC, &now );
+
+        if( ( now.tv_sec > until.tv_sec ) || ( ( now.tv_sec == until.tv_sec ) && ( now.tv_nsec >= until.tv_nsec ) ) )
+        {
+            fprintf( stderr, "harness: state %d not reached within %d ms (state %d)\n", ( int ) state, H_WAIT_MS,
+                     ( int ) OTA_GetState() );
+            return false;
+        }
+
+        ( void ) h_idle();
+        {
+            struct timespec pause = { 0, 1000000L };
+            nanosleep( &pause, NULL );
+        }
+    }
+}
+
+bool h_stop( void )
+{
+    struct timespec until;
+    bool returned;
+
+    ( void ) OTA_Shutdown( 0 );
+    pthread_mutex_lock( &stateLock );
+
+    if( !taskRunning )
+    {
+        pthread_mutex_unlock( &stateLock );
+        return true;
+    }
+
+    deadline_in( &until, H_WAIT_MS );
+
+    while( !taskReturned )
+    {
+        if( pthread_cond_timedwait( &stateCond, &stateLock, &until ) == ETIMEDOUT )
+        {
+            break;
+        }
+    }
+
+    returned = taskReturned;
+    pthread_mutex_unlock( &stateLock );
+
+    if( !returned )
+    {
+        fprintf( stderr, "harness: the agent task did not stop within %d ms\n", H_WAIT_MS );
+        return false;
+    }
+
+    pthread_join( taskThread, NULL );
+    pthread_mutex_lock( &stateLock );
+    taskRunning = false;
+    pthread_mutex_unlock( &stateLock );
+    return true;
+}
+
+int h_teardown( void ** state )
+{
+    ( void ) state;
+
+    if( !h_stop() )
+    {
+        fprintf( stderr, "harness: the agent task is stuck; giving up\n" );
+        _exit( 2 );
+    }
+
+    return 0;
+}
+
+void h_finish( void )
+{
+    unsigned queued;
+
+    if( !h_stop() )
+    {
+        /* The task is stuck: nothing after this is safe, stop the program here. */
+        fprintf( stderr, "harness: giving up\n" );
+        _exit( 2 );
+    }
+
+    assert_int_equal( OTA_GetState(), OtaAgentStateStopped );
+    pthread_mutex_lock( &stateLock );
+    queued = queueCount;
+    queueCount = 0;
+    pthread_mutex_unlock( &stateLock );
+
+    if( queued != 0U )
+    {
+        fprintf( stderr, "harness: %u events left in the queue after shutdown\n", queued );
+    }
+
+    if( h_buffers_in_use() != 0U )
+    {
+        fprintf( stderr, "harness: %u event buffers never handed back\n", h_buffers_in_use() );
+    }
+
+    if( h_live_allocations() != 0U )
+    {
+        fprintf( stderr, "harness: %u allocations from the OS interface never freed\n", h_live_allocations() );
+    }
+
+    assert_int_equal( h_buffers_in_use(), 0 );
+    assert_int_equal( h_live_allocations(), 0 );
+    assert_int_equal( h_anomalies(), 0 );
+}
+
+/* ---- job documents and common steps ----------------------------------------------------- */
+
+static void append( char * pOut, size_t cap, size_t * pAt, const char * pFormat, ... )
+{
+    va_list args;
+    int n;
+
+    va_start( args, pFormat );
+    n = vsnprintf( pOut + *pAt, cap - *pAt, pFormat, args );
+    va_end( args );
+
+    if( ( n < 0 ) || ( ( size_t ) n >= cap - *pAt ) )
+    {
+        fprintf( stderr, "harness: job document too long\n" );
+        abort();
+    }
+
+    *pAt += ( size_t ) n;
+}
+
+const char * h_job_json( const HJob_t * pJob )
+{
+    static char doc[ 4096 ];
+    size_t at = 0;
+
+    append( doc, sizeof( doc ), &at, "{\"clientToken\":\"0:" H_THING "\",\"timestamp\":1700000000,\"execution\":{" );
+
+    if( pJob->jobId != NULL )
+    {
+        append( doc, sizeof( doc ), &at, "\"jobId\":\"%s\",", pJob->jobId );
+    }
+
+    append( doc, sizeof( doc ), &at, "\"status\":\"%s\",", ( pJob->selfTest != NULL ) ? "IN_PROGRESS" : "QUEUED" );
+
+    if( ( pJob->selfTest != NULL ) || ( pJob->updatedBy != NULL ) )
+    {
+        append( doc, sizeof( doc ), &at, "\"statusDetails\":{" );
+
+        if( pJob->selfTest != NULL )
+        {
+            append( doc, sizeof( doc ), &at, "\"self_test\":\"%s\"%s", pJob->selfTest,
+                    ( pJob->updatedBy != NULL ) ? "," : "" );
+        }
+
+        if( pJob->updatedBy != NULL )
+        {
+            append( doc, sizeof( doc ), &at, "\"updatedBy\":\"%s\"", pJob->updatedBy );
+        }
+
+        append( doc, sizeof( doc ), &at, "}," );
+    }
+
+    append( doc, sizeof( doc ), &at,
+            "\"queuedAt\":1700000000,\"lastUpdatedAt\":1700000000,\"versionNumber\":1,\"executionNumber\":1,"
+            "\"jobDocument\":{\"afr_ota\":{" );
+
+    if( pJob->protocols != NULL )
+    {
+        append( doc, sizeof( doc ), &at, "\"protocols\":%s,", pJob->protocols );
+    }
+
+    if( pJob->streamName != NULL )
+    {
+        append( doc, sizeof( doc ), &at, "\"streamname\":\"%s\",", pJob->streamName );
+    }
+
+    append( doc, sizeof( doc ), &at, "\"files\":[{" );
+    {
+        const char * sep = "";
+
+#define FIELD( key, value, quoted )                                                                        \
+    do {                                                                                                     \
+        if( ( value ) != NULL )                                                                              \
+        {                                                                                                    \
+            append( doc, sizeof( doc ), &at, ( quoted ) ? "%s\"%s\":\"%s\"" : "%s\"%s\":%s", sep, key, value ); \
+            sep = ",";                                                                                       \
+        }                                                                                                    \
+    } while( 0 )
+
+        FIELD( "filepath", pJob->filePath, true );
+        FIELD( "filesize", pJob->fileSize, false );
+        FIELD( "fileid", pJob->fileId, false );
+        FIELD( "certfile", pJob->certFile, true );
+        FIELD( "update_data_url", pJob->url, true );
+        FIELD( "auth_scheme", pJob->authScheme, true );
+        FIELD( "sig-sha256-ecdsa", pJob->signature, true );
+#undef FIELD
+    }
+    append( doc, sizeof( doc ), &at, "}]}}}}" );
+    return doc;
+}
+
+HJob_t h_mqtt_job( const char * pJobId, const char * pStream, const char * pFileSize, const char * pFileId )
+{
+    HJob_t job;
+
+    memset( &job, 0, sizeof( job ) );
+    job.jobId = pJobId;
+    job.protocols = "[\"MQTT\"]";
+    job.streamName = pStream;
+    job.fileSize = pFileSize;
+    job.fileId = pFileId;
+    job.filePath = "/fw/image.bin";
+    job.certFile = "signer.crt";
+    job.signature = "AQIDBAUGBwg=";
+    return job;
+}
+
+HJob_t h_http_job( const char * pJobId, const char * pUrl, const char * pFileSize )
+{
+    HJob_t job;
+
+    memset( &job, 0, sizeof( job ) );
+    job.jobId = pJobId;
+    job.protocols = "[\"HTTP\"]";
+    job.fileSize = pFileSize;
+    job.fileId = "0";
+    job.filePath = "/fw/image.bin";
+    job.certFile = "signer.crt";
+    job.url = pUrl;
+    job.authScheme = "aws.s3.presigned";
+    job.signature = "AQIDBAUGBwg=";
+    return job;
+}
+
+void h_begin( const OtaAppBuffer_t * pBuffers )
+{
+    assert_int_equal( h_start( pBuffers ), OtaErrNone );
+    assert_int_equal( OTA_GetState(), OtaAgentStateReady );
+    assert_true( h_signal( OtaAgentEventStart ) );
+    assert_true( h_idle() );
+    H_EXPECT( H_ALL, "pal.get_state", L_REQUEST_JOB( "0" ) );
+    assert_int_equal( OTA_GetState(), OtaAgentStateWaitingForJob );
+}
