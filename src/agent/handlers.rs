@@ -37,12 +37,8 @@ extern "C" fn on_timer(id: sys::OtaTimerId_t) {
     }
 }
 
-/// The timer callback, for modules that arm the request timer themselves.
-pub(super) fn timer_callback() -> unsafe extern "C" fn(sys::OtaTimerId_t) {
-    on_timer
-}
-
-fn start_request_timer() -> sys::OtaOsStatus_t {
+/// Arms (or re-arms) the request timer.
+pub(super) fn start_request_timer() -> sys::OtaOsStatus_t {
     iface::timer_start(
         sys::OtaRequestTimer,
         REQUEST_TIMER,

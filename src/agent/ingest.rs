@@ -120,12 +120,8 @@ pub(super) fn ingest(message: &[u8]) -> (IngestResult_t, OtaPalStatus_t) {
     if !ready {
         return (sys::IngestResultUnexpectedBlock, close_status);
     }
-    let _ = iface::timer_start(
-        sys::OtaRequestTimer,
-        c"OtaRequestTimer",
-        config::FILE_REQUEST_WAIT_MS,
-        super::handlers::timer_callback(),
-    );
+    // Every received block restarts the request timer, as in v2.0.0.
+    let _ = super::handlers::start_request_timer();
     let limit = FILE.with(|f| fctx::decode_capacity(f).unwrap_or(config::FILE_BLOCK_SIZE as usize));
     let block = match decode(message, limit) {
         Ok(Some(block)) => block,
