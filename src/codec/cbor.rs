@@ -109,30 +109,48 @@ impl Writer<'_> {
             .out
             .get_mut(self.len..end)
             .ok_or(CborError::BufferTooSmall)?;
-        slot.copy_from_slice(bytes);
+        if bytes.len() <= 8 {
+            // Heads and one-letter keys: a byte loop beats a call into memcpy.
+            for (d, s) in slot.iter_mut().zip(bytes) {
+                *d = *s;
+            }
+        } else {
+            slot.copy_from_slice(bytes);
+        }
         self.len = end;
         Ok(())
     }
 
-    /// A head: `prefix` | additional information, then the argument in its shortest form.
+    /// A head: `prefix` | additional information, then the argument in its shortest form,
+    /// written whole or not at all.
     fn head(&mut self, prefix: u8, arg: u64) -> Result<(), CborError> {
         let (info, width) = match arg {
-            0..=23 => (arg as u8, 0),
+            0..=23 => (arg as u8, 0usize),
             0x18..=0xff => (INFO_ONE_BYTE, 1),
             0x100..=0xffff => (INFO_ONE_BYTE | 1, 2),
             0x1_0000..=0xffff_ffff => (INFO_ONE_BYTE | 2, 4),
             _ => (INFO_EIGHT_BYTES, 8),
         };
-        let mut head = [0u8; 9];
-        head[0] = prefix | info;
-        let be = arg.to_be_bytes();
-        if let (Some(dst), Some(src)) = (
-            head.get_mut(1..).and_then(|h| h.get_mut(..width)),
-            be.get(be.len().saturating_sub(width)..),
-        ) {
-            dst.copy_from_slice(src);
+        let end = self
+            .len
+            .checked_add(width)
+            .and_then(|e| e.checked_add(1))
+            .ok_or(CborError::BufferTooSmall)?;
+        let slot = self
+            .out
+            .get_mut(self.len..end)
+            .ok_or(CborError::BufferTooSmall)?;
+        let mut bytes = slot.iter_mut();
+        if let Some(first) = bytes.next() {
+            *first = prefix | info;
         }
-        self.append(head.get(..=width).unwrap_or(&[]))
+        for (i, d) in bytes.enumerate() {
+            // Big-endian: the most significant of the `width` bytes first.
+            let shift = (width.saturating_sub(1).saturating_sub(i) as u32).saturating_mul(8);
+            *d = arg.checked_shr(shift).unwrap_or(0) as u8;
+        }
+        self.len = end;
+        Ok(())
     }
 
     /// A string: its head and its body are two pieces, as tinycbor appends them.
