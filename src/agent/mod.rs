@@ -419,8 +419,9 @@ pub(crate) fn image_state() -> sys::OtaImageState_t {
 
 /// v2.0.0's OTA_EventProcessingTask: runs until the agent is stopped.
 pub(crate) fn event_processing_task() {
-    if !iface::installed() {
-        ota_log!(Error, "OTA_EventProcessingTask: call OTA_Init first");
+    if !iface::installed() || state() == sys::OtaAgentStateStopped {
+        // v2.0.0 ran its loop anyway and crashed on the missing interfaces.
+        ota_log!(Error, "OTA_EventProcessingTask: OTA_Init has not succeeded");
         return;
     }
     set_state(sys::OtaAgentStateReady);
