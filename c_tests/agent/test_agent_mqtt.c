@@ -493,6 +493,20 @@ static void no_pending_job_reply_makes_no_pal_call( void ** state )
     h_finish();
 }
 
+static void check_for_update_while_waiting_asks_again( void ** state )
+{
+    ( void ) state;
+    h_reset();
+    h_begin( NULL );
+    /* The reply to the first $next/get never came: the application asks again, and the agent
+     * sends a new request (v2.0.0 ignored the event in WaitingForJob). */
+    assert_int_equal( OTA_CheckForUpdate(), OtaErrNone );
+    assert_true( h_idle() );
+    H_EXPECT( H_ALL, L_REQUEST_JOB( "1" ) );
+    assert_int_equal( OTA_GetState(), OtaAgentStateWaitingForJob );
+    h_finish();
+}
+
 static void unsupported_protocol_fails_the_job_and_asks_for_the_next( void ** state )
 {
     HJob_t job = h_mqtt_job( "job-p", "stream-A", SIZE5, "3" );
@@ -1197,6 +1211,7 @@ int main( void )
         cmocka_unit_test_teardown( document_that_is_not_json_touches_nothing_but_the_pal_state, h_teardown ),
         cmocka_unit_test_teardown( huge_or_negative_file_sizes_are_refused_issue_407, h_teardown ),
         cmocka_unit_test_teardown( no_pending_job_reply_makes_no_pal_call, h_teardown ),
+        cmocka_unit_test_teardown( check_for_update_while_waiting_asks_again, h_teardown ),
         cmocka_unit_test_teardown( unsupported_protocol_fails_the_job_and_asks_for_the_next, h_teardown ),
         cmocka_unit_test_teardown( pal_create_failure_aborts_the_job, h_teardown ),
         cmocka_unit_test_teardown( bitmap_too_small_for_the_file_fails_it_cleanly, h_teardown ),

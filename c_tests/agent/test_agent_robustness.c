@@ -154,9 +154,12 @@ static void unexpected_events_hand_their_buffers_back( void ** state )
     assert_true( h_signal( OtaAgentEventRequestTimer ) );
     assert_true( h_signal( OtaAgentEventCloseFile ) );
     assert_true( h_signal( OtaAgentEventResume ) );
-    assert_true( h_signal( OtaAgentEventRequestJobDocument ) ); /* OTA_CheckForUpdate here: v2.0.0 has no row */
     assert_true( h_idle() );
     H_EXPECT( H_ALL, "cb processed" );
+    /* OTA_CheckForUpdate here asks again (v2.0.0 had no row for it; a lost reply stuck it). */
+    assert_true( h_signal( OtaAgentEventRequestJobDocument ) );
+    assert_true( h_idle() );
+    H_EXPECT( H_ALL, L_REQUEST_JOB( "1" ) );
     assert_int_equal( OTA_GetState(), OtaAgentStateWaitingForJob );
 
     /* Downloading: stray events change nothing either. */

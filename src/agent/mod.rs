@@ -476,12 +476,15 @@ use sys::{
     OtaAgentStateWaitingForFileBlock as WAITING_BLOCK, OtaAgentStateWaitingForJob as WAITING_JOB,
 };
 
-/// v2.0.0's transition table (ota.c), first match wins; the one added row is marked.
-static TABLE: [Row; 20] = [
+/// v2.0.0's transition table (ota.c), first match wins; the two added rows are marked.
+static TABLE: [Row; 21] = [
     row(READY, sys::OtaAgentEventStart, h::start, REQUESTING_JOB),
     row(REQUESTING_JOB, REQ_JOB, h::request_job, WAITING_JOB),
     row(REQUESTING_JOB, TIMER, h::request_job, WAITING_JOB),
     row(WAITING_JOB, GOT_JOB, h::process_job, CREATING),
+    // Added: OTA_CheckForUpdate while waiting asks again. v2.0.0 ignored it, so a lost reply
+    // to $next/get left the agent waiting for ever.
+    row(WAITING_JOB, REQ_JOB, h::request_job, WAITING_JOB),
     row(
         CREATING,
         sys::OtaAgentEventStartSelfTest,
@@ -671,6 +674,9 @@ mod tests {
             .unwrap();
         assert_eq!(r.next, REQUESTING_JOB);
         assert_eq!(TABLE.iter().filter(|r| r.state == ALL).count(), 3);
+        assert!(TABLE
+            .iter()
+            .any(|r| r.state == WAITING_JOB && r.event == REQ_JOB));
     }
 
     #[test]
