@@ -517,10 +517,8 @@ static void unsupported_protocol_fails_the_job_and_asks_for_the_next( void ** st
     h_begin( NULL );
     assert_true( h_send_job( h_job_json( &job ) ) );
     assert_true( h_idle() );
-    /* AGENT BUG (see the report): the PAL file created for the job is never released (no
-     * pal.abort) before the agent asks for the next job, whose pal.create then finds it open.
-     * (A fix that chooses the data plane before creating the file would drop both pal.create
-     * and pal.abort from this list.) */
+    /* The PAL file created for the job is released (pal.abort) before the agent asks for the
+     * next job; v2.0.0 left it open and then sat in CreatingFile. */
     H_EXPECT( H_ALL,
               "pal.get_state",
               "pal.create",
@@ -612,9 +610,8 @@ static void stream_name_of_150_characters_fails_the_job_cleanly( void ** state )
     assert_true( h_send_job( h_job_json( &job ) ) );
     assert_true( h_idle() );
 
-    /* AGENT BUG (see the report): AWS stream IDs are at most 128 characters and no topic can
-     * hold this one (U3). Expected: the job is refused like any non-conforming document, and
-     * the agent keeps running. */
+    /* AWS stream IDs are at most 128 characters and no topic buffer need hold this one (U3):
+     * the job is refused like any non-conforming document, and the agent keeps running. */
     H_EXPECT( H_ALL,
               "pub " T_UPDATE( "job-s" ) " q1 " S_FAILED_VAL( "0x0000000c", "0x00000005" ),
               "pal.abort",
@@ -898,10 +895,9 @@ static void duplicate_of_the_last_block_after_completion_is_ignored( void ** sta
     h_cfg.hook = NULL;
     assert_true( hookFired );
 
-    /* AGENT BUG (see the report): the duplicate is ingested after the file was closed and
-     * verified; v2.0.0 and this library then reject the verified image (PAL Rejected) and
-     * publish FAILED on "jobs//update" (the job name is already cleared). Expected: it is
-     * handed back like any block that comes too late. */
+    /* A duplicate that arrives after the file was closed and verified is handed back like
+     * any block that comes too late; v2.0.0 rejected the verified image (PAL Rejected) and
+     * published FAILED on "jobs//update" (the job name already cleared). */
     assert_int_equal( h_count( H_PAL, "pal.set_state" ), 0 );
     assert_int_equal( h_count( H_MQTT, "pub " H_PREFIX "/jobs//update" ), 0 );
     assert_int_equal( h_count( H_MQTT, "pub " T_UPDATE( "job-1" ) ), 1 ); /* self_test "ready" only */
@@ -930,8 +926,8 @@ static void block_queued_behind_a_failed_one_is_not_written( void ** state )
     h_cfg.hook = NULL;
     assert_true( hookFired );
 
-    /* AGENT BUG (see the report): after the job FAILED, block 2 (queued before CloseFile) is
-     * still written to the PAL file, and its progress is published on "jobs//update". */
+    /* After the job FAILED, block 2 (queued before CloseFile) is not written; v2.0.0 wrote it
+     * to the PAL file and published its progress on "jobs//update". */
     assert_int_equal( h_count( H_PAL, "pal.write" ), 1 );
     assert_int_equal( h_count( H_MQTT, "pub " H_PREFIX "/jobs//update" ), 0 );
     assert_int_equal( h_count( H_MQTT, "pub " T_UPDATE( "job-1" ) ), 1 ); /* the FAILED status only */
@@ -1085,9 +1081,7 @@ static void failed_subscription_does_not_use_up_a_client_token( void ** state )
     assert_int_equal( OTA_GetState(), OtaAgentStateRequestingJob );
 
     /* v2.0.0 counts a request only once its subscriptions are made (ota_mqtt.c:922-936): the
-     * retry still carries client token 0.
-     * AGENT BUG (see the report; a small wire deviation): the token counter is advanced before
-     * the subscriptions, so the retry says "1:dev1". */
+     * retry still carries client token 0. */
     assert_true( h_fire_timer( OtaRequestTimer ) );
     assert_true( h_idle() );
     H_EXPECT( H_ALL, L_REQUEST_JOB( "0" ) );
