@@ -302,6 +302,21 @@ fn main() {
     println!("cargo::rerun-if-changed={}", shim.display());
     cfg.cc().file(&shim).compile("ota_rs_shim");
 
+    // The POSIX OS port's v2.0.0 names, as weak forwarders (ports/posix/ota_os_posix_weak.c).
+    let linux = env::var("CARGO_CFG_TARGET_OS").is_ok_and(|os| os == "linux");
+    if linux && env::var_os("CARGO_FEATURE_OS_POSIX").is_some() {
+        let weak = manifest.join("ports/posix/ota_os_posix_weak.c");
+        println!("cargo::rerun-if-changed={}", weak.display());
+        println!(
+            "cargo::rerun-if-changed={}",
+            manifest.join("ports/posix").display()
+        );
+        cfg.cc()
+            .include(manifest.join("ports/posix"))
+            .file(&weak)
+            .compile("ota_rs_os_posix");
+    }
+
     // The POSIX PAL's weak default OTA_JsonFileSignatureKey (ports/posix/ota_pal_posix_key.c).
     let unix = env::var("CARGO_CFG_UNIX").is_ok();
     if unix && env::var_os("CARGO_FEATURE_PAL_POSIX").is_some() {

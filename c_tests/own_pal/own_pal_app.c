@@ -8,6 +8,10 @@
 #include <string.h>
 
 #include "ota.h"
+#include "ota_os_posix.h"
+
+/* Counted by own_os_port.c, the application's own OS port. */
+extern int ownOsPortCalls;
 
 const char OTA_JsonFileSignatureKey[ OTA_FILE_SIG_KEY_STR_MAX_LENGTH ] = "sig-sha256-ecdsa";
 
@@ -124,6 +128,21 @@ int main( void )
     CHECK( pal.getPlatformImageState( NULL ) == OtaPalImageStatePendingCommit );
     CHECK( calls == 8 );
 
-    printf( "own_pal: the application's own otaPal_* linked and ran against a default libota.a\n" );
+    /* The application's own OS port, not libota.a's, answers under the v2.0.0 names. */
+    {
+        void * p = STDC_Malloc( 8 );
+        CHECK( p != NULL );
+        STDC_Free( p );
+        CHECK( Posix_OtaInitEvent( NULL ) == OtaOsEventQueueCreateFailed );
+        CHECK( Posix_OtaSendEvent( NULL, NULL, 0 ) == OtaOsEventQueueSendFailed );
+        CHECK( Posix_OtaReceiveEvent( NULL, NULL, 0 ) == OtaOsEventQueueReceiveFailed );
+        CHECK( Posix_OtaDeinitEvent( NULL ) == OtaOsEventQueueDeleteFailed );
+        CHECK( Posix_OtaStartTimer( OtaRequestTimer, "t", 1, NULL ) == OtaOsTimerStartFailed );
+        CHECK( Posix_OtaStopTimer( OtaRequestTimer ) == OtaOsTimerStopFailed );
+        CHECK( Posix_OtaDeleteTimer( OtaRequestTimer ) == OtaOsTimerDeleteFailed );
+        CHECK( ownOsPortCalls == 9 );
+    }
+
+    printf( "own_pal: the application's own otaPal_* and Posix_Ota* linked and ran against a default libota.a\n" );
     return 0;
 }

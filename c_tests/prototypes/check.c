@@ -12,6 +12,7 @@
 #include "ota_mqtt_private.h"
 #include "ota_http_private.h"
 #include "ota_os_posix.h"
+#include "ota_os_posix_rs.h"
 #include "ota_pal_posix.h"
 
 #include "ota_rs_exports.h"

@@ -55,6 +55,8 @@
 //! A child process starts with no queue and no timers (as a new process would, and as POSIX
 //! timers are not inherited); it calls `init` for a queue of its own. Fork handlers keep the
 //! port's lock consistent across `fork`.
+// The exports keep v2.0.0's names (exported as ota_rs_*; see ota_os_posix_weak.c).
+#![allow(non_snake_case)]
 
 use crate::config;
 use crate::sys::{
@@ -553,7 +555,7 @@ fn receive(timeout_ms: u32) -> Result<OtaEventMsg_t, OtaOsStatus_t> {
 /// # Safety
 ///
 /// None beyond the C prototype: `pEventCtx` is not used.
-#[no_mangle]
+#[export_name = "ota_rs_Posix_OtaInitEvent"]
 pub unsafe extern "C" fn Posix_OtaInitEvent(event_ctx: *mut OtaEventContext_t) -> OtaOsStatus_t {
     let _ = event_ctx;
     init_queue()
@@ -565,7 +567,7 @@ pub unsafe extern "C" fn Posix_OtaInitEvent(event_ctx: *mut OtaEventContext_t) -
 /// # Safety
 ///
 /// `event_msg` is NULL or points to a readable `OtaEventMsg_t`. `pEventCtx` is not used.
-#[no_mangle]
+#[export_name = "ota_rs_Posix_OtaSendEvent"]
 pub unsafe extern "C" fn Posix_OtaSendEvent(
     event_ctx: *mut OtaEventContext_t,
     event_msg: *const c_void,
@@ -588,7 +590,7 @@ pub unsafe extern "C" fn Posix_OtaSendEvent(
 /// # Safety
 ///
 /// `event_msg` is NULL or points to a writable `OtaEventMsg_t`. `pEventCtx` is not used.
-#[no_mangle]
+#[export_name = "ota_rs_Posix_OtaReceiveEvent"]
 pub unsafe extern "C" fn Posix_OtaReceiveEvent(
     event_ctx: *mut OtaEventContext_t,
     event_msg: *mut c_void,
@@ -615,7 +617,7 @@ pub unsafe extern "C" fn Posix_OtaReceiveEvent(
 /// # Safety
 ///
 /// None beyond the C prototype: `pEventCtx` is not used.
-#[no_mangle]
+#[export_name = "ota_rs_Posix_OtaDeinitEvent"]
 pub unsafe extern "C" fn Posix_OtaDeinitEvent(event_ctx: *mut OtaEventContext_t) -> OtaOsStatus_t {
     let _ = event_ctx;
     deinit_queue()
@@ -813,7 +815,7 @@ fn next_expiry() -> Next {
 ///
 /// `callback` is NULL or a function that stays callable while the timer exists; it is called
 /// from another thread. `pTimerName` is not used.
-#[no_mangle]
+#[export_name = "ota_rs_Posix_OtaStartTimer"]
 pub unsafe extern "C" fn Posix_OtaStartTimer(
     timer_id: OtaTimerId_t,
     timer_name: *const c_char,
@@ -825,13 +827,13 @@ pub unsafe extern "C" fn Posix_OtaStartTimer(
 }
 
 /// Disarms a timer (`OtaStopTimer_t`).
-#[no_mangle]
+#[export_name = "ota_rs_Posix_OtaStopTimer"]
 pub extern "C" fn Posix_OtaStopTimer(timer_id: OtaTimerId_t) -> OtaOsStatus_t {
     stop_timer(timer_id)
 }
 
 /// Deletes a timer (`OtaDeleteTimer_t`).
-#[no_mangle]
+#[export_name = "ota_rs_Posix_OtaDeleteTimer"]
 pub extern "C" fn Posix_OtaDeleteTimer(timer_id: OtaTimerId_t) -> OtaOsStatus_t {
     delete_timer(timer_id)
 }
@@ -841,7 +843,7 @@ pub extern "C" fn Posix_OtaDeleteTimer(timer_id: OtaTimerId_t) -> OtaOsStatus_t 
 // ------------------------------------------------------------------------------------------
 
 /// The C library's `malloc` (`OtaMalloc_t`).
-#[no_mangle]
+#[export_name = "ota_rs_STDC_Malloc"]
 pub extern "C" fn STDC_Malloc(size: libc::size_t) -> *mut c_void {
     // SAFETY: malloc accepts any size and returns NULL when it cannot allocate.
     unsafe { libc::malloc(size) }
@@ -852,7 +854,7 @@ pub extern "C" fn STDC_Malloc(size: libc::size_t) -> *mut c_void {
 /// # Safety
 ///
 /// `ptr` is NULL or a block from `STDC_Malloc` (or `malloc`) not freed yet.
-#[no_mangle]
+#[export_name = "ota_rs_STDC_Free"]
 pub unsafe extern "C" fn STDC_Free(ptr: *mut c_void) {
     // SAFETY: the caller's contract above is free's contract.
     unsafe { libc::free(ptr) }
