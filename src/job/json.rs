@@ -364,6 +364,13 @@ fn string_body(c: &mut Cursor<'_>) -> bool {
         return false;
     }
     loop {
+        // Plain printable ASCII needs no per-byte decision: skip the whole run at once.
+        let run = c.buf.get(c.pos..).map_or(0, |rest| {
+            rest.iter()
+                .take_while(|&&b| (0x20..0x80).contains(&b) && b != b'"' && b != b'\\')
+                .count()
+        });
+        c.advance(run);
         match c.peek() {
             None => return false,
             Some(b'"') => {
