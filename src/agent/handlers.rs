@@ -204,7 +204,7 @@ pub(super) fn in_self_test(_: &OtaEventMsg_t) -> Outcome {
 }
 
 /// The stream name of the current file, copied out.
-fn stream_name() -> [u8; mqtt::MAX_STREAM_NAME + 2] {
+pub(super) fn stream_name() -> [u8; mqtt::MAX_STREAM_NAME + 2] {
     let mut name = [0u8; mqtt::MAX_STREAM_NAME + 2];
     FILE.with(|f| {
         let text = fctx::text(f, Text::StreamName);

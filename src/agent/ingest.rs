@@ -192,20 +192,20 @@ pub(super) fn ingest(message: &[u8]) -> (IngestResult_t, OtaPalStatus_t) {
 /// Writes a block through the PAL; a chunked payload is joined first, in the application's
 /// decode buffer or in memory from the OS interface (as v2.0.0 allocated its decode memory).
 fn write(offset: u32, data: &Data<'_>) -> i16 {
-    let join_and_write = |buf: &mut [u8]| match data {
-        Data::Chunks(payload) => payload
+    let payload = match data {
+        Data::Slice(bytes) => return iface::pal_write_block(offset, bytes),
+        Data::Chunks(payload) => payload,
+    };
+    let join_and_write = |buf: &mut [u8]| {
+        payload
             .copy_to(buf)
             .ok()
             .and_then(|n| buf.get(..n))
-            .map_or(-1, |joined| iface::pal_write_block(offset, joined)),
-        Data::Slice(bytes) => iface::pal_write_block(offset, bytes),
+            .map_or(-1, |joined| iface::pal_write_block(offset, joined))
     };
-    match data {
-        Data::Slice(bytes) => iface::pal_write_block(offset, bytes),
-        Data::Chunks(_) => fctx::with_decode_buffer(join_and_write)
-            .or_else(|| fctx::with_allocation(config::FILE_BLOCK_SIZE as usize, join_and_write))
-            .unwrap_or(-1),
-    }
+    fctx::with_decode_buffer(join_and_write)
+        .or_else(|| fctx::with_allocation(config::FILE_BLOCK_SIZE as usize, join_and_write))
+        .unwrap_or(-1)
 }
 
 /// After the last block: stop the request timer, drop the bitmap, close (verify) the file.

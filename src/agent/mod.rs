@@ -645,8 +645,7 @@ fn cleanup_data_plane() {
     let result = match plane {
         Plane::Mqtt => {
             let names = Names::get();
-            let mut stream = [0u8; mqtt::MAX_STREAM_NAME + 1];
-            FILE.with(|f| set_text(&mut stream, fctx::text(f, Text::StreamName)));
+            let stream = handlers::stream_name();
             mqtt::cleanup_stream(names.thing(), until_nul(&stream))
         }
         Plane::Http => {

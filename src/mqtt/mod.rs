@@ -254,7 +254,10 @@ pub fn request_blocks(
 
 /// Unsubscribes the stream's data topic.
 pub fn cleanup_stream(thing: &[u8], stream: &[u8]) -> Result<(), OtaErr_t> {
-    if unsubscribe(&topic(thing, b"/streams/", Some(stream), b"/data/cbor"), 1) {
+    // A name too long for AWS was never subscribed (init_stream refuses it).
+    if stream.len() <= MAX_STREAM_NAME
+        && unsubscribe(&topic(thing, b"/streams/", Some(stream), b"/data/cbor"), 1)
+    {
         Ok(())
     } else {
         Err(sys::OtaErrCleanupDataFailed)
