@@ -142,11 +142,13 @@ impl Config {
     }
 
     fn clang_args(&self) -> Vec<String> {
-        let mut args: Vec<String> = self
-            .include_dirs()
-            .iter()
-            .map(|d| format!("-I{}", d.display()))
-            .collect();
+        // What the firmware's C compiler sees: its ABI flags, then its own include folders.
+        let mut args = target_compiler_view(&self.cc());
+        args.extend(
+            self.include_dirs()
+                .iter()
+                .map(|d| format!("-I{}", d.display())),
+        );
         for (name, value) in self.defines() {
             args.push(match value {
                 Some(v) => format!("-D{name}={v}"),
@@ -167,6 +169,90 @@ impl Config {
         }
         build
     }
+}
+
+/// Flags of the target C compiler (cc honours `CC_<target>`, `CFLAGS_<target>`, `TARGET_CC`)
+/// that shape what the headers mean, followed by that compiler's own system include folders,
+/// so clang parses the headers as the firmware's compiler does and never the host's.
+fn target_compiler_view(build: &cc::Build) -> Vec<String> {
+    let compiler = match build.try_get_compiler() {
+        Ok(c) => c,
+        Err(e) => fail(&format!(
+            "no C compiler for this target ({e}); install one (for Cortex-M: apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi) or set CC_<target>"
+        )),
+    };
+    let mut args: Vec<String> = Vec::new();
+    let flags: Vec<String> = compiler
+        .args()
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let mut iter = flags.iter();
+    while let Some(flag) = iter.next() {
+        let layout = [
+            "-D",
+            "-U",
+            "-I",
+            "-mcpu=",
+            "-march=",
+            "-mfloat-abi=",
+            "-mfpu=",
+            "-mabi=",
+            "-mthumb",
+            "-fshort-enums",
+            "-fno-short-enums",
+            "-fpack-struct",
+            "-fshort-wchar",
+            "-funsigned-char",
+            "-fsigned-char",
+        ];
+        if layout.iter().any(|p| flag.starts_with(p)) {
+            args.push(flag.clone());
+        } else if flag == "-include" || flag == "-isystem" {
+            if let Some(value) = iter.next() {
+                args.push(flag.clone());
+                args.push(value.clone());
+            }
+        }
+    }
+    // `-E -v` lists the folders the compiler searches for <...> includes, in its order.
+    let listing = std::process::Command::new(compiler.path())
+        .args(compiler.args())
+        .args(["-E", "-v", "-x", "c", "-"])
+        .stdin(std::process::Stdio::null())
+        .output();
+    let dirs: Vec<String> = match listing {
+        Ok(out) => {
+            let text = String::from_utf8_lossy(&out.stderr).into_owned();
+            text.split_once("#include <...> search starts here:")
+                .and_then(|(_, rest)| rest.split_once("End of search list."))
+                .map(|(list, _)| {
+                    list.lines()
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty())
+                        .map(|l| l.trim_end_matches(" (framework directory)").to_owned())
+                        .collect()
+                })
+                .unwrap_or_default()
+        }
+        Err(e) => fail(&format!(
+            "cannot run the C compiler {} ({e}); install it or set CC_<target>",
+            compiler.path().display()
+        )),
+    };
+    if dirs.is_empty() {
+        fail(&format!(
+            "the C compiler {} did not list its include folders (-E -v); set CC_<target> to a gcc- or clang-compatible compiler",
+            compiler.path().display()
+        ));
+    }
+    // Keep clang's own builtin headers (stddef.h, stdint.h's helpers), drop the host's folders.
+    args.push("-nostdlibinc".to_owned());
+    for dir in dirs {
+        args.push("-isystem".to_owned());
+        args.push(dir);
+    }
+    args
 }
 
 /// The header bindgen reads: every v2.0.0 header, then the config values as enum constants,
@@ -211,6 +297,7 @@ fn generate_bindings(cfg: &Config, wrapper: &Path, out: &Path) {
         .allowlist_file(headers_re)
         .allowlist_file(regex_escape(&wrapper.display().to_string()))
         .opaque_type("_IO_FILE")
+        .opaque_type("__sFILE")
         .derive_default(true)
         .derive_debug(false)
         .layout_tests(true)
@@ -229,6 +316,103 @@ fn generate_bindings(cfg: &Config, wrapper: &Path, out: &Path) {
             "the C headers did not parse with this ota_config.h ({e}); compile a file that includes ota.h with the same include folders to see the C error"
         )),
     }
+}
+
+/// `_Static_assert`s of every layout the Rust side was compiled with (bindgen's layout tests,
+/// which the crate itself checks), for the firmware's C compiler to check with its own flags.
+fn write_layout_guard(out: &Path) -> String {
+    let path = out.join("bindings.rs");
+    let text = fs::read_to_string(&path)
+        .unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", path.display())));
+    let mut typedef_of = std::collections::HashMap::new();
+    for line in text.lines() {
+        let alias = line
+            .strip_prefix("pub type ")
+            .and_then(|r| r.strip_suffix(';'))
+            .and_then(|r| r.split_once(" = "))
+            .or_else(|| {
+                line.strip_prefix("pub use self::")
+                    .and_then(|r| r.strip_suffix(';'))
+                    .and_then(|r| r.split_once(" as "))
+                    .map(|(a, b)| (b, a))
+            });
+        if let Some((alias, target)) = alias {
+            typedef_of
+                .entry(target.to_owned())
+                .or_insert(alias.to_owned());
+        }
+    }
+    // The name C code uses: the typedef when there is one, else a `_t` name bindgen kept.
+    let c_name = |rust: &str| -> Option<String> {
+        if rust.starts_with('_') || rust.contains("__bindgen") {
+            return None;
+        }
+        typedef_of
+            .get(rust)
+            .cloned()
+            .or_else(|| rust.ends_with("_t").then(|| rust.to_owned()))
+    };
+    let mut guard = String::from(
+        "/* Generated by ota-rs build.rs: the layouts libota.a was compiled with. */\n#include <stddef.h>\n",
+    );
+    let mut emit = |expr: String, value: &str| {
+        let _ = writeln!(
+            guard,
+            "_Static_assert( {expr} == {value}, \"ota-rs layout guard: {expr} is {value} in libota.a but not for this C compiler and flags (-fshort-enums, packing or other headers?); build libota.a with the same compiler, flags, headers and ota_config.h\" );"
+        );
+    };
+    let mut rest = text.as_str();
+    while let Some(start) = rest.find("[\"") {
+        let Some(end) = rest[start..].find("\"]") else {
+            break;
+        };
+        let label = &rest[start + 2..start + end];
+        let after = &rest[start + end..];
+        rest = after;
+        let Some(value) = after
+            .find(" - ")
+            .map(|i| &after[i + 3..])
+            .and_then(|v| v.split_once("usize]"))
+            .map(|(v, _)| v.trim())
+            .filter(|v| v.chars().all(|c| c.is_ascii_digit()))
+        else {
+            continue;
+        };
+        if let Some(ty) = label.strip_prefix("Size of ") {
+            if let Some(c) = c_name(ty) {
+                emit(format!("sizeof( {c} )"), value);
+            }
+        } else if let Some((ty, field)) = label
+            .strip_prefix("Offset of field: ")
+            .and_then(|f| f.split_once("::"))
+        {
+            if let (Some(c), false) = (c_name(ty), field.starts_with('_')) {
+                emit(format!("offsetof( {c}, {field} )"), value);
+            }
+        }
+    }
+    // Enumerations (and the integer typedefs of the headers): their size as bindgen saw it.
+    for line in text.lines() {
+        let Some((name, ty)) = line
+            .strip_prefix("pub type ")
+            .and_then(|r| r.strip_suffix(';'))
+            .and_then(|r| r.split_once(" = "))
+        else {
+            continue;
+        };
+        let size = match ty.trim_start_matches("core::ffi::") {
+            "c_schar" | "c_uchar" | "c_char" | "u8" | "i8" => "1",
+            "c_short" | "c_ushort" | "u16" | "i16" => "2",
+            "c_int" | "c_uint" | "u32" | "i32" => "4",
+            _ => continue,
+        };
+        if let Some(c) = c_name(name).filter(|c| !c.starts_with("ota_rs_")) {
+            emit(format!("sizeof( {c} )"), size);
+        }
+    }
+    let path = out.join("ota_rs_layout_guard.h");
+    write_if_changed(&path, &guard);
+    guard
 }
 
 fn regex_escape(s: &str) -> String {
@@ -298,9 +482,16 @@ fn main() {
     generate_bindings(&cfg, &wrapper, &out);
     write_log_levels(&probe_log_levels(&cfg, &out), &out);
 
+    let guard = write_layout_guard(&out);
+    // A CMake build compiles the guard again inside the firmware's own target, with its flags.
+    if let Some(dir) = env_path("OTA_LAYOUT_GUARD_DIR") {
+        let _ = fs::create_dir_all(&dir);
+        write_if_changed(&dir.join("ota_rs_layout_guard.h"), &guard);
+    }
+
     let shim = manifest.join("src/ffi/shim.c");
     println!("cargo::rerun-if-changed={}", shim.display());
-    cfg.cc().file(&shim).compile("ota_rs_shim");
+    cfg.cc().include(&out).file(&shim).compile("ota_rs_shim");
 
     // The POSIX OS port's v2.0.0 names, as weak forwarders (ports/posix/ota_os_posix_weak.c).
     let linux = env::var("CARGO_CFG_TARGET_OS").is_ok_and(|os| os == "linux");

@@ -109,7 +109,14 @@ static STATS: Stats = Stats {
 };
 
 fn count(counter: &AtomicU32) {
+    #[cfg(target_has_atomic = "32")]
     counter.fetch_add(1, Ordering::Relaxed);
+    // Armv6-M has no read-modify-write atomics: a count racing another one may be lost.
+    #[cfg(not(target_has_atomic = "32"))]
+    counter.store(
+        counter.load(Ordering::Relaxed).wrapping_add(1),
+        Ordering::Relaxed,
+    );
 }
 
 fn reset_stats() {

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Cortex-M checks: libota.a for the five thumb targets (cargo, v2.0.0 defaults, logging off),
+# each archive finished and its symbols checked, then the Cortex-M4 firmware stub linked with
+# and without the library against the size budget in c_tests/firmware_size/budget.txt.
+#   scripts/thumb.sh            # all of it
+#   OTA_THUMB_TARGETS="thumbv7em-none-eabi" scripts/thumb.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+targets=${OTA_THUMB_TARGETS:-thumbv6m-none-eabi thumbv7m-none-eabi thumbv7em-none-eabi thumbv7em-none-eabihf thumbv8m.main-none-eabihf}
+out="$root/build/thumb"
+mkdir -p "$out"
+
+for t in $targets; do
+    echo "== $t"
+    env -u OTA_CONFIG_DIR scripts/cargo-target.sh "$t" build --release --quiet --lib
+    scripts/finish-archive.sh "target/$t/release/libota.a" "$out/libota-$t.a" arm-none-eabi-ar
+    scripts/check-symbols.sh "$out/libota-$t.a"
+done
+
+case " $targets " in *" thumbv7em-none-eabi "*) ;; *) exit 0 ;; esac
+echo "== Cortex-M4 firmware stub: what libota.a adds (-Os, --gc-sections, newlib-nano)"
+cflags=(-mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections -std=c11
+        -DOTA_DO_NOT_USE_CUSTOM_CONFIG -Iinclude)
+ldflags=(--specs=nano.specs --specs=nosys.specs -Wl,--gc-sections -Wl,--fatal-warnings)
+stub=c_tests/firmware_size/stub.c
+arm-none-eabi-gcc "${cflags[@]}" "$stub" "${ldflags[@]}" -o "$out/stub-bare.elf"
+arm-none-eabi-gcc "${cflags[@]}" -DWITH_OTA "$stub" "$out/libota-thumbv7em-none-eabi.a" \
+    "${ldflags[@]}" -Wl,-Map="$out/stub-ota.map" -o "$out/stub-ota.elf"
+read -r t0 d0 b0 _ < <(arm-none-eabi-size "$out/stub-bare.elf" | tail -1)
+read -r t1 d1 b1 _ < <(arm-none-eabi-size "$out/stub-ota.elf" | tail -1)
+flash=$(( (t1 + d1) - (t0 + d0) ))
+ram=$(( (d1 + b1) - (d0 + b0) ))
+budget_flash=$(awk '$1 == "flash" { print $2 }' c_tests/firmware_size/budget.txt)
+budget_ram=$(awk '$1 == "ram" { print $2 }' c_tests/firmware_size/budget.txt)
+echo "libota.a adds flash $flash B (budget $budget_flash), RAM $ram B (budget $budget_ram)"
+if [ "$flash" -gt "$budget_flash" ] || [ "$ram" -gt "$budget_ram" ]; then
+    echo "thumb: the Cortex-M4 size grew past c_tests/firmware_size/budget.txt" >&2
+    exit 1
+fi
