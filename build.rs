@@ -215,6 +215,23 @@ fn target_compiler_view(build: &cc::Build) -> Vec<String> {
             }
         }
     }
+    // The compiler's own ABI defaults (arm-none-eabi-gcc uses 1-byte enums unless told
+    // otherwise; clang does not), read from its predefined macros.
+    let macros = std::process::Command::new(compiler.path())
+        .args(compiler.args())
+        .args(["-dM", "-E", "-x", "c", "-"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    for line in macros.lines() {
+        match line.trim() {
+            "#define __ARM_SIZEOF_MINIMAL_ENUM 1" => args.push("-fshort-enums".to_owned()),
+            "#define __ARM_SIZEOF_MINIMAL_ENUM 4" => args.push("-fno-short-enums".to_owned()),
+            "#define __ARM_SIZEOF_WCHAR_T 2" => args.push("-fshort-wchar".to_owned()),
+            _ => {}
+        }
+    }
     // `-E -v` lists the folders the compiler searches for <...> includes, in its order.
     let listing = std::process::Command::new(compiler.path())
         .args(compiler.args())

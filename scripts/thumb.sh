@@ -22,11 +22,16 @@ case " $targets " in *" thumbv7em-none-eabi "*) ;; *) exit 0 ;; esac
 echo "== Cortex-M4 firmware stub: what libota.a adds (-Os, --gc-sections, newlib-nano)"
 cflags=(-mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections -std=c11
         -DOTA_DO_NOT_USE_CUSTOM_CONFIG -Iinclude)
-ldflags=(--specs=nano.specs --specs=nosys.specs -Wl,--gc-sections -Wl,--fatal-warnings)
+ldflags=(--specs=nano.specs --specs=nosys.specs -Wl,--gc-sections)
 stub=c_tests/firmware_size/stub.c
 arm-none-eabi-gcc "${cflags[@]}" "$stub" "${ldflags[@]}" -o "$out/stub-bare.elf"
 arm-none-eabi-gcc "${cflags[@]}" -DWITH_OTA "$stub" "$out/libota-thumbv7em-none-eabi.a" \
-    "${ldflags[@]}" -Wl,-Map="$out/stub-ota.map" -o "$out/stub-ota.elf"
+    "${ldflags[@]}" -Wl,-Map="$out/stub-ota.map" -o "$out/stub-ota.elf" 2> "$out/stub-ota.log"
+# The toolchain's own crt objects draw linker warnings; none may come from libota.a.
+if grep -i "libota" "$out/stub-ota.log"; then
+    echo "thumb: linking libota.a into the firmware stub drew the warnings above" >&2
+    exit 1
+fi
 read -r t0 d0 b0 _ < <(arm-none-eabi-size "$out/stub-bare.elf" | tail -1)
 read -r t1 d1 b1 _ < <(arm-none-eabi-size "$out/stub-ota.elf" | tail -1)
 flash=$(( (t1 + d1) - (t0 + d0) ))

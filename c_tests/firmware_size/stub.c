@@ -7,10 +7,13 @@
 
 #ifdef WITH_OTA
     #include "ota.h"
+    #include "ota_appversion32.h"
     #include "ota_cbor_private.h"
     #include "ota_base64_private.h"
+    #include "ota_mqtt_private.h"
+    #include "ota_http_private.h"
 
-    const AppVersion32_t appFirmwareVersion = { .u.x = { .major = 1U, .minor = 0U, .build = 0U } };
+    const AppVersion32_t appFirmwareVersion = { .u.unsignedVersion32 = 0x01000000U };
     const char OTA_JsonFileSignatureKey[ OTA_FILE_SIG_KEY_STR_MAX_LENGTH ] = "sig-sha256-ecdsa";
 
     /* Taking each address through a volatile table keeps --gc-sections from dropping it. */

@@ -77,13 +77,13 @@ pub(crate) fn set_image_state_with_reason(
     let pal = iface::pal_set_image_state(requested);
     let mut state = requested;
     let mut reason = reason;
-    if pal >> sys::OTA_PAL_SUB_BITS != sys::OtaPalSuccess && state != sys::OtaImageStateAborted {
+    if sys::pal_main(pal) != sys::OtaPalSuccess && state != sys::OtaImageStateAborted {
         state = sys::OtaImageStateRejected;
         if reason == 0 {
             reason = pal;
         }
     }
-    IMAGE_STATE.store(state, Ordering::Release);
+    IMAGE_STATE.store(state.into(), Ordering::Release);
     if state == sys::OtaImageStateAccepted || state == sys::OtaImageStateRejected {
         // The self test is over either way; v2.0.0 left its timer running (#153).
         let _ = iface::timer_stop(sys::OtaSelfTestTimer);
@@ -192,8 +192,10 @@ pub(super) fn in_self_test(_: &OtaEventMsg_t) -> Outcome {
             Warn,
             "Rejecting the new image and resetting: the job is in self test, the platform is not"
         );
-        let err =
-            set_image_state_with_reason(sys::OtaImageStateRejected, sys::OtaErrImageStateMismatch);
+        let err = set_image_state_with_reason(
+            sys::OtaImageStateRejected,
+            sys::OtaErrImageStateMismatch.into(),
+        );
         let _ = iface::pal_reset();
         if err == sys::OtaErrNone {
             Outcome::Next
@@ -299,7 +301,7 @@ pub(super) fn request_data(_: &OtaEventMsg_t) -> Outcome {
         }
     } else {
         stop_request_timer();
-        let err = set_image_state_with_reason(sys::OtaImageStateAborted, sys::OtaErrNone);
+        let err = set_image_state_with_reason(sys::OtaImageStateAborted, sys::OtaErrNone.into());
         if err != sys::OtaErrNone {
             ota_log!(Error, "Failed to abort the OTA update: OtaErr_t={}", err);
         }
@@ -409,7 +411,7 @@ pub(super) fn user_abort(_: &OtaEventMsg_t) -> Outcome {
     if !has_active_job() {
         return Outcome::Fail(sys::OtaErrNoActiveJob);
     }
-    match set_image_state_with_reason(sys::OtaImageStateAborted, sys::OtaErrUserAbort) {
+    match set_image_state_with_reason(sys::OtaImageStateAborted, sys::OtaErrUserAbort.into()) {
         sys::OtaErrNone => {
             stop_request_timer();
             release_file();

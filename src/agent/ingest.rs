@@ -6,11 +6,7 @@ use crate::bitmap;
 use crate::codec::cbor;
 use crate::config;
 use crate::sys::fctx;
-use crate::sys::{self, iface, IngestResult_t, OtaPalStatus_t};
-
-const fn pal_status(main: u32) -> OtaPalStatus_t {
-    main << sys::OTA_PAL_SUB_BITS
-}
+use crate::sys::{self, iface, pal_status, IngestResult_t, OtaPalStatus_t};
 
 /// A decoded block: its index and its bytes, in place in the received message.
 struct Block<'a> {
@@ -223,7 +219,7 @@ fn finish(close_status: OtaPalStatus_t) -> (IngestResult_t, OtaPalStatus_t) {
     }
     let status = iface::pal_close_file();
     FILE.with(|f| f.pFile = core::ptr::null_mut());
-    let result = match status >> sys::OTA_PAL_SUB_BITS {
+    let result = match sys::pal_main(status) {
         sys::OtaPalSuccess => {
             ota_log!(
                 Info,

@@ -5,7 +5,7 @@
 use super::handlers::set_image_state_with_reason;
 use super::{
     has_active_job, ingest::blocks_in, release_file, set_text, signal, until_nul, Names, Outcome,
-    Plane, AGENT, FILE, IMAGE_STATE, SIGNATURE,
+    Plane, AGENT, FILE, SIGNATURE,
 };
 use crate::codec::base64;
 use crate::job::{self, param};
@@ -13,7 +13,6 @@ use crate::mqtt::{self, Status};
 use crate::sys::fctx::{self, StoreError, Text};
 use crate::sys::{self, iface, OtaErr_t};
 use crate::{bitmap, config};
-use core::sync::atomic::Ordering;
 
 /// What the document turned out to be.
 enum Parsed {
@@ -60,7 +59,7 @@ impl JobId {
 fn report_unusable(job: &JobId, parse_error: sys::OtaJobParseErr_t) {
     let names = Names::get();
     let status = Status::FailedWithValue {
-        reason: sys::OtaErrJobParserError,
+        reason: sys::OtaErrJobParserError.into(),
         sub_reason: parse_error as u32,
     };
     if let Err(err) = mqtt::update_job_status(names.thing(), job.as_bytes(), status) {
@@ -242,7 +241,7 @@ fn self_test_job() {
     });
     let version = check_version(file_id, updated_by);
     if config::ALLOW_DOWNGRADE == 1 || version == sys::OtaErrNone {
-        let err = set_image_state_with_reason(sys::OtaImageStateTesting, version);
+        let err = set_image_state_with_reason(sys::OtaImageStateTesting, version.into());
         if err != sys::OtaErrNone {
             ota_log!(
                 Error,
@@ -256,7 +255,7 @@ fn self_test_job() {
             "Rejecting the new image: its version is not valid: OtaErr_t={}",
             version
         );
-        let err = set_image_state_with_reason(sys::OtaImageStateRejected, version);
+        let err = set_image_state_with_reason(sys::OtaImageStateRejected, version.into());
         if err != sys::OtaErrNone {
             ota_log!(
                 Error,
@@ -294,7 +293,7 @@ fn create_file() -> bool {
     }
     AGENT.with(|a| a.bitmap_len = len);
     let status = iface::pal_create_file();
-    if status >> sys::OTA_PAL_SUB_BITS != sys::OtaPalSuccess {
+    if sys::pal_main(status) != sys::OtaPalSuccess {
         ota_log!(
             Error,
             "The PAL could not create the file: status 0x{:08x}",
@@ -343,7 +342,7 @@ fn select_plane() -> Plane {
 
 /// No file to download: a self test in progress, or a failed document.
 fn no_file() -> Outcome {
-    if IMAGE_STATE.load(Ordering::Acquire) == sys::OtaImageStateTesting {
+    if super::image_state() == sys::OtaImageStateTesting {
         return if signal(sys::OtaAgentEventStartSelfTest) {
             Outcome::Next
         } else {
@@ -354,7 +353,8 @@ fn no_file() -> Outcome {
         Error,
         "Job document parse failed, aborting the current update"
     );
-    let err = set_image_state_with_reason(sys::OtaImageStateAborted, sys::OtaErrJobParserError);
+    let err =
+        set_image_state_with_reason(sys::OtaImageStateAborted, sys::OtaErrJobParserError.into());
     if err != sys::OtaErrNone {
         ota_log!(Error, "Failed to abort the OTA update: OtaErr_t={}", err);
     }
@@ -384,8 +384,10 @@ fn start_file() -> Outcome {
         Error,
         "The job offers no enabled data protocol, aborting it"
     );
-    let err =
-        set_image_state_with_reason(sys::OtaImageStateAborted, sys::OtaErrInvalidDataProtocol);
+    let err = set_image_state_with_reason(
+        sys::OtaImageStateAborted,
+        sys::OtaErrInvalidDataProtocol.into(),
+    );
     // The file was created for a job that cannot run (v2.0.0 left it open).
     release_file();
     match err {

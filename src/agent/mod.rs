@@ -90,8 +90,10 @@ static JOB_NAME: Global<[u8; JOB_ID_CAP]> = Global::new([0; JOB_ID_CAP]);
 static PROTOCOLS: Global<[u8; PROTOCOLS_CAP]> = Global::new([0; PROTOCOLS_CAP]);
 static SIGNATURE: Global<sys::Sig256_t> = Global::new(fctx::empty_signature());
 
-static STATE: AtomicI32 = AtomicI32::new(sys::OtaAgentStateStopped);
-static IMAGE_STATE: AtomicU32 = AtomicU32::new(sys::OtaImageStateUnknown);
+#[allow(clippy::unnecessary_cast)] // C enums may be narrower than the atomics (see `state()`)
+static STATE: AtomicI32 = AtomicI32::new(sys::OtaAgentStateStopped as i32);
+#[allow(clippy::unnecessary_cast)]
+static IMAGE_STATE: AtomicU32 = AtomicU32::new(sys::OtaImageStateUnknown as u32);
 
 /// v2.0.0's statistics, updated from the transports' threads and the agent task.
 struct Stats {
@@ -130,12 +132,15 @@ fn reset_stats() {
     }
 }
 
+// The atomics hold C enum values at 32 bits; the `as` narrows back to the C enum's width,
+// which arm-none-eabi-gcc makes one byte (a no-op where enums are 32 bits wide).
+#[allow(clippy::unnecessary_cast)]
 pub(crate) fn state() -> OtaState_t {
-    STATE.load(Ordering::Acquire)
+    STATE.load(Ordering::Acquire) as OtaState_t
 }
 
 fn set_state(state: OtaState_t) {
-    STATE.store(state, Ordering::Release);
+    STATE.store(state.into(), Ordering::Release);
 }
 
 /// Calls the application's callback, holding nothing (it may call back into the API).
@@ -299,7 +304,7 @@ pub(crate) fn init(
         *a = Agent::new();
         a.callback = callback;
     });
-    IMAGE_STATE.store(sys::OtaImageStateUnknown, Ordering::Release);
+    IMAGE_STATE.store(sys::OtaImageStateUnknown.into(), Ordering::Release);
     let _ = iface::event_init();
     match thing {
         None => {
@@ -386,9 +391,9 @@ pub(crate) fn activate_new_image() -> OtaErr_t {
     let status = if state() != sys::OtaAgentStateStopped && iface::pal_has_activate() {
         iface::pal_activate()
     } else {
-        sys::OtaPalActivateFailed << sys::OTA_PAL_SUB_BITS
+        sys::pal_status(sys::OtaPalActivateFailed)
     };
-    if status >> sys::OTA_PAL_SUB_BITS == sys::OtaPalSuccess {
+    if sys::pal_main(status) == sys::OtaPalSuccess {
         sys::OtaErrNone
     } else {
         ota_log!(
@@ -420,8 +425,9 @@ pub(crate) fn set_image_state(state: sys::OtaImageState_t) -> OtaErr_t {
     }
 }
 
+#[allow(clippy::unnecessary_cast)] // as for `state()`
 pub(crate) fn image_state() -> sys::OtaImageState_t {
-    IMAGE_STATE.load(Ordering::Acquire)
+    IMAGE_STATE.load(Ordering::Acquire) as sys::OtaImageState_t
 }
 
 /// v2.0.0's OTA_EventProcessingTask: runs until the agent is stopped.

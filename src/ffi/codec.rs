@@ -43,7 +43,7 @@ pub unsafe extern "C" fn base64Decode(
         }
         Err(e) => {
             ota_log!(Debug, "base64Decode failed: {:?}", e);
-            e.code()
+            base64_status(e.code())
         }
     }
 }
@@ -168,4 +168,10 @@ pub unsafe extern "C" fn OTA_CBOR_Decode_GetStreamResponseMessage(
         block.file_id
     );
     true
+}
+
+/// A base64 error number as the C enum `Base64Status_t`, whatever width the C compiler gave it.
+#[allow(clippy::unnecessary_cast)]
+const fn base64_status(code: u32) -> sys::Base64Status_t {
+    code as sys::Base64Status_t
 }

@@ -193,7 +193,7 @@ pub fn http_deinit() -> OtaHttpStatus_t {
 }
 
 /// PAL status for a missing PAL entry.
-const PAL_MISSING: OtaPalStatus_t = OtaPalUninitialized << OTA_PAL_SUB_BITS;
+const PAL_MISSING: OtaPalStatus_t = super::pal_status(OtaPalUninitialized);
 
 macro_rules! pal_call {
     ($(#[$doc:meta])* $name:ident => $field:ident) => {

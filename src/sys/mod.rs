@@ -24,3 +24,17 @@ mod generated {
 }
 
 pub use generated::*;
+
+/// The main status (top 8 bits) of a PAL status word, as the C enum `OtaPalMainStatus_t`.
+// The `as` is a no-op where the C compiler made the enum 32 bits wide, a narrowing of a value
+// that fits where it made it one byte (arm-none-eabi-gcc's default).
+#[allow(clippy::unnecessary_cast)]
+pub const fn pal_main(status: OtaPalStatus_t) -> OtaPalMainStatus_t {
+    (status >> OTA_PAL_SUB_BITS) as OtaPalMainStatus_t
+}
+
+/// The PAL status word with `main` and no sub-status.
+#[allow(clippy::unnecessary_cast)] // as for `pal_main`
+pub const fn pal_status(main: OtaPalMainStatus_t) -> OtaPalStatus_t {
+    (main as OtaPalStatus_t) << OTA_PAL_SUB_BITS
+}
