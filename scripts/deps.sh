@@ -14,6 +14,15 @@ fi
 [ -f /usr/include/cmocka.h ] || packages+=(libcmocka-dev)
 # The POSIX PAL's C test makes its keys, certificates and signatures with openssl at run time.
 command -v openssl >/dev/null 2>&1 || packages+=(openssl)
+# Cortex-M builds (scripts/thumb.sh): the firmware's C compiler and C library, and a Rust that
+# can build core for thumb targets when rustup has none of them installed.
+command -v arm-none-eabi-gcc >/dev/null 2>&1 || packages+=(gcc-arm-none-eabi)
+[ -d /usr/lib/arm-none-eabi/newlib ] || packages+=(libnewlib-arm-none-eabi)
+if ! { command -v rustup >/dev/null 2>&1 && rustup target list --installed 2>/dev/null | grep -q '^thumbv'; }; then
+    [ -x /usr/bin/rustc ] || packages+=(rustc-web)
+    [ -x /usr/bin/cargo ] || packages+=(cargo-web)
+    [ -d /usr/lib/rustlib/src/rust/library/core ] || packages+=(rust-web-src)
+fi
 
 if [ ${#packages[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

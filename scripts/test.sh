@@ -22,5 +22,14 @@ cmake -S c_tests -B build/c_tests -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build/c_tests -j2
 ctest --test-dir build/c_tests --output-on-failure -j2
 
+echo "== FreeRTOS POSIX simulator (ports/freertos/sim, kernel sources from the freertos-next crate)"
+kernel=$(scripts/freertos-kernel.sh)
+cmake -S ports/freertos/sim -B build/freertos-sim -DFREERTOS_KERNEL_PATH="$kernel" >/dev/null
+cmake --build build/freertos-sim -j2
+ctest --test-dir build/freertos-sim --output-on-failure
+
+echo "== Cortex-M (scripts/thumb.sh): five thumb targets, symbols, CMake consumer, layout guard, size budget"
+scripts/thumb.sh
+
 echo "== end-to-end demo (scripts/demo.sh)"
 scripts/demo.sh

@@ -19,6 +19,35 @@ for t in $targets; do
 done
 
 case " $targets " in *" thumbv7em-none-eabi "*) ;; *) exit 0 ;; esac
+
+echo "== CMake: a Cortex-M4 firmware with add_subdirectory(ota-rs) and an arm-none-eabi toolchain file"
+consumer=(-S c_tests/cortex_m -DCMAKE_TOOLCHAIN_FILE="$root/c_tests/cortex_m/arm-none-eabi.cmake"
+          -DOTA_CARGO_TARGET_DIR="$out/cmake-cargo" -DCMAKE_BUILD_TYPE=Release)
+cmake "${consumer[@]}" -B "$out/cmake" > "$out/cmake-configure.log"
+cmake --build "$out/cmake" -j2 >/dev/null 2>"$out/cmake.log" || { cat "$out/cmake.log" >&2; exit 1; }
+scripts/check-symbols.sh "$out/cmake/ota-rs/libota.a"
+file "$out/cmake/firmware.elf" | grep -q "ARM" || { echo "thumb: firmware.elf is not an ARM ELF" >&2; exit 1; }
+rust_target=$(sed -n 's/^-- ota-rs: Rust target \([^ ]*\) .*/\1/p' "$out/cmake-configure.log")
+[ "$rust_target" = thumbv7em-none-eabi ] ||
+    { echo "thumb: -mcpu=cortex-m4 -mfloat-abi=soft mapped to '$rust_target'" >&2; exit 1; }
+echo "firmware.elf linked, Rust target $rust_target from the toolchain file's flags"
+
+echo "== layout guard: the firmware compiled with -fno-short-enums, libota.a without, must not build"
+cmake "${consumer[@]}" -B "$out/cmake-mismatch" -DFIRMWARE_EXTRA_FLAGS=-fno-short-enums >/dev/null
+if cmake --build "$out/cmake-mismatch" -j2 > "$out/mismatch.log" 2>&1; then
+    echo "thumb: a firmware with other enum sizes than libota.a built without complaint" >&2
+    exit 1
+fi
+grep -m1 -o 'ota-rs layout guard: [^"]*' "$out/mismatch.log" ||
+    { cat "$out/mismatch.log" >&2; echo "thumb: the mismatched build failed, but not at the layout guard" >&2; exit 1; }
+
+echo "== CMake: a CPU that has no Rust target stops with one sentence naming OTA_RUST_TARGET"
+if cmake "${consumer[@]}" -B "$out/cmake-a53" -DFIRMWARE_CPU=cortex-a53 > "$out/a53.log" 2>&1; then
+    echo "thumb: CMake accepted -mcpu=cortex-a53 without OTA_RUST_TARGET" >&2
+    exit 1
+fi
+grep -q "set OTA_RUST_TARGET" "$out/a53.log" ||
+    { cat "$out/a53.log" >&2; echo "thumb: the unmapped CPU did not name OTA_RUST_TARGET" >&2; exit 1; }
 echo "== Cortex-M4 firmware stub: what libota.a adds (-Os, --gc-sections, newlib-nano)"
 cflags=(-mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections -std=c11
         -DOTA_DO_NOT_USE_CUSTOM_CONFIG -Iinclude)
@@ -38,6 +67,7 @@ flash=$(( (t1 + d1) - (t0 + d0) ))
 ram=$(( (d1 + b1) - (d0 + b0) ))
 budget_flash=$(awk '$1 == "flash" { print $2 }' c_tests/firmware_size/budget.txt)
 budget_ram=$(awk '$1 == "ram" { print $2 }' c_tests/firmware_size/budget.txt)
+scripts/size-by-module.sh "$out/stub-bare.elf" "$out/stub-ota.elf"
 echo "libota.a adds flash $flash B (budget $budget_flash), RAM $ram B (budget $budget_ram)"
 if [ "$flash" -gt "$budget_flash" ] || [ "$ram" -gt "$budget_ram" ]; then
     echo "thumb: the Cortex-M4 size grew past c_tests/firmware_size/budget.txt" >&2

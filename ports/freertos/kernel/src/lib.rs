@@ -1,0 +1,1 @@
+//! Empty: this crate only makes cargo fetch the FreeRTOS-Kernel sources.
