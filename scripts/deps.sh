@@ -17,6 +17,7 @@ command -v openssl >/dev/null 2>&1 || packages+=(openssl)
 # Cortex-M builds (scripts/thumb.sh): the firmware's C compiler and C library, and a Rust that
 # can build core for thumb targets when rustup has none of them installed.
 command -v arm-none-eabi-gcc >/dev/null 2>&1 || packages+=(gcc-arm-none-eabi)
+command -v qemu-system-arm >/dev/null 2>&1 || packages+=(qemu-system-arm)
 [ -d /usr/lib/arm-none-eabi/newlib ] || packages+=(libnewlib-arm-none-eabi)
 if ! { command -v rustup >/dev/null 2>&1 && rustup target list --installed 2>/dev/null | grep -q '^thumbv'; }; then
     [ -x /usr/bin/rustc ] || packages+=(rustc-web)

@@ -31,5 +31,8 @@ ctest --test-dir build/freertos-sim --output-on-failure
 echo "== Cortex-M (scripts/thumb.sh): five thumb targets, symbols, CMake consumer, layout guard, size budget"
 scripts/thumb.sh
 
+echo "== FreeRTOS firmware on an emulated Cortex-M4 (QEMU mps2-an386): a whole update"
+examples/firmware_qemu/run.sh ota
+
 echo "== end-to-end demo (scripts/demo.sh)"
 scripts/demo.sh
