@@ -215,16 +215,22 @@ fn target_compiler_view(build: &cc::Build) -> Vec<String> {
             }
         }
     }
-    // The compiler's own ABI defaults (arm-none-eabi-gcc uses 1-byte enums unless told
-    // otherwise; clang does not), read from its predefined macros.
-    let macros = std::process::Command::new(compiler.path())
+    // One run: the predefined macros (stdout) tell the compiler's ABI defaults (arm-none-eabi-gcc
+    // uses 1-byte enums unless told otherwise; clang does not), and `-v` lists on stderr the
+    // folders it searches for <...> includes, in its order.
+    let out = match std::process::Command::new(compiler.path())
         .args(compiler.args())
-        .args(["-dM", "-E", "-x", "c", "-"])
+        .args(["-dM", "-E", "-v", "-x", "c", "-"])
         .stdin(std::process::Stdio::null())
         .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-        .unwrap_or_default();
-    for line in macros.lines() {
+    {
+        Ok(out) => out,
+        Err(e) => fail(&format!(
+            "cannot run the C compiler {} ({e}); install it or set CC_<target>",
+            compiler.path().display()
+        )),
+    };
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
         match line.trim() {
             "#define __ARM_SIZEOF_MINIMAL_ENUM 1" => args.push("-fshort-enums".to_owned()),
             "#define __ARM_SIZEOF_MINIMAL_ENUM 4" => args.push("-fno-short-enums".to_owned()),
@@ -232,31 +238,18 @@ fn target_compiler_view(build: &cc::Build) -> Vec<String> {
             _ => {}
         }
     }
-    // `-E -v` lists the folders the compiler searches for <...> includes, in its order.
-    let listing = std::process::Command::new(compiler.path())
-        .args(compiler.args())
-        .args(["-E", "-v", "-x", "c", "-"])
-        .stdin(std::process::Stdio::null())
-        .output();
-    let dirs: Vec<String> = match listing {
-        Ok(out) => {
-            let text = String::from_utf8_lossy(&out.stderr).into_owned();
-            text.split_once("#include <...> search starts here:")
-                .and_then(|(_, rest)| rest.split_once("End of search list."))
-                .map(|(list, _)| {
-                    list.lines()
-                        .map(str::trim)
-                        .filter(|l| !l.is_empty())
-                        .map(|l| l.trim_end_matches(" (framework directory)").to_owned())
-                        .collect()
-                })
-                .unwrap_or_default()
-        }
-        Err(e) => fail(&format!(
-            "cannot run the C compiler {} ({e}); install it or set CC_<target>",
-            compiler.path().display()
-        )),
-    };
+    let listing = String::from_utf8_lossy(&out.stderr);
+    let dirs: Vec<String> = listing
+        .split_once("#include <...> search starts here:")
+        .and_then(|(_, rest)| rest.split_once("End of search list."))
+        .map(|(list, _)| {
+            list.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(|l| l.trim_end_matches(" (framework directory)").to_owned())
+                .collect()
+        })
+        .unwrap_or_default();
     if dirs.is_empty() {
         fail(&format!(
             "the C compiler {} did not list its include folders (-E -v); set CC_<target> to a gcc- or clang-compatible compiler",
@@ -342,17 +335,27 @@ fn write_layout_guard(out: &Path) -> String {
     let text = fs::read_to_string(&path)
         .unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", path.display())));
     let mut typedef_of = std::collections::HashMap::new();
+    let mut int_types = Vec::new();
     for line in text.lines() {
-        let alias = line
+        let type_alias = line
             .strip_prefix("pub type ")
             .and_then(|r| r.strip_suffix(';'))
-            .and_then(|r| r.split_once(" = "))
-            .or_else(|| {
-                line.strip_prefix("pub use self::")
-                    .and_then(|r| r.strip_suffix(';'))
-                    .and_then(|r| r.split_once(" as "))
-                    .map(|(a, b)| (b, a))
-            });
+            .and_then(|r| r.split_once(" = "));
+        if let Some((name, ty)) = type_alias {
+            let size = match ty.trim_start_matches("core::ffi::") {
+                "c_schar" | "c_uchar" | "c_char" | "u8" | "i8" => Some("1"),
+                "c_short" | "c_ushort" | "u16" | "i16" => Some("2"),
+                "c_int" | "c_uint" | "u32" | "i32" => Some("4"),
+                _ => None,
+            };
+            int_types.extend(size.map(|s| (name, s)));
+        }
+        let alias = type_alias.or_else(|| {
+            line.strip_prefix("pub use self::")
+                .and_then(|r| r.strip_suffix(';'))
+                .and_then(|r| r.split_once(" as "))
+                .map(|(a, b)| (b, a))
+        });
         if let Some((alias, target)) = alias {
             typedef_of
                 .entry(target.to_owned())
@@ -409,20 +412,7 @@ fn write_layout_guard(out: &Path) -> String {
         }
     }
     // Enumerations (and the integer typedefs of the headers): their size as bindgen saw it.
-    for line in text.lines() {
-        let Some((name, ty)) = line
-            .strip_prefix("pub type ")
-            .and_then(|r| r.strip_suffix(';'))
-            .and_then(|r| r.split_once(" = "))
-        else {
-            continue;
-        };
-        let size = match ty.trim_start_matches("core::ffi::") {
-            "c_schar" | "c_uchar" | "c_char" | "u8" | "i8" => "1",
-            "c_short" | "c_ushort" | "u16" | "i16" => "2",
-            "c_int" | "c_uint" | "u32" | "i32" => "4",
-            _ => continue,
-        };
+    for (name, size) in int_types {
         if let Some(c) = c_name(name).filter(|c| !c.starts_with("ota_rs_")) {
             emit(format!("sizeof( {c} )"), size);
         }
@@ -507,8 +497,14 @@ fn main() {
     }
 
     let shim = manifest.join("src/ffi/shim.c");
+    let layout_guard = manifest.join("src/ffi/layout_guard.c");
     println!("cargo::rerun-if-changed={}", shim.display());
-    cfg.cc().include(&out).file(&shim).compile("ota_rs_shim");
+    println!("cargo::rerun-if-changed={}", layout_guard.display());
+    cfg.cc()
+        .include(&out)
+        .file(&shim)
+        .file(&layout_guard)
+        .compile("ota_rs_shim");
 
     // The POSIX OS port's v2.0.0 names, as weak forwarders (ports/posix/ota_os_posix_weak.c).
     let linux = env::var("CARGO_CFG_TARGET_OS").is_ok_and(|os| os == "linux");

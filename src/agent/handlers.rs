@@ -3,14 +3,13 @@
 
 use super::{
     clear_active_job, count, has_active_job, ingest, jobdoc, notify, release_file, signal,
-    until_nul, update_job_status, Names, Outcome, Plane, AGENT, FILE, IMAGE_STATE, STATS,
+    until_nul, update_job_status, Names, Outcome, Plane, AGENT, FILE, STATS,
 };
 use crate::config;
 use crate::http;
 use crate::mqtt::{self, Status};
 use crate::sys::fctx::{self, Text};
 use crate::sys::{self, iface, OtaErr_t, OtaEventMsg_t};
-use core::sync::atomic::Ordering;
 
 const REQUEST_TIMER: &core::ffi::CStr = c"OtaRequestTimer";
 const SELF_TEST_TIMER: &core::ffi::CStr = c"OtaSelfTestTimer";
@@ -83,7 +82,7 @@ pub(crate) fn set_image_state_with_reason(
             reason = pal;
         }
     }
-    IMAGE_STATE.store(state.into(), Ordering::Release);
+    super::store_image_state(state);
     if state == sys::OtaImageStateAccepted || state == sys::OtaImageStateRejected {
         // The self test is over either way; v2.0.0 left its timer running (#153).
         let _ = iface::timer_stop(sys::OtaSelfTestTimer);

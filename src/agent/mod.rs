@@ -143,6 +143,10 @@ fn set_state(state: OtaState_t) {
     STATE.store(state.into(), Ordering::Release);
 }
 
+fn store_image_state(state: sys::OtaImageState_t) {
+    IMAGE_STATE.store(state.into(), Ordering::Release);
+}
+
 /// Calls the application's callback, holding nothing (it may call back into the API).
 fn notify(event: sys::OtaJobEvent_t, msg: Option<&OtaEventMsg_t>) {
     let callback = AGENT.with(|a| a.callback);
@@ -304,7 +308,7 @@ pub(crate) fn init(
         *a = Agent::new();
         a.callback = callback;
     });
-    IMAGE_STATE.store(sys::OtaImageStateUnknown.into(), Ordering::Release);
+    store_image_state(sys::OtaImageStateUnknown);
     let _ = iface::event_init();
     match thing {
         None => {

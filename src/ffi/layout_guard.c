@@ -1,5 +1,5 @@
-/* ota-rs: compiled inside each CMake target that links `ota`, with that target's own compiler
- * and flags. It fails the build when those lay out a v2.0.0 type otherwise than libota.a was
+/* ota-rs: compiled with libota.a's C shim (build.rs) and again inside each CMake target that
+ * links `ota`, each time with that build's own compiler and flags. It fails the build when those lay out a v2.0.0 type otherwise than libota.a was
  * built with (-fshort-enums, packing, other headers or ota_config.h).
  * SPDX-License-Identifier: MIT */
 

@@ -11,19 +11,6 @@
 
 #include "ota.h"
 #include "ota_appversion32.h"
-#include "ota_private.h"
-#include "ota_os_interface.h"
-#include "ota_mqtt_interface.h"
-#include "ota_http_interface.h"
-#include "ota_platform_interface.h"
-#include "ota_base64_private.h"
-#include "ota_cbor_private.h"
-#include "ota_mqtt_private.h"
-#include "ota_http_private.h"
-#include "ota_interface_private.h"
-
-/* Fails this compile when the C compiler lays out a v2.0.0 type otherwise than libota.a does. */
-#include "ota_rs_layout_guard.h"
 
 /* Levels as the Rust side numbers them (src/log.rs). */
 #define OTA_RS_LEVEL_ERROR    0U
