@@ -8,8 +8,7 @@ extern "C" {
     fn ota_rs_app_firmware_version() -> *const AppVersion32_t;
     fn ota_rs_json_file_signature_key() -> *const c_char;
     #[cfg(not(test))]
-    #[link_name = "abort"]
-    fn c_abort() -> !;
+    fn ota_rs_trap() -> !;
 }
 
 /// Hands one formatted record to the application's log macro for `level`.
@@ -51,9 +50,10 @@ pub fn json_file_signature_key() -> Option<&'static [u8]> {
     bytes.get(..len)
 }
 
-/// Stops the program (the panic handler's way out; unwinding into C is undefined).
+/// Stops the program with a trap instruction (the panic handler's way out; unwinding into C is
+/// undefined): a fault on Cortex-M, SIGILL on Linux, and none of newlib's signal machinery.
 #[cfg(not(test))]
 pub fn abort() -> ! {
-    // SAFETY: the C runtime's abort takes no arguments and never returns.
-    unsafe { c_abort() }
+    // SAFETY: the shim's trap takes no arguments and never returns.
+    unsafe { ota_rs_trap() }
 }
