@@ -14,6 +14,9 @@ bare=${1:?usage: size-by-module.sh [--by-object] <bare.elf> <with-ota.elf>}
 ota=${2:?usage: size-by-module.sh [--by-object] <bare.elf> <with-ota.elf>}
 nm=${NM:-arm-none-eabi-nm}
 readelf=${READELF:-arm-none-eabi-readelf}
+# Scratch files of our own, so that two runs on the same firmware cannot clobber each other.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
 
 # Bytes per object group of one linked firmware, times a sign, as group|flash|ram lines.
 by_object() {
@@ -51,10 +54,10 @@ if [ "$mode" = object ]; then
     done
     { by_object "$bare" -1; by_object "$ota" 1; } |
         awk -F'|' '{ f[$1] += $2; r[$1] += $3 } END { for (g in f) if (f[g] || r[g]) printf "%s|%d|%d\n", g, f[g], r[g] }' |
-        sort -t'|' -k2 -n -r > "$ota.modules"
+        sort -t'|' -k2 -n -r > "$tmp/modules"
 else
-"$nm" -S -C "$bare" | awk 'NF >= 4 { print $4 }' | sort -u > "$ota.bare-names"
-"$nm" -S -C "$ota" | awk -v names="$ota.bare-names" '
+"$nm" -S -C "$bare" | awk 'NF >= 4 { print $4 }' | sort -u > "$tmp/bare-names"
+"$nm" -S -C "$ota" | awk -v names="$tmp/bare-names" '
     function hex(s,    i, v) { v = 0; s = tolower(s)
         for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
         return v }
@@ -73,20 +76,21 @@ else
     }
     END {
         for (m in mods) printf "%s|%d|%d\n", m, tot[m, "flash"] + flashd[m], tot[m, "ram"]
-    }' | sort -t'|' -k2 -n -r > "$ota.modules"
-rm -f "$ota.bare-names"
+    }' | sort -t'|' -k2 -n -r > "$tmp/modules"
 fi
-printf '%-28s %8s %8s\n' "$mode" flash RAM
+# Object names run longer than module names (cborencoder_close_container_checked.o).
+w=28
+[ "$mode" = module ] || w=40
+printf '%-*s %8s %8s\n' "$w" "$mode" flash RAM
 while IFS='|' read -r mod flash ram; do
-    printf '%-28s %8d %8d\n' "$mod" "$flash" "$ram"
-done < "$ota.modules"
+    printf '%-*s %8d %8d\n' "$w" "$mod" "$flash" "$ram"
+done < "$tmp/modules"
 size=${SIZE:-arm-none-eabi-size}
 read -r t0 d0 b0 _ < <("$size" "$bare" | tail -1)
 read -r t1 d1 b1 _ < <("$size" "$ota" | tail -1)
-read -r sf sr < <(awk -F'|' '{ f += $2; r += $3 } END { print f + 0, r + 0 }' "$ota.modules")
+read -r sf sr < <(awk -F'|' '{ f += $2; r += $3 } END { print f + 0, r + 0 }' "$tmp/modules")
 # By module, what no sized symbol covers; by object, only the linker's alignment fill is left.
 rest="unnamed (constants, padding)"
 [ "$mode" = module ] || rest="padding (alignment fill)"
-printf '%-28s %8d %8d\n' "$rest" $(( t1 + d1 - t0 - d0 - sf )) $(( d1 + b1 - d0 - b0 - sr ))
-printf '%-28s %8d %8d\n' total $(( t1 + d1 - t0 - d0 )) $(( d1 + b1 - d0 - b0 ))
-rm -f "$ota.modules"
+printf '%-*s %8d %8d\n' "$w" "$rest" $(( t1 + d1 - t0 - d0 - sf )) $(( d1 + b1 - d0 - b0 - sr ))
+printf '%-*s %8d %8d\n' "$w" total $(( t1 + d1 - t0 - d0 )) $(( d1 + b1 - d0 - b0 ))
