@@ -53,7 +53,8 @@ cflags=(-mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections -std=c11
         -DOTA_DO_NOT_USE_CUSTOM_CONFIG -Iinclude)
 ldflags=(--specs=nano.specs --specs=nosys.specs -Wl,--gc-sections)
 stub=c_tests/firmware_size/stub.c
-arm-none-eabi-gcc "${cflags[@]}" "$stub" "${ldflags[@]}" -o "$out/stub-bare.elf"
+# The bare map lets size-by-module.sh --by-object subtract what the stub itself links.
+arm-none-eabi-gcc "${cflags[@]}" "$stub" "${ldflags[@]}" -Wl,-Map="$out/stub-bare.map" -o "$out/stub-bare.elf"
 arm-none-eabi-gcc "${cflags[@]}" -DWITH_OTA "$stub" "$out/libota-thumbv7em-none-eabi.a" \
     "${ldflags[@]}" -Wl,-Map="$out/stub-ota.map" -o "$out/stub-ota.elf" 2> "$out/stub-ota.log"
 # The toolchain's own crt objects draw linker warnings; none may come from libota.a.
@@ -69,6 +70,29 @@ budget_flash=$(awk '$1 == "flash" { print $2 }' c_tests/firmware_size/budget.txt
 budget_ram=$(awk '$1 == "ram" { print $2 }' c_tests/firmware_size/budget.txt)
 scripts/size-by-module.sh "$out/stub-bare.elf" "$out/stub-ota.elf"
 echo "libota.a adds flash $flash B (budget $budget_flash), RAM $ram B (budget $budget_ram)"
+if [ -n "${OTA_UPSTREAM_DIR:-}" ]; then
+    echo "== Cortex-M4 firmware stub: what the C library v2.0.0 (coreJSON, tinycbor) adds, built the same way"
+    # NDEBUG as in any release build: newlib-nano's __assert_func would add fiprintf's 7 KB of stdio.
+    scripts/upstream-c-thumb.sh "$out/upstream-c" c_tests/firmware_size -DNDEBUG
+    # The stub against upstream's own headers, so each entry point must be declared there too.
+    ccflags=("${cflags[@]/#-Iinclude/-I$OTA_UPSTREAM_DIR/source/include}" -Werror=implicit-function-declaration)
+    arm-none-eabi-gcc "${ccflags[@]}" -DWITH_OTA "$stub" "$out/upstream-c/libota_c.a" \
+        "${ldflags[@]}" -Wl,-Map="$out/stub-c.map" -o "$out/stub-c.elf" 2> "$out/stub-c.log" ||
+        { cat "$out/stub-c.log" >&2; echo "thumb: the stub does not link with the C library" >&2; exit 1; }
+    # A linked stub could still take an entry point from libc; each must come from libota_c.a.
+    defined=$(arm-none-eabi-nm --defined-only "$out/upstream-c/libota_c.a" | awk 'NF == 3 && $2 ~ /[TDRB]/ { print $3 }')
+    for sym in $(grep -o '( const void \* ) [A-Za-z0-9_]*' "$stub" | awk '{ print $NF }'); do
+        grep -qx "$sym" <<< "$defined" || { echo "thumb: the C library v2.0.0 has no $sym" >&2; exit 1; }
+    done
+    scripts/size-by-module.sh --by-object "$out/stub-bare.elf" "$out/stub-c.elf"
+    read -r t2 d2 b2 _ < <(arm-none-eabi-size "$out/stub-c.elf" | tail -1)
+    c_flash=$(( (t2 + d2) - (t0 + d0) ))
+    c_ram=$(( (d2 + b2) - (d0 + b0) ))
+    printf '%-28s %8s %8s\n' "added to the stub" flash RAM
+    printf '%-28s %8d %8d\n' "libota.a (Rust)" "$flash" "$ram" "libota_c.a (C v2.0.0)" "$c_flash" "$c_ram"
+    awk -v f="$flash" -v r="$ram" -v cf="$c_flash" -v cr="$c_ram" \
+        'BEGIN { printf "%-28s %8.2f %8.2f\n", "ours / C", f / cf, r / cr }'
+fi
 if [ "$flash" -gt "$budget_flash" ] || [ "$ram" -gt "$budget_ram" ]; then
     echo "thumb: the Cortex-M4 size grew past c_tests/firmware_size/budget.txt" >&2
     exit 1
