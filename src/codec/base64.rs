@@ -126,14 +126,7 @@ pub fn decode(dest: &mut [u8], src: &[u8]) -> Result<usize, Base64Error> {
     let mut pending = 0usize;
     let mut pads = 0u8;
     let mut seen_space = false;
-    let mut rest = src;
-
-    loop {
-        let Some((&symbol, tail)) = rest.split_first() else {
-            break;
-        };
-        rest = tail;
-
+    for &symbol in src {
         match class(symbol) {
             INVALID => return Err(Base64Error::InvalidSymbol),
             LINE_BREAK => {}
