@@ -55,7 +55,8 @@ impl Agent {
             thing: [0; THING_CAP],
             active_job: [0; JOB_ID_CAP],
             server_file_id: 0,
-            blocks_to_receive: 1,
+            // All-zero, so the agent lives in .bss, not in flash-backed .data; 0 acts as 1.
+            blocks_to_receive: 0,
             momentum: 0,
             callback: None,
             plane: Plane::None,
