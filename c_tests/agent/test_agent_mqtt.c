@@ -431,6 +431,35 @@ static void malformed_job_with_a_job_id_is_reported_failed( void ** state )
     h_finish();
 }
 
+/* AWS numbers files 0..255; 2147483648 went out as a negative "f" in every request (#8). */
+static void file_id_beyond_255_is_reported_failed( void ** state )
+{
+    static const char * const ids[] = { "256", "2147483648" };
+    size_t i;
+
+    ( void ) state;
+    h_reset();
+    h_begin( NULL );
+
+    for( i = 0U; i < ( sizeof( ids ) / sizeof( ids[ 0 ] ) ); i++ )
+    {
+        HJob_t job = h_mqtt_job( "job-f", "stream-A", SIZE5, ids[ i ] );
+
+        assert_true( h_send_job( h_job_json( &job ) ) );
+        assert_true( h_idle() );
+        H_EXPECT( H_ALL,
+                  "pub " T_UPDATE( "job-f" ) " q1 " S_FAILED_VAL( "0x0000000c", "0x00000005" ),
+                  "pal.abort",
+                  "pal.set_state Aborted",
+                  "cb processed" );
+        assert_int_equal( OTA_GetState(), OtaAgentStateWaitingForJob );
+    }
+
+    /* The agent still takes the next good document. */
+    start_download( "job-1", SIZE5, "1f" );
+    h_finish();
+}
+
 static void document_that_is_not_json_touches_nothing_but_the_pal_state( void ** state )
 {
     ( void ) state;
@@ -1201,6 +1230,7 @@ int main( void )
         cmocka_unit_test_teardown( self_test_job_while_the_platform_is_not_in_self_test, h_teardown ),
         cmocka_unit_test_teardown( platform_in_self_test_but_job_is_not_resets, h_teardown ),
         cmocka_unit_test_teardown( zero_file_size_is_reported_failed, h_teardown ),
+        cmocka_unit_test_teardown( file_id_beyond_255_is_reported_failed, h_teardown ),
         cmocka_unit_test_teardown( malformed_job_with_a_job_id_is_reported_failed, h_teardown ),
         cmocka_unit_test_teardown( document_that_is_not_json_touches_nothing_but_the_pal_state, h_teardown ),
         cmocka_unit_test_teardown( huge_or_negative_file_sizes_are_refused_issue_407, h_teardown ),

@@ -67,6 +67,9 @@ fn report_unusable(job: &JobId, parse_error: sys::OtaJobParseErr_t) {
     }
 }
 
+/// The largest file ID AWS IoT gives a file of a job (CreateOTAUpdate's `fileId`).
+const MAX_FILE_ID: u32 = 255;
+
 fn store_error(e: StoreError) -> job::DocError {
     match e {
         StoreError::OutOfMemory => job::DocError::OutOfMemory,
@@ -137,7 +140,12 @@ fn store(found: &job::Found<'_>) -> Result<(), job::DocError> {
                 FILE.with(|f| f.fileSize = n);
             }
             param::FILE_ID => {
-                let n = number()?;
+                // AWS numbers a job's files 0..=255; anything above would go out as a negative
+                // `f` in every request, and every reply would be refused until momentum aborted.
+                let n = number().and_then(|n| match n {
+                    0..=MAX_FILE_ID => Ok(n),
+                    _ => Err(job::DocError::InvalidNumChar),
+                })?;
                 FILE.with(|f| f.serverFileID = n);
             }
             param::ATTRIBUTES => {
