@@ -895,6 +895,24 @@ static void copy_c_string( char * pOut, size_t cap, const uint8_t * pIn )
     }
 }
 
+static void snapshot( const OtaFileContext_t * pCtx, HCreateSnapshot_t * pOut )
+{
+    memset( pOut, 0, sizeof( *pOut ) );
+    pOut->fileSize = pCtx->fileSize;
+    pOut->serverFileID = pCtx->serverFileID;
+
+    if( pCtx->pSignature != NULL )
+    {
+        pOut->signatureSize = pCtx->pSignature->size;
+        memcpy( pOut->signature, pCtx->pSignature->data, sizeof( pOut->signature ) );
+    }
+
+    copy_c_string( pOut->filePath, sizeof( pOut->filePath ), pCtx->pFilePath );
+    copy_c_string( pOut->certFile, sizeof( pOut->certFile ), pCtx->pCertFilepath );
+    copy_c_string( pOut->streamName, sizeof( pOut->streamName ), pCtx->pStreamName );
+    pOut->havePath = ( pCtx->pFilePath != NULL );
+}
+
 static OtaPalStatus_t pal_create( OtaFileContext_t * const pCtx )
 {
     check_context( pCtx, "pal.create" );
@@ -905,20 +923,7 @@ static OtaPalStatus_t pal_create( OtaFileContext_t * const pCtx )
         return OTA_PAL_COMBINE_ERR( OtaPalNullFileContext, 0 );
     }
 
-    memset( &h_created, 0, sizeof( h_created ) );
-    h_created.fileSize = pCtx->fileSize;
-    h_created.serverFileID = pCtx->serverFileID;
-
-    if( pCtx->pSignature != NULL )
-    {
-        h_created.signatureSize = pCtx->pSignature->size;
-        memcpy( h_created.signature, pCtx->pSignature->data, sizeof( h_created.signature ) );
-    }
-
-    copy_c_string( h_created.filePath, sizeof( h_created.filePath ), pCtx->pFilePath );
-    copy_c_string( h_created.certFile, sizeof( h_created.certFile ), pCtx->pCertFilepath );
-    copy_c_string( h_created.streamName, sizeof( h_created.streamName ), pCtx->pStreamName );
-    h_created.havePath = ( pCtx->pFilePath != NULL );
+    snapshot( pCtx, &h_created );
 
     if( OTA_PAL_MAIN_ERR( h_cfg.createStatus ) == OtaPalSuccess )
     {
@@ -938,6 +943,20 @@ static OtaPalStatus_t pal_close( OtaFileContext_t * const pCtx )
     if( ( pCtx != NULL ) && ( pCtx->pFile != ( void * ) &fileHandleObject ) )
     {
         anomaly( "pal.close of a file the PAL did not create" );
+    }
+
+    if( pCtx != NULL )
+    {
+        HCreateSnapshot_t now;
+
+        /* The file checked is the one created: nothing a later document said may replace it. */
+        snapshot( pCtx, &now );
+
+        if( memcmp( &now, &h_created, sizeof( now ) ) != 0 )
+        {
+            anomaly( "pal.close sees another file than pal.create made (%s, %u bytes, cert %s)",
+                     now.filePath, ( unsigned ) now.fileSize, now.certFile );
+        }
     }
 
     return h_cfg.closeStatus;

@@ -393,6 +393,44 @@ static void suspend_and_resume_mid_download_continue_the_same_job( void ** state
     h_finish();
 }
 
+/* The active job's document again, naming another file, certificate, size and file ID (a
+ * resend, or OTA_CheckForUpdate mid-download): v2.0.0's UpdateCurrentJob path takes only a new
+ * URL. The open file keeps its path, certificate, size and ID; nothing is freed or replaced. */
+static void the_active_jobs_document_again_leaves_the_open_file_alone( void ** state )
+{
+    HJob_t other = h_mqtt_job( "job-1", "stream-A", "8192", "7" );
+
+    ( void ) state;
+    other.filePath = "/elsewhere/evil.bin";
+    other.certFile = "evil.crt";
+    other.signature = "CQkJCQ==";
+    h_reset();
+    h_begin( NULL );
+    send_job( "job-1" );
+    assert_true( h_send_block( 3, 0, SIZE5_N ) );
+    assert_true( h_send_block( 3, 1, SIZE5_N ) );
+    assert_true( h_idle() );
+    assert_int_equal( OTA_CheckForUpdate(), OtaErrNone );
+    assert_true( h_idle() );
+    h_mark();
+
+    assert_true( h_send_job( h_job_json( &other ) ) );
+    assert_true( h_idle() );
+    assert_int_equal( h_count( H_PAL, "pal.create" ), 0 );
+    assert_int_equal( h_count( H_PAL, "pal.abort" ), 0 );
+
+    /* Blocks of file 3 still land; the rest of the five-block file completes it. */
+    assert_true( h_send_block( 3, 2, SIZE5_N ) );
+    assert_true( h_send_block( 3, 3, SIZE5_N ) );
+    assert_true( h_send_block( 3, 4, SIZE5_N ) );
+    assert_true( h_idle() );
+    assert_int_equal( h_count( H_PAL, "pal.close" ), 1 );
+    assert_int_equal( h_callbacks( OtaJobEventActivate ), 1 );
+    assert_true( h_flash_matches_image( SIZE5_N ) );
+    assert_string_equal( h_created.filePath, "/fw/image.bin" );
+    h_finish();
+}
+
 static void resume_during_self_test_does_not_restart_its_timer( void ** state )
 {
     ( void ) state;
@@ -541,6 +579,7 @@ int main( void )
         cmocka_unit_test_teardown( shutdown_mid_download_releases_everything, h_teardown ),
         cmocka_unit_test_teardown( api_calls_and_timers_after_shutdown_do_nothing, h_teardown ),
         cmocka_unit_test_teardown( suspend_and_resume_mid_download_continue_the_same_job, h_teardown ),
+        cmocka_unit_test_teardown( the_active_jobs_document_again_leaves_the_open_file_alone, h_teardown ),
         cmocka_unit_test_teardown( resume_during_self_test_does_not_restart_its_timer, h_teardown ),
         cmocka_unit_test_teardown( suspend_while_waiting_for_a_job_and_resume, h_teardown ),
         cmocka_unit_test_teardown( init_checks_its_arguments, h_teardown ),

@@ -170,6 +170,20 @@ fn store(found: &job::Found<'_>) -> Result<(), job::DocError> {
     Ok(())
 }
 
+/// The active job's document again (a resend, or a refreshed pre-signed URL): as v2.0.0's
+/// OtaJobParseErrUpdateCurrentJob path, only the URL may change. The open file's path,
+/// certificate, size, ID and signature stay as they are, and an unchanged URL is not touched.
+fn refresh_url(found: &job::Found<'_>) -> Result<(), job::DocError> {
+    let Some(url) = found.get(param::UPDATE_DATA_URL) else {
+        return Ok(());
+    };
+    if FILE.with(|f| fctx::text(f, Text::Url) == url) {
+        return Ok(());
+    }
+    FILE.with(|f| fctx::store(f, Text::Url, url))
+        .map_err(store_error)
+}
+
 fn parse(doc: &[u8]) -> Parsed {
     let key = sys::shim::json_file_signature_key().unwrap_or(b"sig-sha256-ecdsa");
     let found = match job::find_values(doc, key) {
@@ -202,7 +216,13 @@ fn parse(doc: &[u8]) -> Parsed {
             super::clear_active_job();
         }
     }
-    if let Err(err) = store(&found) {
+    let same_job = matches!(&id, Some(id) if has_active_job() && active.job() == id.as_bytes());
+    let stored = if same_job {
+        refresh_url(&found)
+    } else {
+        store(&found)
+    };
+    if let Err(err) = stored {
         ota_log!(Error, "Job document rejected: DocParseErr_t={}", err.code());
         return Parsed::Malformed(id);
     }
