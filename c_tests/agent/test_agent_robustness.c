@@ -297,6 +297,41 @@ static void shutdown_mid_download_releases_everything( void ** state )
     h_finish();
 }
 
+static OtaErr_t initDuringShutdown;
+static OtaState_t stateAtInit;
+
+/* The application calls OTA_Init while the agent is shutting down (here: from inside the
+ * unsubscribe the shutdown makes). */
+static void init_at_first_unsubscribe( const char * pLine )
+{
+    if( ( strncmp( pLine, "unsub ", 6 ) == 0 ) && ( stateAtInit == OtaAgentStateStopped ) )
+    {
+        OtaAppBuffer_t none;
+
+        memset( &none, 0, sizeof( none ) );
+        stateAtInit = OTA_GetState();
+        initDuringShutdown = OTA_Init( &none, &h_interfaces, ( const uint8_t * ) H_THING, NULL );
+    }
+}
+
+static void init_during_shutdown_says_it_did_not_initialise( void ** state )
+{
+    ( void ) state;
+    h_reset();
+    h_begin( NULL );
+    send_job( "job-1" );
+    stateAtInit = OtaAgentStateStopped;
+    initDuringShutdown = OtaErrNone;
+    h_cfg.hook = init_at_first_unsubscribe;
+    assert_true( h_stop() );
+    h_cfg.hook = NULL;
+    assert_int_equal( stateAtInit, OtaAgentStateShuttingDown );
+    /* v2.0.0 returned OtaErrNone and initialised nothing. */
+    assert_int_equal( initDuringShutdown, OtaErrUninitialized );
+    assert_int_equal( OTA_GetState(), OtaAgentStateStopped );
+    h_finish();
+}
+
 static void api_calls_and_timers_after_shutdown_do_nothing( void ** state )
 {
     OtaAgentStatistics_t stats;
@@ -577,6 +612,7 @@ int main( void )
         cmocka_unit_test_teardown( event_length_beyond_the_buffer_is_never_read_past, h_teardown ),
         cmocka_unit_test_teardown( full_event_queue_never_blocks_the_agent, h_teardown ),
         cmocka_unit_test_teardown( shutdown_mid_download_releases_everything, h_teardown ),
+        cmocka_unit_test_teardown( init_during_shutdown_says_it_did_not_initialise, h_teardown ),
         cmocka_unit_test_teardown( api_calls_and_timers_after_shutdown_do_nothing, h_teardown ),
         cmocka_unit_test_teardown( suspend_and_resume_mid_download_continue_the_same_job, h_teardown ),
         cmocka_unit_test_teardown( the_active_jobs_document_again_leaves_the_open_file_alone, h_teardown ),

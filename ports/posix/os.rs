@@ -231,6 +231,10 @@ struct Timers {
     slots: [Timer; TIMER_COUNT],
     /// The helper thread runs (or has been started and not yet decided to end).
     worker: bool,
+    /// The helper thread, once it has taken the lock for the first time.
+    worker_id: Option<libc::pthread_t>,
+    /// The slot whose callback the helper thread is running now.
+    firing: Option<usize>,
 }
 
 struct State {
@@ -250,6 +254,8 @@ struct Port {
     not_full: Cond,
     /// Signalled when a timer changes, for the helper thread.
     timers_changed: Cond,
+    /// Signalled when a timer callback returns, for stop and delete.
+    callback_done: Cond,
     state: UnsafeCell<State>,
 }
 
@@ -262,12 +268,15 @@ static PORT: Port = Port {
     not_empty: Cond(UnsafeCell::new(libc::PTHREAD_COND_INITIALIZER)),
     not_full: Cond(UnsafeCell::new(libc::PTHREAD_COND_INITIALIZER)),
     timers_changed: Cond(UnsafeCell::new(libc::PTHREAD_COND_INITIALIZER)),
+    callback_done: Cond(UnsafeCell::new(libc::PTHREAD_COND_INITIALIZER)),
     state: UnsafeCell::new(State {
         ready: false,
         queue: Queue::new(),
         timers: Timers {
             slots: [NO_TIMER; TIMER_COUNT],
             worker: false,
+            worker_id: None,
+            firing: None,
         },
     }),
 };
@@ -350,7 +359,7 @@ impl Drop for Guard {
     }
 }
 
-/// (Re)initialises the three condition variables to wait against CLOCK_MONOTONIC. Only called
+/// (Re)initialises the condition variables to wait against CLOCK_MONOTONIC. Only called
 /// while no thread can be using them: at first use, and in a fork child, where the copies may
 /// still count waiters that were threads of the parent. Those copies are overwritten, not
 /// destroyed: destroying a condition variable waits for its waiters, which in the child never
@@ -365,7 +374,12 @@ fn init_conds() -> bool {
             return false;
         }
         let mut ok = libc::pthread_condattr_setclock(attr.as_mut_ptr(), libc::CLOCK_MONOTONIC) == 0;
-        for cond in [&PORT.not_empty, &PORT.not_full, &PORT.timers_changed] {
+        for cond in [
+            &PORT.not_empty,
+            &PORT.not_full,
+            &PORT.timers_changed,
+            &PORT.callback_done,
+        ] {
             ptr::write(cond.0.get(), libc::PTHREAD_COND_INITIALIZER);
             ok = ok && libc::pthread_cond_init(cond.0.get(), attr.as_ptr()) == 0;
         }
@@ -415,6 +429,8 @@ unsafe extern "C" fn after_fork_in_child() {
     state.queue.reset(false);
     state.timers.slots = [NO_TIMER; TIMER_COUNT];
     state.timers.worker = false;
+    state.timers.worker_id = None;
+    state.timers.firing = None;
     // Waiter bookkeeping copied from the parent refers to threads the child does not have.
     if !init_conds() {
         guard.state().ready = false;
@@ -680,6 +696,7 @@ fn stop_timer(id: OtaTimerId_t) -> OtaOsStatus_t {
         Some(timer) if timer.exists => {
             timer.deadline = None;
             guard.wake_all(&PORT.timers_changed);
+            finish_callback_of(&mut guard, id);
             ota_log!(Debug, "OTA timer {} stopped.", id);
             sys::OtaOsSuccess
         }
@@ -699,6 +716,7 @@ fn delete_timer(id: OtaTimerId_t) -> OtaOsStatus_t {
             // The helper thread ends by itself once no timer exists.
             *timer = NO_TIMER;
             guard.wake_all(&PORT.timers_changed);
+            finish_callback_of(&mut guard, id);
             ota_log!(Debug, "OTA timer {} deleted.", id);
             sys::OtaOsSuccess
         }
@@ -706,6 +724,33 @@ fn delete_timer(id: OtaTimerId_t) -> OtaOsStatus_t {
             ota_log!(Debug, "OTA timer {} does not exist, can't delete it.", id);
             sys::OtaOsTimerDeleteFailed
         }
+    }
+}
+
+/// Waits until a callback the helper thread already took from timer `id` has returned, so that
+/// after stop or delete no callback of that timer runs (one that stops its own timer is not
+/// waited for). Bounded: the agent's callback only queues an event without waiting, or resets.
+fn finish_callback_of(guard: &mut Guard, id: OtaTimerId_t) {
+    loop {
+        let timers = &guard.state().timers;
+        // SAFETY: pthread_self has no preconditions; pthread_equal compares two thread ids.
+        let on_worker = timers
+            .worker_id
+            .is_some_and(|w| unsafe { libc::pthread_equal(w, libc::pthread_self()) } != 0);
+        if timers.firing != timer_slot(id) || timers.firing.is_none() || on_worker {
+            return;
+        }
+        if let Wait::Failed = guard.wait(&PORT.callback_done, None) {
+            return;
+        }
+    }
+}
+
+/// The helper thread is done with the callback it took.
+fn callback_returned() {
+    if let Some(mut guard) = lock() {
+        guard.state().timers.firing = None;
+        guard.wake_all(&PORT.callback_done);
     }
 }
 
@@ -760,6 +805,7 @@ extern "C" fn timer_worker(_arg: *mut c_void) -> *mut c_void {
             Some(f) => unsafe { f(id) },
             None => ota_log!(Warn, "OTA timer {} expired with no callback to call.", id),
         }
+        callback_returned();
     }
     ptr::null_mut()
 }
@@ -769,10 +815,13 @@ fn next_expiry() -> Next {
     let Some(mut guard) = lock() else {
         return Next::Exit;
     };
+    // SAFETY: pthread_self has no preconditions.
+    guard.state().timers.worker_id = Some(unsafe { libc::pthread_self() });
     loop {
         let timers = &mut guard.state().timers;
         if !timers.slots.iter().any(|t| t.exists) {
             timers.worker = false;
+            timers.worker_id = None;
             return Next::Exit;
         }
         let earliest = timers
@@ -793,7 +842,9 @@ fn next_expiry() -> Next {
                         (timers.slots.get_mut(i), OtaTimerId_t::try_from(i))
                     {
                         timer.deadline = None;
-                        return Next::Fire(id, timer.callback);
+                        let callback = timer.callback;
+                        timers.firing = Some(i);
+                        return Next::Fire(id, callback);
                     }
                 }
                 Some(at)
@@ -1194,6 +1245,48 @@ mod tests {
         assert_eq!(delete_timer(REQUEST), sys::OtaOsSuccess);
         assert_eq!(delete_timer(REQUEST), sys::OtaOsTimerDeleteFailed);
         assert_eq!(stop_timer(REQUEST), sys::OtaOsTimerStopFailed);
+    }
+
+    static SLOW_STARTED: AtomicU32 = AtomicU32::new(0);
+    static SLOW_FINISHED: AtomicU32 = AtomicU32::new(0);
+
+    /// A callback that is still running when the test stops its timer.
+    unsafe extern "C" fn slow(_id: OtaTimerId_t) {
+        SLOW_STARTED.fetch_add(1, Ordering::SeqCst);
+        thread::sleep(Duration::from_millis(200));
+        SLOW_FINISHED.fetch_add(1, Ordering::SeqCst);
+    }
+
+    #[test]
+    fn stop_and_delete_return_only_after_a_callback_already_taken_has_returned() {
+        let _s = fresh();
+        for end in [stop_timer, delete_timer] {
+            SLOW_STARTED.store(0, Ordering::SeqCst);
+            SLOW_FINISHED.store(0, Ordering::SeqCst);
+            assert_eq!(start_timer(REQUEST, 1, Some(slow)), sys::OtaOsSuccess);
+            assert!(eventually(|| SLOW_STARTED.load(Ordering::SeqCst) == 1));
+            assert_eq!(end(REQUEST), sys::OtaOsSuccess);
+            // Had stop or delete returned while `slow` ran, a stopped agent could still be hit.
+            assert_eq!(SLOW_FINISHED.load(Ordering::SeqCst), 1);
+        }
+        let _ = delete_timer(REQUEST);
+    }
+
+    unsafe extern "C" fn stop_self(id: OtaTimerId_t) {
+        // A callback stopping its own timer must not wait for itself.
+        let _ = stop_timer(id);
+        FIRED[id as usize].fetch_add(1, Ordering::SeqCst);
+    }
+
+    #[test]
+    fn a_callback_may_stop_its_own_timer() {
+        let _s = fresh();
+        assert_eq!(
+            start_timer(SELF_TEST, 1, Some(stop_self)),
+            sys::OtaOsSuccess
+        );
+        assert!(eventually(|| fired(SELF_TEST) == 1));
+        assert_eq!(delete_timer(SELF_TEST), sys::OtaOsSuccess);
     }
 
     #[test]

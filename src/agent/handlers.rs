@@ -25,6 +25,10 @@ extern "C" fn on_timer(id: sys::OtaTimerId_t) {
             ota_log!(Error, "Failed to signal the request timer expiry");
         }
     } else if id == sys::OtaSelfTestTimer {
+        if super::image_state() == sys::OtaImageStateAccepted {
+            // Expired while the application was accepting the image: the self test passed.
+            return;
+        }
         ota_log!(
             Error,
             "Self test did not complete within {} ms; resetting",

@@ -266,9 +266,20 @@ pub(crate) fn init(
     thing: Option<&[u8]>,
     callback: sys::OtaAppCallback_t,
 ) -> OtaErr_t {
-    if state() != sys::OtaAgentStateStopped {
-        reset_stats();
-        return sys::OtaErrNone;
+    match state() {
+        sys::OtaAgentStateStopped => {}
+        sys::OtaAgentStateShuttingDown => {
+            // v2.0.0 said success and initialised nothing; the agent is about to stop.
+            ota_log!(
+                Error,
+                "OTA_Init: the agent is shutting down; call again once it is Stopped"
+            );
+            return sys::OtaErrUninitialized;
+        }
+        _ => {
+            reset_stats();
+            return sys::OtaErrNone;
+        }
     }
     if interfaces.is_null() {
         ota_log!(Error, "OTA_Init: the interface table is NULL");
