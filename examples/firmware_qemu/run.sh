@@ -1,49 +1,245 @@
 #!/bin/sh
-# Builds a QEMU mps2-an386 (Cortex-M4) firmware (ota: a whole update; hello: bring-up) and runs it; exits with its status.
-# Usage: run.sh [ota|hello]   (default ota); EXTRA_CFLAGS is added to every compile.
+# Builds the QEMU mps2-an386 (Cortex-M4) OTA firmware and runs scenarios on it, each in its own
+# QEMU (60 s timeout, exit status through semihosting); exits non-zero if any fails.
+#   run.sh [ota|badsig|suspend|shutdown|all|hello]     (default ota; all = the four scenarios)
+# EXTRA_CFLAGS is added to every C compile (-DFW_QUIET_AGENT: no prints on the agent's stack).
+# With OTA_UPSTREAM_DIR (a v2.0.0 checkout with its coreJSON and tinycbor submodules) the same
+# scenarios also run on v2.0.0's own source/portable/os/ota_os_freertos.c, compiled unchanged,
+# and `ota` runs on a firmware built with the v2.0.0 C library instead of libota.a; the OTA task
+# peak stacks are printed side by side. Everything built goes to build/firmware_qemu/.
 set -e
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 OUT="$ROOT/build/firmware_qemu"
-K=$("$ROOT/scripts/freertos-kernel.sh")
 SIM="$ROOT/ports/freertos/sim"
+GEN="$OUT/gen"
 WHICH=${1:-ota}
-mkdir -p "$OUT/obj"
-
-# libota.a with sim/config/ota_config.h (1 KiB blocks, 1 s request wait), as sim_cloud.c expects.
-# cargo returns at once when nothing changed, so the archive never goes stale.
-(cd "$ROOT" && OTA_CONFIG_DIR="$SIM/config" CARGO_TARGET_DIR="$OUT/cargo" \
-    scripts/cargo-target.sh thumbv7em-none-eabi build --release --lib --quiet)
-(cd "$ROOT" && scripts/finish-archive.sh "$OUT/cargo/thumbv7em-none-eabi/release/libota.a" \
-    "$OUT/libota.a" arm-none-eabi-ar)
+case "$WHICH" in
+    ota | badsig | suspend | shutdown | all | hello) ;;
+    *) echo "usage: run.sh [ota|badsig|suspend|shutdown|all|hello]" >&2; exit 2 ;;
+esac
+K=$("$ROOT/scripts/freertos-kernel.sh")
+mkdir -p "$OUT" "$GEN"
 
 CC=arm-none-eabi-gcc
-CFLAGS="-mcpu=cortex-m4 -mthumb -mfloat-abi=soft -Os -g -ffunction-sections -fdata-sections -Wall $EXTRA_CFLAGS"
-INC="-I$HERE -I$K/include -I$K/portable/GCC/ARM_CM3 -I$ROOT/include -I$SIM/config -I$SIM -I$ROOT/ports/freertos"
-LDFLAGS="-T$HERE/link.ld --specs=nano.specs -nostartfiles -Wl,--gc-sections -Wl,-Map=$OUT/$WHICH.map"
-
+AR=arm-none-eabi-ar
+CPU="-mcpu=cortex-m4 -mthumb -mfloat-abi=soft"
+CFLAGS="$CPU -Os -g -ffunction-sections -fdata-sections -Wall $EXTRA_CFLAGS"
 KERNEL="$K/tasks.c $K/queue.c $K/list.c $K/timers.c $K/portable/GCC/ARM_CM3/port.c $K/portable/MemMang/heap_4.c"
-COMMON="$HERE/startup.c $HERE/hooks.c"
+KINC="-I$HERE -I$K/include -I$K/portable/GCC/ARM_CM3"
+
+# Writes stdin to $1 only if it differs, so unchanged generated headers rebuild nothing.
+put() {
+    cat > "$1.tmp"
+    if cmp -s "$1.tmp" "$1"; then rm -f "$1.tmp"; else mv "$1.tmp" "$1"; fi
+}
+
+# The bytes of a file as a C initializer list.
+c_bytes() {
+    od -An -v -tx1 "$1" | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g; s/^ */    /'
+}
+
+# A 32-bit little-endian word.
+le32() {
+    # shellcheck disable=SC2059
+    printf "$(printf '\\%03o\\%03o\\%03o\\%03o' $(($1 & 255)) $((($1 >> 8) & 255)) $((($1 >> 16) & 255)) $((($1 >> 24) & 255)))"
+}
+
+# ---- the signer, on the host like the cloud's code-signing service -------------------------
+# A P-256 key pair made once (build/ only, never committed), the new image (a 16-byte header:
+# "QIMG", version 1.3.0, size; then deterministic bytes), its SHA-256/ECDSA signature in DER as
+# AWS code signing makes it, and the same signature with its last byte flipped. The firmware
+# gets the public key (fw_trust_anchor.h); the simulated cloud gets the image and both signatures
+# (sim_cloud_files.h).
+sign_image() {
+    IMAGE_SIZE=8492 # 8 blocks of 1 KiB and a short one
+    IMAGE_VERSION=0x01030000
+    [ -f "$GEN/signer-key.pem" ] || openssl ecparam -name prime256v1 -genkey -noout -out "$GEN/signer-key.pem"
+    openssl ec -in "$GEN/signer-key.pem" -pubout -outform DER -out "$GEN/signer-pub.der" 2>/dev/null
+    # SubjectPublicKeyInfo of a P-256 key: 26 bytes of algorithm prefix, then the 65-byte point.
+    [ "$(wc -c < "$GEN/signer-pub.der")" -eq 91 ] || { echo "run.sh: unexpected public key encoding" >&2; exit 1; }
+    tail -c 65 "$GEN/signer-pub.der" > "$GEN/signer-pub.raw"
+
+    {
+        printf 'QIMG'
+        le32 $IMAGE_VERSION
+        le32 $IMAGE_SIZE
+        le32 0
+        head -c $((IMAGE_SIZE - 16)) /dev/zero |
+            openssl enc -aes-128-ctr -nosalt -K 000102030405060708090a0b0c0d0e0f -iv 00000000000000000000000000000000
+    } | put "$GEN/image.bin"
+    [ "$(wc -c < "$GEN/image.bin")" -eq $IMAGE_SIZE ] || { echo "run.sh: image generation failed" >&2; exit 1; }
+
+    if [ ! -f "$GEN/image.sig" ] || [ "$GEN/image.bin" -nt "$GEN/image.sig" ] || [ "$GEN/signer-key.pem" -nt "$GEN/image.sig" ]; then
+        openssl dgst -sha256 -sign "$GEN/signer-key.pem" -out "$GEN/image.sig" "$GEN/image.bin"
+    fi
+    openssl dgst -sha256 -verify "$GEN/signer-pub.der" -keyform DER -signature "$GEN/image.sig" "$GEN/image.bin" >/dev/null
+    sig_len=$(wc -c < "$GEN/image.sig")
+    last=$(tail -c 1 "$GEN/image.sig" | od -An -tu1 | tr -d ' ')
+    {
+        head -c $((sig_len - 1)) "$GEN/image.sig"
+        # shellcheck disable=SC2059
+        printf "$(printf '\\%03o' $((last ^ 1)))"
+    } > "$GEN/image-bad.sig"
+
+    {
+        echo "/* Generated by examples/firmware_qemu/run.sh from build/firmware_qemu/gen/signer-key.pem. */"
+        echo "/* The code-signing public key the firmware trusts (SEC1 uncompressed P-256 point). */"
+        echo "#define FW_TRUST_ANCHOR_P256 \\"
+        echo "{ \\"
+        c_bytes "$GEN/signer-pub.raw" | sed 's/$/ \\/'
+        echo "}"
+    } | put "$GEN/fw_trust_anchor.h"
+    {
+        echo "/* Generated by examples/firmware_qemu/run.sh: what the simulated cloud serves. */"
+        echo "#include <stdint.h>"
+        echo "/* The new firmware image (header: \"QIMG\", version, size). */"
+        echo "static const uint8_t cloudImage[ $IMAGE_SIZE ] ="
+        echo "{"
+        c_bytes "$GEN/image.bin"
+        echo "};"
+        echo "/* sig-sha256-ecdsa: base64 of the DER ECDSA P-256 signature over its SHA-256, and of the"
+        echo " * same signature with its last byte flipped. */"
+        echo "#define CLOUD_IMAGE_SIGNATURE        \"$(openssl base64 -A -in "$GEN/image.sig")\""
+        echo "#define CLOUD_IMAGE_BAD_SIGNATURE    \"$(openssl base64 -A -in "$GEN/image-bad.sig")\""
+    } | put "$GEN/sim_cloud_files.h"
+}
+
+# Keeps only the members of a Rust staticlib whose names start with $3 (the crate's own LTO'd
+# object): Rust's compiler_builtins would otherwise replace newlib's memcpy, memset, ... (the
+# same as scripts/finish-archive.sh does for libota.a).
+own_members() {
+    cp "$1" "$2.tmp"
+    drop=$($AR t "$1" | grep -v "^$3-" || true)
+    [ -z "$drop" ] || $AR d "$2.tmp" $drop
+    $AR t "$2.tmp" | grep -q "^$3-" || { echo "run.sh: no $3 object in $1" >&2; exit 1; }
+    $AR s "$2.tmp"
+    mv "$2.tmp" "$2"
+}
+
+# ---- Rust: libota.a and the signature check, for thumbv7em-none-eabi ------------------------
+# libota.a with sim/config/ota_config.h (1 KiB blocks, 1 s request wait), as sim_cloud.c expects.
+# cargo returns at once when nothing changed, so the archives never go stale.
+build_rust() {
+    (cd "$ROOT" && OTA_CONFIG_DIR="$SIM/config" CARGO_TARGET_DIR="$OUT/cargo" \
+        scripts/cargo-target.sh thumbv7em-none-eabi build --release --lib --quiet)
+    (cd "$ROOT" && scripts/finish-archive.sh "$OUT/cargo/thumbv7em-none-eabi/release/libota.a" "$OUT/libota.a" $AR)
+    (cd "$HERE/verify" && CARGO_TARGET_DIR="$OUT/verify-cargo" \
+        "$ROOT/scripts/cargo-target.sh" thumbv7em-none-eabi build --release --quiet --locked)
+    own_members "$OUT/verify-cargo/thumbv7em-none-eabi/release/libfw_verify.a" "$OUT/libfw_verify.a" fw_verify
+}
+
+# ---- the v2.0.0 C library, for the stack comparison -----------------------------------------
+build_c_library() {
+    if [ -x "$ROOT/scripts/upstream-c-thumb.sh" ]; then
+        "$ROOT/scripts/upstream-c-thumb.sh" "$OUT/upstream-c" "$SIM/config" $EXTRA_CFLAGS
+        return
+    fi
+    up="$OTA_UPSTREAM_DIR/source"
+    json="$up/dependency/coreJSON/source"
+    cbor="$up/dependency/3rdparty/tinycbor/src"
+    mkdir -p "$OUT/upstream-c/obj"
+    objs=""
+    for s in "$up"/ota.c "$up"/ota_interface.c "$up"/ota_base64.c "$up"/ota_mqtt.c "$up"/ota_cbor.c "$up"/ota_http.c \
+             "$json"/core_json.c "$cbor"/cborencoder.c "$cbor"/cborencoder_close_container_checked.c "$cbor"/cborparser.c; do
+        o="$OUT/upstream-c/obj/$(basename "$s" .c).o"
+        $CC $CPU -Os -ffunction-sections -fdata-sections $EXTRA_CFLAGS -I"$SIM/config" -I"$up/include" \
+            -I"$up/portable" -I"$up" -I"$json/include" -I"$cbor" -c "$s" -o "$o"
+        objs="$objs $o"
+    done
+    rm -f "$OUT/upstream-c/libota_c.a"
+    $AR rcs "$OUT/upstream-c/libota_c.a" $objs
+}
+
+# ---- one firmware: link_fw <name> <ota_os_freertos.c> <-I for its header> <OTA headers> <libs> [-D...]
+link_fw() {
+    name=$1 port=$2 portinc=$3 otainc=$4 libs=$5
+    shift 5
+    mkdir -p "$OUT/obj/$name"
+    inc="$KINC -I$GEN $portinc -I$otainc -I$SIM/config -I$SIM"
+    objs=""
+    for s in "$HERE/startup.c" "$HERE/hooks.c" "$HERE/ota_main.c" "$HERE/boot.c" "$HERE/fw_pal.c" \
+             "$SIM/sim_cloud.c" "$SIM/sim_cbor.c" "$SIM/sim_pal.c" "$port" $KERNEL; do
+        o="$OUT/obj/$name/$(basename "$s" .c).o"
+        # Upstream's port calls memcpy without <string.h>: a warning, and the file stays unchanged.
+        $CC $CFLAGS -Wno-format-truncation -Wno-implicit-function-declaration "$@" $inc -c "$s" -o "$o"
+        objs="$objs $o"
+    done
+    $CC $CFLAGS -T"$HERE/link.ld" --specs=nano.specs -nostartfiles -Wl,--gc-sections -Wl,-Map="$OUT/$name.map" \
+        $objs $libs -lc -lgcc -o "$OUT/$name.elf"
+}
+
+# ---- run_fw <name> <scenario>: one QEMU; a reset restarts the firmware in the same QEMU --------
+FAILED=""
+run_fw() {
+    log="$OUT/$1-$2.log"
+    echo "== $1: $2"
+    set +e
+    timeout 60 qemu-system-arm -M mps2-an386 -nographic -monitor none \
+        -semihosting-config enable=on,target=native,arg="$1",arg="$2" -kernel "$OUT/$1.elf" > "$log" 2>&1
+    rc=$?
+    set -e
+    tr -d '\r' < "$log"
+    if [ $rc -ne 0 ] || ! grep -q "^RESULT $2: PASSED" "$log"; then
+        echo "firmware_qemu: $1 $2 FAILED (status $rc)"
+        FAILED="$FAILED $1:$2"
+    else
+        echo "firmware_qemu: $1 $2 passed"
+    fi
+}
+
+# The "OTA task peak stack" line of a run's log.
+peak_of() {
+    tr -d '\r' < "$OUT/$1-$2.log" | sed -n 's/^OTA task peak stack: //p' | tail -1
+}
+
 if [ "$WHICH" = hello ]; then
-    SRCS="$COMMON $HERE/hello.c $KERNEL"
-    LIBS=""
-else
-    SRCS="$COMMON $HERE/ota_main.c $ROOT/ports/freertos/ota_os_freertos.c $SIM/sim_cloud.c $SIM/sim_cbor.c $SIM/sim_pal.c $KERNEL"
-    LIBS="$OUT/libota.a"
+    mkdir -p "$OUT/obj/hello"
+    objs=""
+    for s in "$HERE/startup.c" "$HERE/hooks.c" "$HERE/hello.c" $KERNEL; do
+        o="$OUT/obj/hello/$(basename "$s" .c).o"
+        $CC $CFLAGS $KINC -c "$s" -o "$o"
+        objs="$objs $o"
+    done
+    $CC $CFLAGS -T"$HERE/link.ld" --specs=nano.specs -nostartfiles -Wl,--gc-sections $objs -lc -lgcc -o "$OUT/hello.elf"
+    set +e
+    timeout 60 qemu-system-arm -M mps2-an386 -nographic -monitor none -semihosting-config enable=on,target=native \
+        -kernel "$OUT/hello.elf"
+    rc=$?
+    echo "firmware_qemu: hello exited with status $rc"
+    exit $rc
 fi
 
-OBJS=""
-for s in $SRCS; do
-    o="$OUT/obj/$WHICH-$(basename "$s" .c).o"
-    $CC $CFLAGS $INC -c "$s" -o "$o"
-    OBJS="$OBJS $o"
-done
-$CC $CFLAGS $LDFLAGS $OBJS $LIBS -lc -lgcc -o "$OUT/$WHICH.elf"
-arm-none-eabi-size "$OUT/$WHICH.elf"
+sign_image
+build_rust
+LIBS="$OUT/libota.a $OUT/libfw_verify.a"
+link_fw fw "$ROOT/ports/freertos/ota_os_freertos.c" "-I$ROOT/ports/freertos" "$ROOT/include" "$LIBS"
+arm-none-eabi-size "$OUT/fw.elf"
 
-set +e
-timeout 60 qemu-system-arm -M mps2-an386 -nographic -semihosting-config enable=on,target=native \
-    -kernel "$OUT/$WHICH.elf"
-rc=$?
-echo "firmware_qemu: $WHICH exited with status $rc"
-exit $rc
+if [ "$WHICH" = all ]; then SCENARIOS="ota badsig suspend shutdown"; else SCENARIOS=$WHICH; fi
+for s in $SCENARIOS; do run_fw fw "$s"; done
+
+if [ -n "$OTA_UPSTREAM_DIR" ]; then
+    upport="$OTA_UPSTREAM_DIR/source/portable/os/ota_os_freertos.c"
+    [ -f "$upport" ] || { echo "run.sh: OTA_UPSTREAM_DIR=$OTA_UPSTREAM_DIR has no $upport" >&2; exit 1; }
+    link_fw fw-upstream-port "$upport" "-I$OTA_UPSTREAM_DIR/source/portable/os" "$ROOT/include" "$LIBS" -DFW_UPSTREAM_PORT
+    for s in $SCENARIOS; do run_fw fw-upstream-port "$s"; done
+
+    build_c_library
+    link_fw fw-c "$ROOT/ports/freertos/ota_os_freertos.c" "-I$ROOT/ports/freertos" "$OTA_UPSTREAM_DIR/source/include" \
+        "$OUT/upstream-c/libota_c.a $OUT/libfw_verify.a" -DFW_C_LIBRARY
+    run_fw fw-c ota
+
+    echo "== OTA task peak stack, scenario ota (same firmware, port and PAL; only the OTA library differs)"
+    echo "  libota.a (ota-rs):        $(peak_of fw ota)"
+    echo "  v2.0.0 C library (-Os):   $(peak_of fw-c ota)"
+    echo "  libota.a, upstream port:  $(peak_of fw-upstream-port ota)   (no dropped request: that port's timers never reach the agent)"
+    echo "== firmware size (text data bss)"
+    arm-none-eabi-size "$OUT/fw.elf" "$OUT/fw-c.elf" | sed 's/^/  /'
+fi
+
+if [ -n "$FAILED" ]; then
+    echo "firmware_qemu: FAILED:$FAILED"
+    exit 1
+fi
+echo "firmware_qemu: all passed ($SCENARIOS)"

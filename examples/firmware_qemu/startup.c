@@ -1,5 +1,6 @@
-/* Startup for mps2-an386: vector table, Reset_Handler, UART0 console (newlib syscalls) and semihosting exit. */
+/* Startup for mps2-an386: vector table, Reset_Handler, UART0 console (newlib syscalls), semihosting exit and command line. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -68,6 +69,32 @@ static int semihost( int op, void * pArg )
 
     __asm__ volatile ( "bkpt 0xab" : "+r" ( r0 ) : "r" ( r1 ) : "memory" );
     return r0;
+}
+
+const char * fwCommandLine( void )
+{
+    static char line[ 80 ];
+    static bool read;
+    struct
+    {
+        char * pBuffer;
+        int length;
+    } block = { line, ( int ) sizeof( line ) - 1 };
+
+    if( !read )
+    {
+        read = true;
+
+        /* SYS_GET_CMDLINE: QEMU's -semihosting-config arg=... words, joined by spaces. */
+        if( semihost( 0x15, &block ) != 0 )
+        {
+            block.length = 0;
+        }
+
+        line[ ( block.length >= 0 ) && ( block.length < ( int ) sizeof( line ) ) ? block.length : 0 ] = '\0';
+    }
+
+    return line;
 }
 
 void fwExit( int status )

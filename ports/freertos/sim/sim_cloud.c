@@ -48,6 +48,7 @@ typedef struct JobState
     char status[ 16 ];
     char statusDetails[ 160 ];
     uint32_t versionNumber;
+    const char * pSignature; /* base64 "sig-sha256-ecdsa"; NULL: the sim PAL's digest */
 } JobState_t;
 
 /* Shared state, under `lock` (the buffer pool uses critical sections instead). */
@@ -402,6 +403,23 @@ static OtaMqttStatus_t mqttPublish( const char * const pTopic,
 
 /* ---- the Jobs service -------------------------------------------------------------------- */
 
+/* The job's execution record, or NULL if the cloud has none. */
+static JobState_t * findJobStateLocked( const SimCloudJob_t * pJob )
+{
+    JobState_t * pState = NULL;
+    uint32_t i;
+
+    for( i = 0U; ( pState == NULL ) && ( pJob != NULL ) && ( i < MAX_JOBS ); i++ )
+    {
+        if( jobs[ i ].pJob == pJob )
+        {
+            pState = &jobs[ i ];
+        }
+    }
+
+    return pState;
+}
+
 static JobState_t * jobStateLocked( const SimCloudJob_t * pJob )
 {
     JobState_t * pState = NULL;
@@ -424,6 +442,7 @@ static JobState_t * jobStateLocked( const SimCloudJob_t * pJob )
             ( void ) strcpy( pState->status, "QUEUED" );
             ( void ) strcpy( pState->statusDetails, "{}" );
             pState->versionNumber = 1U;
+            pState->pSignature = NULL;
         }
     }
 
@@ -462,6 +481,22 @@ static const SimCloudJob_t * jobByStreamLocked( const char * pStream )
     return pJob;
 }
 
+/* Whether the job's execution has ended: the Jobs service no longer offers it as next. */
+static bool isTerminalLocked( const SimCloudJob_t * pJob )
+{
+    static const char * const terminal[] = { "SUCCEEDED", "FAILED", "REJECTED", "REMOVED", "CANCELED", "TIMED_OUT" };
+    const JobState_t * pState = findJobStateLocked( pJob );
+    bool ended = false;
+    uint32_t i;
+
+    for( i = 0U; ( pState != NULL ) && ( i < ( sizeof( terminal ) / sizeof( terminal[ 0 ] ) ) ); i++ )
+    {
+        ended = ended || ( strcmp( pState->status, terminal[ i ] ) == 0 );
+    }
+
+    return ended;
+}
+
 static void base64Encode( const uint8_t * pInput,
                           size_t length,
                           char * pOutput )
@@ -492,6 +527,7 @@ static uint32_t buildJobDocument( const SimCloudJob_t * pJob,
 {
     char token[ 48 ] = "";
     char signature[ 16 ];
+    const char * pSignature;
     uint8_t digest[ 4 ];
     uint32_t value;
     JobState_t state;
@@ -533,6 +569,8 @@ static uint32_t buildJobDocument( const SimCloudJob_t * pJob,
 
         give();
 
+        pSignature = ( state.pSignature != NULL ) ? state.pSignature : signature;
+
         length = snprintf( document, sizeof( document ),
                            "{%s\"timestamp\":%lu,\"execution\":{\"jobId\":\"%s\",\"status\":\"%s\","
                            "\"statusDetails\":%s,\"queuedAt\":1700000000,\"lastUpdatedAt\":%lu,"
@@ -544,7 +582,7 @@ static uint32_t buildJobDocument( const SimCloudJob_t * pJob,
                            ( unsigned long ) ( 1700000000UL + simNowMs() / 1000U ),
                            ( unsigned long ) state.versionNumber, pJob->pStreamName, pJob->pFilePath,
                            ( unsigned long ) pJob->imageSize, ( unsigned long ) pJob->fileId,
-                           pJob->pCertFile, signature );
+                           pJob->pCertFile, pSignature );
     }
 
     return ( ( length > 0 ) && ( ( size_t ) length < sizeof( document ) ) ) ? ( uint32_t ) length : 0U;
@@ -593,6 +631,12 @@ static void answerNextJob( const SimCall_t * pCall )
 
     take();
     pJob = pPendingJob;
+
+    if( ( pJob != NULL ) && isTerminalLocked( pJob ) )
+    {
+        pJob = NULL; /* the Jobs service offers only QUEUED and IN_PROGRESS executions */
+    }
+
     give();
 
     length = buildJobDocument( pJob, ( clientToken[ 0 ] != '\0' ) ? clientToken : NULL );
@@ -970,6 +1014,64 @@ void simCloudSetPendingJob( const SimCloudJob_t * pJob )
     if( pJob != NULL )
     {
         ( void ) jobStateLocked( pJob );
+    }
+
+    give();
+}
+
+void simCloudSetJobSignature( const SimCloudJob_t * pJob,
+                              const char * pBase64 )
+{
+    JobState_t * pState;
+
+    take();
+    pState = jobStateLocked( pJob );
+
+    if( pState != NULL )
+    {
+        pState->pSignature = pBase64;
+    }
+
+    give();
+}
+
+bool simCloudSaveJob( const SimCloudJob_t * pJob,
+                      SimCloudJobRecord_t * pRecord )
+{
+    const JobState_t * pState;
+    bool found;
+
+    take();
+    pState = findJobStateLocked( pJob );
+    found = ( pState != NULL );
+
+    if( found )
+    {
+        ( void ) memcpy( pRecord->status, pState->status, sizeof( pRecord->status ) );
+        ( void ) memcpy( pRecord->statusDetails, pState->statusDetails, sizeof( pRecord->statusDetails ) );
+        pRecord->versionNumber = pState->versionNumber;
+    }
+
+    give();
+
+    return found;
+}
+
+void simCloudRestoreJob( const SimCloudJob_t * pJob,
+                         const SimCloudJobRecord_t * pRecord )
+{
+    JobState_t * pState;
+
+    take();
+    pState = jobStateLocked( pJob );
+
+    if( pState != NULL )
+    {
+        ( void ) snprintf( pState->status, sizeof( pState->status ), "%.*s",
+                           ( int ) ( sizeof( pRecord->status ) - 1U ), pRecord->status );
+        ( void ) snprintf( pState->statusDetails, sizeof( pState->statusDetails ), "%.*s",
+                           ( int ) ( sizeof( pRecord->statusDetails ) - 1U ), pRecord->statusDetails );
+        pState->versionNumber = pRecord->versionNumber;
     }
 
     give();

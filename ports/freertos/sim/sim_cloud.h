@@ -109,8 +109,33 @@ void simCloudInit( OtaMqttInterface_t * pMqtt,
 /* Offline, every subscribe, unsubscribe and publish fails with the MQTT interface's error. */
 void simCloudSetOnline( bool online );
 
-/* The job "$next/get" answers with (NULL: no pending job). */
+/* The job "$next/get" answers with (NULL: no pending job). Like the Jobs service, the cloud
+ * stops offering it once its execution is in a terminal state (SUCCEEDED, FAILED, ...). */
 void simCloudSetPendingJob( const SimCloudJob_t * pJob );
+
+/* The job document names this base64 text as the file's "sig-sha256-ecdsa" (for example a DER
+ * ECDSA signature made at build time) instead of the sim PAL's digest; NULL goes back to the
+ * digest. The text is not copied: it must outlive the job. */
+void simCloudSetJobSignature( const SimCloudJob_t * pJob,
+                              const char * pBase64 );
+
+/* What the Jobs service remembers of one job execution. The cloud outlives a device's reset;
+ * a firmware that runs this simulated cloud on the device itself keeps the record somewhere a
+ * reset leaves alone and restores it at the next boot. */
+typedef struct SimCloudJobRecord
+{
+    char status[ 16 ];
+    char statusDetails[ 160 ];
+    uint32_t versionNumber;
+} SimCloudJobRecord_t;
+
+/* Copies the job's execution record; false if the cloud has none for the job. */
+bool simCloudSaveJob( const SimCloudJob_t * pJob,
+                      SimCloudJobRecord_t * pRecord );
+
+/* Gives the job's execution the recorded status, status details and version. */
+void simCloudRestoreJob( const SimCloudJob_t * pJob,
+                         const SimCloudJobRecord_t * pRecord );
 
 /* Pushes the job's execution on notify-next (asynchronously, from the cloud task). */
 void simCloudNotifyNext( const SimCloudJob_t * pJob );
