@@ -15,12 +15,26 @@
  *     otaInterfaces.pal.abort = otaPal_Abort;
  *     otaInterfaces.pal.createFile = otaPal_CreateFileForRx;
  *
+ * Trust: the device, not the job, decides which certificates verify images and where files go.
+ * A job's "certfile" only picks, by plain name, one certificate the device trusts; its
+ * "filepath" is a relative path inside the device's image folder. ports/posix/README.md has the
+ * whole trust model. With nothing configured, every file and every certificate is refused, so
+ * an application of v2.0.0 that only sets the pointers above also gives, at start-up, either
+ *
+ *     otaPal_PosixSetImageDir( "/var/lib/app/ota" );          folder the images go to
+ *     otaPal_PosixSetTrustStore( "/etc/app/ota-signers" );    folder of signer certificates
+ *     otaPal_PosixAddTrustedCertificate( "signer.pem", pem, pemLength );   or one in memory
+ *
+ * or the environment variables OTA_PAL_POSIX_IMAGE_DIR and OTA_PAL_POSIX_TRUST_DIR, read at
+ * each use when no folder was set by a call. The image folder must not be the trust store.
+ *
  * The image state file is PlatformImageState.txt in the folder named by the environment
  * variable OTA_PAL_POSIX_STATE_DIR, or in the working directory when it is unset or empty. */
 
 #ifndef OTA_PAL_POSIX_H_
 #define OTA_PAL_POSIX_H_
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ota.h"
@@ -29,8 +43,15 @@
 extern "C" {
 #endif
 
-/* Longest path of the image state file, NUL included. */
-#define OTA_FILE_PATH_LENGTH_MAX    512
+/* Longest path of the image state file, of a configured folder and of a job's file path, NUL
+ * included. */
+#define OTA_FILE_PATH_LENGTH_MAX           512
+
+/* Longest certificate name a job's "certfile" may give, NUL excluded. */
+#define OTA_PAL_POSIX_CERT_NAME_MAX        64
+
+/* Certificates otaPal_PosixAddTrustedCertificate holds. */
+#define OTA_PAL_POSIX_TRUSTED_CERTS_MAX    4
 
 /* Outcome of building a file path from the working directory (kept from the SDK's header for
  * source compatibility; no function of this PAL returns it). */
@@ -44,12 +65,15 @@ typedef enum OtaPalPathGenStatus
 /* Closes and deletes the partially received file, if one is open. */
 OtaPalStatus_t otaPal_Abort( OtaFileContext_t * const C );
 
-/* Creates (truncates) the receive file at C->pFilePath and keeps its stream in C->pFile. */
+/* Creates the receive file C->pFilePath, a relative path inside the image folder (a new file
+ * replaces one of that name), and keeps its stream in C->pFile. Absolute paths, "..", symlinks
+ * and the trust store are refused: OtaPalRxFileCreateFailed with an errno sub-code. */
 OtaPalStatus_t otaPal_CreateFileForRx( OtaFileContext_t * const C );
 
-/* Verifies C->pSignature (sig-sha256-ecdsa) over the file with the public key of the PEM
- * certificate at C->pCertFilepath, then closes the file. On success the image state becomes
- * Testing; on failure it becomes Aborted and the file is deleted. */
+/* Verifies C->pSignature (sig-sha256-ecdsa) over the file with the public key of the trusted
+ * certificate named C->pCertFilepath (a plain name: given at start-up, else a file in the trust
+ * store folder), then closes the file. On success the image state becomes Testing; on failure
+ * it becomes Aborted and the file is deleted. */
 OtaPalStatus_t otaPal_CloseFile( OtaFileContext_t * const C );
 
 /* Writes ulBlockSize bytes at ulOffset; returns the bytes written, or -1 on error. */
@@ -71,6 +95,32 @@ OtaPalStatus_t otaPal_SetPlatformImageState( OtaFileContext_t * const C,
 /* Reads the image state file: Testing -> PendingCommit, Accepted or no file -> Valid,
  * anything else -> Invalid. */
 OtaPalImageState_t otaPal_GetPlatformImageState( OtaFileContext_t * const C );
+
+/* ota-rs additions: the device's image folder and trusted signer certificates. Call them at
+ * start-up, before OTA_Init; they are thread-safe. */
+
+/* Sets the folder receive files are created in (a job's "filepath" is relative to it and cannot
+ * leave it). NULL: back to $OTA_PAL_POSIX_IMAGE_DIR, or no folder when that is unset. The folder
+ * must exist. Returns OtaPalSuccess, or OtaPalRxFileCreateFailed with EINVAL, ENAMETOOLONG or
+ * the errno of opening it. */
+OtaPalStatus_t otaPal_PosixSetImageDir( const char * pDir );
+
+/* Sets the trust store folder: a job's "certfile" may name a PEM certificate file directly in
+ * it. NULL: back to $OTA_PAL_POSIX_TRUST_DIR, or no folder when that is unset. Returns
+ * OtaPalSuccess, or OtaPalBadSignerCert with EINVAL, ENAMETOOLONG or the errno of opening it. */
+OtaPalStatus_t otaPal_PosixSetTrustStore( const char * pDir );
+
+/* Trusts the P-256 key of the PEM X.509 certificate pPem (pemLength bytes, read during the call
+ * only) for jobs whose "certfile" is pName; looked up before the trust store folder; the same
+ * name again replaces it. Returns OtaPalSuccess, or OtaPalBadSignerCert with EINVAL (NULL, a
+ * name that is not plain, no P-256 certificate) or ENOSPC (OTA_PAL_POSIX_TRUSTED_CERTS_MAX
+ * names held already). */
+OtaPalStatus_t otaPal_PosixAddTrustedCertificate( const char * pName,
+                                                  const uint8_t * pPem,
+                                                  size_t pemLength );
+
+/* Forgets every certificate given with otaPal_PosixAddTrustedCertificate. */
+void otaPal_PosixClearTrustedCertificates( void );
 
 #ifdef __cplusplus
 }

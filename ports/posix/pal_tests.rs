@@ -1,11 +1,15 @@
 //! Tests of the POSIX PAL with real keys: every key is made at test time, every certificate is
-//! self-signed for it here, and every image is signed here, so no path is "always valid".
+//! self-signed for it here, and every image is signed here, so no path is "always valid". Each
+//! test that touches the PAL's configuration or image state takes [`pal`] first; files live in
+//! folders of their own under `std::env::temp_dir()`.
 
 use super::*;
 use std::collections::hash_map::RandomState;
 use std::ffi::CString;
 use std::hash::{BuildHasher, Hasher};
+use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf as StdPathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, Once};
 use std::{fs, process};
 
@@ -14,32 +18,64 @@ use p256::ecdsa::SigningKey;
 
 const BLOCK: usize = 4096;
 
-/// The PAL keeps its image state in one process-wide place, so its tests take turns.
+/// The PAL keeps its configuration and image state in process-wide places, so its tests take
+/// turns.
 static SERIAL: Mutex<()> = Mutex::new(());
 static STATE_DIR: Once = Once::new();
+static NEXT_SCRATCH: AtomicUsize = AtomicUsize::new(0);
 
-/// Everything the tests write goes under the build's own folder, not /tmp.
+const ROOT_PREFIX: &str = "ota-rs-pal-posix-";
+
+/// This test process's folder; nothing else writes in it.
 fn test_root() -> StdPathBuf {
-    Path::new(env!("OUT_DIR")).join("pal-posix-tests")
+    std::env::temp_dir().join(format!("{ROOT_PREFIX}{}", process::id()))
 }
 
 fn state_dir() -> StdPathBuf {
-    test_root().join(format!("state-{}", process::id()))
+    test_root().join("state")
 }
 
-/// Takes the PAL for one test, with the state file in this test run's own folder.
+/// Folders of earlier test processes that have exited.
+fn remove_stale_roots() {
+    for old in fs::read_dir(std::env::temp_dir())
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let name = old.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(ROOT_PREFIX)) else {
+            continue;
+        };
+        let Ok(pid) = pid.parse::<libc::pid_t>() else {
+            continue;
+        };
+        // SAFETY: signal 0 only asks whether the process exists.
+        let alive = unsafe { libc::kill(pid, 0) } == 0
+            || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+        if !alive {
+            let _ = fs::remove_dir_all(old.path());
+        }
+    }
+}
+
+/// The PAL with nothing configured: no folder set, no certificate given, no environment.
+fn reset_config() {
+    std::env::remove_var("OTA_PAL_POSIX_IMAGE_DIR");
+    std::env::remove_var("OTA_PAL_POSIX_TRUST_DIR");
+    assert_eq!(set_image_dir(None), 0);
+    assert_eq!(set_trust_store(None), 0);
+    otaPal_PosixClearTrustedCertificates();
+}
+
+/// Takes the PAL for one test: its state file in this process's folder, nothing configured.
 fn pal() -> MutexGuard<'static, ()> {
     let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     STATE_DIR.call_once(|| {
-        // State folders of earlier runs go; this run's stays until the next.
-        for old in fs::read_dir(test_root()).into_iter().flatten().flatten() {
-            if old.file_name().to_string_lossy().starts_with("state-") {
-                let _ = fs::remove_dir_all(old.path());
-            }
-        }
+        remove_stale_roots();
         fs::create_dir_all(state_dir()).unwrap();
         std::env::set_var("OTA_PAL_POSIX_STATE_DIR", state_dir());
     });
+    reset_config();
     guard
 }
 
@@ -66,10 +102,73 @@ impl Drop for Scratch {
 }
 
 fn scratch(name: &str) -> Scratch {
-    let dir = test_root().join(format!("{}-{name}", process::id()));
+    let n = NEXT_SCRATCH.fetch_add(1, Ordering::Relaxed);
+    let dir = test_root().join(format!("{name}-{n}"));
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).unwrap();
     Scratch(dir)
+}
+
+fn c_path(path: &Path) -> CString {
+    CString::new(path.as_os_str().as_encoded_bytes()).unwrap()
+}
+
+fn set_image_dir(dir: Option<&Path>) -> sys::OtaPalStatus_t {
+    let dir = dir.map(c_path);
+    unsafe { otaPal_PosixSetImageDir(dir.as_ref().map_or(ptr::null(), |d| d.as_ptr())) }
+}
+
+fn set_trust_store(dir: Option<&Path>) -> sys::OtaPalStatus_t {
+    let dir = dir.map(c_path);
+    unsafe { otaPal_PosixSetTrustStore(dir.as_ref().map_or(ptr::null(), |d| d.as_ptr())) }
+}
+
+fn add_certificate(name: &str, pem: &[u8]) -> sys::OtaPalStatus_t {
+    let name = CString::new(name).unwrap();
+    unsafe { otaPal_PosixAddTrustedCertificate(name.as_ptr(), pem.as_ptr(), pem.len()) }
+}
+
+/// A device's folders: `images` (configured image folder), `trust` (configured trust store)
+/// and `outside`, which no job may reach.
+struct Device {
+    dir: Scratch,
+    images: StdPathBuf,
+    trust: StdPathBuf,
+    outside: StdPathBuf,
+}
+
+impl Device {
+    fn new(name: &str) -> Device {
+        let dir = scratch(name);
+        let device = Device {
+            images: dir.join("images"),
+            trust: dir.join("trust"),
+            outside: dir.join("outside"),
+            dir,
+        };
+        for folder in [&device.images, &device.trust, &device.outside] {
+            fs::create_dir(folder).unwrap();
+        }
+        assert_eq!(set_image_dir(Some(&device.images)), 0);
+        assert_eq!(set_trust_store(Some(&device.trust)), 0);
+        device
+    }
+
+    /// A file outside the device's folders that must survive every refused job.
+    fn victim(&self) -> StdPathBuf {
+        let victim = self.outside.join("victim.bin");
+        fs::write(&victim, b"precious").unwrap();
+        victim
+    }
+}
+
+fn assert_intact(victim: &Path) {
+    assert_eq!(
+        fs::read(victim).unwrap(),
+        b"precious",
+        "{}",
+        victim.display()
+    );
 }
 
 /// A new P-256 key from OS randomness (std seeds `RandomState` from it).
@@ -184,11 +283,8 @@ fn payload(len: usize) -> Vec<u8> {
         .collect()
 }
 
-fn c_path(path: &Path) -> CString {
-    CString::new(path.as_os_str().as_encoded_bytes()).unwrap()
-}
-
-/// One download as the agent drives it: the paths and signature a job would carry.
+/// One download as the agent drives it: the file path, certificate name and signature a job
+/// would carry, as the agent hands them to the PAL.
 struct Job {
     image: CString,
     cert: CString,
@@ -197,10 +293,14 @@ struct Job {
 }
 
 impl Job {
-    fn new(image: &Path, cert: &Path, sig_der: &[u8]) -> Box<Job> {
+    fn new(image: &str, cert: &str, sig_der: &[u8]) -> Box<Job> {
+        Job::with(image.as_bytes(), cert.as_bytes(), sig_der)
+    }
+
+    fn with(image: &[u8], cert: &[u8], sig_der: &[u8]) -> Box<Job> {
         let mut job = Box::new(Job {
-            image: c_path(image),
-            cert: c_path(cert),
+            image: CString::new(image).unwrap(),
+            cert: CString::new(cert).unwrap(),
             sig: sig256(sig_der),
             ctx: sys::OtaFileContext_t::default(),
         });
@@ -262,9 +362,10 @@ fn set_state(state: sys::OtaImageState_t) -> sys::OtaPalStatus_t {
     otaPal_SetPlatformImageState(ptr::null_mut(), state)
 }
 
-/// Signs `data` with a new key, writes its certificate and runs a whole download.
+/// Signs `data` with a new key, puts its certificate in the device's trust store as
+/// `signer.pem`, and runs a whole download into `images/image.bin`.
 struct Signed {
-    dir: Scratch,
+    device: Device,
     key: SigningKey,
     data: Vec<u8>,
     cert: StdPathBuf,
@@ -273,29 +374,29 @@ struct Signed {
 
 impl Signed {
     fn new(name: &str, len: usize) -> Signed {
-        let dir = scratch(name);
+        let device = Device::new(name);
         let key = new_key();
-        let cert = dir.join("signer.pem");
+        let cert = device.trust.join("signer.pem");
         fs::write(&cert, self_signed_pem(&key)).unwrap();
         Signed {
-            image: dir.join("image.bin"),
+            image: device.images.join("image.bin"),
             data: payload(len),
-            dir,
+            device,
             key,
             cert,
         }
     }
 
     fn job(&self) -> Box<Job> {
-        Job::new(&self.image, &self.cert, &sign(&self.key, &self.data))
+        Job::new("image.bin", "signer.pem", &sign(&self.key, &self.data))
     }
 
-    fn job_with_cert(&self, cert: &Path) -> Box<Job> {
-        Job::new(&self.image, cert, &sign(&self.key, &self.data))
+    fn job_with_cert(&self, cert: &str) -> Box<Job> {
+        Job::new("image.bin", cert, &sign(&self.key, &self.data))
     }
 
     fn job_with_signature(&self, sig_der: &[u8]) -> Box<Job> {
-        Job::new(&self.image, &self.cert, sig_der)
+        Job::new("image.bin", "signer.pem", sig_der)
     }
 }
 
@@ -345,9 +446,9 @@ fn missing_last_byte_fails_signature_check() {
 fn certificate_of_another_key_fails_signature_check() {
     let _pal = pal();
     let signed = Signed::new("other-key", 1000);
-    let other = signed.dir.join("other.pem");
+    let other = signed.device.trust.join("other.pem");
     fs::write(&other, self_signed_pem(&new_key())).unwrap();
-    let mut job = signed.job_with_cert(&other);
+    let mut job = signed.job_with_cert("other.pem");
     assert_rejected(&signed, &mut job, sys::OtaPalSignatureCheckFailed);
 }
 
@@ -355,7 +456,7 @@ fn certificate_of_another_key_fails_signature_check() {
 fn missing_certificate_is_a_bad_signer_cert() {
     let _pal = pal();
     let signed = Signed::new("no-cert", 1000);
-    let mut job = signed.job_with_cert(&signed.dir.join("absent.pem"));
+    let mut job = signed.job_with_cert("absent.pem");
     assert_rejected(&signed, &mut job, sys::OtaPalBadSignerCert);
 }
 
@@ -363,8 +464,9 @@ fn missing_certificate_is_a_bad_signer_cert() {
 fn unreadable_certificate_path_is_a_bad_signer_cert() {
     let _pal = pal();
     let signed = Signed::new("cert-dir", 1000);
-    // A folder opens on Linux but does not read.
-    let mut job = signed.job_with_cert(&signed.dir);
+    // A folder opens on Linux but is not a regular file.
+    fs::create_dir(signed.device.trust.join("folder.pem")).unwrap();
+    let mut job = signed.job_with_cert("folder.pem");
     assert_rejected(&signed, &mut job, sys::OtaPalBadSignerCert);
     let mut job = signed.job();
     job.ctx.pCertFilepath = ptr::null_mut();
@@ -415,9 +517,9 @@ fn garbage_certificates_are_bad_signer_certs() {
         }),
     ];
     for (name, contents) in cases {
-        let path = signed.dir.join(format!("{name}.pem"));
+        let path = signed.device.trust.join(format!("{name}.pem"));
         fs::write(&path, &contents).unwrap();
-        let mut job = signed.job_with_cert(&path);
+        let mut job = signed.job_with_cert(&format!("{name}.pem"));
         assert_eq!(set_state(sys::OtaImageStateAccepted), 0);
         job.receive(&signed.data, 0..1);
         assert_eq!(
@@ -429,9 +531,9 @@ fn garbage_certificates_are_bad_signer_certs() {
         assert_eq!(pal_state(), sys::OtaPalImageStateInvalid, "{name}");
     }
     // The flipped certificate still decodes to some key (or none); either way no match.
-    let path = signed.dir.join("flipped.pem");
+    let path = signed.device.trust.join("flipped.pem");
     fs::write(&path, &flipped).unwrap();
-    let mut job = signed.job_with_cert(&path);
+    let mut job = signed.job_with_cert("flipped.pem");
     job.receive(&signed.data, 0..1);
     assert_ne!(job.close(), 0);
     assert!(!signed.image.exists());
@@ -457,9 +559,9 @@ fn certificate_without_a_p256_key_is_a_bad_signer_cert() {
     ];
     for (name, spki) in subjects {
         // Issued by the image's own signing key, so only the subject key is wrong.
-        let path = signed.dir.join(format!("{name}.pem"));
+        let path = signed.device.trust.join(format!("{name}.pem"));
         fs::write(&path, certificate_pem(&signed.key, spki)).unwrap();
-        let mut job = signed.job_with_cert(&path);
+        let mut job = signed.job_with_cert(&format!("{name}.pem"));
         job.receive(&signed.data, 0..1);
         assert_eq!(job.close(), status(sys::OtaPalBadSignerCert, 0), "{name}");
         assert!(!signed.image.exists(), "{name}");
@@ -583,8 +685,8 @@ fn duplicate_and_overlapping_blocks_keep_the_last_write() {
 #[test]
 fn write_block_reports_bytes_written_or_minus_one() {
     let _pal = pal();
-    let dir = scratch("write");
-    let mut job = Job::new(&dir.join("image.bin"), &dir.join("c.pem"), &[]);
+    let _device = Device::new("write");
+    let mut job = Job::new("image.bin", "c.pem", &[]);
     // No file open yet.
     assert_eq!(job.write(0, b"abc"), -1);
     assert_eq!(job.create(), 0);
@@ -632,19 +734,21 @@ fn abort_after_the_file_vanished_still_succeeds() {
 #[test]
 fn create_fails_cleanly_for_bad_paths() {
     let _pal = pal();
-    let dir = scratch("create");
+    let device = Device::new("create");
     let enoent = u32::try_from(libc::ENOENT).unwrap();
     let eisdir = u32::try_from(libc::EISDIR).unwrap();
     let failed = |sub| status(sys::OtaPalRxFileCreateFailed, sub);
 
-    let mut job = Job::new(&dir.join("no/such/folder/image.bin"), &dir, &[]);
+    let mut job = Job::new("no/such/folder/image.bin", "c.pem", &[]);
     assert_eq!(job.create(), failed(enoent));
     assert!(job.ctx.pFile.is_null());
 
-    let mut job = Job::new(&dir, &dir, &[]);
+    fs::create_dir(device.images.join("folder")).unwrap();
+    let mut job = Job::new("folder", "c.pem", &[]);
     assert_eq!(job.create(), failed(eisdir));
+    assert!(device.images.join("folder").is_dir());
 
-    let mut job = Job::new(Path::new(""), &dir, &[]);
+    let mut job = Job::new("", "c.pem", &[]);
     assert_eq!(job.create(), failed(0));
 
     job.ctx.pFilePath = ptr::null_mut();
@@ -662,14 +766,14 @@ fn create_fails_cleanly_for_bad_paths() {
     assert_eq!(job.create(), failed(0));
 
     // A path buffer the application gave, NUL inside: created.
-    let mut path = c_path(&dir.join("buffered.bin")).into_bytes_with_nul();
+    let mut path = b"buffered.bin\0".to_vec();
     path.resize(path.len() + 20, b'x');
     job.ctx.pFilePath = path.as_mut_ptr();
     job.ctx.filePathMaxSize = path.len() as u16;
     assert_eq!(job.create(), 0);
-    assert!(dir.join("buffered.bin").exists());
+    assert!(device.images.join("buffered.bin").exists());
     assert_eq!(unsafe { otaPal_Abort(job.ctx()) }, 0);
-    assert!(!dir.join("buffered.bin").exists());
+    assert!(!device.images.join("buffered.bin").exists());
 }
 
 #[test]
@@ -899,13 +1003,17 @@ fn openssl(dir: &Path, args: &[&str]) -> Option<process::Output> {
 fn openssl_made_keys_certificates_and_signatures_agree() {
     let _pal = pal();
     let signed = Signed::new("openssl", 10_000);
-    let dir = signed.dir.to_path_buf();
+    let dir = signed.device.dir.to_path_buf();
     if openssl(&dir, &["version"]).is_none() {
         eprintln!("openssl not installed: cross-check skipped");
         return;
     }
     // Our hand-written certificate is X.509 to OpenSSL, with our key in it.
-    let pubkey = openssl(&dir, &["x509", "-in", "signer.pem", "-noout", "-pubkey"]).unwrap();
+    let pubkey = openssl(
+        &dir,
+        &["x509", "-in", "trust/signer.pem", "-noout", "-pubkey"],
+    )
+    .unwrap();
     let pubkey_pem = String::from_utf8(pubkey.stdout).unwrap();
     let mut buf = [0u8; 256];
     let (label, spki_der) = pem_rfc7468::decode(pubkey_pem.as_bytes(), &mut buf).unwrap();
@@ -930,7 +1038,7 @@ fn openssl_made_keys_certificates_and_signatures_agree() {
             "-keyout",
             "ossl-key.pem",
             "-out",
-            "ossl-cert.pem",
+            "trust/ossl-cert.pem",
         ],
     )
     .unwrap();
@@ -949,18 +1057,18 @@ fn openssl_made_keys_certificates_and_signatures_agree() {
     )
     .unwrap();
     let sig_der = fs::read(dir.join("sig.der")).unwrap();
-    let mut job = Job::new(&signed.image, &dir.join("ossl-cert.pem"), &sig_der);
+    let mut job = Job::new("image.bin", "ossl-cert.pem", &sig_der);
     job.receive(&signed.data, [2, 1, 0]);
     assert_eq!(job.close(), 0);
     let mut tampered = signed.data.clone();
     tampered[9999] ^= 0x80;
-    let mut job = Job::new(&signed.image, &dir.join("ossl-cert.pem"), &sig_der);
+    let mut job = Job::new("image.bin", "ossl-cert.pem", &sig_der);
     job.receive(&tampered, [0, 1, 2]);
     assert_eq!(job.close(), status(sys::OtaPalSignatureCheckFailed, 0));
     // And our signature does not pass with OpenSSL's certificate.
     let mut job = Job::new(
-        &signed.image,
-        &dir.join("ossl-cert.pem"),
+        "image.bin",
+        "ossl-cert.pem",
         &sign(&signed.key, &signed.data),
     );
     job.receive(&signed.data, [0, 1, 2]);
