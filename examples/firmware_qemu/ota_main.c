@@ -13,6 +13,7 @@
  * Each boot prints the OTA task's peak stack; the last one prints "RESULT <scenario>: PASSED" and
  * exits 0, or "FAILED" and exits 1.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -125,6 +126,17 @@ static int failures;
 uint32_t simNowMs( void )
 {
     return ( uint32_t ) ( xTaskGetTickCount() * portTICK_PERIOD_MS );
+}
+
+static const char * stateName( OtaState_t state )
+{
+    static const char * const names[] =
+    {
+        "Init",         "Ready",     "RequestingJob", "WaitingForJob", "CreatingFile", "RequestingFileBlock",
+        "WaitingForFileBlock", "ClosingFile", "Suspended", "ShuttingDown", "Stopped"
+    };
+
+    return ( ( state >= OtaAgentStateInit ) && ( state <= OtaAgentStateStopped ) ) ? names[ state ] : "?";
 }
 
 static uint32_t stackBytes( UBaseType_t freeWords )
@@ -292,7 +304,7 @@ static void stopAgent( void )
 {
     OtaState_t state = OTA_Shutdown( pdMS_TO_TICKS( 5000U ) );
 
-    CHECK( state == OtaAgentStateStopped, "OTA_Shutdown returned state %d, not Stopped", ( int ) state );
+    CHECK( state == OtaAgentStateStopped, "OTA_Shutdown returned state %s, not Stopped", stateName( state ) );
     CHECK( xSemaphoreTake( agentEnded, pdMS_TO_TICKS( STATE_TIMEOUT_MS ) ) == pdTRUE,
            "the agent task did not return from OTA_EventProcessingTask" );
 }
@@ -345,6 +357,13 @@ static FwSlotState_t slotState( void )
     return ( FwSlotState_t ) fwNoInit()->flash.record.slotState;
 }
 
+static const char * slotName( FwSlotState_t state )
+{
+    static const char * const names[] = { "Empty", "Receiving", "Verified", "PendingCommit", "Committed", "Invalid" };
+
+    return ( ( uint32_t ) state < ( sizeof( names ) / sizeof( names[ 0 ] ) ) ) ? names[ state ] : "?";
+}
+
 /* ---- scenarios --------------------------------------------------------------------------- */
 
 /* OTA_Suspend while the cloud holds a GetStream request, then OTA_Resume. */
@@ -356,9 +375,9 @@ static void suspendAndResume( void )
     SimCloudCounters_t before;
 
     CHECK( simCloudWaitHeld( JOB_TIMEOUT_MS ), "the cloud never held a GetStream request" );
-    printf( "  [%5lu ms] the cloud holds GetStream request 2; state %d\n", ( unsigned long ) simNowMs(),
-            ( int ) OTA_GetState() );
-    CHECK( OTA_GetState() == OtaAgentStateWaitingForFileBlock, "state %d, not WaitingForFileBlock", ( int ) OTA_GetState() );
+    printf( "  [%5lu ms] the cloud holds GetStream request 2; state %s\n", ( unsigned long ) simNowMs(),
+            stateName( OTA_GetState() ) );
+    CHECK( OTA_GetState() == OtaAgentStateWaitingForFileBlock, "state %s, not WaitingForFileBlock", stateName( OTA_GetState() ) );
     CHECK( OTA_Suspend() == OtaErrNone, "OTA_Suspend failed" );
     CHECK( waitForState( OtaAgentStateSuspended, STATE_TIMEOUT_MS ), "the agent is not Suspended" );
     printf( "  [%5lu ms] OTA_Suspend: state Suspended\n", ( unsigned long ) simNowMs() );
@@ -380,7 +399,7 @@ static void suspendAndResume( void )
     }
 
     CHECK( fwPalStats().writeCalls == writes, "blocks were written while suspended" );
-    CHECK( OTA_GetState() == OtaAgentStateSuspended, "state %d after the held blocks, not Suspended", ( int ) OTA_GetState() );
+    CHECK( OTA_GetState() == OtaAgentStateSuspended, "state %s after the held blocks, not Suspended", stateName( OTA_GetState() ) );
     printf( "  [%5lu ms] %lu blocks reached the suspended agent, none written; OTA_Resume\n",
             ( unsigned long ) simNowMs(), ( unsigned long ) ( simCloudCounters().blocksDelivered - before.blocksDelivered ) );
     CHECK( OTA_Resume() == OtaErrNone, "OTA_Resume failed" );
@@ -389,7 +408,7 @@ static void suspendAndResume( void )
 /* The download boot of `ota` and `suspend`: ends in a reset when everything checks. */
 static void downloadAndActivate( bool suspendMidway )
 {
-    char status[ 200 ];
+    char status[ SIM_PAYLOAD_MAX + 1U ];
     char expected[ 200 ];
     SimStreamRequest_t request;
     FwPalStats_t pal;
@@ -425,8 +444,8 @@ static void downloadAndActivate( bool suspendMidway )
 
     if( xSemaphoreTake( activateReady, pdMS_TO_TICKS( JOB_TIMEOUT_MS ) ) != pdTRUE )
     {
-        printf( "FAIL: no OtaJobEventActivate within %lu ms (state %d, %lu fail events)\n",
-                ( unsigned long ) JOB_TIMEOUT_MS, ( int ) OTA_GetState(), ( unsigned long ) failEvents );
+        printf( "FAIL: no OtaJobEventActivate within %lu ms (state %s, %lu fail events)\n",
+                ( unsigned long ) JOB_TIMEOUT_MS, stateName( OTA_GetState() ), ( unsigned long ) failEvents );
         failures++;
         return;
     }
@@ -493,7 +512,7 @@ static void downloadAndActivate( bool suspendMidway )
 /* The boot after activation: self test, accepted, SUCCEEDED. */
 static void selfTestBoot( void )
 {
-    char status[ 200 ];
+    char status[ SIM_PAYLOAD_MAX + 1U ];
     SimCloudJobRecord_t record;
     uint32_t waited = 0U;
     UBaseType_t freeWords;
@@ -503,7 +522,7 @@ static void selfTestBoot( void )
     startAgent();
 
     CHECK( xSemaphoreTake( selfTestDone, pdMS_TO_TICKS( JOB_TIMEOUT_MS ) ) == pdTRUE,
-           "no OtaJobEventStartTest within %lu ms (state %d)", ( unsigned long ) JOB_TIMEOUT_MS, ( int ) OTA_GetState() );
+           "no OtaJobEventStartTest within %lu ms (state %s)", ( unsigned long ) JOB_TIMEOUT_MS, stateName( OTA_GetState() ) );
 
     while( ( !simCloudSaveJob( &updateJob, &record ) || ( strcmp( record.status, "SUCCEEDED" ) != 0 ) ) &&
            ( waited < STATE_TIMEOUT_MS ) )
@@ -517,7 +536,7 @@ static void selfTestBoot( void )
     CHECK( ( selfTestResult == OtaErrNone ) && ( startTestEvents == 1U ),
            "OTA_SetImageState( Accepted ) -> %d, %lu self-test events", ( int ) selfTestResult,
            ( unsigned long ) startTestEvents );
-    CHECK( slotState() == FwSlotCommitted, "the slot is in state %d, not Committed", ( int ) slotState() );
+    CHECK( slotState() == FwSlotCommitted, "the slot is in state %s, not Committed", slotName( slotState() ) );
     CHECK( OTA_GetImageState() == OtaImageStateAccepted, "OTA_GetImageState() is %d", ( int ) OTA_GetImageState() );
 
     freeWords = uxTaskGetStackHighWaterMark( agentHandle );
@@ -531,7 +550,7 @@ static void selfTestBoot( void )
 
 static void badSignature( void )
 {
-    char status[ 200 ];
+    char status[ SIM_PAYLOAD_MAX + 1U ];
     FwPalStats_t pal;
     UBaseType_t freeWords;
 
@@ -552,7 +571,7 @@ static void badSignature( void )
            "PAL: %lu/%lu signatures valid, %lu activations; %lu activate events", ( unsigned long ) pal.signaturesValid,
            ( unsigned long ) pal.signatureChecks, ( unsigned long ) pal.activateCalls, ( unsigned long ) activateEvents );
     CHECK( slotHoldsCloudImage(), "the slot does not hold the downloaded bytes" );
-    CHECK( slotState() == FwSlotInvalid, "the slot is in state %d, not Invalid", ( int ) slotState() );
+    CHECK( slotState() == FwSlotInvalid, "the slot is in state %s, not Invalid", slotName( slotState() ) );
     CHECK( !fwBootInfo()->runningNew && ( harness()->boots == 1U ), "the device reset or runs another image" );
     printf( "OTA: all %lu bytes arrived; the signature did not verify; nothing activated, no reset\n",
             ( unsigned long ) badSignatureJob.imageSize );
@@ -573,24 +592,24 @@ static void shutdownMidDownload( void )
     startAgent();
 
     CHECK( simCloudWaitHeld( JOB_TIMEOUT_MS ), "the cloud never held a GetStream request" );
-    CHECK( OTA_GetState() == OtaAgentStateWaitingForFileBlock, "state %d, not WaitingForFileBlock", ( int ) OTA_GetState() );
+    CHECK( OTA_GetState() == OtaAgentStateWaitingForFileBlock, "state %s, not WaitingForFileBlock", stateName( OTA_GetState() ) );
     printf( "  [%5lu ms] %lu blocks written, GetStream request 2 held; OTA_Shutdown\n", ( unsigned long ) simNowMs(),
             ( unsigned long ) fwPalStats().writeCalls );
 
     state = OTA_Shutdown( pdMS_TO_TICKS( 5000U ) );
-    printf( "  [%5lu ms] OTA_Shutdown returned state %d\n", ( unsigned long ) simNowMs(), ( int ) state );
-    CHECK( state == OtaAgentStateStopped, "OTA_Shutdown returned state %d, not Stopped", ( int ) state );
+    printf( "  [%5lu ms] OTA_Shutdown returned state %s\n", ( unsigned long ) simNowMs(), stateName( state ) );
+    CHECK( state == OtaAgentStateStopped, "OTA_Shutdown returned state %s, not Stopped", stateName( state ) );
     CHECK( xSemaphoreTake( agentEnded, pdMS_TO_TICKS( STATE_TIMEOUT_MS ) ) == pdTRUE,
            "the agent task did not return from OTA_EventProcessingTask" );
-    CHECK( OTA_GetState() == OtaAgentStateStopped, "OTA_GetState() is %d, not Stopped", ( int ) OTA_GetState() );
+    CHECK( OTA_GetState() == OtaAgentStateStopped, "OTA_GetState() is %s, not Stopped", stateName( OTA_GetState() ) );
 
     pal = fwPalStats();
     CHECK( ( pal.signatureChecks == 0U ) && ( pal.activateCalls == 0U ) && ( activateEvents == 0U ),
            "a stopped download was checked or activated" );
     CHECK( ( slotState() != FwSlotVerified ) && ( slotState() != FwSlotPendingCommit ),
            "the slot holds a bootable image after the shutdown" );
-    printf( "OTA: the agent task ended; state Stopped; PAL abort calls %lu, slot state %d\n",
-            ( unsigned long ) pal.abortCalls, ( int ) slotState() );
+    printf( "OTA: the agent task ended; state Stopped; PAL abort calls %lu, slot state %s\n",
+            ( unsigned long ) pal.abortCalls, slotName( slotState() ) );
     printf( "OTA task peak stack: %lu B\n", ( unsigned long ) stackBytes( agentEndFreeWords ) );
 }
 
