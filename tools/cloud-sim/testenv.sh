@@ -1,0 +1,199 @@
+# Shared by scripts/demo-broker.sh, scripts/broker-scenarios.sh and scripts/fleet.sh (sourced):
+# builds the simulator and the device, makes a local PKI, runs mosquitto on a free loopback port.
+# Callers set $root and $work (a fresh folder) and call env_cleanup on exit.
+
+env_say() { printf '%s: %s\n' "${env_name:-broker}" "$*"; }
+env_fail() { printf '%s: %s\n' "${env_name:-broker}" "$*" >&2; exit 1; }
+
+env_pids=()
+
+# Every process started here is stopped here, by its own pid.
+env_cleanup() {
+    local pid
+    for pid in "${env_pids[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${env_pids[@]}"; do
+        # Bounded: 50 x 0.1 s, then SIGKILL.
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$pid" 2>/dev/null || true
+    done
+    env_pids=()
+}
+
+env_tools() {
+    local missing=()
+    command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
+    pkg-config --exists libmosquitto 2>/dev/null || missing+=(libmosquitto-dev)
+    pkg-config --exists libcurl 2>/dev/null || missing+=(libcurl4-openssl-dev)
+    command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+    command -v jq >/dev/null 2>&1 || missing+=(jq)
+    if [ ${#missing[@]} -gt 0 ]; then
+        if [ "$(id -u)" = 0 ]; then
+            env_say "installing ${missing[*]}"
+            { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; } \
+                >"$work/apt.log" 2>&1 || env_fail "apt-get install ${missing[*]} failed (see $work/apt.log)"
+        else
+            env_fail "missing ${missing[*]}: run  sudo apt-get install ${missing[*]}"
+        fi
+    fi
+    MOSQUITTO=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+}
+
+env_build() {
+    local log="$work/build.log"
+    env_say "building tools/cloud-sim and examples/linux_device (log: $log)"
+    (cd "$root/tools/cloud-sim" && cargo build --release --quiet) >"$log" 2>&1 ||
+        { tail -20 "$log" >&2; env_fail "building the cloud simulator failed"; }
+    SIM="$root/tools/cloud-sim/target/release/cloud-sim"
+    local b="$root/build/linux_device"
+    { cmake -S "$root/examples/linux_device" -B "$b" -DCMAKE_BUILD_TYPE=Release &&
+      cmake --build "$b" --parallel 2; } >>"$log" 2>&1 ||
+        { tail -20 "$log" >&2; env_fail "building the Linux device failed"; }
+    DEVICE_BUILD="$b"
+}
+
+# A local CA, the broker's certificate (127.0.0.1, localhost), the cloud's client certificate.
+env_pki() {
+    local p="$work/pki"
+    mkdir -p "$p"
+    {
+        openssl ecparam -name prime256v1 -genkey -noout -out "$p/ca.key" &&
+        openssl req -new -x509 -key "$p/ca.key" -subj "/CN=ota-rs test CA" -days 2 -out "$p/ca.pem" &&
+        env_cert broker "subjectAltName=IP:127.0.0.1,DNS:localhost" &&
+        env_cert cloud-sim ""
+    } >"$p/openssl.log" 2>&1 || { cat "$p/openssl.log" >&2; env_fail "making the test PKI failed"; }
+}
+
+# env_cert NAME [EXTENSION]: NAME.key and NAME.pem with CN=NAME, signed by the test CA.
+env_cert() {
+    local p="$work/pki" name=$1 ext=${2:-}
+    openssl ecparam -name prime256v1 -genkey -noout -out "$p/$name.key.sec1" &&
+    openssl pkcs8 -topk8 -nocrypt -in "$p/$name.key.sec1" -out "$p/$name.key" &&
+    rm -f "$p/$name.key.sec1" &&
+    openssl req -new -key "$p/$name.key" -subj "/CN=$name" -out "$p/$name.csr" &&
+    if [ -n "$ext" ]; then
+        openssl x509 -req -in "$p/$name.csr" -CA "$p/ca.pem" -CAkey "$p/ca.key" -CAcreateserial \
+            -days 2 -out "$p/$name.pem" -extfile <(printf '%s\n' "$ext")
+    else
+        openssl x509 -req -in "$p/$name.csr" -CA "$p/ca.pem" -CAkey "$p/ca.key" -CAcreateserial \
+            -days 2 -out "$p/$name.pem"
+    fi && rm -f "$p/$name.csr"
+}
+
+# The code-signing key and the certificate devices trust.
+env_signer() {
+    local p="$work/pki"
+    {
+        openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$p/signer.key" &&
+        openssl req -new -x509 -key "$p/signer.key" -subj "/CN=ota-rs code signer" -days 2 -out "$p/signer.pem"
+    } >>"$p/openssl.log" 2>&1 || env_fail "making the code-signing key failed"
+}
+
+env_free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Starts mosquitto with TLS, required client certificates and a per-thing ACL on $BROKER_PORT.
+env_broker_config() {
+    BROKER_PORT=${BROKER_PORT:-$(env_free_port)}
+    local b="$work/broker"
+    mkdir -p "$b"
+    cat >"$b/acl" <<ACL
+user cloud-sim
+topic readwrite \$aws/#
+
+pattern readwrite \$aws/things/%u/#
+ACL
+    # Run as root, mosquitto would switch to its own user, who cannot read this private folder.
+    local user_line=""
+    [ "$(id -u)" = 0 ] && user_line="user root"
+    cat >"$b/mosquitto.conf" <<CONF
+$user_line
+per_listener_settings false
+allow_anonymous false
+persistence false
+log_dest file $b/mosquitto.log
+log_type error
+log_type warning
+log_type notice
+connection_messages true
+max_queued_messages 100000
+max_inflight_messages 0
+acl_file $b/acl
+listener $BROKER_PORT 127.0.0.1
+cafile $work/pki/ca.pem
+certfile $work/pki/broker.pem
+keyfile $work/pki/broker.key
+require_certificate true
+use_identity_as_username true
+tls_version tlsv1.2
+CONF
+}
+
+env_broker_start() {
+    local b="$work/broker"
+    # One descriptor per device connection.
+    ulimit -n 65536 2>/dev/null || ulimit -n 4096 2>/dev/null || true
+    "$MOSQUITTO" -c "$b/mosquitto.conf" >>"$b/stdout.log" 2>&1 &
+    BROKER_PID=$!
+    env_pids+=("$BROKER_PID")
+    # Bounded: 50 x 0.1 s for the port to open.
+    for _ in $(seq 50); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$BROKER_PORT") 2>/dev/null; then return 0; fi
+        sleep 0.1
+    done
+    cat "$b/mosquitto.log" >&2 2>/dev/null
+    env_fail "mosquitto did not start on 127.0.0.1:$BROKER_PORT"
+}
+
+env_broker_stop() {
+    kill "$BROKER_PID" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$BROKER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$BROKER_PID" 2>/dev/null || true
+}
+
+# Starts the simulator on the broker; extra arguments go to `serve`.
+env_sim_start() {
+    local s="$work/cloud"
+    mkdir -p "$s"
+    "$SIM" serve --state "$s" --broker "127.0.0.1:$BROKER_PORT" --ca "$work/pki/ca.pem" \
+        --cert "$work/pki/cloud-sim.pem" --key "$work/pki/cloud-sim.key" "$@" >"$s/sim.log" 2>&1 &
+    SIM_PID=$!
+    env_pids+=("$SIM_PID")
+    # Bounded: 100 x 0.1 s for the simulator's first summary.
+    for _ in $(seq 100); do
+        [ -s "$s/summary.json" ] && grep -q 'connected to the broker' "$s/sim.log" && return 0
+        sleep 0.1
+    done
+    cat "$s/sim.log" >&2
+    env_fail "the cloud simulator did not start"
+}
+
+# env_device NAME DIR [device options...]: a device process for thing NAME, output in DIR/device.log.
+env_device() {
+    local thing=$1 dir=$2
+    shift 2
+    mkdir -p "$dir/trust" "$dir/images"
+    [ -f "$work/pki/$thing.pem" ] || env_cert "$thing" "" >>"$work/pki/openssl.log" 2>&1
+    cp "$work/pki/signer.pem" "$dir/trust/signer.pem"
+    cp "$DEVICE_BUILD/linux_device_v1" "$dir/images/factory.bin"
+    "$dir/images/factory.bin" --endpoint 127.0.0.1 --port "$BROKER_PORT" --root-ca "$work/pki/ca.pem" \
+        --cert "$work/pki/$thing.pem" --key "$work/pki/$thing.key" --thing "$thing" \
+        --device-dir "$dir" "$@" >"$dir/device.log" 2>&1 &
+    DEVICE_PID=$!
+    env_pids+=("$DEVICE_PID")
+}
+
+env_job() {
+    "$SIM" create-job --state "$work/cloud" --signing-key "$work/pki/signer.key" --certfile signer.pem "$@" \
+        >>"$work/cloud/jobs.log" 2>&1 || { cat "$work/cloud/jobs.log" >&2; env_fail "creating the job failed"; }
+}
+
+env_wait() {
+    "$SIM" wait --state "$work/cloud" "$@"
+}
+
+env_status() { # env_status JOB THING
+    jq -r --arg j "$1" --arg t "$2" '.jobs[] | select(.jobId==$j) | .things[$t].status' "$work/cloud/summary.json"
+}
