@@ -751,7 +751,18 @@ impl Cloud {
                     .execs
                     .iter()
                     .map(|(t, e)| {
-                        let download_s = match (e.first_data, e.ended.or(e.last_data)) {
+                        let http_times = self
+                            .http
+                            .lock()
+                            .ok()
+                            .and_then(|s| s.times.get(&(j.def.job_id.clone(), t.clone())).copied());
+                        let first = match (e.first_data, http_times) {
+                            (Some(a), Some((b, _))) => Some(a.min(b)),
+                            (a, b) => a.or(b.map(|x| x.0)),
+                        };
+                        // Last block out, not the end of the job: reboot and self test excluded.
+                        let last = e.last_data.max(http_times.map(|x| x.1));
+                        let download_s = match (first, last) {
                             (Some(a), Some(b)) if b >= a => Some((b - a).as_secs_f64()),
                             _ => None,
                         };

@@ -22,6 +22,8 @@ pub struct Shared {
     pub grants: HashMap<String, Grant>,
     /// Bytes served per (job, thing).
     pub served: HashMap<(String, String), u64>,
+    /// First and last answer with data per (job, thing), for the download time.
+    pub times: HashMap<(String, String), (Instant, Instant)>,
     /// Requests refused because their URL had expired.
     pub expired_refusals: u64,
     pub delay_ms: u64,
@@ -189,7 +191,10 @@ fn serve_one(request: tiny_http::Request, shared: &SharedRef) {
 
 fn count(shared: &SharedRef, job: &str, thing: &str, n: u64) {
     if let Ok(mut s) = shared.lock() {
-        *s.served.entry((job.into(), thing.into())).or_default() += n;
+        let key = (job.to_string(), thing.to_string());
+        *s.served.entry(key.clone()).or_default() += n;
+        let now = Instant::now();
+        s.times.entry(key).and_modify(|t| t.1 = now).or_insert((now, now));
     }
 }
 
