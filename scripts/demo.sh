@@ -80,13 +80,13 @@ cleanup() {
     fi
 }
 trap cleanup EXIT
-mkdir -p "$dir/cloud" "$dir/device" "$dir/signer"
+mkdir -p "$dir/cloud" "$dir/device" "$dir/trust" "$dir/signer"
 
 say "code signing: new P-256 key and certificate, update = ota_demo_v2 signed with ECDSA/SHA-256"
 {
     openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$dir/signer/signer.key" &&
     openssl req -new -x509 -key "$dir/signer/signer.key" -subj "/CN=ota-demo code signer" \
-        -days 1 -out "$dir/device/signer.pem" &&
+        -days 1 -out "$dir/trust/signer.pem" &&
     cp "$build/ota_demo_v2" "$dir/cloud/firmware.bin" &&
     openssl dgst -sha256 -sign "$dir/signer/signer.key" -out "$dir/cloud/firmware.sig" \
         "$dir/cloud/firmware.bin"

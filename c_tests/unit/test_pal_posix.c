@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ota.h"
@@ -28,6 +29,10 @@
     #define OTA_TEST_OPENSSL    ""
 #endif
 
+/* What jobs name: the image inside the PAL's image folder (g.dir/images), certificates in
+ * its trust store (g.dir). */
+#define IMAGE_NAME      "image.bin"
+
 #define BLOCK_SIZE      4096U
 #define PAYLOAD_SIZE    ( 5U * BLOCK_SIZE + 321U )
 #define PATH_SIZE       256U
@@ -36,6 +41,7 @@
 static struct
 {
     char dir[ PATH_SIZE ];
+    char images[ PATH_SIZE ];
     char image[ PATH_SIZE ];
     char cert[ PATH_SIZE ];
     char otherCert[ PATH_SIZE ];
@@ -104,10 +110,18 @@ static int groupSetup( void ** state )
         return -1;
     }
 
-    joinPath( g.image, "image.bin" );
+    joinPath( g.images, "images" );
+    joinPath( g.image, "images/" IMAGE_NAME );
     joinPath( g.cert, "signer.pem" );
     joinPath( g.otherCert, "other.pem" );
     setenv( "OTA_PAL_POSIX_STATE_DIR", g.dir, 1 );
+
+    if( ( mkdir( g.images, 0700 ) != 0 ) ||
+        ( otaPal_PosixSetImageDir( g.images ) != OtaPalSuccess ) ||
+        ( otaPal_PosixSetTrustStore( g.dir ) != OtaPalSuccess ) )
+    {
+        return -1;
+    }
 
     for( i = 0; i < PAYLOAD_SIZE; i++ )
     {
@@ -212,7 +226,7 @@ static int fileExists( const char * pPath )
 
 static void signed_image_written_out_of_order_passes( void ** state )
 {
-    OtaFileContext_t ctx = context( g.image, g.cert, &g.signature );
+    OtaFileContext_t ctx = context( IMAGE_NAME, "signer.pem", &g.signature );
     uint8_t readBack[ PAYLOAD_SIZE ];
     FILE * f;
 
@@ -238,7 +252,7 @@ static void signed_image_written_out_of_order_passes( void ** state )
 
 static void tampered_image_fails_and_is_deleted( void ** state )
 {
-    OtaFileContext_t ctx = context( g.image, g.cert, &g.signature );
+    OtaFileContext_t ctx = context( IMAGE_NAME, "signer.pem", &g.signature );
     static uint8_t tampered[ PAYLOAD_SIZE ];
     OtaPalStatus_t status;
 
@@ -258,7 +272,7 @@ static void tampered_image_fails_and_is_deleted( void ** state )
 
 static void another_signers_certificate_fails( void ** state )
 {
-    OtaFileContext_t ctx = context( g.image, g.otherCert, &g.signature );
+    OtaFileContext_t ctx = context( IMAGE_NAME, "other.pem", &g.signature );
 
     ( void ) state;
     requireKeys();
@@ -271,15 +285,13 @@ static void another_signers_certificate_fails( void ** state )
 static void missing_or_garbage_certificate_is_a_bad_signer_cert( void ** state )
 {
     char garbage[ PATH_SIZE ];
-    char absent[ PATH_SIZE ];
     OtaFileContext_t ctx;
     FILE * f;
 
     ( void ) state;
     requireKeys();
 
-    joinPath( absent, "absent.pem" );
-    ctx = context( g.image, absent, &g.signature );
+    ctx = context( IMAGE_NAME, "absent.pem", &g.signature );
     receiveBackwards( &ctx, g.payload );
     assert_int_equal( otaPal_CloseFile( &ctx ), OTA_PAL_COMBINE_ERR( OtaPalBadSignerCert, 0 ) );
     assert_false( fileExists( g.image ) );
@@ -289,7 +301,7 @@ static void missing_or_garbage_certificate_is_a_bad_signer_cert( void ** state )
     assert_non_null( f );
     fputs( "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n", f );
     ( void ) fclose( f );
-    ctx = context( g.image, garbage, &g.signature );
+    ctx = context( IMAGE_NAME, "garbage.pem", &g.signature );
     receiveBackwards( &ctx, g.payload );
     assert_int_equal( otaPal_CloseFile( &ctx ), OTA_PAL_COMBINE_ERR( OtaPalBadSignerCert, 0 ) );
     assert_false( fileExists( g.image ) );
@@ -298,7 +310,7 @@ static void missing_or_garbage_certificate_is_a_bad_signer_cert( void ** state )
 static void empty_or_malformed_signature_fails( void ** state )
 {
     Sig256_t bad;
-    OtaFileContext_t ctx = context( g.image, g.cert, &bad );
+    OtaFileContext_t ctx = context( IMAGE_NAME, "signer.pem", &bad );
 
     ( void ) state;
     requireKeys();
@@ -317,7 +329,7 @@ static void empty_or_malformed_signature_fails( void ** state )
 
 static void abort_removes_the_partial_file( void ** state )
 {
-    OtaFileContext_t ctx = context( g.image, g.cert, &g.signature );
+    OtaFileContext_t ctx = context( IMAGE_NAME, "signer.pem", &g.signature );
     uint8_t block[ 16 ] = { 1, 2, 3 };
 
     ( void ) state;
@@ -335,21 +347,29 @@ static void abort_removes_the_partial_file( void ** state )
 
 static void bad_paths_and_arguments_fail_cleanly( void ** state )
 {
-    char missing[ PATH_SIZE ];
     OtaFileContext_t ctx;
     OtaPalStatus_t status;
     uint8_t byte = 0;
 
     ( void ) state;
 
-    joinPath( missing, "no/such/folder/image.bin" );
-    ctx = context( missing, g.cert, &g.signature );
+    ctx = context( "no/such/folder/" IMAGE_NAME, "signer.pem", &g.signature );
     status = otaPal_CreateFileForRx( &ctx );
     assert_int_equal( OTA_PAL_MAIN_ERR( status ), OtaPalRxFileCreateFailed );
     assert_int_equal( OTA_PAL_SUB_ERR( status ), ENOENT );
     assert_null( ctx.pFile );
 
-    ctx = context( NULL, g.cert, &g.signature );
+    /* A job may not name a path outside the image folder. */
+    ctx = context( g.otherCert, "signer.pem", &g.signature );
+    status = otaPal_CreateFileForRx( &ctx );
+    assert_int_equal( OTA_PAL_MAIN_ERR( status ), OtaPalRxFileCreateFailed );
+    assert_int_equal( OTA_PAL_SUB_ERR( status ), EINVAL );
+    assert_true( fileExists( g.otherCert ) || !g.haveKeys );
+    ctx = context( "../other.pem", "signer.pem", &g.signature );
+    status = otaPal_CreateFileForRx( &ctx );
+    assert_int_equal( OTA_PAL_SUB_ERR( status ), EINVAL );
+
+    ctx = context( NULL, "signer.pem", &g.signature );
     assert_int_equal( otaPal_CreateFileForRx( &ctx ), OTA_PAL_COMBINE_ERR( OtaPalRxFileCreateFailed, 0 ) );
     assert_int_equal( otaPal_CreateFileForRx( NULL ), OTA_PAL_COMBINE_ERR( OtaPalRxFileCreateFailed, 0 ) );
     assert_int_equal( otaPal_WriteBlock( &ctx, 0, &byte, 1 ), -1 );

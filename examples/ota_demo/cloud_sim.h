@@ -38,8 +38,8 @@ typedef struct CloudSimConfig
     const char * pStreamName;     /* e.g. "AFR_OTA-demo-stream" */
     const char * pImagePath;      /* the file the stream serves (the uploaded update) */
     const char * pSignaturePath;  /* its DER ECDSA P-256 / SHA-256 signature (code signing's output) */
-    const char * pDeviceFilePath; /* job "filepath": where the device writes the image */
-    const char * pDeviceCertPath; /* job "certfile": the signer certificate on the device */
+    const char * pDeviceFilePath; /* job "filepath": where the device writes the image, inside its image folder */
+    const char * pDeviceCertPath; /* job "certfile": the name of a signer certificate the device trusts */
     const char * pStatePath;      /* where the job execution's state is kept between runs */
 } CloudSimConfig_t;
 

@@ -25,9 +25,11 @@
  * DIR is prepared by scripts/demo.sh:
  *   DIR/cloud/firmware.bin    the update the cloud offers (the stream's file)
  *   DIR/cloud/firmware.sig    its DER ECDSA P-256 / SHA-256 signature (the code-signing step)
- *   DIR/device/signer.pem     the code-signing certificate, provisioned on the device
+ *   DIR/trust/signer.pem      the code-signing certificate, provisioned on the device (the
+ *                             PAL's trust store; the job's "certfile" names it: "signer.pem")
  * and written while it runs:
- *   DIR/device/firmware.bin   the downloaded image (the job's "filepath")
+ *   DIR/device/firmware.bin   the downloaded image (the PAL's image folder is DIR/device; the
+ *                             job's "filepath" is "firmware.bin")
  *   DIR/device/PlatformImageState.txt   the PAL's image state (OTA_PAL_POSIX_STATE_DIR)
  *   DIR/cloud/job-state.txt   the cloud's job execution, which outlives the device's reboot
  *
@@ -503,7 +505,7 @@ static bool verifyUpdate( const char * pInstalled,
 static void usage( const char * pProgram )
 {
     printf( "usage: %s --dir DIR [--timeout SECONDS]\n"
-            "  DIR/cloud/firmware.bin, DIR/cloud/firmware.sig and DIR/device/signer.pem must exist;\n"
+            "  DIR/cloud/firmware.bin, DIR/cloud/firmware.sig and DIR/trust/signer.pem must exist;\n"
             "  scripts/demo.sh prepares them and runs this program.\n", pProgram );
 }
 
@@ -513,7 +515,7 @@ int main( int argc,
     const char * pDir = NULL;
     unsigned long timeoutSeconds = DEFAULT_TIMEOUT_S;
     static char cloudImage[ PATH_SIZE ], cloudSignature[ PATH_SIZE ], cloudState[ PATH_SIZE ];
-    static char deviceDir[ PATH_SIZE ], deviceImage[ PATH_SIZE ], deviceCert[ PATH_SIZE ];
+    static char deviceDir[ PATH_SIZE ], deviceImage[ PATH_SIZE ], trustDir[ PATH_SIZE ];
     CloudSimConfig_t cloudConfig;
     MqttTransport_t transport;
     OtaPalImageState_t bootState;
@@ -555,7 +557,7 @@ int main( int argc,
     n |= snprintf( cloudState, PATH_SIZE, "%s/cloud/job-state.txt", pDir ) >= ( int ) PATH_SIZE;
     n |= snprintf( deviceDir, PATH_SIZE, "%s/device", pDir ) >= ( int ) PATH_SIZE;
     n |= snprintf( deviceImage, PATH_SIZE, "%s/device/firmware.bin", pDir ) >= ( int ) PATH_SIZE;
-    n |= snprintf( deviceCert, PATH_SIZE, "%s/device/signer.pem", pDir ) >= ( int ) PATH_SIZE;
+    n |= snprintf( trustDir, PATH_SIZE, "%s/trust", pDir ) >= ( int ) PATH_SIZE;
 
     if( n != 0 )
     {
@@ -567,6 +569,15 @@ int main( int argc,
 
     /* The PAL keeps the image state in the device's folder. */
     ( void ) setenv( "OTA_PAL_POSIX_STATE_DIR", deviceDir, 1 );
+
+    /* The device, not the job, decides where images go and which signer it trusts. */
+    if( ( otaPal_PosixSetImageDir( deviceDir ) != OtaPalSuccess ) ||
+        ( otaPal_PosixSetTrustStore( trustDir ) != OtaPalSuccess ) )
+    {
+        printf( "device: cannot use %s as image folder and %s as trust store\n", deviceDir, trustDir );
+        return 1;
+    }
+
     bootState = otaPal_GetPlatformImageState( NULL );
     printVersion( "device: ==== boot: firmware " );
     printf( ", platform image state %s ====\n", palStateName( bootState ) );
@@ -579,8 +590,8 @@ int main( int argc,
         .pStreamName = DEMO_STREAM_NAME,
         .pImagePath = cloudImage,
         .pSignaturePath = cloudSignature,
-        .pDeviceFilePath = deviceImage,
-        .pDeviceCertPath = deviceCert,
+        .pDeviceFilePath = "firmware.bin",
+        .pDeviceCertPath = "signer.pem",
         .pStatePath = cloudState,
     };
 
