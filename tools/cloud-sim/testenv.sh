@@ -73,10 +73,10 @@ env_cert() {
     rm -f "$p/$name.key.sec1" &&
     openssl req -new -key "$p/$name.key" -subj "/CN=$name" -out "$p/$name.csr" &&
     if [ -n "$ext" ]; then
-        openssl x509 -req -in "$p/$name.csr" -CA "$p/ca.pem" -CAkey "$p/ca.key" -CAcreateserial \
+        openssl x509 -req -in "$p/$name.csr" -CA "$p/ca.pem" -CAkey "$p/ca.key" -set_serial "0x$(openssl rand -hex 8)" \
             -days 2 -out "$p/$name.pem" -extfile <(printf '%s\n' "$ext")
     else
-        openssl x509 -req -in "$p/$name.csr" -CA "$p/ca.pem" -CAkey "$p/ca.key" -CAcreateserial \
+        openssl x509 -req -in "$p/$name.csr" -CA "$p/ca.pem" -CAkey "$p/ca.key" -set_serial "0x$(openssl rand -hex 8)" \
             -days 2 -out "$p/$name.pem"
     fi && rm -f "$p/$name.csr"
 }
