@@ -269,8 +269,9 @@ fn write_state(state: sys::OtaImageState_t) -> Result<(), u32> {
     let (Some(tmp), Some(path)) = (state_path(b".tmp"), state_path(b"")) else {
         ota_log!(
             Error,
-            "Image state file path is longer than {} bytes",
-            PATH_MAX_LEN
+            "Image state file path is longer than ",
+            u(PATH_MAX_LEN),
+            " bytes"
         );
         return Err(0);
     };
@@ -286,9 +287,10 @@ fn write_state(state: sys::OtaImageState_t) -> Result<(), u32> {
     if let Err(e) = result {
         ota_log!(
             Error,
-            "Unable to write image state file {:?}: errno={}",
-            path,
-            e
+            "Unable to write image state file ",
+            s(path),
+            ": errno=",
+            u(e)
         );
         let _ = remove_file(tmp);
     }
@@ -300,8 +302,9 @@ fn read_state() -> sys::OtaPalImageState_t {
     let Some(path) = state_path(b"") else {
         ota_log!(
             Error,
-            "Image state file path is longer than {} bytes",
-            PATH_MAX_LEN
+            "Image state file path is longer than ",
+            u(PATH_MAX_LEN),
+            " bytes"
         );
         return sys::OtaPalImageStateInvalid;
     };
@@ -317,9 +320,10 @@ fn read_state() -> sys::OtaPalImageState_t {
         Err(e) => {
             ota_log!(
                 Error,
-                "Unable to open image state file {:?}: errno={}",
-                path,
-                e
+                "Unable to open image state file ",
+                s(path),
+                ": errno=",
+                u(e)
             );
             return sys::OtaPalImageStateInvalid;
         }
@@ -332,7 +336,7 @@ fn read_state() -> sys::OtaPalImageState_t {
             pal_state_of(sys::OtaImageState_t::from_ne_bytes(bytes))
         }
         _ => {
-            ota_log!(Error, "Failed to read image state file {:?}", path);
+            ota_log!(Error, "Failed to read image state file ", s(path));
             sys::OtaPalImageStateInvalid
         }
     }
@@ -443,9 +447,10 @@ fn load_signer_key(path: &CStr) -> Option<VerifyingKey> {
         Err(e) => {
             ota_log!(
                 Error,
-                "Cannot read signer certificate {:?}: errno={}",
-                path,
-                e
+                "Cannot read signer certificate ",
+                s(path),
+                ": errno=",
+                u(e)
             );
             return None;
         }
@@ -454,8 +459,9 @@ fn load_signer_key(path: &CStr) -> Option<VerifyingKey> {
     if key.is_none() {
         ota_log!(
             Error,
-            "Signer certificate {:?} is not a PEM X.509 certificate with a P-256 key",
-            path
+            "Signer certificate ",
+            s(path),
+            " is not a PEM X.509 certificate with a P-256 key"
         );
     }
     key
@@ -511,8 +517,9 @@ fn check_signature(
     let Some(signature) = parse_signature(signature) else {
         ota_log!(
             Error,
-            "File signature check failed: the signature ({} bytes) is not DER ECDSA.",
-            signature.size
+            "File signature check failed: the signature (",
+            u(signature.size),
+            " bytes) is not DER ECDSA."
         );
         return Err(CheckError::SignatureCheckFailed);
     };
@@ -579,15 +586,21 @@ pub unsafe extern "C" fn otaPal_Abort(C: *mut sys::OtaFileContext_t) -> sys::Ota
     let removed = path.map_or(Ok(()), remove_file);
     match closed.and(removed) {
         Ok(()) => {
-            ota_log!(Info, "Closed and removed the partial file {:?}.", path);
+            ota_log!(
+                Info,
+                "Closed and removed the partial file ",
+                s(path.unwrap_or_default()),
+                "."
+            );
             success()
         }
         Err(e) => {
             ota_log!(
                 Error,
-                "Failed to abort the receive file {:?}: errno={}",
-                path,
-                e
+                "Failed to abort the receive file ",
+                s(path.unwrap_or_default()),
+                ": errno=",
+                u(e)
             );
             combine(sys::OtaPalFileAbort, e)
         }
@@ -620,15 +633,16 @@ pub unsafe extern "C" fn otaPal_CreateFileForRx(
     match Stream::open(path, c"w+b") {
         Ok(file) => {
             ctx.pFile = file.into_raw();
-            ota_log!(Info, "Receive file created: {:?}", path);
+            ota_log!(Info, "Receive file created: ", s(path));
             success()
         }
         Err(e) => {
             ota_log!(
                 Error,
-                "Failed to create receive file {:?}: errno={}",
-                path,
-                e
+                "Failed to create receive file ",
+                s(path),
+                ": errno=",
+                u(e)
             );
             combine(sys::OtaPalRxFileCreateFailed, e)
         }
@@ -679,20 +693,22 @@ pub unsafe extern "C" fn otaPal_CloseFile(C: *mut sys::OtaFileContext_t) -> sys:
         Err(e) => combine(e.status(), 0),
     };
     if let Some(Err(e)) = file.map(Stream::close) {
-        ota_log!(Error, "Failed to close OTA update file: errno={}", e);
+        ota_log!(Error, "Failed to close OTA update file: errno=", u(e));
         status = combine(sys::OtaPalFileClose, e);
     }
 
     let key = signature_key_name();
     if main_of(status) == sys::OtaPalSuccess {
-        ota_log!(Info, "{:?} signature verification passed.", key);
+        ota_log!(Info, s(key), " signature verification passed.");
         let _ = otaPal_SetPlatformImageState(C, sys::OtaImageStateTesting);
     } else {
         ota_log!(
             Error,
-            "Failed to pass {:?} signature verification: {:#x}.",
-            key,
-            status
+            "Failed to pass ",
+            s(key),
+            " signature verification: 0x",
+            x(status),
+            "."
         );
         if had_file {
             // SAFETY: as the path in otaPal_Abort.
@@ -700,9 +716,10 @@ pub unsafe extern "C" fn otaPal_CloseFile(C: *mut sys::OtaFileContext_t) -> sys:
             if let Some(Err(e)) = path.map(remove_file) {
                 ota_log!(
                     Error,
-                    "Failed to remove rejected file {:?}: errno={}",
-                    path,
-                    e
+                    "Failed to remove rejected file ",
+                    s(path.unwrap_or_default()),
+                    ": errno=",
+                    u(e)
                 );
             }
         }
@@ -759,9 +776,10 @@ pub unsafe extern "C" fn otaPal_WriteBlock(
         Err(e) => {
             ota_log!(
                 Error,
-                "Failed to write block at offset {}: errno={}",
-                ulOffset,
-                e
+                "Failed to write block at offset ",
+                u(ulOffset),
+                ": errno=",
+                u(e)
             );
             -1
         }
@@ -804,7 +822,7 @@ pub extern "C" fn otaPal_SetPlatformImageState(
 ) -> sys::OtaPalStatus_t {
     let _ = C;
     if eState == sys::OtaImageStateUnknown || eState > sys::OtaLastImageState {
-        ota_log!(Error, "Invalid image state provided: {}", eState);
+        ota_log!(Error, "Invalid image state provided: ", u(eState));
         return combine(sys::OtaPalBadImageState, 0);
     }
     match write_state(eState) {
