@@ -23,6 +23,7 @@
 
 #include "ota.h"
 #include "ota_pal_posix.h"
+#include "test_log.h"
 
 #ifndef OTA_TEST_OPENSSL
     #define OTA_TEST_OPENSSL    ""
@@ -336,6 +337,7 @@ static void abort_removes_the_partial_file( void ** state )
 static void bad_paths_and_arguments_fail_cleanly( void ** state )
 {
     char missing[ PATH_SIZE ];
+    char expected[ PATH_SIZE + 64 ];
     OtaFileContext_t ctx;
     OtaPalStatus_t status;
     uint8_t byte = 0;
@@ -344,10 +346,14 @@ static void bad_paths_and_arguments_fail_cleanly( void ** state )
 
     joinPath( missing, "no/such/folder/image.bin" );
     ctx = context( missing, g.cert, &g.signature );
+    test_log_reset();
     status = otaPal_CreateFileForRx( &ctx );
     assert_int_equal( OTA_PAL_MAIN_ERR( status ), OtaPalRxFileCreateFailed );
     assert_int_equal( OTA_PAL_SUB_ERR( status ), ENOENT );
     assert_null( ctx.pFile );
+    /* A record with a string and a number, formatted by the application's LogError. */
+    ( void ) snprintf( expected, sizeof( expected ), "Failed to create receive file %s: errno=%d", missing, ENOENT );
+    assert_string_equal( test_log_last(), expected );
 
     ctx = context( NULL, g.cert, &g.signature );
     assert_int_equal( otaPal_CreateFileForRx( &ctx ), OTA_PAL_COMBINE_ERR( OtaPalRxFileCreateFailed, 0 ) );
