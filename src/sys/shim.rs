@@ -127,3 +127,26 @@ pub fn abort() -> ! {
     // SAFETY: the C runtime's abort takes no arguments and never returns.
     unsafe { c_abort() }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn string_slot_never_reaches_past_its_bytes_or_the_cap() {
+        let (len, _) = text_arg(Text::Bytes(b"0123456789"), 4);
+        assert_eq!(len, 4);
+        let abc = b"abc";
+        let (len, p) = text_arg(Text::Bytes(abc), 100);
+        assert_eq!((len, p), (3, abc.as_ptr().cast()));
+        // An empty slice gets a real "" to point at.
+        let (len, p) = text_arg(Text::Bytes(&[]), 100);
+        assert_eq!(len, 0);
+        // SAFETY: text_arg returns a NUL-terminated static string for an empty slice.
+        assert_eq!(unsafe { core::ffi::CStr::from_ptr(p) }, c"");
+        // A C string stops printf at its NUL; the precision is the cap.
+        let path = c"path";
+        let (len, p) = text_arg(Text::Nul(path), 9);
+        assert_eq!((len, p), (9, path.as_ptr()));
+    }
+}
