@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "test_log.h"
 
 /* The application's symbols: version 1.2.3 and the signature key the job documents use. */
 const AppVersion32_t appFirmwareVersion = { .u = { .x = { .build = 3, .minor = 2, .major = 1 } } };
@@ -734,8 +735,11 @@ static void pal_write_failure_fails_the_job( void ** state )
     start_download( "job-1", SIZE5, "1f" );
     send_block( 0, SIZE5_N );
     expect_block( 0, "1/5" );
+    test_log_reset();
     send_block( 1, SIZE5_N );
     H_EXPECT( H_ALL, "timer.start request 10000", "pal.write 4096 4096", L_INGEST_FAILED( "0xe0000000", "0xfffffff7" ) );
+    /* A negative number reaches the application's macro as a signed int. */
+    assert_true( test_log_seen( TEST_LOG_ERROR, "PAL wrote -1 of 4096 bytes of block 1" ) );
     assert_int_equal( OTA_GetState(), OtaAgentStateWaitingForJob );
     assert_int_equal( h_callbacks( OtaJobEventFail ), 1 );
     h_finish();
@@ -1100,13 +1104,23 @@ static void failing_job_requests_shut_the_agent_down_after_momentum_3( void ** s
 
 static void failed_subscription_does_not_use_up_a_client_token( void ** state )
 {
+    char expected[ 256 ];
+
     ( void ) state;
     h_reset();
     h_cfg.subscribeFailures = 1;
     assert_int_equal( h_start( NULL ), OtaErrNone );
+    test_log_reset();
     assert_true( h_signal( OtaAgentEventStart ) );
     assert_true( h_idle() );
     H_EXPECT( H_ALL, "pal.get_state", "sub " T_ACCEPTED " q1 (fails)", "timer.start request 10000" );
+
+    /* Records with strings on both sides of a number, and three strings, arrive formatted by
+     * the application's LogError/LogInfo (c_tests/config/ota_config.h). */
+    ( void ) snprintf( expected, sizeof( expected ), "Failed to subscribe to MQTT topic: OtaMqttStatus_t=%d, topic=%s",
+                       ( int ) OtaMqttSubscribeFailed, T_ACCEPTED );
+    assert_true( test_log_seen( TEST_LOG_ERROR, expected ) );
+    assert_true( test_log_seen( TEST_LOG_INFO, "Current state=[Ready], event=[Start], new state=[RequestingJob]" ) );
     assert_int_equal( OTA_GetState(), OtaAgentStateRequestingJob );
 
     /* v2.0.0 counts a request only once its subscriptions are made (ota_mqtt.c:922-936): the

@@ -20,4 +20,9 @@ size_t test_log_count( int level );
 const char * test_log_last( void );
 void test_log_reset( void );
 
+/* Nonzero when one of the first 64 records since the last test_log_reset, at `level`, reads
+ * exactly `pText`. */
+int test_log_seen( int level,
+                   const char * pText );
+
 #endif /* TEST_LOG_H_ */

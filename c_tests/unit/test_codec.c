@@ -182,10 +182,17 @@ static void library_logs_through_the_application_macros( void ** state )
     assert_false( OTA_CBOR_Decode_GetStreamResponseMessage( notMap, sizeof( notMap ), &fileId, &blockId,
                                                             &blockSize, &pPayload, &payloadSize ) );
     assert_int_equal( test_log_count( TEST_LOG_ERROR ), 1 );
-    assert_non_null( strstr( test_log_last(), "GetStream response" ) );
+    assert_string_equal( test_log_last(), "Rejected a GetStream response: NotAMap" );
+
+    /* The numbers are arguments the application's printf formats. */
+    payloadSize = 2;
+    assert_false( OTA_CBOR_Decode_GetStreamResponseMessage( responseGood, sizeof( responseGood ), &fileId,
+                                                            &blockId, &blockSize, &pPayload, &payloadSize ) );
+    assert_string_equal( test_log_last(), "GetStream payload of 4 bytes exceeds the 2 byte buffer" );
 
     /* A success logs at debug level only: nothing reaches the application. */
     test_log_reset();
+    payloadSize = sizeof( payload );
     assert_true( OTA_CBOR_Decode_GetStreamResponseMessage( responseGood, sizeof( responseGood ), &fileId,
                                                            &blockId, &blockSize, &pPayload, &payloadSize ) );
     assert_int_equal( test_log_count( TEST_LOG_ERROR ) + test_log_count( TEST_LOG_WARN ) +

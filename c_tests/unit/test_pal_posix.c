@@ -24,6 +24,7 @@
 
 #include "ota.h"
 #include "ota_pal_posix.h"
+#include "test_log.h"
 
 #ifndef OTA_TEST_OPENSSL
     #define OTA_TEST_OPENSSL    ""
@@ -347,6 +348,7 @@ static void abort_removes_the_partial_file( void ** state )
 
 static void bad_paths_and_arguments_fail_cleanly( void ** state )
 {
+    char expected[ PATH_SIZE + 64 ];
     OtaFileContext_t ctx;
     OtaPalStatus_t status;
     uint8_t byte = 0;
@@ -354,10 +356,14 @@ static void bad_paths_and_arguments_fail_cleanly( void ** state )
     ( void ) state;
 
     ctx = context( "no/such/folder/" IMAGE_NAME, "signer.pem", &g.signature );
+    test_log_reset();
     status = otaPal_CreateFileForRx( &ctx );
     assert_int_equal( OTA_PAL_MAIN_ERR( status ), OtaPalRxFileCreateFailed );
     assert_int_equal( OTA_PAL_SUB_ERR( status ), ENOENT );
     assert_null( ctx.pFile );
+    /* A record with a string and a number, formatted by the application's LogError. */
+    ( void ) snprintf( expected, sizeof( expected ), "Failed to create receive file %s: errno=%d", "no/such/folder/" IMAGE_NAME, ENOENT );
+    assert_string_equal( test_log_last(), expected );
 
     /* A job may not name a path outside the image folder. */
     ctx = context( g.otherCert, "signer.pem", &g.signature );

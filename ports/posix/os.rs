@@ -404,8 +404,9 @@ fn install_fork_handlers() {
         // Not retried: the port works without them, only a fork may then copy a held lock.
         ota_log!(
             Warn,
-            "OTA OS port: pthread_atfork failed ({}); forking is not supported",
-            rc
+            "OTA OS port: pthread_atfork failed (",
+            d(rc),
+            "); forking is not supported"
         );
     }
 }
@@ -456,7 +457,12 @@ fn init_queue() -> OtaOsStatus_t {
     };
     guard.state().queue.reset(true);
     guard.wake_all(&PORT.not_full);
-    ota_log!(Debug, "OTA event queue created ({} entries).", CAPACITY);
+    ota_log!(
+        Debug,
+        "OTA event queue created (",
+        u(CAPACITY),
+        " entries)."
+    );
     sys::OtaOsSuccess
 }
 
@@ -506,8 +512,9 @@ fn send(msg: OtaEventMsg_t, timeout_ms: u32) -> OtaOsStatus_t {
         let Some(at) = deadline.filter(|_| !timed_out) else {
             ota_log!(
                 Error,
-                "Failed to send an OTA event: the queue stayed full for {} ms.",
-                timeout_ms
+                "Failed to send an OTA event: the queue stayed full for ",
+                u(timeout_ms),
+                " ms."
             );
             return FAILED;
         };
@@ -548,7 +555,7 @@ fn receive(timeout_ms: u32) -> Result<OtaEventMsg_t, OtaOsStatus_t> {
             return Ok(msg);
         }
         if timed_out {
-            ota_log!(Debug, "No OTA event within {} ms.", timeout_ms);
+            ota_log!(Debug, "No OTA event within ", u(timeout_ms), " ms.");
             return Err(FAILED);
         }
         // A timeout of 0 waits for as long as it takes (see the module documentation).
@@ -651,16 +658,18 @@ fn start_timer(id: OtaTimerId_t, timeout_ms: u32, callback: OtaTimerCallback_t) 
     let Some(slot) = timer_slot(id) else {
         ota_log!(
             Error,
-            "Failed to create OTA timer: invalid timer id {}.",
-            id
+            "Failed to create OTA timer: invalid timer id ",
+            u(id),
+            "."
         );
         return sys::OtaOsTimerCreateFailed;
     };
     let Ok(deadline) = deadline_after(timeout_ms) else {
         ota_log!(
             Error,
-            "Failed to start OTA timer {}: no monotonic clock.",
-            id
+            "Failed to start OTA timer ",
+            u(id),
+            ": no monotonic clock."
         );
         return sys::OtaOsTimerStartFailed;
     };
@@ -670,7 +679,12 @@ fn start_timer(id: OtaTimerId_t, timeout_ms: u32, callback: OtaTimerCallback_t) 
     let timers = &mut guard.state().timers;
     if !timers.worker {
         if !spawn_worker() {
-            ota_log!(Error, "Failed to create OTA timer {}: no timer thread.", id);
+            ota_log!(
+                Error,
+                "Failed to create OTA timer ",
+                u(id),
+                ": no timer thread."
+            );
             return sys::OtaOsTimerCreateFailed;
         }
         timers.worker = true;
@@ -684,7 +698,14 @@ fn start_timer(id: OtaTimerId_t, timeout_ms: u32, callback: OtaTimerCallback_t) 
         callback,
     };
     guard.wake_all(&PORT.timers_changed);
-    ota_log!(Debug, "OTA timer {} started for {} ms.", id, timeout_ms);
+    ota_log!(
+        Debug,
+        "OTA timer ",
+        u(id),
+        " started for ",
+        u(timeout_ms),
+        " ms."
+    );
     sys::OtaOsSuccess
 }
 
@@ -697,11 +718,16 @@ fn stop_timer(id: OtaTimerId_t) -> OtaOsStatus_t {
             timer.deadline = None;
             guard.wake_all(&PORT.timers_changed);
             finish_callback_of(&mut guard, id);
-            ota_log!(Debug, "OTA timer {} stopped.", id);
+            ota_log!(Debug, "OTA timer ", u(id), " stopped.");
             sys::OtaOsSuccess
         }
         _ => {
-            ota_log!(Debug, "OTA timer {} does not exist, can't stop it.", id);
+            ota_log!(
+                Debug,
+                "OTA timer ",
+                u(id),
+                " does not exist, can't stop it."
+            );
             sys::OtaOsTimerStopFailed
         }
     }
@@ -717,11 +743,16 @@ fn delete_timer(id: OtaTimerId_t) -> OtaOsStatus_t {
             *timer = NO_TIMER;
             guard.wake_all(&PORT.timers_changed);
             finish_callback_of(&mut guard, id);
-            ota_log!(Debug, "OTA timer {} deleted.", id);
+            ota_log!(Debug, "OTA timer ", u(id), " deleted.");
             sys::OtaOsSuccess
         }
         _ => {
-            ota_log!(Debug, "OTA timer {} does not exist, can't delete it.", id);
+            ota_log!(
+                Debug,
+                "OTA timer ",
+                u(id),
+                " does not exist, can't delete it."
+            );
             sys::OtaOsTimerDeleteFailed
         }
     }
@@ -803,7 +834,12 @@ extern "C" fn timer_worker(_arg: *mut c_void) -> *mut c_void {
             // SAFETY: the application gave this OtaTimerCallback_t to Posix_OtaStartTimer for
             // this timer; it takes the timer id. No lock is held while it runs.
             Some(f) => unsafe { f(id) },
-            None => ota_log!(Warn, "OTA timer {} expired with no callback to call.", id),
+            None => ota_log!(
+                Warn,
+                "OTA timer ",
+                u(id),
+                " expired with no callback to call."
+            ),
         }
         callback_returned();
     }

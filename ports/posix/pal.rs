@@ -455,8 +455,9 @@ fn write_state(state: sys::OtaImageState_t) -> Result<(), u32> {
     let (Some(tmp), Some(path)) = (state_path(b".tmp"), state_path(b"")) else {
         ota_log!(
             Error,
-            "Image state file path is longer than {} bytes",
-            PATH_MAX_LEN
+            "Image state file path is longer than ",
+            u(PATH_MAX_LEN),
+            " bytes"
         );
         return Err(0);
     };
@@ -472,9 +473,10 @@ fn write_state(state: sys::OtaImageState_t) -> Result<(), u32> {
     if let Err(e) = result {
         ota_log!(
             Error,
-            "Unable to write image state file {:?}: errno={}",
-            path,
-            e
+            "Unable to write image state file ",
+            s(path),
+            ": errno=",
+            u(e)
         );
         let _ = remove_file(tmp);
     }
@@ -486,8 +488,9 @@ fn read_state() -> sys::OtaPalImageState_t {
     let Some(path) = state_path(b"") else {
         ota_log!(
             Error,
-            "Image state file path is longer than {} bytes",
-            PATH_MAX_LEN
+            "Image state file path is longer than ",
+            u(PATH_MAX_LEN),
+            " bytes"
         );
         return sys::OtaPalImageStateInvalid;
     };
@@ -503,9 +506,10 @@ fn read_state() -> sys::OtaPalImageState_t {
         Err(e) => {
             ota_log!(
                 Error,
-                "Unable to open image state file {:?}: errno={}",
-                path,
-                e
+                "Unable to open image state file ",
+                s(path),
+                ": errno=",
+                u(e)
             );
             return sys::OtaPalImageStateInvalid;
         }
@@ -518,7 +522,7 @@ fn read_state() -> sys::OtaPalImageState_t {
             pal_state_of(sys::OtaImageState_t::from_ne_bytes(bytes))
         }
         _ => {
-            ota_log!(Error, "Failed to read image state file {:?}", path);
+            ota_log!(Error, "Failed to read image state file ", s(path));
             sys::OtaPalImageStateInvalid
         }
     }
@@ -956,8 +960,9 @@ fn load_signer_key(name: &CStr, image: Option<Identity>) -> Option<VerifyingKey>
     if !plain_cert_name(name.to_bytes()) {
         ota_log!(
             Error,
-            "Refused signer certificate name {:?}: not a plain name.",
-            name
+            "Refused signer certificate name ",
+            s(name),
+            ": not a plain name."
         );
         return None;
     }
@@ -970,9 +975,10 @@ fn load_signer_key(name: &CStr, image: Option<Identity>) -> Option<VerifyingKey>
         Err(e) => {
             ota_log!(
                 Error,
-                "Cannot read signer certificate {:?}: errno={}",
-                name,
-                e
+                "Cannot read signer certificate ",
+                s(name),
+                ": errno=",
+                u(e)
             );
             return None;
         }
@@ -981,8 +987,9 @@ fn load_signer_key(name: &CStr, image: Option<Identity>) -> Option<VerifyingKey>
     if key.is_none() {
         ota_log!(
             Error,
-            "Signer certificate {:?} is not a PEM X.509 certificate with a P-256 key",
-            name
+            "Signer certificate ",
+            s(name),
+            " is not a PEM X.509 certificate with a P-256 key"
         );
     }
     key
@@ -1060,8 +1067,9 @@ fn check_signature(
     let Some(signature) = parse_signature(signature) else {
         ota_log!(
             Error,
-            "File signature check failed: the signature ({} bytes) is not DER ECDSA.",
-            signature.size
+            "File signature check failed: the signature (",
+            u(signature.size),
+            " bytes) is not DER ECDSA."
         );
         return Err(CheckError::SignatureCheckFailed);
     };
@@ -1134,15 +1142,21 @@ pub unsafe extern "C" fn otaPal_Abort(C: *mut sys::OtaFileContext_t) -> sys::Ota
     };
     match closed.and(removed) {
         Ok(()) => {
-            ota_log!(Info, "Closed and removed the partial file {:?}.", path);
+            ota_log!(
+                Info,
+                "Closed and removed the partial file ",
+                s(path.unwrap_or_default()),
+                "."
+            );
             success()
         }
         Err(e) => {
             ota_log!(
                 Error,
-                "Failed to abort the receive file {:?}: errno={}",
-                path,
-                e
+                "Failed to abort the receive file ",
+                s(path.unwrap_or_default()),
+                ": errno=",
+                u(e)
             );
             combine(sys::OtaPalFileAbort, e)
         }
@@ -1179,15 +1193,16 @@ pub unsafe extern "C" fn otaPal_CreateFileForRx(
     match create_image(path) {
         Ok(file) => {
             ctx.pFile = file.into_raw();
-            ota_log!(Info, "Receive file created: {:?}", path);
+            ota_log!(Info, "Receive file created: ", s(path));
             success()
         }
         Err(e) => {
             ota_log!(
                 Error,
-                "Failed to create receive file {:?}: errno={}",
-                path,
-                e
+                "Failed to create receive file ",
+                s(path),
+                ": errno=",
+                u(e)
             );
             combine(sys::OtaPalRxFileCreateFailed, e)
         }
@@ -1245,20 +1260,22 @@ pub unsafe extern "C" fn otaPal_CloseFile(C: *mut sys::OtaFileContext_t) -> sys:
         Err(e) => combine(e.status(), 0),
     };
     if let Some(Err(e)) = file.map(Stream::close) {
-        ota_log!(Error, "Failed to close OTA update file: errno={}", e);
+        ota_log!(Error, "Failed to close OTA update file: errno=", u(e));
         status = combine(sys::OtaPalFileClose, e);
     }
 
     let key = signature_key_name();
     if main_of(status) == sys::OtaPalSuccess {
-        ota_log!(Info, "{:?} signature verification passed.", key);
+        ota_log!(Info, s(key), " signature verification passed.");
         let _ = otaPal_SetPlatformImageState(C, sys::OtaImageStateTesting);
     } else {
         ota_log!(
             Error,
-            "Failed to pass {:?} signature verification: {:#x}.",
-            key,
-            status
+            "Failed to pass ",
+            s(key),
+            " signature verification: 0x",
+            x(status),
+            "."
         );
         if let Some(ours) = image {
             // SAFETY: as the path in otaPal_Abort.
@@ -1266,9 +1283,10 @@ pub unsafe extern "C" fn otaPal_CloseFile(C: *mut sys::OtaFileContext_t) -> sys:
             if let Some(Err(e)) = path.map(|p| remove_image(p, ours)) {
                 ota_log!(
                     Error,
-                    "Failed to remove rejected file {:?}: errno={}",
-                    path,
-                    e
+                    "Failed to remove rejected file ",
+                    s(path.unwrap_or_default()),
+                    ": errno=",
+                    u(e)
                 );
             }
         }
@@ -1325,9 +1343,10 @@ pub unsafe extern "C" fn otaPal_WriteBlock(
         Err(e) => {
             ota_log!(
                 Error,
-                "Failed to write block at offset {}: errno={}",
-                ulOffset,
-                e
+                "Failed to write block at offset ",
+                u(ulOffset),
+                ": errno=",
+                u(e)
             );
             -1
         }
@@ -1370,7 +1389,7 @@ pub extern "C" fn otaPal_SetPlatformImageState(
 ) -> sys::OtaPalStatus_t {
     let _ = C;
     if eState == sys::OtaImageStateUnknown || eState > sys::OtaLastImageState {
-        ota_log!(Error, "Invalid image state provided: {}", eState);
+        ota_log!(Error, "Invalid image state provided: ", u(eState));
         return combine(sys::OtaPalBadImageState, 0);
     }
     match write_state(eState) {

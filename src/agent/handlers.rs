@@ -31,12 +31,13 @@ extern "C" fn on_timer(id: sys::OtaTimerId_t) {
         }
         ota_log!(
             Error,
-            "Self test did not complete within {} ms; resetting",
-            config::SELF_TEST_RESPONSE_WAIT_MS
+            "Self test did not complete within ",
+            u(config::SELF_TEST_RESPONSE_WAIT_MS),
+            " ms; resetting"
         );
         let _ = iface::pal_reset();
     } else {
-        ota_log!(Warn, "Unknown OTA timer id {}", id);
+        ota_log!(Warn, "Unknown OTA timer id ", u(id));
     }
 }
 
@@ -122,10 +123,12 @@ pub(crate) fn set_image_state_with_reason(
     if err != sys::OtaErrNone {
         ota_log!(
             Warn,
-            "Image state {} set with reason 0x{:x}: OtaErr_t={}",
-            requested,
-            reason,
-            err
+            "Image state ",
+            u(requested),
+            " set with reason 0x",
+            x(reason),
+            ": OtaErr_t=",
+            u(err)
         );
     }
     err
@@ -306,7 +309,7 @@ pub(super) fn request_data(_: &OtaEventMsg_t) -> Outcome {
         stop_request_timer();
         let err = set_image_state_with_reason(sys::OtaImageStateAborted, sys::OtaErrNone.into());
         if err != sys::OtaErrNone {
-            ota_log!(Error, "Failed to abort the OTA update: OtaErr_t={}", err);
+            ota_log!(Error, "Failed to abort the OTA update: OtaErr_t=", u(err));
         }
         if signal(sys::OtaAgentEventShutdown) {
             AGENT.with(|a| a.momentum = 0);
@@ -357,8 +360,8 @@ pub(super) fn process_data(msg: &OtaEventMsg_t) -> Outcome {
     } else if result < sys::IngestResultFileComplete {
         ota_log!(
             Error,
-            "Failed to ingest a data block, rejecting the image: IngestResult_t={}",
-            result
+            "Failed to ingest a data block, rejecting the image: IngestResult_t=",
+            d(result)
         );
         let _ = iface::pal_set_image_state(sys::OtaImageStateRejected);
         if let Err(e) = update_job_status(Status::FailedWithValue {
@@ -436,8 +439,8 @@ pub(super) fn shutdown(_: &OtaEventMsg_t) -> Outcome {
     if let Err(err) = mqtt::cleanup_control(names.thing()) {
         ota_log!(
             Warn,
-            "Failed to clean up the control plane: OtaErr_t={}",
-            err
+            "Failed to clean up the control plane: OtaErr_t=",
+            u(err)
         );
     }
     release_file();

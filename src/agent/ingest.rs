@@ -58,9 +58,11 @@ fn decode(message: &[u8], limit: usize) -> Result<Option<Block<'_>>, IngestResul
             if u32::try_from(block.file_id).ok() != Some(expected) {
                 ota_log!(
                     Warn,
-                    "Ignoring a block of file {} (the job's file is {})",
-                    block.file_id,
-                    expected
+                    "Ignoring a block of file ",
+                    d(block.file_id),
+                    " (the job's file is ",
+                    u(expected),
+                    ")"
                 );
                 return Ok(None);
             }
@@ -136,14 +138,16 @@ pub(super) fn ingest(message: &[u8]) -> (IngestResult_t, OtaPalStatus_t) {
     if !valid_block(file_size, block.index, block.data.len()) {
         ota_log!(
             Error,
-            "Block {} of {} bytes is outside the file",
-            block.index,
-            block.data.len()
+            "Block ",
+            u(block.index),
+            " of ",
+            u(block.data.len()),
+            " bytes is outside the file"
         );
         return (sys::IngestResultBlockOutOfRange, close_status);
     }
     if !needed {
-        ota_log!(Warn, "Duplicate block {} ignored", block.index);
+        ota_log!(Warn, "Duplicate block ", u(block.index), " ignored");
         return (
             sys::IngestResultDuplicate_Continue,
             pal_status(sys::OtaPalSuccess),
@@ -158,10 +162,12 @@ pub(super) fn ingest(message: &[u8]) -> (IngestResult_t, OtaPalStatus_t) {
     if usize::try_from(written).ok() != Some(block.data.len()) {
         ota_log!(
             Error,
-            "PAL wrote {} of {} bytes of block {}",
-            written,
-            block.data.len(),
-            block.index
+            "PAL wrote ",
+            d(written),
+            " of ",
+            u(block.data.len()),
+            " bytes of block ",
+            u(block.index)
         );
         return (sys::IngestResultWriteBlockFailed, close_status);
     }
@@ -176,9 +182,11 @@ pub(super) fn ingest(message: &[u8]) -> (IngestResult_t, OtaPalStatus_t) {
     if remaining > 0 {
         ota_log!(
             Info,
-            "Received block {}; {} remaining",
-            block.index,
-            remaining
+            "Received block ",
+            u(block.index),
+            "; ",
+            u(remaining),
+            " remaining"
         );
         return (sys::IngestResultAccepted_Continue, close_status);
     }
@@ -233,8 +241,8 @@ fn finish(close_status: OtaPalStatus_t) -> (IngestResult_t, OtaPalStatus_t) {
     if result != sys::IngestResultFileComplete {
         ota_log!(
             Error,
-            "Failed to close the OTA file: PAL status 0x{:08x}",
-            status
+            "Failed to close the OTA file: PAL status 0x",
+            x08(status)
         );
     }
     (result, status)

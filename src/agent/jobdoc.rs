@@ -63,7 +63,11 @@ fn report_unusable(job: &JobId, parse_error: sys::OtaJobParseErr_t) {
         sub_reason: parse_error as u32,
     };
     if let Err(err) = mqtt::update_job_status(names.thing(), job.as_bytes(), status) {
-        ota_log!(Error, "Failed to report the unusable job: OtaErr_t={}", err);
+        ota_log!(
+            Error,
+            "Failed to report the unusable job: OtaErr_t=",
+            u(err)
+        );
     }
 }
 
@@ -189,7 +193,11 @@ fn parse(doc: &[u8]) -> Parsed {
     let found = match job::find_values(doc, key) {
         Ok(found) => found,
         Err(err) => {
-            ota_log!(Error, "Job document rejected: DocParseErr_t={}", err.code());
+            ota_log!(
+                Error,
+                "Job document rejected: DocParseErr_t=",
+                d(err.code())
+            );
             return Parsed::Malformed(None);
         }
     };
@@ -223,7 +231,11 @@ fn parse(doc: &[u8]) -> Parsed {
         store(&found)
     };
     if let Err(err) = stored {
-        ota_log!(Error, "Job document rejected: DocParseErr_t={}", err.code());
+        ota_log!(
+            Error,
+            "Job document rejected: DocParseErr_t=",
+            d(err.code())
+        );
         return Parsed::Malformed(id);
     }
     if found.missing_required() {
@@ -273,22 +285,22 @@ fn self_test_job() {
         if err != sys::OtaErrNone {
             ota_log!(
                 Error,
-                "Failed to set the image state to testing: OtaErr_t={}",
-                err
+                "Failed to set the image state to testing: OtaErr_t=",
+                u(err)
             );
         }
     } else {
         ota_log!(
             Warn,
-            "Rejecting the new image: its version is not valid: OtaErr_t={}",
-            version
+            "Rejecting the new image: its version is not valid: OtaErr_t=",
+            u(version)
         );
         let err = set_image_state_with_reason(sys::OtaImageStateRejected, version.into());
         if err != sys::OtaErrNone {
             ota_log!(
                 Error,
-                "Failed to set the image state to rejected: OtaErr_t={}",
-                err
+                "Failed to set the image state to rejected: OtaErr_t=",
+                u(err)
             );
         }
         super::notify(sys::OtaJobEventSelfTestFailed, None);
@@ -315,7 +327,7 @@ fn create_file() -> bool {
         None => false,
     });
     if !ready {
-        ota_log!(Error, "No memory for the block bitmap ({} bytes)", len);
+        ota_log!(Error, "No memory for the block bitmap (", u(len), " bytes)");
         release_file();
         return false;
     }
@@ -324,8 +336,8 @@ fn create_file() -> bool {
     if sys::pal_main(status) != sys::OtaPalSuccess {
         ota_log!(
             Error,
-            "The PAL could not create the file: status 0x{:08x}",
-            status
+            "The PAL could not create the file: status 0x",
+            x08(status)
         );
         let _ = set_image_state_with_reason(sys::OtaImageStateAborted, status);
         release_file();
@@ -384,7 +396,7 @@ fn no_file() -> Outcome {
     let err =
         set_image_state_with_reason(sys::OtaImageStateAborted, sys::OtaErrJobParserError.into());
     if err != sys::OtaErrNone {
-        ota_log!(Error, "Failed to abort the OTA update: OtaErr_t={}", err);
+        ota_log!(Error, "Failed to abort the OTA update: OtaErr_t=", u(err));
     }
     Outcome::Fail(sys::OtaErrJobParserError)
 }
@@ -451,16 +463,19 @@ pub(super) fn process(doc: &[u8]) -> Outcome {
         // Longer than any AWS stream ID; v2.0.0 overflowed its topic buffers with it (U3).
         ota_log!(
             Error,
-            "The stream name has {} characters, more than AWS allows",
-            stream_len
+            "The stream name has ",
+            u(stream_len),
+            " characters, more than AWS allows"
         );
         Some(sys::OtaJobParseErrNonConformingJobDoc)
     } else if blocks_in(size) > max_blocks() {
         ota_log!(
             Error,
-            "The file has {} blocks, more than the bitmap can track ({})",
-            blocks_in(size),
-            max_blocks()
+            "The file has ",
+            u(blocks_in(size)),
+            " blocks, more than the bitmap can track (",
+            u(max_blocks()),
+            ")"
         );
         Some(sys::OtaJobParseErrNonConformingJobDoc)
     } else {

@@ -197,8 +197,9 @@ pub(crate) fn signal_event(msg: &OtaEventMsg_t) -> bool {
     if state() == sys::OtaAgentStateStopped || !iface::installed() {
         ota_log!(
             Warn,
-            "Event {} dropped: the OTA agent is stopped",
-            msg.eventId
+            "Event ",
+            u(msg.eventId),
+            " dropped: the OTA agent is stopped"
         );
         if msg.eventId == sys::OtaAgentEventReceivedFileBlock {
             count(&STATS.dropped);
@@ -218,9 +219,10 @@ pub(crate) fn signal_event(msg: &OtaEventMsg_t) -> bool {
     } else {
         ota_log!(
             Error,
-            "Failed to queue event {}: OtaOsStatus_t={}",
-            msg.eventId,
-            status
+            "Failed to queue event ",
+            u(msg.eventId),
+            ": OtaOsStatus_t=",
+            u(status)
         );
         if block {
             count(&STATS.dropped);
@@ -414,8 +416,8 @@ pub(crate) fn activate_new_image() -> OtaErr_t {
     } else {
         ota_log!(
             Error,
-            "Failed to activate the new image: PAL status 0x{:08x}",
-            status
+            "Failed to activate the new image: PAL status 0x",
+            x08(status)
         );
         sys::OtaErrActivateFailed
     }
@@ -610,10 +612,13 @@ fn dispatch(msg: &OtaEventMsg_t) {
             Outcome::Next => {
                 ota_log!(
                     Info,
-                    "Current state=[{}], event=[{}], new state=[{}]",
-                    state_name(current),
-                    event_name(msg.eventId),
-                    state_name(r.next)
+                    "Current state=[",
+                    s(state_name(current)),
+                    "], event=[",
+                    s(event_name(msg.eventId)),
+                    "], new state=[",
+                    s(state_name(r.next)),
+                    "]"
                 );
                 set_state(r.next);
             }
@@ -621,10 +626,13 @@ fn dispatch(msg: &OtaEventMsg_t) {
             Outcome::Fail(err) => {
                 ota_log!(
                     Error,
-                    "Failed to handle event [{}] in state [{}]: OtaErr_t={}",
-                    event_name(msg.eventId),
-                    state_name(current),
-                    err
+                    "Failed to handle event [",
+                    s(event_name(msg.eventId)),
+                    "] (OtaErr_t=",
+                    u(err),
+                    ") in state [",
+                    s(state_name(current)),
+                    "]"
                 );
             }
         },
@@ -636,9 +644,11 @@ fn dispatch(msg: &OtaEventMsg_t) {
 fn unexpected(msg: &OtaEventMsg_t, current: OtaState_t) {
     ota_log!(
         Error,
-        "Received unexpected event [{}] in state [{}]",
-        event_name(msg.eventId),
-        state_name(current)
+        "Received unexpected event [",
+        s(event_name(msg.eventId)),
+        "] in state [",
+        s(state_name(current)),
+        "]"
     );
     if msg.eventId == GOT_JOB || msg.eventId == GOT_BLOCK {
         notify(sys::OtaJobEventProcessed, Some(msg));
@@ -684,7 +694,7 @@ fn cleanup_data_plane() {
         Plane::None => Ok(()),
     };
     if let Err(err) = result {
-        ota_log!(Warn, "Failed to clean up the data plane: OtaErr_t={}", err);
+        ota_log!(Warn, "Failed to clean up the data plane: OtaErr_t=", u(err));
     }
 }
 

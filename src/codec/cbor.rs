@@ -64,6 +64,26 @@ pub enum CborError {
     WrongType,
 }
 
+impl CborError {
+    /// The variant's name, for log records.
+    pub const fn name(self) -> &'static str {
+        match self {
+            CborError::BufferTooSmall => "BufferTooSmall",
+            CborError::UnexpectedEof => "UnexpectedEof",
+            CborError::IllegalNumber => "IllegalNumber",
+            CborError::IllegalSimpleType => "IllegalSimpleType",
+            CborError::UnknownType => "UnknownType",
+            CborError::UnexpectedBreak => "UnexpectedBreak",
+            CborError::ChunkTypeMismatch => "ChunkTypeMismatch",
+            CborError::DataTooLarge => "DataTooLarge",
+            CborError::NestingTooDeep => "NestingTooDeep",
+            CborError::NotAMap => "NotAMap",
+            CborError::MissingKey => "MissingKey",
+            CborError::WrongType => "WrongType",
+        }
+    }
+}
+
 /// Most containers open at once while skipping one map entry (tinycbor allows 1024; see the
 /// module documentation).
 pub const MAX_SKIP_NESTING: usize = 64;

@@ -42,7 +42,7 @@ pub unsafe extern "C" fn base64Decode(
             sys::Base64Success
         }
         Err(e) => {
-            ota_log!(Debug, "base64Decode failed: {:?}", e);
+            ota_log!(Debug, "base64Decode failed: Base64Status_t=", u(e.code()));
             base64_status(e.code())
         }
     }
@@ -130,7 +130,7 @@ pub unsafe extern "C" fn OTA_CBOR_Decode_GetStreamResponseMessage(
     let block = match cbor::decode_get_stream_response(message) {
         Ok(block) => block,
         Err(e) => {
-            ota_log!(Error, "Rejected a GetStream response: {:?}", e);
+            ota_log!(Error, "Rejected a GetStream response: ", s(e.name()));
             return false;
         }
     };
@@ -139,9 +139,11 @@ pub unsafe extern "C" fn OTA_CBOR_Decode_GetStreamResponseMessage(
     if block.payload.len() > capacity {
         ota_log!(
             Error,
-            "GetStream payload of {} bytes exceeds the {} byte buffer",
-            block.payload.len(),
-            capacity
+            "GetStream payload of ",
+            u(block.payload.len()),
+            " bytes exceeds the ",
+            u(capacity),
+            " byte buffer"
         );
         return false;
     }
@@ -163,9 +165,11 @@ pub unsafe extern "C" fn OTA_CBOR_Decode_GetStreamResponseMessage(
     }
     ota_log!(
         Debug,
-        "Decoded block {} of file {}",
-        block.block_id,
-        block.file_id
+        "Decoded block ",
+        d(block.block_id),
+        " (",
+        u(block.payload.len()),
+        " bytes)"
     );
     true
 }

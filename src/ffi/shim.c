@@ -2,8 +2,9 @@
  *
  * Compiled by build.rs with the application's ota_config.h, so log records from Rust go out
  * through the application's own LogError/LogWarn/LogInfo/LogDebug macros, exactly where the
- * C library's records went. It also looks up the two symbols the application defines, weakly,
- * so programs that never call the agent (codec tests, OS-port tests) link without them. */
+ * C library's records went: a format and its arguments, formatted by the application. It also
+ * looks up the two symbols the application defines, weakly, so programs that never call the
+ * agent (codec tests, OS-port tests) link without them. */
 
 #include <stddef.h>
 #include <stdint.h>
@@ -12,15 +13,45 @@
 #include "ota.h"
 #include "ota_appversion32.h"
 
-/* Levels as the Rust side numbers them (src/log.rs). */
-#define OTA_RS_LEVEL_ERROR    0U
-#define OTA_RS_LEVEL_WARN     1U
-#define OTA_RS_LEVEL_INFO     2U
-#define OTA_RS_LEVEL_DEBUG    3U
+/* Each record is a level letter followed by a printf format, built and checked against the
+ * entry point's argument types by Rust (src/log.rs); the application's macro formats it. */
+#define OTA_RS_LOG( pRecord, args )                 \
+    do {                                            \
+        switch( ( pRecord )[ 0 ] )                  \
+        {                                           \
+            case 'E': LogError( args ); break;      \
+            case 'W': LogWarn( args ); break;       \
+            case 'I': LogInfo( args ); break;       \
+            default: LogDebug( args ); break;       \
+        }                                           \
+    } while( 0 )
 
-void ota_rs_log( uint32_t level,
-                 const char * pMessage,
-                 size_t length );
+/* The formats are not literals here; Rust checked them at compile time instead. */
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+#pragma GCC diagnostic ignored "-Wformat-security"
+
+void ota_rs_log_0( const char * pRecord );
+void ota_rs_log_u( const char * pRecord,
+                   unsigned int a,
+                   unsigned int b,
+                   unsigned int c );
+void ota_rs_log_duu( const char * pRecord,
+                    int d,
+                    unsigned int a,
+                    unsigned int b );
+void ota_rs_log_sus( const char * pRecord,
+                     int len1,
+                     const char * p1,
+                     unsigned int a,
+                     int len2,
+                     const char * p2 );
+void ota_rs_log_sss( const char * pRecord,
+                     int len1,
+                     const char * p1,
+                     int len2,
+                     const char * p2,
+                     int len3,
+                     const char * p3 );
 
 const AppVersion32_t * ota_rs_app_firmware_version( void );
 
@@ -28,35 +59,66 @@ const char * ota_rs_json_file_signature_key( void );
 
 void ota_rs_trap( void ) __attribute__( ( noreturn ) );
 
-void ota_rs_log( uint32_t level,
-                 const char * pMessage,
-                 size_t length )
+/* Arguments past a format's last conversion are evaluated and ignored (C11 7.21.6.1p2); the
+ * (void) casts are for levels whose macro is empty. */
+void ota_rs_log_0( const char * pRecord )
 {
-    /* The record is pre-formatted by Rust; "%.*s" passes it through any printf-like macro. */
-    int len = ( length > 0x7fffffffU ) ? 0x7fffffff : ( int ) length;
+    OTA_RS_LOG( pRecord, ( &pRecord[ 1 ] ) );
+    ( void ) pRecord;
+}
 
-    switch( level )
-    {
-        case OTA_RS_LEVEL_ERROR:
-            LogError( ( "%.*s", len, pMessage ) );
-            break;
+void ota_rs_log_u( const char * pRecord,
+                   unsigned int a,
+                   unsigned int b,
+                   unsigned int c )
+{
+    OTA_RS_LOG( pRecord, ( &pRecord[ 1 ], a, b, c ) );
+    ( void ) a;
+    ( void ) b;
+    ( void ) c;
+}
 
-        case OTA_RS_LEVEL_WARN:
-            LogWarn( ( "%.*s", len, pMessage ) );
-            break;
+void ota_rs_log_duu( const char * pRecord,
+                    int d,
+                    unsigned int a,
+                    unsigned int b )
+{
+    OTA_RS_LOG( pRecord, ( &pRecord[ 1 ], d, a, b ) );
+    ( void ) d;
+    ( void ) a;
+    ( void ) b;
+}
 
-        case OTA_RS_LEVEL_INFO:
-            LogInfo( ( "%.*s", len, pMessage ) );
-            break;
+void ota_rs_log_sus( const char * pRecord,
+                     int len1,
+                     const char * p1,
+                     unsigned int a,
+                     int len2,
+                     const char * p2 )
+{
+    OTA_RS_LOG( pRecord, ( &pRecord[ 1 ], len1, p1, a, len2, p2 ) );
+    ( void ) len1;
+    ( void ) p1;
+    ( void ) a;
+    ( void ) len2;
+    ( void ) p2;
+}
 
-        default:
-            LogDebug( ( "%.*s", len, pMessage ) );
-            break;
-    }
-
-    /* Used only by the macros the application enabled. */
-    ( void ) len;
-    ( void ) pMessage;
+void ota_rs_log_sss( const char * pRecord,
+                     int len1,
+                     const char * p1,
+                     int len2,
+                     const char * p2,
+                     int len3,
+                     const char * p3 )
+{
+    OTA_RS_LOG( pRecord, ( &pRecord[ 1 ], len1, p1, len2, p2, len3, p3 ) );
+    ( void ) len1;
+    ( void ) p1;
+    ( void ) len2;
+    ( void ) p2;
+    ( void ) len3;
+    ( void ) p3;
 }
 
 /* Weak: an undefined weak symbol has address NULL instead of failing the link. */

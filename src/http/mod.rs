@@ -66,7 +66,7 @@ pub fn init() -> Result<(), OtaErr_t> {
     if status == sys::OtaHttpSuccess {
         Ok(())
     } else {
-        ota_log!(Error, "Failed to initialize HTTP: status={}", status);
+        ota_log!(Error, "Failed to initialize HTTP: status=", u(status));
         Err(sys::OtaErrInitFileTransferFailed)
     }
 }
@@ -82,10 +82,12 @@ pub fn request(in_flight: &mut InFlight, block: u32, file_size: u32) -> Result<(
     } else {
         ota_log!(
             Error,
-            "Failed to request bytes {}-{}: status={}",
-            start,
-            end,
-            status
+            "Failed to request bytes ",
+            u(start),
+            "-",
+            u(end),
+            ": status=",
+            u(status)
         );
         Err(sys::OtaErrRequestFileBlockFailed)
     }

@@ -42,7 +42,7 @@ fn topic(thing: &[u8], middle: &[u8], name: Option<&[u8]>, suffix: &[u8]) -> Top
 /// topic) when it fails or the topic did not fit.
 fn mqtt_call(t: &Topic, action: &str, call: impl FnOnce(&[u8]) -> sys::OtaMqttStatus_t) -> bool {
     let Some(bytes) = t.with_nul() else {
-        ota_log!(Error, "Failed to {}: the topic does not fit", action);
+        ota_log!(Error, "Failed to ", s(action), ": the topic does not fit");
         return false;
     };
     let status = call(bytes);
@@ -50,10 +50,12 @@ fn mqtt_call(t: &Topic, action: &str, call: impl FnOnce(&[u8]) -> sys::OtaMqttSt
         let topic = bytes.split_last().map_or(&[][..], |(_, text)| text);
         ota_log!(
             Error,
-            "Failed to {} MQTT topic {}: OtaMqttStatus_t={}",
-            action,
-            core::str::from_utf8(topic).unwrap_or("?"),
-            status
+            "Failed to ",
+            s(action),
+            " MQTT topic: OtaMqttStatus_t=",
+            u(status),
+            ", topic=",
+            s(topic)
         );
     }
     status == sys::OtaMqttSuccess
