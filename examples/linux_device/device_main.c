@@ -5,8 +5,9 @@
  *                --thing NAME --device-dir DIR [--run-seconds S] [--updates N]
  *                [--fail-self-test VERSION]
  *
- * DIR holds what the device keeps across reboots: images/ (where the POSIX PAL writes the
- * job's file), trust/ (the code-signing certificates it trusts) and PlatformImageState.txt.
+ * DIR holds what the device keeps across reboots: images/ (the POSIX PAL's image folder: a job's
+ * "filepath" is a plain path inside it), trust/ (its trust store: a job's "certfile" names a
+ * code-signing certificate there) and PlatformImageState.txt.
  *
  * A boot: connect, start the OTA agent, wait for jobs. A downloaded and verified image is
  * "booted" by exec()ing it with the same arguments; the new image finds its image state
@@ -496,10 +497,22 @@ int main( int argc,
         return 2;
     }
 
-    /* The POSIX PAL's device configuration: image state, image folder, trust store. */
+    /* The POSIX PAL's device configuration (ota_pal_posix.h): the device, not the job, says
+     * where images go and which signer certificates it trusts; the image state lives beside. */
     ( void ) setenv( "OTA_PAL_POSIX_STATE_DIR", pDeviceDir, 1 );
-    ( void ) setenv( "OTA_PAL_POSIX_IMAGE_DIR", imageDir, 1 );
-    ( void ) setenv( "OTA_PAL_POSIX_TRUST_DIR", trustDir, 1 );
+
+    if( otaPal_PosixSetImageDir( imageDir ) != OtaPalSuccess )
+    {
+        printf( "device: cannot use the image folder %s: %s\n", imageDir, strerror( errno ) );
+        return 2;
+    }
+
+    if( otaPal_PosixSetTrustStore( trustDir ) != OtaPalSuccess )
+    {
+        printf( "device: no trust store at %s (%s): provision the code-signing certificate there\n",
+                trustDir, strerror( errno ) );
+        return 2;
+    }
 
     startRunLimit( ( unsigned int ) runSeconds );
     ( void ) signal( SIGTERM, onSignal );
