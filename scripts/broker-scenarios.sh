@@ -4,7 +4,7 @@
 #
 #   scripts/broker-scenarios.sh [NAME...]     (default: all)
 #
-# mqtt, http, loss20, dup-reorder, cancel, queued, rollback, broker-restart, url-expiry.
+# mqtt, http, loss20, dup-reorder, cancel, queued, rollback, broker-restart, url-expiry, bad-setup.
 # Prints one line per scenario and "N passed, N failed"; exit 0 only if none failed.
 # OTA_SCENARIO_TIMEOUT: seconds per wait (default 60). OTA_SCENARIO_KEEP=1 keeps the files.
 set -euo pipefail
@@ -53,6 +53,7 @@ start_device() {
 }
 
 stop_device() {
+    [ -n "${DEVICE_PID:-}" ] || return 0
     kill "$DEVICE_PID" 2>/dev/null || true
     for _ in $(seq 50); do kill -0 "$DEVICE_PID" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$DEVICE_PID" 2>/dev/null || true
@@ -175,7 +176,32 @@ s_url_expiry() {
         note="$(detail sc-url); $(jq -r .httpExpiredRefusals "$work/cloud/summary.json") expired-URL refusal(s)"
 }
 
-all=(mqtt http loss20 dup-reorder cancel queued rollback broker-restart url-expiry)
+# The device says what is wrong and exits 1: unreachable endpoint, a certificate from another CA,
+# a thing name that is not its certificate's.
+s_bad_setup() {
+    thing=ota-bad-setup
+    DEVICE_PID=""
+    dev="$work/devices/$thing"
+    mkdir -p "$dev/trust" "$dev/images"
+    cp "$work/pki/signer.pem" "$dev/trust/"
+    env_cert "$thing" "" >>"$work/pki/openssl.log" 2>&1
+    local v1="$DEVICE_BUILD/linux_device_v1" pki="$work/pki" out="$dev/device.log" rc
+    run() { rc=0; timeout 30 "$v1" --root-ca "$pki/ca.pem" --device-dir "$dev" --run-seconds 20 "$@" >>"$out" 2>&1 || rc=$?; }
+    # Nothing listens on the port of a socket that was just closed.
+    run --endpoint 127.0.0.1 --port "$(env_free_port)" --cert "$pki/$thing.pem" --key "$pki/$thing.key" --thing "$thing"
+    [ "$rc" = 1 ] && grep -q "cannot connect to 127.0.0.1" "$out" || return 1
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$thing" -days 1 \
+        -keyout "$pki/rogue.key" -out "$pki/rogue.pem" >/dev/null 2>&1
+    run --endpoint 127.0.0.1 --port "$BROKER_PORT" --cert "$pki/rogue.pem" --key "$pki/rogue.key" --thing "$thing"
+    [ "$rc" = 1 ] && grep -Eq "did not accept the connection|cannot connect to 127.0.0.1:$BROKER_PORT" "$out" || return 1
+    # mosquitto, unlike AWS IoT, drops what the ACL denies without a word: the device notices
+    # that the Jobs service never answers, says so and keeps asking until --run-seconds.
+    run --endpoint 127.0.0.1 --port "$BROKER_PORT" --cert "$pki/$thing.pem" --key "$pki/$thing.key" --thing not-my-name --run-seconds 13
+    [ "$rc" = 3 ] && grep -q "no answer from the Jobs service for thing not-my-name" "$out" || return 1
+    note="unreachable endpoint and foreign certificate: one sentence, exit 1; wrong thing name: a warning every 10 s, no crash"
+}
+
+all=(mqtt http loss20 dup-reorder cancel queued rollback broker-restart url-expiry bad-setup)
 chosen=("$@")
 [ ${#chosen[@]} -gt 0 ] || chosen=("${all[@]}")
 

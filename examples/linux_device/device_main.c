@@ -42,6 +42,7 @@
 #define CONNECT_WAIT_MS      10000U
 #define SHUTDOWN_WAIT_MS     5000U
 #define TICK_MS              100U
+#define JOB_ANSWER_WAIT_MS   10000U
 #define ENV_UPDATES          "OTA_LINUX_DEVICE_UPDATES"
 #define ENV_PREVIOUS         "OTA_LINUX_DEVICE_PREVIOUS_IMAGE"
 
@@ -138,6 +139,7 @@ static uint32_t fileSize;
 static uint32_t blocksSeen;
 static double downloadStart;
 static uint32_t lastQuarter;
+static uint32_t jobMessages; /* job documents seen, to notice a Jobs service that never answers */
 
 void device_log_prefix( void )
 {
@@ -168,6 +170,7 @@ void DeviceProgress_JobDocument( const uint8_t * pDoc,
     }
 
     pthread_mutex_lock( &progressLock );
+    jobMessages++;
 
     if( ( job[ 0 ] != '\0' ) && ( strcmp( job, progressJob ) != 0 ) )
     {
@@ -194,6 +197,17 @@ void DeviceProgress_Block( size_t bytes )
 
     blocksSeen++;
     pthread_mutex_unlock( &progressLock );
+}
+
+static uint32_t jobMessagesSeen( void )
+{
+    uint32_t n;
+
+    pthread_mutex_lock( &progressLock );
+    n = jobMessages;
+    pthread_mutex_unlock( &progressLock );
+
+    return n;
 }
 
 static void showProgress( void )
@@ -445,6 +459,7 @@ int main( int argc,
     uint32_t epoch = 0, seenEpoch;
     bool suspended = false;
     int status = 0;
+    uint32_t quietMs = 0;
 
     setvbuf( stdout, NULL, _IOLBF, 0 );
     onTerminal = isatty( STDOUT_FILENO ) != 0;
@@ -568,6 +583,23 @@ int main( int argc,
             printf( "device: reconnected; OTA_Resume\n" );
             suspended = !( OTA_Resume() == OtaErrNone );
             epoch = seenEpoch;
+        }
+
+        /* v2.0.0 asks for its job once per connection and never again if no answer comes; with
+         * AWS IoT a silent Jobs service means a thing name or policy that does not match. */
+        quietMs = ( up && ( jobMessagesSeen() == 0U ) ) ? ( quietMs + TICK_MS ) : 0U;
+
+        if( quietMs >= JOB_ANSWER_WAIT_MS )
+        {
+            printf( "device: no answer from the Jobs service for thing %s in %u s: is the thing name the certificate's, and does the policy allow its job topics? asking again\n",
+                    mqtt.pThingName, JOB_ANSWER_WAIT_MS / 1000U );
+            quietMs = 0;
+
+            if( OTA_Suspend() == OtaErrNone )
+            {
+                sleepMs( 200U );
+                ( void ) OTA_Resume();
+            }
         }
 
         if( DeviceHttp_TakeUrlRefused() && !suspended )

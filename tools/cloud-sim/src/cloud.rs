@@ -747,47 +747,45 @@ impl Cloud {
             .jobs
             .iter()
             .map(|j| {
-                let things: Map<String, Value> = j
-                    .execs
-                    .iter()
-                    .map(|(t, e)| {
-                        let http_times = self
-                            .http
-                            .lock()
-                            .ok()
-                            .and_then(|s| s.times.get(&(j.def.job_id.clone(), t.clone())).copied());
-                        let first = match (e.first_data, http_times) {
-                            (Some(a), Some((b, _))) => Some(a.min(b)),
-                            (a, b) => a.or(b.map(|x| x.0)),
-                        };
-                        // Last block out, not the end of the job: reboot and self test excluded.
-                        let last = e.last_data.max(http_times.map(|x| x.1));
-                        let download_s = match (first, last) {
-                            (Some(a), Some(b)) if b >= a => Some((b - a).as_secs_f64()),
-                            _ => None,
-                        };
-                        let v = json!({
-                            "status": e.status,
-                            "statusDetails": e.details,
-                            "versionNumber": e.version,
-                            "history": e.history,
-                            "queuedAt": e.queued_at,
-                            "startedAt": e.started_at,
-                            "lastUpdatedAt": e.last_updated_at,
-                            "jobDocumentsSent": e.docs_sent,
-                            "getStreamRequests": e.stream_requests,
-                            "blocksSent": e.blocks_sent,
-                            "blocksDroppedByFault": e.blocks_dropped,
-                            "mqttBytes": e.mqtt_bytes,
-                            "httpBytes": self.http_bytes(&j.def.job_id, t),
-                            "urlsIssued": e.urls_issued,
-                            "updatesAccepted": e.updates_accepted,
-                            "updatesRejected": e.updates_rejected,
-                            "downloadSeconds": download_s,
-                        });
-                        (t.clone(), v)
-                    })
-                    .collect();
+                let things: Map<String, Value> =
+                    j.execs
+                        .iter()
+                        .map(|(t, e)| {
+                            let http_times = self.http.lock().ok().and_then(|s| {
+                                s.times.get(&(j.def.job_id.clone(), t.clone())).copied()
+                            });
+                            let first = match (e.first_data, http_times) {
+                                (Some(a), Some((b, _))) => Some(a.min(b)),
+                                (a, b) => a.or(b.map(|x| x.0)),
+                            };
+                            // Last block out, not the end of the job: reboot and self test excluded.
+                            let last = e.last_data.max(http_times.map(|x| x.1));
+                            let download_s = match (first, last) {
+                                (Some(a), Some(b)) if b >= a => Some((b - a).as_secs_f64()),
+                                _ => None,
+                            };
+                            let v = json!({
+                                "status": e.status,
+                                "statusDetails": e.details,
+                                "versionNumber": e.version,
+                                "history": e.history,
+                                "queuedAt": e.queued_at,
+                                "startedAt": e.started_at,
+                                "lastUpdatedAt": e.last_updated_at,
+                                "jobDocumentsSent": e.docs_sent,
+                                "getStreamRequests": e.stream_requests,
+                                "blocksSent": e.blocks_sent,
+                                "blocksDroppedByFault": e.blocks_dropped,
+                                "mqttBytes": e.mqtt_bytes,
+                                "httpBytes": self.http_bytes(&j.def.job_id, t),
+                                "urlsIssued": e.urls_issued,
+                                "updatesAccepted": e.updates_accepted,
+                                "updatesRejected": e.updates_rejected,
+                                "downloadSeconds": download_s,
+                            });
+                            (t.clone(), v)
+                        })
+                        .collect();
                 json!({
                     "jobId": j.def.job_id,
                     "streamName": j.def.stream,

@@ -194,7 +194,10 @@ fn count(shared: &SharedRef, job: &str, thing: &str, n: u64) {
         let key = (job.to_string(), thing.to_string());
         *s.served.entry(key.clone()).or_default() += n;
         let now = Instant::now();
-        s.times.entry(key).and_modify(|t| t.1 = now).or_insert((now, now));
+        s.times
+            .entry(key)
+            .and_modify(|t| t.1 = now)
+            .or_insert((now, now));
     }
 }
 

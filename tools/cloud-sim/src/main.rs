@@ -357,6 +357,7 @@ fn serve(args: &Args) -> Result<u8, String> {
     let mut next_summary = Instant::now();
     let mut dirty = true;
     let mut connected = false;
+    let mut told_unreachable = false;
     let send = |client: &Client, delayed: &mut BinaryHeap<Delayed>, msgs: Vec<Out>| {
         for m in msgs {
             if m.delay.is_zero() {
@@ -388,6 +389,7 @@ fn serve(args: &Args) -> Result<u8, String> {
             }
             Ok(Net::Connected) => {
                 connected = true;
+                told_unreachable = false;
                 println!("cloud-sim: connected to the broker");
                 for f in [
                     "$aws/things/+/jobs/+/get",
@@ -401,6 +403,12 @@ fn serve(args: &Args) -> Result<u8, String> {
             Ok(Net::Lost(e)) => {
                 if connected {
                     println!("cloud-sim: broker connection lost ({e}); reconnecting");
+                } else if !told_unreachable {
+                    eprintln!(
+                        "cloud-sim: cannot connect to the broker at {} ({e}); still trying",
+                        args.req("broker")?
+                    );
+                    told_unreachable = true;
                 }
                 connected = false;
             }
