@@ -3,12 +3,12 @@
 
 use super::{
     clear_active_job, count, has_active_job, ingest, jobdoc, notify, release_file, signal,
-    until_nul, update_job_status, Names, Outcome, Plane, AGENT, FILE, STATS,
+    update_job_status, Outcome, Plane, Stream, Thing, AGENT, FILE, STATS,
 };
 use crate::config;
 use crate::http;
 use crate::mqtt::{self, Status};
-use crate::sys::fctx::{self, Text};
+use crate::sys::fctx;
 use crate::sys::{self, iface, OtaErr_t, OtaEventMsg_t};
 
 const REQUEST_TIMER: &core::ffi::CStr = c"OtaRequestTimer";
@@ -168,9 +168,8 @@ fn retry_or_give_up(err: OtaErr_t, timer_failed: OtaErr_t) -> Outcome {
 }
 
 pub(super) fn request_job(_: &OtaEventMsg_t) -> Outcome {
-    let names = Names::get();
     let mut counter = AGENT.with(|a| a.token_counter);
-    let result = mqtt::request_job(names.thing(), &mut counter);
+    let result = mqtt::request_job(&Thing, &mut counter);
     AGENT.with(|a| a.token_counter = counter);
     match result {
         Ok(()) => {
@@ -211,27 +210,18 @@ pub(super) fn in_self_test(_: &OtaEventMsg_t) -> Outcome {
     }
 }
 
-/// The stream name of the current file, copied out.
-pub(super) fn stream_name() -> [u8; mqtt::MAX_STREAM_NAME + 2] {
-    let mut name = [0u8; mqtt::MAX_STREAM_NAME + 2];
-    FILE.with(|f| {
-        let text = fctx::text(f, Text::StreamName);
-        // Longer than any AWS stream ID: keep one byte too many so the planes refuse it.
-        let keep = text.len().min(mqtt::MAX_STREAM_NAME + 1);
-        if let (Some(dst), Some(src)) = (name.get_mut(..keep), text.get(..keep)) {
-            dst.copy_from_slice(src);
-        }
-    });
-    name
+/// The first `len` bytes of the file's block bitmap, lent in place.
+struct Bitmap(usize);
+
+impl mqtt::Bytes for Bitmap {
+    fn read<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
+        FILE.with(|file| f(fctx::bitmap(file, self.0).map_or(&[][..], |b| &*b)))
+    }
 }
 
 fn init_transfer() -> Result<(), OtaErr_t> {
     match AGENT.with(|a| a.plane) {
-        Plane::Mqtt => {
-            let names = Names::get();
-            let stream = stream_name();
-            mqtt::init_stream(names.thing(), until_nul(&stream))
-        }
+        Plane::Mqtt => mqtt::init_stream(&Thing, &Stream),
         Plane::Http => {
             AGENT.with(|a| a.in_flight.clear());
             http::init()
@@ -254,24 +244,14 @@ pub(super) fn init_file(_: &OtaEventMsg_t) -> Outcome {
 fn request_blocks() -> Result<(), OtaErr_t> {
     match AGENT.with(|a| a.plane) {
         Plane::Mqtt => {
-            AGENT.with(|a| a.blocks_to_receive = config::MAX_NUM_BLOCKS_REQUEST);
-            let names = Names::get();
-            let stream = stream_name();
-            let mut bitmap = [0u8; sys::OTA_MAX_BLOCK_BITMAP_SIZE as usize];
-            let (file_id, len) = AGENT.with(|a| (a.server_file_id, a.bitmap_len));
-            let copied = FILE.with(|f| match (fctx::bitmap(f, len), bitmap.get_mut(..len)) {
-                (Some(src), Some(dst)) => {
-                    dst.copy_from_slice(src);
-                    true
-                }
-                _ => false,
+            let (file_id, len) = AGENT.with(|a| {
+                a.blocks_to_receive = config::MAX_NUM_BLOCKS_REQUEST;
+                (a.server_file_id, a.bitmap_len)
             });
-            match bitmap.get(..len) {
-                Some(b) if copied => {
-                    mqtt::request_blocks(names.thing(), until_nul(&stream), file_id, b)
-                }
-                _ => Err(sys::OtaErrRequestFileBlockFailed),
+            if FILE.with(|f| fctx::bitmap(f, len).is_none()) {
+                return Err(sys::OtaErrRequestFileBlockFailed);
             }
+            mqtt::request_blocks(&Thing, &Stream, file_id, &Bitmap(len))
         }
         Plane::Http => {
             // One range per request: every body asks for the next (v2.0.0 left the count of a
@@ -435,8 +415,7 @@ pub(super) fn shutdown(_: &OtaEventMsg_t) -> Outcome {
         let _ = iface::timer_stop(id);
         let _ = iface::timer_delete(id);
     }
-    let names = Names::get();
-    if let Err(err) = mqtt::cleanup_control(names.thing()) {
+    if let Err(err) = mqtt::cleanup_control(&Thing) {
         ota_log!(
             Warn,
             "Failed to clean up the control plane: OtaErr_t=",

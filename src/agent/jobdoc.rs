@@ -4,8 +4,8 @@
 
 use super::handlers::set_image_state_with_reason;
 use super::{
-    has_active_job, ingest::blocks_in, release_file, set_text, signal, until_nul, Names, Outcome,
-    Plane, AGENT, FILE, SIGNATURE,
+    has_active_job, ingest::blocks_in, is_active_job, release_file, set_text, signal, until_nul,
+    Outcome, Plane, Thing, AGENT, FILE, SIGNATURE,
 };
 use crate::codec::base64;
 use crate::job::{self, param};
@@ -15,54 +15,43 @@ use crate::sys::{self, iface, OtaErr_t};
 use crate::{bitmap, config};
 
 /// What the document turned out to be.
-enum Parsed {
+enum Parsed<'a> {
     /// A document without `execution`: the service has no pending job (#487).
     NoJob,
     /// Required keys missing or values unusable; the job ID, if one was read.
-    Malformed(Option<JobId>),
+    Malformed(Option<JobId<'a>>),
     /// A complete OTA job.
-    Job(JobId),
+    Job(JobId<'a>),
 }
 
-/// A job ID fit for a topic: AWS's `[a-zA-Z0-9_-]`, at most v2.0.0's 72 characters.
+/// A job ID fit for a topic: AWS's `[a-zA-Z0-9_-]`, at most v2.0.0's 72 characters. It borrows
+/// the document, which stays in the application's buffer until the document is handled.
 #[derive(Clone, Copy)]
-struct JobId {
-    bytes: [u8; mqtt::MAX_JOB_ID],
-    len: usize,
-}
+struct JobId<'a>(&'a [u8]);
 
-impl JobId {
-    fn new(text: &[u8]) -> Option<JobId> {
+impl<'a> JobId<'a> {
+    fn new(text: &'a [u8]) -> Option<JobId<'a>> {
         let ok = !text.is_empty()
             && text.len() <= mqtt::MAX_JOB_ID
             && text
                 .iter()
                 .all(|&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-');
-        let mut bytes = [0u8; mqtt::MAX_JOB_ID];
-        bytes
-            .get_mut(..text.len())
-            .filter(|_| ok)?
-            .copy_from_slice(text);
-        Some(JobId {
-            bytes,
-            len: text.len(),
-        })
+        ok.then_some(JobId(text))
     }
 
-    fn as_bytes(&self) -> &[u8] {
-        self.bytes.get(..self.len).unwrap_or(&[])
+    fn as_bytes(&self) -> &'a [u8] {
+        self.0
     }
 }
 
 /// Reports a job the agent cannot run as FAILED, so it does not block the device's queue
 /// (v2.0.0 dropped such documents silently).
-fn report_unusable(job: &JobId, parse_error: sys::OtaJobParseErr_t) {
-    let names = Names::get();
+fn report_unusable(job: &JobId<'_>, parse_error: sys::OtaJobParseErr_t) {
     let status = Status::FailedWithValue {
         reason: sys::OtaErrJobParserError.into(),
         sub_reason: parse_error as u32,
     };
-    if let Err(err) = mqtt::update_job_status(names.thing(), job.as_bytes(), status) {
+    if let Err(err) = mqtt::update_job_status(&Thing, job.as_bytes(), status) {
         ota_log!(
             Error,
             "Failed to report the unusable job: OtaErr_t=",
@@ -188,7 +177,7 @@ fn refresh_url(found: &job::Found<'_>) -> Result<(), job::DocError> {
         .map_err(store_error)
 }
 
-fn parse(doc: &[u8]) -> Parsed {
+fn parse(doc: &[u8]) -> Parsed<'_> {
     let key = sys::shim::json_file_signature_key().unwrap_or(b"sig-sha256-ecdsa");
     let found = match job::find_values(doc, key) {
         Ok(found) => found,
@@ -215,16 +204,13 @@ fn parse(doc: &[u8]) -> Parsed {
     }
     // A different job while one is active replaces it (v2.0.0's verifyActiveJobStatus); the
     // old job is closed before the new document's values overwrite its file context.
-    let active = Names::get();
-    if let Some(id) = &id {
-        if has_active_job() && active.job() != id.as_bytes() {
-            ota_log!(Info, "New job document received, aborting the current job");
-            let _ = iface::pal_set_image_state(sys::OtaImageStateAborted);
-            release_file();
-            super::clear_active_job();
-        }
+    let same_job = id.as_ref().is_some_and(|id| is_active_job(id.as_bytes()));
+    if id.is_some() && has_active_job() && !same_job {
+        ota_log!(Info, "New job document received, aborting the current job");
+        let _ = iface::pal_set_image_state(sys::OtaImageStateAborted);
+        release_file();
+        super::clear_active_job();
     }
-    let same_job = matches!(&id, Some(id) if has_active_job() && active.job() == id.as_bytes());
     let stored = if same_job {
         refresh_url(&found)
     } else {
@@ -486,7 +472,7 @@ pub(super) fn process(doc: &[u8]) -> Outcome {
         release_file();
         return no_file();
     }
-    let same_job = has_active_job() && Names::get().job() == id.as_bytes();
+    let same_job = is_active_job(id.as_bytes());
     if !same_job {
         AGENT.with(|a| set_text(&mut a.active_job, id.as_bytes()));
     }

@@ -154,31 +154,40 @@ fn notify(event: sys::OtaJobEvent_t, msg: Option<&OtaEventMsg_t>) {
     iface::app_callback(callback, event, msg);
 }
 
-/// The thing name and active job ID, copied out so no state is borrowed across a publish.
-struct Names {
-    thing: [u8; THING_CAP],
-    job: [u8; JOB_ID_CAP],
+/// The thing name, lent in place to the MQTT plane's topic and payload builders.
+struct Thing;
+
+impl mqtt::Bytes for Thing {
+    fn read<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
+        AGENT.with(|a| f(until_nul(&a.thing)))
+    }
 }
 
-impl Names {
-    fn get() -> Names {
-        AGENT.with(|a| Names {
-            thing: a.thing,
-            job: a.active_job,
-        })
-    }
+/// The active job's ID, lent in place.
+struct ActiveJob;
 
-    fn thing(&self) -> &[u8] {
-        until_nul(&self.thing)
+impl mqtt::Bytes for ActiveJob {
+    fn read<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
+        AGENT.with(|a| f(until_nul(&a.active_job)))
     }
+}
 
-    fn job(&self) -> &[u8] {
-        until_nul(&self.job)
+/// The current file's stream name, lent in place.
+struct Stream;
+
+impl mqtt::Bytes for Stream {
+    fn read<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
+        FILE.with(|file| f(fctx::text(file, fctx::Text::StreamName)))
     }
 }
 
 fn has_active_job() -> bool {
     AGENT.with(|a| a.active_job.first().is_some_and(|&b| b != 0))
+}
+
+/// Whether `id` is the active job's ID.
+fn is_active_job(id: &[u8]) -> bool {
+    has_active_job() && AGENT.with(|a| until_nul(&a.active_job) == id)
 }
 
 fn clear_active_job() {
@@ -187,8 +196,7 @@ fn clear_active_job() {
 
 /// Publishes a job status update for the active job.
 fn update_job_status(status: mqtt::Status) -> Result<(), OtaErr_t> {
-    let names = Names::get();
-    mqtt::update_job_status(names.thing(), names.job(), status)
+    mqtt::update_job_status(&Thing, &ActiveJob, status)
 }
 
 /// v2.0.0's OTA_SignalEvent: queue an event, counting file blocks.
@@ -682,11 +690,7 @@ fn release_file() {
 fn cleanup_data_plane() {
     let plane = AGENT.with(|a| core::mem::replace(&mut a.plane, Plane::None));
     let result = match plane {
-        Plane::Mqtt => {
-            let names = Names::get();
-            let stream = handlers::stream_name();
-            mqtt::cleanup_stream(names.thing(), until_nul(&stream))
-        }
+        Plane::Mqtt => mqtt::cleanup_stream(&Thing, &Stream),
         Plane::Http => {
             AGENT.with(|a| a.in_flight.clear());
             crate::http::cleanup()

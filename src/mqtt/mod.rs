@@ -21,18 +21,55 @@ pub const MAX_JOB_ID: usize = sys::OTA_JOB_ID_MAX_SIZE as usize - 1;
 /// AWS's limit on clientToken (Jobs and streams APIs).
 pub const MAX_CLIENT_TOKEN: usize = 64;
 
-/// Room for the longest topic: prefix, thing name, the longer of a stream or job ID, suffix.
-const TOPIC_CAP: usize = 64 + config::MAX_THINGNAME_LEN as usize + MAX_STREAM_NAME;
+/// Room for a topic's fixed parts (the longest is `$aws/things/` + `/jobs/$next/get/accepted`)
+/// and its NUL, beside the thing name and the job or stream ID; each topic is sized for its kind.
+const TOPIC_FIXED: usize = 40;
+const THING_TOPIC_CAP: usize = TOPIC_FIXED + config::MAX_THINGNAME_LEN as usize;
+const JOB_TOPIC_CAP: usize = THING_TOPIC_CAP + MAX_JOB_ID;
+const STREAM_TOPIC_CAP: usize = THING_TOPIC_CAP + MAX_STREAM_NAME;
 /// v2.0.0's status message buffer (OTA_STATUS_MSG_MAX_SIZE).
 const STATUS_CAP: usize = 128;
 
-type Topic = Text<TOPIC_CAP>;
+/// The GetStream request's largest CBOR encoding: six keys, "rdy", four 32-bit numbers and the
+/// bitmap (v2.0.0 reserved 3 × the bitmap size on the stack for it).
+const REQUEST_CAP: usize = 48 + sys::OTA_MAX_BLOCK_BITMAP_SIZE as usize;
 
-fn topic(thing: &[u8], middle: &[u8], name: Option<&[u8]>, suffix: &[u8]) -> Topic {
-    let mut t = Topic::new();
-    t.push(THINGS).push(thing).push(middle);
+/// Bytes that live in the agent's state (thing name, job ID, stream name, bitmap), lent for the
+/// time it takes to copy them into a topic or message, so nothing is copied twice on the stack.
+/// `read` must only give the bytes to `f`; `f` only builds text and never calls out.
+pub trait Bytes {
+    fn read<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R;
+}
+
+impl Bytes for [u8] {
+    fn read<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
+        f(self)
+    }
+}
+
+fn topic(thing: &(impl Bytes + ?Sized), middle: &[u8]) -> Text<THING_TOPIC_CAP> {
+    named_topic(thing, middle, None::<&[u8]>, b"")
+}
+
+fn stream_topic(
+    thing: &(impl Bytes + ?Sized),
+    stream: &(impl Bytes + ?Sized),
+    suffix: &[u8],
+) -> Text<STREAM_TOPIC_CAP> {
+    named_topic(thing, b"/streams/", Some(stream), suffix)
+}
+
+fn named_topic<B: Bytes + ?Sized, const N: usize>(
+    thing: &(impl Bytes + ?Sized),
+    middle: &[u8],
+    name: Option<&B>,
+    suffix: &[u8],
+) -> Text<N> {
+    let mut t = Text::new();
+    t.push(THINGS);
+    thing.read(|b| t.push(b).push(middle));
     if let Some(name) = name {
-        t.push(name);
+        name.read(|b| t.push(b));
     }
     t.push(suffix);
     t
@@ -40,7 +77,11 @@ fn topic(thing: &[u8], middle: &[u8], name: Option<&[u8]>, suffix: &[u8]) -> Top
 
 /// Runs one MQTT interface call on a NUL-terminated topic; false (and an error log naming the
 /// topic) when it fails or the topic did not fit.
-fn mqtt_call(t: &Topic, action: &str, call: impl FnOnce(&[u8]) -> sys::OtaMqttStatus_t) -> bool {
+fn mqtt_call<const N: usize>(
+    t: &Text<N>,
+    action: &str,
+    call: impl FnOnce(&[u8]) -> sys::OtaMqttStatus_t,
+) -> bool {
     let Some(bytes) = t.with_nul() else {
         ota_log!(Error, "Failed to ", s(action), ": the topic does not fit");
         return false;
@@ -61,17 +102,17 @@ fn mqtt_call(t: &Topic, action: &str, call: impl FnOnce(&[u8]) -> sys::OtaMqttSt
     status == sys::OtaMqttSuccess
 }
 
-fn subscribe(t: &Topic, qos: u8) -> bool {
+fn subscribe<const N: usize>(t: &Text<N>, qos: u8) -> bool {
     mqtt_call(t, "subscribe to", |topic| iface::mqtt_subscribe(topic, qos))
 }
 
-fn unsubscribe(t: &Topic, qos: u8) -> bool {
+fn unsubscribe<const N: usize>(t: &Text<N>, qos: u8) -> bool {
     mqtt_call(t, "unsubscribe from", |topic| {
         iface::mqtt_unsubscribe(topic, qos)
     })
 }
 
-fn publish(t: &Topic, payload: &[u8], qos: u8) -> bool {
+fn publish<const N: usize>(t: &Text<N>, payload: &[u8], qos: u8) -> bool {
     mqtt_call(t, "publish to", |topic| {
         iface::mqtt_publish(topic, payload, qos)
     })
@@ -81,16 +122,16 @@ fn publish(t: &Topic, payload: &[u8], qos: u8) -> bool {
 /// then publishes `{"clientToken":"<counter>:<thing>"}` on `$next/get` (all QoS 1).
 /// `counter` numbers the client tokens; like v2.0.0 it advances once both subscriptions are in
 /// place, whether or not the publish then succeeds.
-pub fn request_job(thing: &[u8], counter: &mut u32) -> Result<(), OtaErr_t> {
-    if !subscribe(&topic(thing, b"/jobs/$next/get/accepted", None, b""), 1)
-        || !subscribe(&topic(thing, b"/jobs/notify-next", None, b""), 1)
+pub fn request_job(thing: &(impl Bytes + ?Sized), counter: &mut u32) -> Result<(), OtaErr_t> {
+    if !subscribe(&topic(thing, b"/jobs/$next/get/accepted"), 1)
+        || !subscribe(&topic(thing, b"/jobs/notify-next"), 1)
     {
         return Err(sys::OtaErrRequestJobFailed);
     }
-    let payload = next_job_request(thing, *counter);
+    let payload = thing.read(|t| next_job_request(t, *counter));
     *counter = counter.wrapping_add(1);
     match payload.as_bytes() {
-        Some(p) if publish(&topic(thing, b"/jobs/$next/get", None, b""), p, 1) => Ok(()),
+        Some(p) if publish(&topic(thing, b"/jobs/$next/get"), p, 1) => Ok(()),
         _ => Err(sys::OtaErrRequestJobFailed),
     }
 }
@@ -112,9 +153,9 @@ pub fn next_job_request(thing: &[u8], counter: u32) -> Text<{ MAX_CLIENT_TOKEN +
 }
 
 /// Unsubscribes the job topics (`notify-next`, then `$next/get/accepted`).
-pub fn cleanup_control(thing: &[u8]) -> Result<(), OtaErr_t> {
-    if unsubscribe(&topic(thing, b"/jobs/notify-next", None, b""), 0)
-        && unsubscribe(&topic(thing, b"/jobs/$next/get/accepted", None, b""), 0)
+pub fn cleanup_control(thing: &(impl Bytes + ?Sized)) -> Result<(), OtaErr_t> {
+    if unsubscribe(&topic(thing, b"/jobs/notify-next"), 0)
+        && unsubscribe(&topic(thing, b"/jobs/$next/get/accepted"), 0)
     {
         Ok(())
     } else {
@@ -201,8 +242,12 @@ pub fn status_payload(status: Status) -> Text<STATUS_CAP> {
 
 /// Publishes a job status update on `$aws/things/<thing>/jobs/<job>/update`; never for an empty
 /// job ID (v2.0.0 could publish on `jobs//update` after a job had ended).
-pub fn update_job_status(thing: &[u8], job: &[u8], status: Status) -> Result<(), OtaErr_t> {
-    if job.is_empty() {
+pub fn update_job_status(
+    thing: &(impl Bytes + ?Sized),
+    job: &(impl Bytes + ?Sized),
+    status: Status,
+) -> Result<(), OtaErr_t> {
+    if job.read(|j| j.is_empty()) {
         ota_log!(Warn, "No job status update: no job is active");
         return Err(sys::OtaErrUpdateJobStatusFailed);
     }
@@ -211,18 +256,25 @@ pub fn update_job_status(thing: &[u8], job: &[u8], status: Status) -> Result<(),
     } else {
         1
     };
+    let t: Text<JOB_TOPIC_CAP> = named_topic(thing, b"/jobs/", Some(job), b"/update");
     let payload = status_payload(status);
     match payload.as_bytes() {
-        Some(p) if publish(&topic(thing, b"/jobs/", Some(job), b"/update"), p, qos) => Ok(()),
+        Some(p) if publish(&t, p, qos) => Ok(()),
         _ => Err(sys::OtaErrUpdateJobStatusFailed),
     }
 }
 
+/// A stream name AWS could have made: at most MAX_STREAM_NAME bytes (U3).
+fn stream_fits(stream: &(impl Bytes + ?Sized)) -> bool {
+    stream.read(|s| s.len() <= MAX_STREAM_NAME)
+}
+
 /// Subscribes to the stream's data topic (QoS 0).
-pub fn init_stream(thing: &[u8], stream: &[u8]) -> Result<(), OtaErr_t> {
-    if stream.len() <= MAX_STREAM_NAME
-        && subscribe(&topic(thing, b"/streams/", Some(stream), b"/data/cbor"), 0)
-    {
+pub fn init_stream(
+    thing: &(impl Bytes + ?Sized),
+    stream: &(impl Bytes + ?Sized),
+) -> Result<(), OtaErr_t> {
+    if stream_fits(stream) && subscribe(&stream_topic(thing, stream, b"/data/cbor"), 0) {
         Ok(())
     } else {
         Err(sys::OtaErrInitFileTransferFailed)
@@ -231,35 +283,42 @@ pub fn init_stream(thing: &[u8], stream: &[u8]) -> Result<(), OtaErr_t> {
 
 /// Publishes a CBOR GetStream request for the blocks still set in `bitmap` (QoS 0).
 pub fn request_blocks(
-    thing: &[u8],
-    stream: &[u8],
+    thing: &(impl Bytes + ?Sized),
+    stream: &(impl Bytes + ?Sized),
     file_id: u32,
-    bitmap: &[u8],
+    bitmap: &(impl Bytes + ?Sized),
 ) -> Result<(), OtaErr_t> {
-    let mut message = [0u8; sys::OTA_REQUEST_MSG_MAX_SIZE as usize];
-    let size = cbor::encode_get_stream_request(
-        &mut message,
-        b"rdy",
-        file_id as i32,
-        config::FILE_BLOCK_SIZE as i32,
-        0,
-        bitmap,
-        config::MAX_NUM_BLOCKS_REQUEST as i32,
-    )
-    .map_err(|_| sys::OtaErrFailedToEncodeCbor)?;
-    let t = topic(thing, b"/streams/", Some(stream), b"/get/cbor");
+    if !stream_fits(stream) {
+        return Err(sys::OtaErrRequestFileBlockFailed);
+    }
+    let mut message = [0u8; REQUEST_CAP];
+    let size = bitmap
+        .read(|b| {
+            cbor::encode_get_stream_request(
+                &mut message,
+                b"rdy",
+                file_id as i32,
+                config::FILE_BLOCK_SIZE as i32,
+                0,
+                b,
+                config::MAX_NUM_BLOCKS_REQUEST as i32,
+            )
+        })
+        .map_err(|_| sys::OtaErrFailedToEncodeCbor)?;
+    let t = stream_topic(thing, stream, b"/get/cbor");
     match message.get(..size) {
-        Some(m) if stream.len() <= MAX_STREAM_NAME && publish(&t, m, 0) => Ok(()),
+        Some(m) if publish(&t, m, 0) => Ok(()),
         _ => Err(sys::OtaErrRequestFileBlockFailed),
     }
 }
 
 /// Unsubscribes the stream's data topic.
-pub fn cleanup_stream(thing: &[u8], stream: &[u8]) -> Result<(), OtaErr_t> {
+pub fn cleanup_stream(
+    thing: &(impl Bytes + ?Sized),
+    stream: &(impl Bytes + ?Sized),
+) -> Result<(), OtaErr_t> {
     // A name too long for AWS was never subscribed (init_stream refuses it).
-    if stream.len() <= MAX_STREAM_NAME
-        && unsubscribe(&topic(thing, b"/streams/", Some(stream), b"/data/cbor"), 1)
-    {
+    if stream_fits(stream) && unsubscribe(&stream_topic(thing, stream, b"/data/cbor"), 1) {
         Ok(())
     } else {
         Err(sys::OtaErrCleanupDataFailed)
@@ -272,6 +331,54 @@ mod tests {
 
     fn s(t: &Text<STATUS_CAP>) -> &str {
         core::str::from_utf8(t.as_bytes().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn the_longest_names_fit_every_topic() {
+        let thing = [b't'; config::MAX_THINGNAME_LEN as usize];
+        let job = [b'j'; MAX_JOB_ID];
+        let stream = [b's'; MAX_STREAM_NAME];
+        for middle in [
+            &b"/jobs/$next/get/accepted"[..],
+            b"/jobs/notify-next",
+            b"/jobs/$next/get",
+        ] {
+            assert!(topic(&thing[..], middle).as_bytes().is_some());
+        }
+        let t: Text<JOB_TOPIC_CAP> = named_topic(&thing[..], b"/jobs/", Some(&job[..]), b"/update");
+        assert!(t.as_bytes().is_some());
+        for suffix in [&b"/data/cbor"[..], b"/get/cbor"] {
+            assert!(stream_topic(&thing[..], &stream[..], suffix)
+                .as_bytes()
+                .is_some());
+        }
+        // A stream name far longer than AWS allows does not fit, and is reported, never cut.
+        let longer = [b's'; MAX_STREAM_NAME + TOPIC_FIXED];
+        assert!(stream_topic(&thing[..], &longer[..], b"/get/cbor")
+            .as_bytes()
+            .is_none());
+    }
+
+    #[test]
+    fn the_largest_stream_request_fits_its_buffer() {
+        let mut message = [0u8; REQUEST_CAP];
+        let bitmap = [0xff; sys::OTA_MAX_BLOCK_BITMAP_SIZE as usize];
+        let max = i32::MAX;
+        let size =
+            cbor::encode_get_stream_request(&mut message, b"rdy", max, max, max, &bitmap, max);
+        assert!(size.is_ok_and(|n| n <= REQUEST_CAP), "{size:?}");
+        // One byte less than that encoding is refused, never overrun.
+        let n = size.unwrap_or(0);
+        let short = cbor::encode_get_stream_request(
+            &mut message[..n - 1],
+            b"rdy",
+            max,
+            max,
+            max,
+            &bitmap,
+            max,
+        );
+        assert!(short.is_err());
     }
 
     #[test]
