@@ -4,6 +4,7 @@
 # and without the library against the size budget in c_tests/firmware_size/budget.txt.
 #   scripts/thumb.sh            # all of it
 #   OTA_THUMB_TARGETS="thumbv7em-none-eabi" scripts/thumb.sh
+#   OTA_UPSTREAM_DIR=/path/to/v2.0.0-checkout scripts/thumb.sh   # also the C library on the stub
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -19,6 +20,10 @@ for t in $targets; do
 done
 
 case " $targets " in *" thumbv7em-none-eabi "*) ;; *) exit 0 ;; esac
+
+echo "== no core::fmt in libota.a with logging on (thumbv7em-none-eabi, c_tests/logging_on)"
+OTA_CONFIG_DIR="$root/c_tests/logging_on" scripts/cargo-target.sh thumbv7em-none-eabi build --release --quiet --lib
+scripts/check-no-fmt.sh target/thumbv7em-none-eabi/release/libota.a
 
 echo "== CMake: a Cortex-M4 firmware with add_subdirectory(ota-rs) and an arm-none-eabi toolchain file"
 consumer=(-S c_tests/cortex_m -DCMAKE_TOOLCHAIN_FILE="$root/c_tests/cortex_m/arm-none-eabi.cmake"

@@ -84,9 +84,9 @@ impl CborError {
     }
 }
 
-/// Most containers open at once while skipping one map entry (tinycbor allows 1024; see the
-/// module documentation).
-pub const MAX_SKIP_NESTING: usize = 64;
+/// Most containers open at once while skipping one map entry, at 8 bytes of stack each; AWS
+/// sends none (tinycbor allows 1024; see the module documentation).
+pub const MAX_SKIP_NESTING: usize = 16;
 
 const MAJOR_UNSIGNED: u8 = 0;
 const MAJOR_NEGATIVE: u8 = 1;
