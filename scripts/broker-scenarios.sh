@@ -36,7 +36,7 @@ env_broker_start
 env_sim_start
 cp "$DEVICE_BUILD/linux_device_v2" "$work/cloud/firmware-1.1.0.bin"
 cp "$DEVICE_BUILD/linux_device_v3" "$work/cloud/firmware-1.2.0.bin"
-env_say "mosquitto on 127.0.0.1:$BROKER_PORT, cloud simulator up"
+env_say "$BROKER_KIND broker on 127.0.0.1:$BROKER_PORT, cloud simulator up"
 
 terminal=SUCCEEDED,FAILED,REJECTED,CANCELED,TIMED_OUT
 
@@ -192,10 +192,14 @@ s_bad_setup() {
     [ "$rc" = 1 ] && grep -q "cannot connect to 127.0.0.1" "$out" || return 1
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$thing" -days 1 \
         -keyout "$pki/rogue.key" -out "$pki/rogue.pem" >/dev/null 2>&1
-    run --endpoint 127.0.0.1 --port "$BROKER_PORT" --cert "$pki/rogue.pem" --key "$pki/rogue.key" --thing "$thing"
-    [ "$rc" = 1 ] && grep -Eq "did not accept the connection|cannot connect to 127.0.0.1:$BROKER_PORT" "$out" || return 1
+    run --endpoint "$BROKER_HOST" --port "$BROKER_PORT" --cert "$pki/rogue.pem" --key "$pki/rogue.key" --thing "$thing"
+    [ "$rc" = 1 ] && grep -Eq "did not accept the connection|cannot connect to $BROKER_HOST:$BROKER_PORT" "$out" || return 1
     # mosquitto, unlike AWS IoT, drops what the ACL denies without a word: the device notices
     # that the Jobs service never answers, says so and keeps asking until --run-seconds.
+    if [ "$BROKER_KIND" = embedded ]; then
+        note="unreachable endpoint and foreign certificate: one sentence, exit 1 (the embedded broker has no ACL to test a wrong thing name)"
+        return 0
+    fi
     run --endpoint 127.0.0.1 --port "$BROKER_PORT" --cert "$pki/$thing.pem" --key "$pki/$thing.key" --thing not-my-name --run-seconds 13
     [ "$rc" = 3 ] && grep -q "no answer from the Jobs service for thing not-my-name" "$out" || return 1
     note="unreachable endpoint and foreign certificate: one sentence, exit 1; wrong thing name: a warning every 10 s, no crash"

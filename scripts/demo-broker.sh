@@ -36,7 +36,7 @@ env_pki
 env_signer
 env_broker_config
 env_broker_start
-env_say "mosquitto on 127.0.0.1:$BROKER_PORT (TLS 1.2, client certificates required, per-thing ACL)"
+env_say "$BROKER_KIND broker on 127.0.0.1:$BROKER_PORT (TLS 1.2, client certificates required)"
 env_sim_start
 env_say "cloud simulator connected as cloud-sim; HTTP file server on 127.0.0.1:$(cat "$work/cloud/http-port")"
 

@@ -64,7 +64,7 @@ done
 env_say "$n devices started in $(since "$start") s"
 
 # All connected and waiting for a job before there is one, so they all download at once.
-connected() { grep -c 'New client connected.* u.fleet-' "$work/broker/mosquitto.log" 2>/dev/null || true; }
+connected() { grep -cE "New client connected.* u.fleet-|^connected fleet-" "$work/broker/broker.log" 2>/dev/null || true; }
 for _ in $(seq $((limit * 10))); do [ "$(connected)" -ge "$n" ] && break; sleep 0.1; done
 env_say "$(connected) devices connected after $(since "$start") s; creating the job"
 start=$(date +%s.%N)
@@ -90,7 +90,7 @@ mps=$(awk -v m="$msgs" -v w="$wall" 'BEGIN { printf "%d", m / w }')
 broker_rss=$(ps -o rss= -p "$BROKER_PID" 2>/dev/null | tr -d ' ' || echo 0)
 
 echo
-echo "fleet of $n devices, one 256 KiB update over $protocol (TLS 1.2, a certificate per thing)"
+echo "fleet of $n devices, one 256 KiB update over $protocol (TLS 1.2, a certificate per thing, $BROKER_KIND broker)"
 echo "  succeeded:        $succeeded / $n   ($states)"
 echo "  wall time:        $(printf '%.1f' "$wall") s from the job's creation to its last execution state"
 echo "  download time:    $pcts (per device, first to last block)"

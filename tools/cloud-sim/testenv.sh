@@ -23,7 +23,10 @@ env_cleanup() {
 
 env_tools() {
     local missing=()
-    command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
+    local have_mosquitto=0
+    { command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ]; } && have_mosquitto=1
+    # Without mosquitto and without root, the simulator's own broker stands in.
+    [ "$have_mosquitto" = 1 ] || [ "$(id -u)" != 0 ] || missing+=(mosquitto)
     pkg-config --exists libmosquitto 2>/dev/null || missing+=(libmosquitto-dev)
     pkg-config --exists libcurl 2>/dev/null || missing+=(libcurl4-openssl-dev)
     command -v openssl >/dev/null 2>&1 || missing+=(openssl)
@@ -38,6 +41,12 @@ env_tools() {
         fi
     fi
     MOSQUITTO=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+    BROKER_KIND=${OTA_BROKER:-mosquitto}
+    [ -x "$MOSQUITTO" ] || BROKER_KIND=embedded
+    case "$BROKER_KIND" in mosquitto | embedded) ;; *) env_fail "OTA_BROKER must be mosquitto or embedded" ;; esac
+    # The name devices connect to (see tools/cloud-sim/src/broker.rs on SNI); both are loopback.
+    BROKER_HOST=127.0.0.1
+    [ "$BROKER_KIND" = mosquitto ] || BROKER_HOST=localhost
 }
 
 env_build() {
@@ -65,25 +74,24 @@ env_pki() {
     {
         openssl ecparam -name prime256v1 -genkey -noout -out "$p/ca.key" &&
         openssl req -new -x509 -key "$p/ca.key" -subj "/CN=ota-rs test CA" -days 2 -out "$p/ca.pem" &&
-        env_cert broker "subjectAltName=IP:127.0.0.1,DNS:localhost" &&
+        env_cert broker "subjectAltName=IP:127.0.0.1,DNS:localhost
+extendedKeyUsage=serverAuth" &&
         env_cert cloud-sim ""
     } >"$p/openssl.log" 2>&1 || { cat "$p/openssl.log" >&2; env_fail "making the test PKI failed"; }
 }
 
-# env_cert NAME [EXTENSION]: NAME.key and NAME.pem with CN=NAME, signed by the test CA.
+# env_cert NAME [EXTENSIONS]: NAME.key and NAME.pem with CN=NAME, signed by the test CA; a
+# client certificate unless EXTENSIONS say otherwise.
 env_cert() {
-    local p="$work/pki" name=$1 ext=${2:-}
+    local p="$work/pki" name=$1 ext=${2:-extendedKeyUsage=clientAuth}
     openssl ecparam -name prime256v1 -genkey -noout -out "$p/$name.key.sec1" &&
     openssl pkcs8 -topk8 -nocrypt -in "$p/$name.key.sec1" -out "$p/$name.key" &&
     rm -f "$p/$name.key.sec1" &&
     openssl req -new -key "$p/$name.key" -subj "/CN=$name" -out "$p/$name.csr" &&
-    if [ -n "$ext" ]; then
-        openssl x509 -req -in "$p/$name.csr" -CA "$p/ca.pem" -CAkey "$p/ca.key" -set_serial "0x$(openssl rand -hex 8)" \
-            -days 2 -out "$p/$name.pem" -extfile <(printf '%s\n' "$ext")
-    else
-        openssl x509 -req -in "$p/$name.csr" -CA "$p/ca.pem" -CAkey "$p/ca.key" -set_serial "0x$(openssl rand -hex 8)" \
-            -days 2 -out "$p/$name.pem"
-    fi && rm -f "$p/$name.csr"
+    # X.509 v3 with its purpose: rustls (webpki) refuses v1 certificates.
+    openssl x509 -req -in "$p/$name.csr" -CA "$p/ca.pem" -CAkey "$p/ca.key" -set_serial "0x$(openssl rand -hex 8)" \
+        -days 2 -out "$p/$name.pem" -extfile <(printf 'basicConstraints=CA:FALSE\n%s\n' "$ext") &&
+    rm -f "$p/$name.csr"
 }
 
 # The code-signing key and the certificate devices trust.
@@ -99,7 +107,8 @@ env_free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# Starts mosquitto with TLS, required client certificates and a per-thing ACL on $BROKER_PORT.
+# Starts mosquitto with TLS, required client certificates and a per-thing ACL on $BROKER_PORT
+# (or, with BROKER_KIND=embedded, the simulator's own broker: TLS and certificates, no ACL).
 env_broker_config() {
     BROKER_PORT=${BROKER_PORT:-$(env_free_port)}
     local b="$work/broker"
@@ -118,7 +127,7 @@ $user_line
 per_listener_settings false
 allow_anonymous false
 persistence false
-log_dest file $b/mosquitto.log
+log_dest file $b/broker.log
 log_type error
 log_type warning
 log_type notice
@@ -140,7 +149,12 @@ env_broker_start() {
     local b="$work/broker"
     # One descriptor per device connection.
     ulimit -n 65536 2>/dev/null || ulimit -n 4096 2>/dev/null || true
-    "$MOSQUITTO" -c "$b/mosquitto.conf" >>"$b/stdout.log" 2>&1 &
+    if [ "$BROKER_KIND" = embedded ]; then
+        "$SIM" broker --port "$BROKER_PORT" --ca "$work/pki/ca.pem" --cert "$work/pki/broker.pem" \
+            --key "$work/pki/broker.key" --run-seconds 7200 >>"$b/broker.log" 2>&1 &
+    else
+        "$MOSQUITTO" -c "$b/mosquitto.conf" >>"$b/stdout.log" 2>&1 &
+    fi
     BROKER_PID=$!
     env_pids+=("$BROKER_PID")
     # Bounded: 50 x 0.1 s for the port to open.
@@ -148,8 +162,8 @@ env_broker_start() {
         if (exec 3<>"/dev/tcp/127.0.0.1/$BROKER_PORT") 2>/dev/null; then return 0; fi
         sleep 0.1
     done
-    cat "$b/mosquitto.log" >&2 2>/dev/null
-    env_fail "mosquitto did not start on 127.0.0.1:$BROKER_PORT"
+    cat "$b/broker.log" >&2 2>/dev/null
+    env_fail "the $BROKER_KIND broker did not start on 127.0.0.1:$BROKER_PORT"
 }
 
 env_broker_stop() {
@@ -183,7 +197,7 @@ env_device() {
     [ -f "$work/pki/$thing.pem" ] || env_cert "$thing" "" >>"$work/pki/openssl.log" 2>&1
     cp "$work/pki/signer.pem" "$dir/trust/signer.pem"
     cp "$DEVICE_BUILD/linux_device_v1" "$dir/images/factory.bin"
-    "$dir/images/factory.bin" --endpoint 127.0.0.1 --port "$BROKER_PORT" --root-ca "$work/pki/ca.pem" \
+    "$dir/images/factory.bin" --endpoint "$BROKER_HOST" --port "$BROKER_PORT" --root-ca "$work/pki/ca.pem" \
         --cert "$work/pki/$thing.pem" --key "$work/pki/$thing.key" --thing "$thing" \
         --device-dir "$dir" "$@" >"$dir/device.log" 2>&1 &
     DEVICE_PID=$!

@@ -9,10 +9,12 @@
 //!                                               disconnect THING | stop)
 //!   cloud-sim wait --state DIR --job ID [--thing T] --status S[,S...] [--timeout S]
 //!   cloud-sim summary --state DIR
+//!   cloud-sim broker --port N --ca CA.pem --cert BROKER.pem --key BROKER.key [--run-seconds S]
 //!
 //! Jobs are files in DIR/jobs (create-job writes one; a running server picks it up), control
 //! commands files in DIR/control, and DIR/summary.json the cloud's view of every execution.
 
+mod broker;
 mod cloud;
 mod faults;
 mod http;
@@ -87,6 +89,7 @@ fn main() -> ExitCode {
         "control" => control(&args),
         "wait" => wait(&args),
         "summary" => summary(&args),
+        "broker" => run_broker(&args),
         other => Err(format!(
             "unknown command {other:?}: say create-job, serve, control, wait or summary."
         )),
@@ -115,6 +118,21 @@ fn write_atomic(path: &Path, data: &[u8]) -> Result<(), String> {
     fs::write(&tmp, data)
         .and_then(|_| fs::rename(&tmp, path))
         .map_err(|e| format!("cannot write {path:?}: {e}."))
+}
+
+/// The fallback broker, for machines without mosquitto.
+fn run_broker(args: &Args) -> Result<u8, String> {
+    let port =
+        u16::try_from(args.num("port", 8883)?).map_err(|_| "--port is too large.".to_string())?;
+    let run_for = Duration::from_secs(args.num("run-seconds", 600)?.clamp(1, 24 * 3600));
+    broker::run(
+        port,
+        Path::new(args.req("ca")?),
+        Path::new(args.req("cert")?),
+        Path::new(args.req("key")?),
+        run_for,
+    )?;
+    Ok(0)
 }
 
 fn create_job(args: &Args) -> Result<u8, String> {
