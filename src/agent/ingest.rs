@@ -110,13 +110,29 @@ fn valid_block(file_size: u32, index: u32, size: usize) -> bool {
     usize::try_from(expected).ok() == Some(size)
 }
 
+/// What one data message did: a result, or the file's last block arrived and it is to be closed.
+enum Received {
+    Done(IngestResult_t, OtaPalStatus_t),
+    Last(OtaPalStatus_t),
+}
+
 /// Ingests one data message; returns the result and the PAL's close status.
 pub(super) fn ingest(message: &[u8]) -> (IngestResult_t, OtaPalStatus_t) {
+    // The close (the PAL's signature check, the deepest call of an update) runs after the
+    // block's decode state is gone from the stack.
+    match receive(message) {
+        Received::Done(result, status) => (result, status),
+        Received::Last(close_status) => finish(close_status),
+    }
+}
+
+#[inline(never)]
+fn receive(message: &[u8]) -> Received {
     let mut close_status = pal_status(sys::OtaPalUninitialized);
     let len = AGENT.with(|a| a.bitmap_len);
     let ready = FILE.with(|f| f.blocksRemaining > 0 && fctx::bitmap(f, len).is_some());
     if !ready {
-        return (sys::IngestResultUnexpectedBlock, close_status);
+        return Received::Done(sys::IngestResultUnexpectedBlock, close_status);
     }
     // Every received block restarts the request timer, as in v2.0.0.
     let _ = super::handlers::start_request_timer();
@@ -124,12 +140,12 @@ pub(super) fn ingest(message: &[u8]) -> (IngestResult_t, OtaPalStatus_t) {
     let block = match decode(message, limit) {
         Ok(Some(block)) => block,
         Ok(None) => {
-            return (
+            return Received::Done(
                 sys::IngestResultDuplicate_Continue,
                 pal_status(sys::OtaPalSuccess),
             )
         }
-        Err(result) => return (result, close_status),
+        Err(result) => return Received::Done(result, close_status),
     };
     let (file_size, needed, has_file) = FILE.with(|f| {
         let needed = fctx::bitmap(f, len).is_some_and(|b| bitmap::is_needed(b, block.index));
@@ -144,17 +160,17 @@ pub(super) fn ingest(message: &[u8]) -> (IngestResult_t, OtaPalStatus_t) {
             u(block.data.len()),
             " bytes is outside the file"
         );
-        return (sys::IngestResultBlockOutOfRange, close_status);
+        return Received::Done(sys::IngestResultBlockOutOfRange, close_status);
     }
     if !needed {
         ota_log!(Warn, "Duplicate block ", u(block.index), " ignored");
-        return (
+        return Received::Done(
             sys::IngestResultDuplicate_Continue,
             pal_status(sys::OtaPalSuccess),
         );
     }
     if !has_file {
-        return (sys::IngestResultBadFileHandle, close_status);
+        return Received::Done(sys::IngestResultBadFileHandle, close_status);
     }
     let offset = block.index.saturating_mul(config::FILE_BLOCK_SIZE);
     let written = write(offset, &block.data);
@@ -169,7 +185,7 @@ pub(super) fn ingest(message: &[u8]) -> (IngestResult_t, OtaPalStatus_t) {
             " bytes of block ",
             u(block.index)
         );
-        return (sys::IngestResultWriteBlockFailed, close_status);
+        return Received::Done(sys::IngestResultWriteBlockFailed, close_status);
     }
     close_status = pal_status(sys::OtaPalSuccess);
     let remaining = FILE.with(|f| {
@@ -188,9 +204,9 @@ pub(super) fn ingest(message: &[u8]) -> (IngestResult_t, OtaPalStatus_t) {
             u(remaining),
             " remaining"
         );
-        return (sys::IngestResultAccepted_Continue, close_status);
+        return Received::Done(sys::IngestResultAccepted_Continue, close_status);
     }
-    finish(close_status)
+    Received::Last(close_status)
 }
 
 /// Writes a block through the PAL; a chunked payload is joined first, in the application's

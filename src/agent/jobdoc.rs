@@ -177,19 +177,20 @@ fn refresh_url(found: &job::Found<'_>) -> Result<(), job::DocError> {
         .map_err(store_error)
 }
 
+// Out of line: the model's search results live only in this frame, not under every call the
+// job's start makes afterwards (status publishes, PAL calls) on the agent's stack.
+#[inline(never)]
 fn parse(doc: &[u8]) -> Parsed<'_> {
     let key = sys::shim::json_file_signature_key().unwrap_or(b"sig-sha256-ecdsa");
-    let found = match job::find_values(doc, key) {
-        Ok(found) => found,
-        Err(err) => {
-            ota_log!(
-                Error,
-                "Job document rejected: DocParseErr_t=",
-                d(err.code())
-            );
-            return Parsed::Malformed(None);
-        }
-    };
+    let mut found = job::Found::default();
+    if let Err(err) = job::find_values_into(doc, key, &mut found) {
+        ota_log!(
+            Error,
+            "Job document rejected: DocParseErr_t=",
+            d(err.code())
+        );
+        return Parsed::Malformed(None);
+    }
     if found.get(param::EXECUTION).is_none() {
         return Parsed::NoJob;
     }

@@ -631,21 +631,26 @@ fn dispatch(msg: &OtaEventMsg_t) {
                 set_state(r.next);
             }
             Outcome::Stay => {}
-            Outcome::Fail(err) => {
-                ota_log!(
-                    Error,
-                    "Failed to handle event [",
-                    s(event_name(msg.eventId)),
-                    "] (OtaErr_t=",
-                    u(err),
-                    ") in state [",
-                    s(state_name(current)),
-                    "]"
-                );
-            }
+            Outcome::Fail(err) => handler_failed(msg.eventId, err, current),
         },
         None => unexpected(msg, current),
     }
+}
+
+// Out of line, so the record's arguments take no room in the frame every handler runs under.
+#[cold]
+#[inline(never)]
+fn handler_failed(event: sys::OtaEvent_t, err: OtaErr_t, current: OtaState_t) {
+    ota_log!(
+        Error,
+        "Failed to handle event [",
+        s(event_name(event)),
+        "] (OtaErr_t=",
+        u(err),
+        ") in state [",
+        s(state_name(current)),
+        "]"
+    );
 }
 
 /// v2.0.0's handleUnexpectedEvents: payload events still hand their buffer back.

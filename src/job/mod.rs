@@ -216,7 +216,7 @@ impl DocError {
 }
 
 /// The model's values as found in one document, each a slice of it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Found<'a> {
     values: [Option<&'a [u8]>; PARAM_COUNT],
     received: u32,
@@ -266,13 +266,21 @@ impl<'a> Found<'a> {
 /// wins over one in `files`), and, when not there and once `files` has been found as an array,
 /// in the text between that array's brackets, where the search only sees the first entry.
 pub fn find_values<'a>(doc: &'a [u8], signature_key: &[u8]) -> Result<Found<'a>, DocError> {
+    let mut found = Found::default();
+    find_values_into(doc, signature_key, &mut found).map(|()| found)
+}
+
+/// [`find_values`] into the caller's `found` (left empty on error), so the agent keeps one
+/// copy of the results on its stack instead of three.
+pub fn find_values_into<'a>(
+    doc: &'a [u8],
+    signature_key: &[u8],
+    found: &mut Found<'a>,
+) -> Result<(), DocError> {
+    *found = Found::default();
     if !json::validate(doc) {
         return Err(DocError::InvalidJson);
     }
-    let mut found = Found {
-        values: [None; PARAM_COUNT],
-        received: 0,
-    };
     let mut files: Option<&'a [u8]> = None;
     for (index, (param, slot)) in MODEL.iter().zip(found.values.iter_mut()).enumerate() {
         let key = if param.kind == Kind::SigBase64 {
@@ -291,7 +299,7 @@ pub fn find_values<'a>(doc: &'a [u8], signature_key: &[u8]) -> Result<Found<'a>,
             files = value.len().checked_sub(1).and_then(|end| value.get(1..end));
         }
     }
-    Ok(found)
+    Ok(())
 }
 
 /// An unsigned 32-bit number as v2.0.0 reads one with `strtoul(text, &end, 0)` and a check that

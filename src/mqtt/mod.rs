@@ -48,31 +48,34 @@ impl Bytes for [u8] {
 }
 
 fn topic(thing: &(impl Bytes + ?Sized), middle: &[u8]) -> Text<THING_TOPIC_CAP> {
-    named_topic(thing, middle, None::<&[u8]>, b"")
+    let mut t = Text::new();
+    write_topic(&mut t, thing, middle, None::<&[u8]>, b"");
+    t
 }
 
+/// A stream's topic, built into a buffer of the caller's frame (one copy on the stack).
 fn stream_topic(
+    t: &mut Text<STREAM_TOPIC_CAP>,
     thing: &(impl Bytes + ?Sized),
     stream: &(impl Bytes + ?Sized),
     suffix: &[u8],
-) -> Text<STREAM_TOPIC_CAP> {
-    named_topic(thing, b"/streams/", Some(stream), suffix)
+) {
+    write_topic(t, thing, b"/streams/", Some(stream), suffix);
 }
 
-fn named_topic<B: Bytes + ?Sized, const N: usize>(
+fn write_topic<B: Bytes + ?Sized, const N: usize>(
+    t: &mut Text<N>,
     thing: &(impl Bytes + ?Sized),
     middle: &[u8],
     name: Option<&B>,
     suffix: &[u8],
-) -> Text<N> {
-    let mut t = Text::new();
+) {
     t.push(THINGS);
     thing.read(|b| t.push(b).push(middle));
     if let Some(name) = name {
         name.read(|b| t.push(b));
     }
     t.push(suffix);
-    t
 }
 
 /// Runs one MQTT interface call on a NUL-terminated topic; false (and an error log naming the
@@ -256,7 +259,8 @@ pub fn update_job_status(
     } else {
         1
     };
-    let t: Text<JOB_TOPIC_CAP> = named_topic(thing, b"/jobs/", Some(job), b"/update");
+    let mut t = Text::<JOB_TOPIC_CAP>::new();
+    write_topic(&mut t, thing, b"/jobs/", Some(job), b"/update");
     let payload = status_payload(status);
     match payload.as_bytes() {
         Some(p) if publish(&t, p, qos) => Ok(()),
@@ -274,7 +278,9 @@ pub fn init_stream(
     thing: &(impl Bytes + ?Sized),
     stream: &(impl Bytes + ?Sized),
 ) -> Result<(), OtaErr_t> {
-    if stream_fits(stream) && subscribe(&stream_topic(thing, stream, b"/data/cbor"), 0) {
+    let mut t = Text::new();
+    stream_topic(&mut t, thing, stream, b"/data/cbor");
+    if stream_fits(stream) && subscribe(&t, 0) {
         Ok(())
     } else {
         Err(sys::OtaErrInitFileTransferFailed)
@@ -305,7 +311,8 @@ pub fn request_blocks(
             )
         })
         .map_err(|_| sys::OtaErrFailedToEncodeCbor)?;
-    let t = stream_topic(thing, stream, b"/get/cbor");
+    let mut t = Text::new();
+    stream_topic(&mut t, thing, stream, b"/get/cbor");
     match message.get(..size) {
         Some(m) if publish(&t, m, 0) => Ok(()),
         _ => Err(sys::OtaErrRequestFileBlockFailed),
@@ -318,7 +325,9 @@ pub fn cleanup_stream(
     stream: &(impl Bytes + ?Sized),
 ) -> Result<(), OtaErr_t> {
     // A name too long for AWS was never subscribed (init_stream refuses it).
-    if stream_fits(stream) && unsubscribe(&stream_topic(thing, stream, b"/data/cbor"), 1) {
+    let mut t = Text::new();
+    stream_topic(&mut t, thing, stream, b"/data/cbor");
+    if stream_fits(stream) && unsubscribe(&t, 1) {
         Ok(())
     } else {
         Err(sys::OtaErrCleanupDataFailed)
@@ -345,18 +354,19 @@ mod tests {
         ] {
             assert!(topic(&thing[..], middle).as_bytes().is_some());
         }
-        let t: Text<JOB_TOPIC_CAP> = named_topic(&thing[..], b"/jobs/", Some(&job[..]), b"/update");
+        let mut t = Text::<JOB_TOPIC_CAP>::new();
+        write_topic(&mut t, &thing[..], b"/jobs/", Some(&job[..]), b"/update");
         assert!(t.as_bytes().is_some());
         for suffix in [&b"/data/cbor"[..], b"/get/cbor"] {
-            assert!(stream_topic(&thing[..], &stream[..], suffix)
-                .as_bytes()
-                .is_some());
+            let mut t = Text::new();
+            stream_topic(&mut t, &thing[..], &stream[..], suffix);
+            assert!(t.as_bytes().is_some());
         }
         // A stream name far longer than AWS allows does not fit, and is reported, never cut.
         let longer = [b's'; MAX_STREAM_NAME + TOPIC_FIXED];
-        assert!(stream_topic(&thing[..], &longer[..], b"/get/cbor")
-            .as_bytes()
-            .is_none());
+        let mut t = Text::new();
+        stream_topic(&mut t, &thing[..], &longer[..], b"/get/cbor");
+        assert!(t.as_bytes().is_none());
     }
 
     #[test]
