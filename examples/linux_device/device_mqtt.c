@@ -3,13 +3,15 @@
  *
  * The same code connects to AWS IoT Core (endpoint xxxx-ats.iot.<region>.amazonaws.com, port
  * 8883, the thing's certificate and key, Amazon Root CA 1) or to the local test broker.
- * libmosquitto's own thread runs the connection and reconnects after a loss; the subscriptions
- * of a clean session are made again on every new connection. */
+ * A network thread of ours runs libmosquitto and reconnects after any loss (libmosquitto's own
+ * loop_start thread ends for good on a TLS error, e.g. a peer gone without close_notify); the
+ * subscriptions of a clean session are made again on every new connection. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <mosquitto.h>
 
@@ -19,6 +21,8 @@
 #define TOPIC_MAX            256U
 #define SUBACK_WAIT_MS       5000U
 #define KEEPALIVE_S          30
+#define RECONNECT_MIN_S      1U
+#define RECONNECT_MAX_S      5U
 
 typedef struct Subscription
 {
@@ -37,6 +41,8 @@ static uint32_t epoch;
 static int lastSubackMid = -1;
 static int lastSubackQos;
 static bool subscriptionRefused;
+static pthread_t networkThread;
+static volatile bool stopping;
 
 static struct timespec deadlineAfter( uint32_t ms )
 {
@@ -296,6 +302,47 @@ void DeviceMqtt_Interface( OtaMqttInterface_t * pMqtt )
 
 /* ---- Connection ---- */
 
+static void markDisconnected( void )
+{
+    pthread_mutex_lock( &lock );
+    connected = false;
+    pthread_cond_broadcast( &changed );
+    pthread_mutex_unlock( &lock );
+}
+
+/* Runs until DeviceMqtt_Disconnect; every loop call is bounded by its 100 ms timeout and every
+ * reconnect by the TCP/TLS connect, with 1-5 s between attempts. */
+static void * networkTask( void * pArgument )
+{
+    unsigned int delay = RECONNECT_MIN_S;
+
+    ( void ) pArgument;
+
+    while( !stopping )
+    {
+        int rc = mosquitto_loop( mosq, 100, 1 );
+
+        if( ( rc == MOSQ_ERR_SUCCESS ) || stopping )
+        {
+            continue;
+        }
+
+        markDisconnected();
+        sleep( delay );
+
+        if( !stopping && ( mosquitto_reconnect( mosq ) == MOSQ_ERR_SUCCESS ) )
+        {
+            delay = RECONNECT_MIN_S;
+        }
+        else
+        {
+            delay = ( ( delay * 2U ) > RECONNECT_MAX_S ) ? RECONNECT_MAX_S : ( delay * 2U );
+        }
+    }
+
+    return NULL;
+}
+
 bool DeviceMqtt_Connect( const DeviceMqttConfig_t * pConfig,
                          uint32_t waitMs )
 {
@@ -317,7 +364,6 @@ bool DeviceMqtt_Connect( const DeviceMqttConfig_t * pConfig,
     mosquitto_disconnect_callback_set( mosq, onDisconnect );
     mosquitto_subscribe_callback_set( mosq, onSubscribe );
     mosquitto_message_callback_set( mosq, onMessage );
-    mosquitto_reconnect_delay_set( mosq, 1, 5, false );
 
     rc = mosquitto_tls_set( mosq, pConfig->pRootCa, NULL, pConfig->pCert, pConfig->pKey, NULL );
 
@@ -339,7 +385,7 @@ bool DeviceMqtt_Connect( const DeviceMqttConfig_t * pConfig,
         return false;
     }
 
-    if( mosquitto_loop_start( mosq ) != MOSQ_ERR_SUCCESS )
+    if( pthread_create( &networkThread, NULL, networkTask, NULL ) != 0 )
     {
         printf( "device: cannot start the MQTT network thread\n" );
         return false;
@@ -361,7 +407,8 @@ bool DeviceMqtt_Connect( const DeviceMqttConfig_t * pConfig,
         printf( "device: %s:%d %s\n", pConfig->pEndpoint, pConfig->port,
                 ( rc < 0 ) ? "did not accept the connection (TLS handshake refused: check the certificate, key and root CA)"
                            : mosquitto_connack_string( rc ) );
-        ( void ) mosquitto_loop_stop( mosq, true );
+        stopping = true;
+        ( void ) pthread_join( networkThread, NULL );
         return false;
     }
 
@@ -395,8 +442,9 @@ void DeviceMqtt_Disconnect( void )
 {
     if( mosq != NULL )
     {
+        stopping = true;
         ( void ) mosquitto_disconnect( mosq );
-        ( void ) mosquitto_loop_stop( mosq, false );
+        ( void ) pthread_join( networkThread, NULL );
         mosquitto_destroy( mosq );
         mosq = NULL;
     }
