@@ -4,7 +4,8 @@
 #
 #   scripts/broker-scenarios.sh [NAME...]     (default: all)
 #
-# mqtt, http, loss20, dup-reorder, cancel, queued, rollback, broker-restart, url-expiry, bad-setup.
+# mqtt, http, loss20, dup-reorder, cancel, queued, rollback, broker-restart, disconnect,
+# url-expiry, bad-setup.
 # Prints one line per scenario and "N passed, N failed"; exit 0 only if none failed.
 # OTA_SCENARIO_TIMEOUT: seconds per wait (default 60). OTA_SCENARIO_KEEP=1 keeps the files.
 set -euo pipefail
@@ -165,6 +166,18 @@ s_broker_restart() {
         note="$(detail sc-restart); device: $(grep -c 'connection lost' "$dev/device.log") outage(s), resumed"
 }
 
+# The cloud takes the device's client ID over mid-download (the disconnect knob): the broker
+# drops the device, which reconnects, resumes and finishes.
+s_disconnect() {
+    faults delay_ms=100
+    start_device disconnect --updates 1
+    job sc-kick 1.1.0 MQTT
+    wait_blocks sc-kick 12 || return 1
+    "$SIM" control --state "$work/cloud" disconnect "$thing"
+    ends_as sc-kick SUCCEEDED && installed 1.1.0 && grep -q "connection lost" "$dev/device.log" &&
+        note="$(detail sc-kick); device: $(grep -c 'connection lost' "$dev/device.log") disconnect(s), resumed"
+}
+
 # URLs live 2 s; HTTP answers take 100 ms, so the URL expires after ~20 blocks. v2.0.0 has no
 # URL refresh of its own: the device suspends and resumes the agent, which asks for the job
 # document again and takes the same job's fresh URL.
@@ -205,7 +218,7 @@ s_bad_setup() {
     note="unreachable endpoint and foreign certificate: one sentence, exit 1; wrong thing name: a warning every 10 s, no crash"
 }
 
-all=(mqtt http loss20 dup-reorder cancel queued rollback broker-restart url-expiry bad-setup)
+all=(mqtt http loss20 dup-reorder cancel queued rollback broker-restart disconnect url-expiry bad-setup)
 chosen=("$@")
 [ ${#chosen[@]} -gt 0 ] || chosen=("${all[@]}")
 
