@@ -472,6 +472,32 @@ fn probe_log_levels(cfg: &Config, out: &Path) -> Vec<(&'static str, bool)> {
         .collect()
 }
 
+/// Whether the application's log macros accept a format that is not a string literal. v2.0.0's
+/// own formats all were literals, so a macro may paste text onto one (`"[OTA] " fmt`); the shim
+/// then formats each record itself and hands the macro `"%s"`.
+fn log_macros_take_runtime_formats(cfg: &Config, out: &Path) -> bool {
+    let mut text = String::from(
+        "#include <stdint.h>\n#include <stdio.h>\n#include \"ota.h\"\n\
+         void ota_rs_format_probe( const char * f, int n, const char * p, unsigned int u );\n\
+         void ota_rs_format_probe( const char * f, int n, const char * p, unsigned int u )\n{\n",
+    );
+    for (mac, _) in LOG_LEVELS {
+        let _ = writeln!(text, "    {mac}( ( f, n, p, u ) );");
+    }
+    text.push_str("    ( void ) f; ( void ) n; ( void ) p; ( void ) u;\n}\n");
+    let probe = out.join("ota_rs_format_probe.c");
+    write_if_changed(&probe, &text);
+    cfg.cc()
+        .warnings(false)
+        .extra_warnings(false)
+        .cargo_metadata(false)
+        .flag_if_supported("-Wno-format-nonliteral")
+        .flag_if_supported("-Wno-format-security")
+        .file(&probe)
+        .try_compile("ota_rs_format_probe")
+        .is_ok()
+}
+
 fn write_log_levels(levels: &[(&str, bool)], out: &Path) {
     let mut text = String::new();
     for (tag, enabled) in levels {
@@ -487,7 +513,10 @@ fn main() {
 
     let wrapper = write_wrapper(&out);
     generate_bindings(&cfg, &wrapper, &out);
-    write_log_levels(&probe_log_levels(&cfg, &out), &out);
+    let levels = probe_log_levels(&cfg, &out);
+    write_log_levels(&levels, &out);
+    let literal_formats =
+        levels.iter().any(|(_, on)| *on) && !log_macros_take_runtime_formats(&cfg, &out);
 
     let guard = write_layout_guard(&out);
     // A CMake build compiles the guard again inside the firmware's own target, with its flags.
@@ -500,7 +529,11 @@ fn main() {
     let layout_guard = manifest.join("src/ffi/layout_guard.c");
     println!("cargo::rerun-if-changed={}", shim.display());
     println!("cargo::rerun-if-changed={}", layout_guard.display());
-    cfg.cc()
+    let mut shim_build = cfg.cc();
+    if literal_formats {
+        shim_build.define("OTA_RS_LOG_LITERAL_FORMATS", None);
+    }
+    shim_build
         .include(&out)
         .file(&shim)
         .file(&layout_guard)

@@ -27,6 +27,9 @@ cmake -S c_tests -B build/c_tests -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build/c_tests -j2
 ctest --test-dir build/c_tests --output-on-failure -j2
 
+echo "== log macros that paste onto a literal format (scripts/check-literal-logs.sh)"
+scripts/check-literal-logs.sh
+
 echo "== FreeRTOS POSIX simulator (ports/freertos/sim, kernel sources from the freertos-next crate)"
 kernel=$(scripts/freertos-kernel.sh)
 cmake -S ports/freertos/sim -B build/freertos-sim -DFREERTOS_KERNEL_PATH="$kernel" >/dev/null

@@ -24,6 +24,9 @@ case " $targets " in *" thumbv7em-none-eabi "*) ;; *) exit 0 ;; esac
 echo "== no core::fmt in libota.a with logging on (thumbv7em-none-eabi, c_tests/logging_on)"
 OTA_CONFIG_DIR="$root/c_tests/logging_on" scripts/cargo-target.sh thumbv7em-none-eabi build --release --quiet --lib
 scripts/check-no-fmt.sh target/thumbv7em-none-eabi/release/libota.a
+echo "== log macros that need literal formats (c_tests/logging_literal): the shim formats, still no core::fmt"
+OTA_CONFIG_DIR="$root/c_tests/logging_literal" scripts/cargo-target.sh thumbv7em-none-eabi build --release --quiet --lib
+scripts/check-no-fmt.sh target/thumbv7em-none-eabi/release/libota.a
 
 echo "== CMake: a Cortex-M4 firmware with add_subdirectory(ota-rs) and an arm-none-eabi toolchain file"
 consumer=(-S c_tests/cortex_m -DCMAKE_TOOLCHAIN_FILE="$root/c_tests/cortex_m/arm-none-eabi.cmake"

@@ -26,6 +26,22 @@
         }                                           \
     } while( 0 )
 
+/* Hands one record to the application's macro. An application whose macros paste text onto a
+ * literal format (build.rs tried one that is not) gets the record formatted here instead. */
+#ifdef OTA_RS_LOG_LITERAL_FORMATS
+    #define OTA_RS_EMIT( pRecord, ... )                                                   \
+    do {                                                                              \
+        char line[ OTA_RS_LOG_LINE_MAX ];                                             \
+        ( void ) snprintf( line, sizeof( line ), &( pRecord )[ 1 ], __VA_ARGS__ );    \
+        OTA_RS_LOG( pRecord, ( "%s", line ) );                                        \
+    } while( 0 )
+#else
+    #define OTA_RS_EMIT( pRecord, ... )    OTA_RS_LOG( pRecord, ( &( pRecord )[ 1 ], __VA_ARGS__ ) )
+#endif
+
+/* Longest record Rust makes (src/log.rs MAX_RECORD) and its NUL. */
+#define OTA_RS_LOG_LINE_MAX    257
+
 /* The formats are not literals here; Rust checked them at compile time instead. */
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 #pragma GCC diagnostic ignored "-Wformat-security"
@@ -63,7 +79,7 @@ void ota_rs_trap( void ) __attribute__( ( noreturn ) );
  * (void) casts are for levels whose macro is empty. */
 void ota_rs_log_0( const char * pRecord )
 {
-    OTA_RS_LOG( pRecord, ( &pRecord[ 1 ] ) );
+    OTA_RS_EMIT( pRecord, 0 ); /* the 0 is past the format's end: ignored */
     ( void ) pRecord;
 }
 
@@ -72,7 +88,7 @@ void ota_rs_log_u( const char * pRecord,
                    unsigned int b,
                    unsigned int c )
 {
-    OTA_RS_LOG( pRecord, ( &pRecord[ 1 ], a, b, c ) );
+    OTA_RS_EMIT( pRecord, a, b, c );
     ( void ) a;
     ( void ) b;
     ( void ) c;
@@ -83,7 +99,7 @@ void ota_rs_log_duu( const char * pRecord,
                     unsigned int a,
                     unsigned int b )
 {
-    OTA_RS_LOG( pRecord, ( &pRecord[ 1 ], d, a, b ) );
+    OTA_RS_EMIT( pRecord, d, a, b );
     ( void ) d;
     ( void ) a;
     ( void ) b;
@@ -96,7 +112,7 @@ void ota_rs_log_sus( const char * pRecord,
                      int len2,
                      const char * p2 )
 {
-    OTA_RS_LOG( pRecord, ( &pRecord[ 1 ], len1, p1, a, len2, p2 ) );
+    OTA_RS_EMIT( pRecord, len1, p1, a, len2, p2 );
     ( void ) len1;
     ( void ) p1;
     ( void ) a;
@@ -112,7 +128,7 @@ void ota_rs_log_sss( const char * pRecord,
                      int len3,
                      const char * p3 )
 {
-    OTA_RS_LOG( pRecord, ( &pRecord[ 1 ], len1, p1, len2, p2, len3, p3 ) );
+    OTA_RS_EMIT( pRecord, len1, p1, len2, p2, len3, p3 );
     ( void ) len1;
     ( void ) p1;
     ( void ) len2;
