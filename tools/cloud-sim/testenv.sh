@@ -103,8 +103,18 @@ env_signer() {
     } >>"$p/openssl.log" 2>&1 || env_fail "making the code-signing key failed"
 }
 
+# A port nothing on 127.0.0.1 answers on, from the range Linux does not hand out to clients.
 env_free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+    local port
+    # Bounded: 100 tries.
+    for _ in $(seq 100); do
+        port=$((20000 + RANDOM % 12000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "$port"
+            return 0
+        fi
+    done
+    return 1
 }
 
 # Starts mosquitto with TLS, required client certificates and a per-thing ACL on $BROKER_PORT
