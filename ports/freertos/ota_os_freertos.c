@@ -435,3 +435,23 @@ void Free_FreeRTOS( void * ptr )
         vPortFree( ptr );
     }
 }
+
+/*-----------------------------------------------------------*/
+
+/* The lock libota.a holds around its shared state (a few loads and stores, never a call out;
+ * it nests). These override libota.a's weak defaults (src/ffi/shim.c), so that under FreeRTOS,
+ * the POSIX simulator included, the lock is the kernel's own critical section. */
+uint32_t ota_rs_critical_enter( void );
+void ota_rs_critical_exit( uint32_t saved );
+
+uint32_t ota_rs_critical_enter( void )
+{
+    taskENTER_CRITICAL();
+    return 0U;
+}
+
+void ota_rs_critical_exit( uint32_t saved )
+{
+    ( void ) saved;
+    taskEXIT_CRITICAL();
+}

@@ -266,7 +266,10 @@ fn request_blocks() -> Result<(), OtaErr_t> {
                 )
             });
             let block = next.ok_or(sys::OtaErrRequestFileBlockFailed)?;
-            AGENT.with(|a| http::request(&mut a.in_flight, block, size))
+            http::request(block, size)?;
+            // Only a request that went out can be answered (its body is queued, not yet taken).
+            AGENT.with(|a| a.in_flight.push(block));
+            Ok(())
         }
         Plane::None => Err(sys::OtaErrInvalidDataProtocol),
     }

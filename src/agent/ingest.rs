@@ -228,17 +228,22 @@ fn write(offset: u32, data: &Data<'_>) -> i16 {
         .unwrap_or(-1)
 }
 
-/// After the last block: stop the request timer, drop the bitmap, close (verify) the file.
-fn finish(close_status: OtaPalStatus_t) -> (IngestResult_t, OtaPalStatus_t) {
+/// The download's end before the close: stop the request timer, drop the bitmap; false when
+/// there is no file to close. Out of line, so the close runs under the smallest frame.
+#[inline(never)]
+fn before_close() -> bool {
     ota_log!(Info, "Received the final block of the update");
     let _ = iface::timer_stop(sys::OtaRequestTimer);
-    FILE.with(|f| {
-        if f.blockBitmapMaxSize == 0 {
-            fctx::bitmap_release(f);
-        }
-    });
+    if FILE.with(|f| f.blockBitmapMaxSize == 0) {
+        fctx::bitmap_release();
+    }
     AGENT.with(|a| a.bitmap_len = 0);
-    if FILE.with(|f| f.pFile.is_null()) {
+    FILE.with(|f| !f.pFile.is_null())
+}
+
+/// After the last block: stop the request timer, drop the bitmap, close (verify) the file.
+fn finish(close_status: OtaPalStatus_t) -> (IngestResult_t, OtaPalStatus_t) {
+    if !before_close() {
         return (sys::IngestResultBadFileHandle, close_status);
     }
     let status = iface::pal_close_file();

@@ -80,19 +80,17 @@ fn store(found: &job::Found<'_>) -> Result<(), job::DocError> {
     });
     // A value the document leaves out must not come from the previous job: v2.0.0 kept stale
     // text in the application's buffers (e.g. an HTTP job without URL used the last job's URL).
-    FILE.with(|f| {
-        for field in [
-            Text::JobName,
-            Text::StreamName,
-            Text::Protocols,
-            Text::FilePath,
-            Text::CertFile,
-            Text::Url,
-            Text::AuthScheme,
-        ] {
-            fctx::release(f, field);
-        }
-    });
+    for field in [
+        Text::JobName,
+        Text::StreamName,
+        Text::Protocols,
+        Text::FilePath,
+        Text::CertFile,
+        Text::Url,
+        Text::AuthScheme,
+    ] {
+        fctx::release(field);
+    }
     // v2.0.0 kept the last job's signature when a document had none (U5).
     SIGNATURE.with(|s| {
         s.size = 0;
@@ -118,8 +116,7 @@ fn store(found: &job::Found<'_>) -> Result<(), job::DocError> {
             _ => None,
         };
         if let Some(field) = field {
-            FILE.with(|f| fctx::store(f, field, text))
-                .map_err(store_error)?;
+            fctx::store(field, text).map_err(store_error)?;
             continue;
         }
         let number = || job::parse_u32(text).ok_or(job::DocError::InvalidNumChar);
@@ -173,8 +170,7 @@ fn refresh_url(found: &job::Found<'_>) -> Result<(), job::DocError> {
     if FILE.with(|f| fctx::text(f, Text::Url) == url) {
         return Ok(());
     }
-    FILE.with(|f| fctx::store(f, Text::Url, url))
-        .map_err(store_error)
+    fctx::store(Text::Url, url).map_err(store_error)
 }
 
 // Out of line: the model's search results live only in this frame, not under every call the
@@ -305,14 +301,15 @@ fn create_file() -> bool {
     let size = FILE.with(|f| f.fileSize);
     let blocks = blocks_in(size);
     let len = bitmap::len_for(blocks);
-    let ready = FILE.with(|f| match fctx::bitmap_prepare(f, len) {
-        Some(b) => {
-            bitmap::fill(b, blocks);
-            f.blocksRemaining = blocks;
-            true
-        }
-        None => false,
-    });
+    let ready = fctx::bitmap_prepare(len)
+        && FILE.with(|f| match fctx::bitmap(f, len) {
+            Some(b) => {
+                bitmap::fill(b, blocks);
+                f.blocksRemaining = blocks;
+                true
+            }
+            None => false,
+        });
     if !ready {
         ota_log!(Error, "No memory for the block bitmap (", u(len), " bytes)");
         release_file();

@@ -676,18 +676,16 @@ fn unexpected(msg: &OtaEventMsg_t, current: OtaState_t) {
 fn release_file() {
     cleanup_data_plane();
     let _ = iface::pal_abort();
-    FILE.with(|f| {
-        for field in [
-            Text::FilePath,
-            Text::CertFile,
-            Text::StreamName,
-            Text::Url,
-            Text::AuthScheme,
-        ] {
-            fctx::release(f, field);
-        }
-        fctx::bitmap_release(f);
-    });
+    for field in [
+        Text::FilePath,
+        Text::CertFile,
+        Text::StreamName,
+        Text::Url,
+        Text::AuthScheme,
+    ] {
+        fctx::release(field);
+    }
+    fctx::bitmap_release();
     AGENT.with(|a| a.bitmap_len = 0);
 }
 

@@ -75,6 +75,9 @@ const char * ota_rs_json_file_signature_key( void );
 
 void ota_rs_trap( void ) __attribute__( ( noreturn ) );
 
+uint32_t ota_rs_critical_enter( void );
+void ota_rs_critical_exit( uint32_t saved );
+
 /* Arguments past a format's last conversion are evaluated and ignored (C11 7.21.6.1p2); the
  * (void) casts are for levels whose macro is empty. */
 void ota_rs_log_0( const char * pRecord )
@@ -156,3 +159,59 @@ void ota_rs_trap( void )
 {
     __builtin_trap();
 }
+
+/* The lock around the agent's shared state (src/sys/global.rs). Held for a few loads and stores,
+ * never across a call out of the library; it nests. Weak, so an OS port can supply its own:
+ * ports/freertos/ota_os_freertos.c uses taskENTER_CRITICAL. */
+#if defined( __ARM_ARCH_PROFILE ) && ( __ARM_ARCH_PROFILE == 'M' )
+
+/* Bare-metal Cortex-M (single core): interrupts off, PRIMASK restored on exit. */
+__attribute__( ( weak ) ) uint32_t ota_rs_critical_enter( void )
+{
+    uint32_t primask;
+
+    __asm volatile ( "mrs %0, primask\n\tcpsid i" : "=r" ( primask ) : : "memory" );
+    return primask;
+}
+
+__attribute__( ( weak ) ) void ota_rs_critical_exit( uint32_t saved )
+{
+    __asm volatile ( "msr primask, %0" : : "r" ( saved ) : "memory" );
+}
+
+#elif defined( __unix__ ) || defined( __APPLE__ )
+
+    #include <pthread.h>
+
+/* Hosted: one recursive mutex (the agent task and application threads are pthreads). */
+static pthread_mutex_t otaRsLock;
+static pthread_once_t otaRsLockOnce = PTHREAD_ONCE_INIT;
+
+static void otaRsLockInit( void )
+{
+    pthread_mutexattr_t attr;
+
+    ( void ) pthread_mutexattr_init( &attr );
+    ( void ) pthread_mutexattr_settype( &attr, PTHREAD_MUTEX_RECURSIVE );
+    ( void ) pthread_mutex_init( &otaRsLock, &attr );
+    ( void ) pthread_mutexattr_destroy( &attr );
+}
+
+__attribute__( ( weak ) ) uint32_t ota_rs_critical_enter( void )
+{
+    ( void ) pthread_once( &otaRsLockOnce, otaRsLockInit );
+    ( void ) pthread_mutex_lock( &otaRsLock );
+    return 0U;
+}
+
+__attribute__( ( weak ) ) void ota_rs_critical_exit( uint32_t saved )
+{
+    ( void ) saved;
+    ( void ) pthread_mutex_unlock( &otaRsLock );
+}
+
+#else /* if defined( __ARM_ARCH_PROFILE ) && ( __ARM_ARCH_PROFILE == 'M' ) */
+
+    #error "ota-rs: no default lock for this target; define ota_rs_critical_enter/exit in your OS port (see src/ffi/shim.c)"
+
+#endif /* if defined( __ARM_ARCH_PROFILE ) && ( __ARM_ARCH_PROFILE == 'M' ) */

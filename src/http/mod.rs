@@ -26,7 +26,7 @@ impl InFlight {
         }
     }
 
-    fn push(&mut self, block: u32) {
+    pub fn push(&mut self, block: u32) {
         if self.len == IN_FLIGHT {
             self.blocks.rotate_left(1);
             self.len = IN_FLIGHT.saturating_sub(1);
@@ -72,12 +72,10 @@ pub fn init() -> Result<(), OtaErr_t> {
 }
 
 /// Asks for one block.
-pub fn request(in_flight: &mut InFlight, block: u32, file_size: u32) -> Result<(), OtaErr_t> {
+pub fn request(block: u32, file_size: u32) -> Result<(), OtaErr_t> {
     let (start, end) = range(block, file_size).ok_or(sys::OtaErrRequestFileBlockFailed)?;
     let status = iface::http_request(start, end);
     if status == sys::OtaHttpSuccess {
-        // Only a request that went out can be answered (its body is queued, not yet taken).
-        in_flight.push(block);
         Ok(())
     } else {
         ota_log!(

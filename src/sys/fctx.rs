@@ -57,27 +57,43 @@ fn slot(ctx: &mut OtaFileContext_t, field: Text) -> (&mut *mut u8, u16) {
 /// Copies `value` plus a NUL into the field: into its fixed buffer when it has a capacity,
 /// else into fresh memory from the application's malloc (freeing the previous value first),
 /// as v2.0.0's extractAndStoreArray does. The capacity is read as the `uint16_t` it is
-/// (upstream read it through a `uint32_t *`, wrong on big-endian targets).
-pub fn store(ctx: &mut OtaFileContext_t, field: Text, value: &[u8]) -> Result<(), StoreError> {
+/// (upstream read it through a `uint32_t *`, wrong on big-endian targets). The application's
+/// malloc and free run outside the lock; the field is NULL in between.
+pub fn store(field: Text, value: &[u8]) -> Result<(), StoreError> {
     let needed = value
         .len()
         .checked_add(1)
         .ok_or(StoreError::BufferTooSmall)?;
-    let (ptr, capacity) = slot(ctx, field);
-    if capacity == 0 {
-        iface::free(*ptr);
-        *ptr = iface::malloc(needed);
-        if ptr.is_null() {
+    let (old, capacity) = FILE.with(|ctx| {
+        let (ptr, capacity) = slot(ctx, field);
+        let old = if capacity == 0 {
+            core::mem::replace(ptr, null_mut())
+        } else {
+            *ptr
+        };
+        (old, capacity)
+    });
+    let dst = if capacity == 0 {
+        iface::free(old);
+        let fresh = iface::malloc(needed);
+        if fresh.is_null() {
             return Err(StoreError::OutOfMemory);
         }
-    } else if usize::from(capacity) < needed || ptr.is_null() {
+        fresh
+    } else if usize::from(capacity) < needed || old.is_null() {
         return Err(StoreError::BufferTooSmall);
-    }
-    // SAFETY: `*ptr` holds at least `needed` bytes (checked capacity, or just allocated with
-    // that size) and does not overlap `value`, which lives in the event buffer.
+    } else {
+        old
+    };
+    // SAFETY: `dst` holds at least `needed` bytes (checked capacity, or just allocated with that
+    // size) and does not overlap `value`, which lives in the event buffer. Only the agent task
+    // writes the file context's text buffers.
     unsafe {
-        copy_nonoverlapping(value.as_ptr(), *ptr, value.len());
-        (*ptr).add(value.len()).write(0);
+        copy_nonoverlapping(value.as_ptr(), dst, value.len());
+        dst.add(value.len()).write(0);
+    }
+    if capacity == 0 {
+        FILE.with(|ctx| *slot(ctx, field).0 = dst);
     }
     Ok(())
 }
@@ -112,35 +128,47 @@ pub fn text(ctx: &OtaFileContext_t, field: Text) -> &[u8] {
     }
 }
 
-/// Forgets a field's value: a fixed buffer is zeroed, allocated memory is freed.
-pub fn release(ctx: &mut OtaFileContext_t, field: Text) {
-    let (ptr, capacity) = slot(ctx, field);
-    if ptr.is_null() {
-        return;
-    }
-    if capacity > 0 {
-        // SAFETY: a fixed buffer of `capacity` bytes.
-        unsafe { write_bytes(*ptr, 0, usize::from(capacity)) };
-    } else {
-        iface::free(*ptr);
-        *ptr = null_mut();
+/// Forgets a field's value: a fixed buffer is zeroed, allocated memory is freed (after the
+/// field is NULL, outside the lock).
+pub fn release(field: Text) {
+    let allocated = FILE.with(|ctx| {
+        let (ptr, capacity) = slot(ctx, field);
+        if ptr.is_null() {
+            return null_mut();
+        }
+        if capacity > 0 {
+            // SAFETY: a fixed buffer of `capacity` bytes.
+            unsafe { write_bytes(*ptr, 0, usize::from(capacity)) };
+            null_mut()
+        } else {
+            core::mem::replace(ptr, null_mut())
+        }
+    });
+    if !allocated.is_null() {
+        iface::free(allocated);
     }
 }
 
-/// The receive bitmap, `len` bytes, allocating it when the application gave no buffer.
-/// Returns None when the buffer is too small or the allocation fails.
-pub fn bitmap_prepare(ctx: &mut OtaFileContext_t, len: usize) -> Option<&mut [u8]> {
-    if ctx.blockBitmapMaxSize == 0 {
-        iface::free(ctx.pRxBlockBitmap);
-        ctx.pRxBlockBitmap = iface::malloc(len.max(1));
-    } else if usize::from(ctx.blockBitmapMaxSize) < len {
-        return None;
+/// Makes room for a receive bitmap of `len` bytes, allocating it (outside the lock) when the
+/// application gave no buffer; false when the buffer is too small or the allocation fails.
+/// The bitmap is then reached through [`bitmap`].
+pub fn bitmap_prepare(len: usize) -> bool {
+    let (old, capacity) = FILE.with(|ctx| {
+        let capacity = ctx.blockBitmapMaxSize;
+        let old = if capacity == 0 {
+            core::mem::replace(&mut ctx.pRxBlockBitmap, null_mut())
+        } else {
+            ctx.pRxBlockBitmap
+        };
+        (old, capacity)
+    });
+    if capacity != 0 {
+        return usize::from(capacity) >= len && !old.is_null();
     }
-    if ctx.pRxBlockBitmap.is_null() {
-        return None;
-    }
-    // SAFETY: the bitmap holds at least `len` bytes (checked capacity or fresh allocation).
-    Some(unsafe { core::slice::from_raw_parts_mut(ctx.pRxBlockBitmap, len) })
+    iface::free(old);
+    let fresh = iface::malloc(len.max(1));
+    FILE.with(|ctx| ctx.pRxBlockBitmap = fresh.cast());
+    !fresh.is_null()
 }
 
 /// The receive bitmap as prepared before, `len` bytes long.
@@ -154,17 +182,22 @@ pub fn bitmap(ctx: &mut OtaFileContext_t, len: usize) -> Option<&mut [u8]> {
     Some(unsafe { core::slice::from_raw_parts_mut(ctx.pRxBlockBitmap, len) })
 }
 
-/// Forgets the bitmap: a fixed buffer is zeroed, allocated memory is freed.
-pub fn bitmap_release(ctx: &mut OtaFileContext_t) {
-    if ctx.pRxBlockBitmap.is_null() {
-        return;
-    }
-    if ctx.blockBitmapMaxSize > 0 {
-        // SAFETY: a fixed buffer of blockBitmapMaxSize bytes.
-        unsafe { write_bytes(ctx.pRxBlockBitmap, 0, usize::from(ctx.blockBitmapMaxSize)) };
-    } else {
-        iface::free(ctx.pRxBlockBitmap);
-        ctx.pRxBlockBitmap = null_mut();
+/// Forgets the bitmap: a fixed buffer is zeroed, allocated memory is freed (outside the lock).
+pub fn bitmap_release() {
+    let allocated = FILE.with(|ctx| {
+        if ctx.pRxBlockBitmap.is_null() {
+            return null_mut();
+        }
+        if ctx.blockBitmapMaxSize > 0 {
+            // SAFETY: a fixed buffer of blockBitmapMaxSize bytes.
+            unsafe { write_bytes(ctx.pRxBlockBitmap, 0, usize::from(ctx.blockBitmapMaxSize)) };
+            null_mut()
+        } else {
+            core::mem::replace(&mut ctx.pRxBlockBitmap, null_mut())
+        }
+    });
+    if !allocated.is_null() {
+        iface::free(allocated);
     }
 }
 

@@ -1,19 +1,21 @@
 //! Static storage for the agent singleton, shared with C by address.
 //!
 //! v2.0.0 keeps its agent in file-scope C variables that the agent task, the application's
-//! callbacks and the timer callbacks all touch. `Global` is the Rust form of such a variable:
-//! it has a fixed address (the PAL is handed `&fileContext`), and it is accessed through
-//! short closures that never call out to foreign code, so no reference into it is alive when a
-//! callback re-enters the library on the same thread.
+//! callbacks, its other threads (`OTA_SetImageState`) and the timer callbacks all touch, with no
+//! lock. `Global` is the Rust form of such a variable: it has a fixed address (the PAL is handed
+//! `&fileContext`), and it is reached only through [`Global::with`], which holds the library's
+//! critical section (src/ffi/shim.c: interrupts off on Cortex-M, a recursive mutex on hosted
+//! systems, or the OS port's) for the few loads and stores of a closure that never calls out.
 
+use crate::sys::shim::CriticalSection;
 use core::cell::UnsafeCell;
 
-/// A statically allocated value owned by the agent task (see the module docs).
+/// A statically allocated value shared between the agent task and the API's callers.
 pub struct Global<T>(UnsafeCell<T>);
 
-// SAFETY: the threading contract is v2.0.0's: the agent task owns these values; API calls from
-// other threads touch only atomics, except `OTA_SetImageState`, which v2.0.0 documents to run in
-// the caller's thread (the application calls it from its self-test flow).
+// SAFETY: every access goes through `with`, which holds the critical section, so no two threads
+// reach the value at once; C code that is handed the address (the PAL, with the file context)
+// reads it on the agent task, between accesses.
 unsafe impl<T> Sync for Global<T> {}
 
 impl<T> Global<T> {
@@ -26,12 +28,15 @@ impl<T> Global<T> {
         self.0.get()
     }
 
-    /// Runs `f` with exclusive access. `f` must not call the application's interfaces or
-    /// callbacks (they may re-enter the library): read or write, then return.
+    /// Runs `f` with exclusive access, inside the critical section. `f` must not call the
+    /// application's interfaces or callbacks (they may re-enter the library or block): read or
+    /// write, then return.
     pub fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
-        // SAFETY: accesses are confined to closures that do not re-enter the library (see the
-        // method contract), so no other reference to the value exists while `f` runs on this
-        // thread; other threads follow the contract described on the `Sync` impl.
+        let _lock = CriticalSection::enter();
+        // SAFETY: the critical section keeps other threads out, and `f` does not re-enter the
+        // library (the method contract), so this is the only reference to the value while `f`
+        // runs. A nested `with` on another `Global` is fine; on the same one it would alias, and
+        // no code path does that.
         f(unsafe { &mut *self.0.get() })
     }
 }

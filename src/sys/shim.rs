@@ -29,6 +29,8 @@ extern "C" {
     fn ota_rs_json_file_signature_key() -> *const c_char;
     #[cfg(not(test))]
     fn ota_rs_trap() -> !;
+    fn ota_rs_critical_enter() -> u32;
+    fn ota_rs_critical_exit(saved: u32);
 }
 
 /// A `%.*s` slot's precision and pointer: printf reads no more than `cap` bytes, nor past the
@@ -126,6 +128,28 @@ pub fn json_file_signature_key() -> Option<&'static [u8]> {
 pub fn abort() -> ! {
     // SAFETY: the shim's trap takes no arguments and never returns.
     unsafe { ota_rs_trap() }
+}
+
+/// The lock around the agent's shared state, held while the guard lives (it nests).
+pub struct CriticalSection {
+    saved: u32,
+}
+
+impl CriticalSection {
+    pub fn enter() -> CriticalSection {
+        // SAFETY: the shim's (or the OS port's) enter takes no arguments; its result is only
+        // handed back to the matching exit, in drop.
+        CriticalSection {
+            saved: unsafe { ota_rs_critical_enter() },
+        }
+    }
+}
+
+impl Drop for CriticalSection {
+    fn drop(&mut self) {
+        // SAFETY: exits the critical section this guard entered, with the value enter returned.
+        unsafe { ota_rs_critical_exit(self.saved) }
+    }
 }
 
 #[cfg(test)]
