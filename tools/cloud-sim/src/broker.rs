@@ -32,11 +32,61 @@ enum ToClient {
     Kick,
 }
 
+type Subscriber = (u64, Sender<ToClient>);
+
 #[derive(Default)]
 struct Router {
-    clients: HashMap<String, (u64, Sender<ToClient>)>,
-    subs: Vec<(String, u64, Sender<ToClient>)>,
+    clients: HashMap<String, Subscriber>,
+    /// Filters without wildcards, looked up by topic: a fleet's devices have only these.
+    exact: HashMap<String, Vec<Subscriber>>,
+    /// Filters with `+` or `#`, matched one by one (the simulator's few).
+    wild: Vec<(String, Subscriber)>,
     next_id: u64,
+}
+
+impl Router {
+    fn subscribe(&mut self, filter: &str, who: &Subscriber) {
+        if filter.contains(['+', '#']) {
+            if !self.wild.iter().any(|(f, s)| f == filter && s.0 == who.0) {
+                self.wild.push((filter.to_string(), who.clone()));
+            }
+        } else {
+            let list = self.exact.entry(filter.to_string()).or_default();
+            if !list.iter().any(|s| s.0 == who.0) {
+                list.push(who.clone());
+            }
+        }
+    }
+
+    fn unsubscribe(&mut self, filter: &str, id: u64) {
+        self.wild.retain(|(f, s)| !(f == filter && s.0 == id));
+        if let Some(list) = self.exact.get_mut(filter) {
+            list.retain(|s| s.0 != id);
+            if list.is_empty() {
+                self.exact.remove(filter);
+            }
+        }
+    }
+
+    fn forget(&mut self, id: u64) {
+        self.wild.retain(|(_, s)| s.0 != id);
+        self.exact.retain(|_, list| {
+            list.retain(|s| s.0 != id);
+            !list.is_empty()
+        });
+    }
+
+    fn route(&self, topic: &str, data: &Arc<Vec<u8>>) {
+        let exact = self.exact.get(topic).into_iter().flatten();
+        let wild = self
+            .wild
+            .iter()
+            .filter(|(f, _)| matches(f, topic))
+            .map(|(_, s)| s);
+        for (_, to) in exact.chain(wild) {
+            let _ = to.send(ToClient::Data(Arc::clone(data)));
+        }
+    }
 }
 
 /// MQTT topic matching; `+` and `#` at the first level never match a `$` topic (section 4.7.2).
@@ -161,21 +211,14 @@ fn serve(tcp: TcpStream, config: Arc<rustls::ServerConfig>, router: Arc<Mutex<Ro
                     let data = Arc::new(encode(|b| {
                         Publish::new(p.topic.clone(), QoS::AtMostOnce, p.payload.to_vec()).write(b)
                     }));
-                    let r = router.lock().expect("router lock");
-                    for (filter, _, to) in &r.subs {
-                        if matches(filter, &p.topic) {
-                            let _ = to.send(ToClient::Data(Arc::clone(&data)));
-                        }
-                    }
+                    router.lock().expect("router lock").route(&p.topic, &data);
                     (p.qos != QoS::AtMostOnce).then(|| encode(|b| PubAck::new(p.pkid).write(b)))
                 }
                 Packet::Subscribe(s) => {
-                    let id = me.as_ref().map(|m| m.1).unwrap_or(0);
+                    let who = (me.as_ref().map(|m| m.1).unwrap_or(0), tx.clone());
                     let mut r = router.lock().expect("router lock");
                     for f in &s.filters {
-                        if !r.subs.iter().any(|(p, i, _)| *i == id && *p == f.path) {
-                            r.subs.push((f.path.clone(), id, tx.clone()));
-                        }
+                        r.subscribe(&f.path, &who);
                     }
                     let codes = s
                         .filters
@@ -186,11 +229,10 @@ fn serve(tcp: TcpStream, config: Arc<rustls::ServerConfig>, router: Arc<Mutex<Ro
                 }
                 Packet::Unsubscribe(u) => {
                     let id = me.as_ref().map(|m| m.1).unwrap_or(0);
-                    router
-                        .lock()
-                        .expect("router lock")
-                        .subs
-                        .retain(|(p, i, _)| !(*i == id && u.topics.contains(p)));
+                    let mut r = router.lock().expect("router lock");
+                    for t in &u.topics {
+                        r.unsubscribe(t, id);
+                    }
                     Some(encode(|b| UnsubAck::new(u.pkid).write(b)))
                 }
                 Packet::PingReq => Some(encode(|b| PingResp.write(b))),
@@ -220,7 +262,7 @@ fn serve(tcp: TcpStream, config: Arc<rustls::ServerConfig>, router: Arc<Mutex<Ro
     }
     if let Some((client, id)) = me {
         let mut r = router.lock().expect("router lock");
-        r.subs.retain(|(_, i, _)| *i != id);
+        r.forget(id);
         if r.clients.get(&client).is_some_and(|(i, _)| *i == id) {
             r.clients.remove(&client);
         }

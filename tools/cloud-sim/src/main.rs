@@ -339,8 +339,15 @@ fn serve(args: &Args) -> Result<u8, String> {
     fs::write(dir.join("http-port"), http_port.to_string()).map_err(|e| e.to_string())?;
     let mut cloud = Cloud::new(faults, shared, http_port);
 
-    let opts = mqtt_options(args, "cloud-sim")?;
+    let mut opts = mqtt_options(args, "cloud-sim")?;
+    // A persistent session: across a reconnect the broker keeps the subscriptions and queues
+    // the devices' messages instead of dropping them.
+    opts.set_clean_session(false);
     let (client, mut connection) = Client::new(opts, 200_000);
+    // A machine busy with 1,000 devices may take longer than rumqttc's 5 s to flush a write.
+    let mut network = connection.eventloop.network_options();
+    network.set_connection_timeout(30);
+    connection.eventloop.set_network_options(network);
     let (tx, rx) = mpsc::channel::<Net>();
     // The network thread: the client's event loop; it reconnects by being polled again.
     thread::spawn(move || {
