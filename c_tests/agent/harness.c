@@ -58,6 +58,95 @@ unsigned h_anomalies( void )
     return n;
 }
 
+/* ---- fault injection (state; the interfaces below ask fault_take) ------------------------ */
+
+static pthread_mutex_t faultLock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned faultCalls[ HK_KINDS ];
+static int faultKind = -1;
+static unsigned faultAt;
+static bool faultFired;
+static char faultLine[ 1024 ];
+static __thread bool faultLinePending; /* the next record of this thread is the failed call */
+
+static const char * const kindNames[ HK_KINDS ] =
+{
+    "publish",   "subscribe",  "unsubscribe", "timer.start",       "timer.stop",        "timer.delete",
+    "send",      "malloc",     "pal.create",  "pal.write",         "pal.close",         "pal.activate",
+    "pal.set_state", "pal.get_state", "pal.reset", "pal.abort", "http.init",  "http.request",
+    "http.deinit"
+};
+
+const char * h_kind_name( HKind_t kind )
+{
+    return ( ( unsigned ) kind < HK_KINDS ) ? kindNames[ kind ] : "?";
+}
+
+/* Counts a call of this kind; true when it is the one that fails. */
+static bool fault_take( HKind_t kind )
+{
+    bool fail = false;
+
+    pthread_mutex_lock( &faultLock );
+    faultCalls[ kind ]++;
+
+    if( ( faultKind == ( int ) kind ) && ( faultAt != 0U ) && ( faultCalls[ kind ] == faultAt ) )
+    {
+        fail = true;
+        faultFired = true;
+        faultLinePending = true;
+    }
+
+    pthread_mutex_unlock( &faultLock );
+    return fail;
+}
+
+static void fault_clear( void )
+{
+    pthread_mutex_lock( &faultLock );
+    memset( faultCalls, 0, sizeof( faultCalls ) );
+    faultKind = -1;
+    faultAt = 0;
+    faultFired = false;
+    faultLine[ 0 ] = '\0';
+    pthread_mutex_unlock( &faultLock );
+}
+
+void h_fault( HKind_t kind, unsigned n )
+{
+    pthread_mutex_lock( &faultLock );
+    faultKind = ( int ) kind;
+    faultAt = n;
+    faultFired = false;
+    faultLine[ 0 ] = '\0';
+    pthread_mutex_unlock( &faultLock );
+}
+
+unsigned h_calls( HKind_t kind )
+{
+    unsigned n;
+
+    pthread_mutex_lock( &faultLock );
+    n = ( ( unsigned ) kind < HK_KINDS ) ? faultCalls[ kind ] : 0U;
+    pthread_mutex_unlock( &faultLock );
+    return n;
+}
+
+bool h_fault_fired( char * pLine, size_t cap )
+{
+    bool fired;
+
+    pthread_mutex_lock( &faultLock );
+    fired = faultFired;
+
+    if( ( pLine != NULL ) && ( cap > 0U ) )
+    {
+        ( void ) snprintf( pLine, cap, "%s", fired ? faultLine : "" );
+    }
+
+    pthread_mutex_unlock( &faultLock );
+    return fired;
+}
+
 static char * copy_text( const char * pText, size_t len )
 {
     char * p = malloc( len + 1U );
@@ -82,6 +171,14 @@ static void record_with( unsigned category, const char * pTopic, const uint8_t *
     va_start( args, pFormat );
     ( void ) vsnprintf( line, sizeof( line ), pFormat, args );
     va_end( args );
+
+    if( faultLinePending )
+    {
+        faultLinePending = false;
+        pthread_mutex_lock( &faultLock );
+        ( void ) snprintf( faultLine, sizeof( faultLine ), "%s", line );
+        pthread_mutex_unlock( &faultLock );
+    }
 
     if( h_cfg.hook != NULL )
     {
@@ -151,6 +248,37 @@ void h_mark( void )
     pthread_mutex_lock( &recordLock );
     recordMark = recordCount;
     pthread_mutex_unlock( &recordLock );
+}
+
+size_t h_record_total( void )
+{
+    size_t n;
+
+    pthread_mutex_lock( &recordLock );
+    n = recordCount;
+    pthread_mutex_unlock( &recordLock );
+    return n;
+}
+
+bool h_record_at( size_t i, char * pLine, size_t cap, unsigned * pCategory )
+{
+    bool have;
+
+    pthread_mutex_lock( &recordLock );
+    have = i < recordCount;
+
+    if( have )
+    {
+        ( void ) snprintf( pLine, cap, "%s", records[ i ].pLine );
+
+        if( pCategory != NULL )
+        {
+            *pCategory = records[ i ].category;
+        }
+    }
+
+    pthread_mutex_unlock( &recordLock );
+    return have;
 }
 
 unsigned h_count( unsigned mask, const char * pPrefix )
@@ -413,6 +541,8 @@ static bool poolUsed[ POOL_SIZE ];
 static pthread_mutex_t poolLock = PTHREAD_MUTEX_INITIALIZER;
 
 static unsigned callbackCounts[ 8 ];
+OtaErr_t h_activate_result;
+OtaErr_t h_accept_result;
 
 OtaInterfaces_t h_interfaces;
 
@@ -425,29 +555,46 @@ static OtaOsStatus_t q_init( OtaEventContext_t * pCtx )
     return OtaOsSuccess;
 }
 
+static unsigned queueReserved; /* sends recorded but not yet in the queue (stateLock) */
+
 static OtaOsStatus_t q_send( OtaEventContext_t * pCtx, const void * pMsg, unsigned int timeout )
 {
     OtaEventMsg_t msg;
     OtaOsStatus_t status = OtaOsSuccess;
+    bool injected;
 
     ( void ) pCtx;
     ( void ) timeout;
     memcpy( &msg, pMsg, sizeof( msg ) );
+    injected = fault_take( HK_SEND );
+
+    /* The send is recorded before the event enters the queue, so that it comes before
+     * anything the agent does about it in the record (a slot is kept for it meanwhile). */
     pthread_mutex_lock( &stateLock );
 
-    if( queueCount >= h_cfg.queueCapacity )
+    if( injected || ( queueCount + queueReserved >= h_cfg.queueCapacity ) )
     {
         status = OtaOsEventQueueSendFailed;
     }
     else
     {
-        queue[ ( queueHead + queueCount ) % QUEUE_MAX ] = msg;
-        queueCount++;
-        pthread_cond_broadcast( &stateCond );
+        queueReserved++;
     }
 
     pthread_mutex_unlock( &stateLock );
-    record( H_QUEUE, "send %s%s", event_name( msg.eventId ), ( status == OtaOsSuccess ) ? "" : " (full)" );
+    record( H_QUEUE, "send %s%s", event_name( msg.eventId ),
+            injected ? " (fails)" : ( ( status == OtaOsSuccess ) ? "" : " (full)" ) );
+
+    if( status == OtaOsSuccess )
+    {
+        pthread_mutex_lock( &stateLock );
+        queueReserved--;
+        queue[ ( queueHead + queueCount ) % QUEUE_MAX ] = msg;
+        queueCount++;
+        pthread_cond_broadcast( &stateCond );
+        pthread_mutex_unlock( &stateLock );
+    }
+
     return status;
 }
 
@@ -522,6 +669,7 @@ static OtaOsStatus_t t_start( OtaTimerId_t id, const char * const pName, const u
         return OtaOsTimerStartFailed;
     }
 
+    fail = fault_take( HK_TIMER_START ) || fail;
     record( H_TIMER, "timer.start %s %u%s", timer_name( id ), ( unsigned ) timeout, fail ? " (fails)" : "" );
 
     if( fail )
@@ -539,7 +687,14 @@ static OtaOsStatus_t t_start( OtaTimerId_t id, const char * const pName, const u
 
 static OtaOsStatus_t t_stop( OtaTimerId_t id )
 {
-    record( H_TIMER, "timer.stop %s", timer_name( id ) );
+    bool fail = fault_take( HK_TIMER_STOP );
+
+    record( H_TIMER, "timer.stop %s%s", timer_name( id ), fail ? " (fails)" : "" );
+
+    if( fail )
+    {
+        return OtaOsTimerStopFailed; /* the timer keeps running */
+    }
 
     if( ( unsigned ) id < OtaNumOfTimers )
     {
@@ -553,7 +708,14 @@ static OtaOsStatus_t t_stop( OtaTimerId_t id )
 
 static OtaOsStatus_t t_delete( OtaTimerId_t id )
 {
-    record( H_TIMER, "timer.delete %s", timer_name( id ) );
+    bool fail = fault_take( HK_TIMER_DELETE );
+
+    record( H_TIMER, "timer.delete %s%s", timer_name( id ), fail ? " (fails)" : "" );
+
+    if( fail )
+    {
+        return OtaOsTimerDeleteFailed; /* the timer is still there, running if it ran */
+    }
 
     if( ( unsigned ) id < OtaNumOfTimers )
     {
@@ -615,13 +777,14 @@ static void * m_malloc( size_t size )
     void * p = NULL;
     bool fail = false;
 
+    fail = fault_take( HK_MALLOC );
     pthread_mutex_lock( &memLock );
     mallocCalls++;
 
     if( mallocFailIn > 0U )
     {
         mallocFailIn--;
-        fail = ( mallocFailIn == 0U );
+        fail = fail || ( mallocFailIn == 0U );
     }
 
     if( !fail )
@@ -753,6 +916,8 @@ static OtaMqttStatus_t mq_subscribe( const char * pTopic, uint16_t len, uint8_t 
     char * t = topic_text( pTopic, len, "subscribe" );
     bool fail = take_failure( &h_cfg.subscribeFailures );
 
+    fail = fault_take( HK_SUBSCRIBE ) || fail;
+
     record( H_MQTT, "sub %s q%u%s", t, ( unsigned ) qos, fail ? " (fails)" : "" );
     free( t );
     return fail ? OtaMqttSubscribeFailed : OtaMqttSuccess;
@@ -761,10 +926,11 @@ static OtaMqttStatus_t mq_subscribe( const char * pTopic, uint16_t len, uint8_t 
 static OtaMqttStatus_t mq_unsubscribe( const char * pTopic, uint16_t len, uint8_t qos )
 {
     char * t = topic_text( pTopic, len, "unsubscribe" );
+    bool fail = fault_take( HK_UNSUBSCRIBE );
 
-    record( H_MQTT, "unsub %s q%u", t, ( unsigned ) qos );
+    record( H_MQTT, "unsub %s q%u%s", t, ( unsigned ) qos, fail ? " (fails)" : "" );
     free( t );
-    return OtaMqttSuccess;
+    return fail ? OtaMqttUnsubscribeFailed : OtaMqttSuccess;
 }
 
 static void hex_into( char * pOut, size_t cap, const uint8_t * pData, size_t len )
@@ -786,6 +952,8 @@ static OtaMqttStatus_t mq_publish( const char * const pTopic, uint16_t topicLen,
     char body[ 700 ];
     size_t tl = strlen( t );
     bool fail = take_failure( &h_cfg.publishFailures );
+
+    fail = fault_take( HK_PUBLISH ) || fail;
 
     if( ( h_cfg.publishFailTopic != NULL ) && ( strstr( t, h_cfg.publishFailTopic ) != NULL ) )
     {
@@ -838,26 +1006,32 @@ static OtaMqttStatus_t mq_publish( const char * const pTopic, uint16_t topicLen,
 
 static OtaHttpStatus_t http_init( char * pUrl )
 {
-    record( H_HTTP, "http.init %s", ( pUrl != NULL ) ? pUrl : "(null)" );
+    bool fail = fault_take( HK_HTTP_INIT );
+
+    record( H_HTTP, "http.init %s%s", ( pUrl != NULL ) ? pUrl : "(null)", fail ? " (fails)" : "" );
 
     if( pUrl == NULL )
     {
         anomaly( "http.init with a NULL URL" );
     }
 
-    return h_cfg.httpInitStatus;
+    return fail ? OtaHttpInitFailed : h_cfg.httpInitStatus;
 }
 
 static OtaHttpStatus_t http_request( uint32_t start, uint32_t end )
 {
-    record( H_HTTP, "http.req %u-%u", ( unsigned ) start, ( unsigned ) end );
-    return h_cfg.httpRequestStatus;
+    bool fail = fault_take( HK_HTTP_REQUEST );
+
+    record( H_HTTP, "http.req %u-%u%s", ( unsigned ) start, ( unsigned ) end, fail ? " (fails)" : "" );
+    return fail ? OtaHttpRequestFailed : h_cfg.httpRequestStatus;
 }
 
 static OtaHttpStatus_t http_deinit( void )
 {
-    record( H_HTTP, "http.deinit" );
-    return OtaHttpSuccess;
+    bool fail = fault_take( HK_HTTP_DEINIT );
+
+    record( H_HTTP, "http.deinit%s", fail ? " (fails)" : "" );
+    return fail ? OtaHttpDeinitFailed : OtaHttpSuccess;
 }
 
 /* ---- PAL -------------------------------------------------------------------------------- */
@@ -872,8 +1046,15 @@ static void check_context( const OtaFileContext_t * pCtx, const char * pWhat )
 
 static OtaPalStatus_t pal_abort( OtaFileContext_t * const pCtx )
 {
+    bool fail = fault_take( HK_PAL_ABORT );
+
     check_context( pCtx, "pal.abort" );
-    record( H_PAL, "pal.abort" );
+    record( H_PAL, "pal.abort%s", fail ? " (fails)" : "" );
+
+    if( fail )
+    {
+        return OTA_PAL_COMBINE_ERR( OtaPalFileAbort, 0 );
+    }
 
     if( pCtx != NULL )
     {
@@ -915,8 +1096,15 @@ static void snapshot( const OtaFileContext_t * pCtx, HCreateSnapshot_t * pOut )
 
 static OtaPalStatus_t pal_create( OtaFileContext_t * const pCtx )
 {
+    OtaPalStatus_t status = h_cfg.createStatus;
+
+    if( fault_take( HK_PAL_CREATE ) )
+    {
+        status = OTA_PAL_COMBINE_ERR( OtaPalRxFileCreateFailed, 0 );
+    }
+
     check_context( pCtx, "pal.create" );
-    record( H_PAL, "pal.create%s", ( OTA_PAL_MAIN_ERR( h_cfg.createStatus ) == OtaPalSuccess ) ? "" : " (fails)" );
+    record( H_PAL, "pal.create%s", ( OTA_PAL_MAIN_ERR( status ) == OtaPalSuccess ) ? "" : " (fails)" );
 
     if( pCtx == NULL )
     {
@@ -925,20 +1113,22 @@ static OtaPalStatus_t pal_create( OtaFileContext_t * const pCtx )
 
     snapshot( pCtx, &h_created );
 
-    if( OTA_PAL_MAIN_ERR( h_cfg.createStatus ) == OtaPalSuccess )
+    if( OTA_PAL_MAIN_ERR( status ) == OtaPalSuccess )
     {
         memset( flash, 0, sizeof( flash ) );
         flashHigh = 0;
         pCtx->pFile = ( void * ) &fileHandleObject;
     }
 
-    return h_cfg.createStatus;
+    return status;
 }
 
 static OtaPalStatus_t pal_close( OtaFileContext_t * const pCtx )
 {
+    bool fail = fault_take( HK_PAL_CLOSE );
+
     check_context( pCtx, "pal.close" );
-    record( H_PAL, "pal.close" );
+    record( H_PAL, "pal.close%s", fail ? " (fails)" : "" );
 
     if( ( pCtx != NULL ) && ( pCtx->pFile != ( void * ) &fileHandleObject ) )
     {
@@ -959,16 +1149,17 @@ static OtaPalStatus_t pal_close( OtaFileContext_t * const pCtx )
         }
     }
 
-    return h_cfg.closeStatus;
+    return fail ? OTA_PAL_COMBINE_ERR( OtaPalSignatureCheckFailed, 0 ) : h_cfg.closeStatus;
 }
 
 static int16_t pal_write( OtaFileContext_t * const pCtx, uint32_t offset, uint8_t * const pData, uint32_t size )
 {
     int16_t result = ( int16_t ) size;
+    bool fail = fault_take( HK_PAL_WRITE );
 
     check_context( pCtx, "pal.write" );
     writeCalls++;
-    record( H_PAL, "pal.write %u %u", ( unsigned ) offset, ( unsigned ) size );
+    record( H_PAL, "pal.write %u %u%s", ( unsigned ) offset, ( unsigned ) size, fail ? " (fails)" : "" );
 
     if( ( pCtx != NULL ) && ( pCtx->pFile != ( void * ) &fileHandleObject ) )
     {
@@ -986,6 +1177,11 @@ static int16_t pal_write( OtaFileContext_t * const pCtx, uint32_t offset, uint8_
         result = h_cfg.writeFailResult;
     }
 
+    if( fail )
+    {
+        result = -1;
+    }
+
     if( result > 0 )
     {
         memcpy( &flash[ offset ], pData, ( size_t ) result );
@@ -1001,30 +1197,69 @@ static int16_t pal_write( OtaFileContext_t * const pCtx, uint32_t offset, uint8_
 
 static OtaPalStatus_t pal_activate( OtaFileContext_t * const pCtx )
 {
+    bool fail = fault_take( HK_PAL_ACTIVATE );
+
     check_context( pCtx, "pal.activate" );
-    record( H_PAL, "pal.activate" );
-    return OTA_PAL_COMBINE_ERR( OtaPalSuccess, 0 );
+    record( H_PAL, "pal.activate%s", fail ? " (fails)" : "" );
+    return OTA_PAL_COMBINE_ERR( fail ? OtaPalActivateFailed : OtaPalSuccess, 0 );
 }
 
 static OtaPalStatus_t pal_reset( OtaFileContext_t * const pCtx )
 {
+    bool fail = fault_take( HK_PAL_RESET );
+
     check_context( pCtx, "pal.reset" );
-    record( H_PAL, "pal.reset" );
-    return OTA_PAL_COMBINE_ERR( OtaPalSuccess, 0 );
+    record( H_PAL, "pal.reset%s", fail ? " (fails)" : "" );
+    return OTA_PAL_COMBINE_ERR( fail ? OtaPalActivateFailed : OtaPalSuccess, 0 );
 }
 
 static OtaPalStatus_t pal_set_state( OtaFileContext_t * const pCtx, OtaImageState_t state )
 {
+    bool fail = fault_take( HK_PAL_SET_STATE );
+
     check_context( pCtx, "pal.set_state" );
-    record( H_PAL, "pal.set_state %s", image_state_name( state ) );
+    record( H_PAL, "pal.set_state %s%s", image_state_name( state ), fail ? " (fails)" : "" );
+
+    if( fail )
+    {
+        switch( state )
+        {
+            case OtaImageStateAccepted:
+                return OTA_PAL_COMBINE_ERR( OtaPalCommitFailed, 0 );
+
+            case OtaImageStateRejected:
+                return OTA_PAL_COMBINE_ERR( OtaPalRejectFailed, 0 );
+
+            case OtaImageStateAborted:
+                return OTA_PAL_COMBINE_ERR( OtaPalAbortFailed, 0 );
+
+            default:
+                return OTA_PAL_COMBINE_ERR( OtaPalBadImageState, 0 );
+        }
+    }
+
+    if( h_cfg.palTracksState && ( OTA_PAL_MAIN_ERR( h_cfg.setStateStatus ) == OtaPalSuccess ) )
+    {
+        if( state == OtaImageStateAccepted )
+        {
+            h_cfg.platformState = OtaPalImageStateValid;
+        }
+        else if( state == OtaImageStateRejected )
+        {
+            h_cfg.platformState = OtaPalImageStateInvalid;
+        }
+    }
+
     return h_cfg.setStateStatus;
 }
 
 static OtaPalImageState_t pal_get_state( OtaFileContext_t * const pCtx )
 {
+    bool fail = fault_take( HK_PAL_GET_STATE );
+
     check_context( pCtx, "pal.get_state" );
-    record( H_GETSTATE, "pal.get_state" );
-    return h_cfg.platformState;
+    record( H_GETSTATE, "pal.get_state%s", fail ? " (fails)" : "" );
+    return fail ? OtaPalImageStateInvalid : h_cfg.platformState;
 }
 
 uint8_t h_image_byte( uint32_t i )
@@ -1061,6 +1296,15 @@ static void app_callback( OtaJobEvent_t event, const void * pData )
     if( ( unsigned ) event < 8U )
     {
         callbackCounts[ event ]++;
+    }
+
+    if( h_cfg.appActsInCallback && ( event == OtaJobEventActivate ) )
+    {
+        h_activate_result = OTA_ActivateNewImage();
+    }
+    else if( h_cfg.appActsInCallback && !h_cfg.appSelfTestHangs && ( event == OtaJobEventStartTest ) )
+    {
+        h_accept_result = OTA_SetImageState( OtaImageStateAccepted );
     }
 
     if( event == OtaJobEventProcessed )
@@ -1620,6 +1864,7 @@ void h_reset( void )
     pthread_mutex_lock( &stateLock );
     queueHead = 0;
     queueCount = 0;
+    queueReserved = 0;
     taskWaiting = false;
     taskRunning = false;
     taskReturned = false;
@@ -1642,6 +1887,9 @@ void h_reset( void )
     flashHigh = 0;
     writeCalls = 0;
     memset( callbackCounts, 0, sizeof( callbackCounts ) );
+    h_activate_result = OtaErrNone;
+    h_accept_result = OtaErrNone;
+    fault_clear();
     install_interfaces();
 }
 
@@ -1669,6 +1917,12 @@ OtaErr_t h_start( const OtaAppBuffer_t * pBuffers )
 
     if( err == OtaErrNone )
     {
+        /* A start after h_stop() (a reboot within one test) begins with fresh task flags. */
+        pthread_mutex_lock( &stateLock );
+        taskWaiting = false;
+        taskReturned = false;
+        pthread_mutex_unlock( &stateLock );
+
         if( pthread_create( &taskThread, NULL, task_main, NULL ) != 0 )
         {
             abort();
@@ -1697,7 +1951,7 @@ bool h_idle( void )
 
     for( ; ; )
     {
-        idle = !taskRunning || taskReturned || ( taskWaiting && ( queueCount == 0U ) );
+        idle = !taskRunning || taskReturned || ( taskWaiting && ( queueCount == 0U ) && ( queueReserved == 0U ) );
 
         if( idle || ( pthread_cond_timedwait( &stateCond, &stateLock, &until ) == ETIMEDOUT ) )
         {
@@ -1705,7 +1959,7 @@ bool h_idle( void )
         }
     }
 
-    idle = !taskRunning || taskReturned || ( taskWaiting && ( queueCount == 0U ) );
+    idle = !taskRunning || taskReturned || ( taskWaiting && ( queueCount == 0U ) && ( queueReserved == 0U ) );
     pthread_mutex_unlock( &stateLock );
 
     if( !idle )
@@ -1714,6 +1968,16 @@ bool h_idle( void )
     }
 
     return idle;
+}
+
+bool h_task_running( void )
+{
+    bool running;
+
+    pthread_mutex_lock( &stateLock );
+    running = taskRunning && !taskReturned;
+    pthread_mutex_unlock( &stateLock );
+    return running;
 }
 
 bool h_wait_state( OtaState_t state )
@@ -1749,10 +2013,27 @@ bool h_wait_state( OtaState_t state )
 
 bool h_stop( void )
 {
+    ( void ) OTA_Shutdown( 0 );
+    return h_join();
+}
+
+unsigned h_drain_queue( void )
+{
+    unsigned n;
+
+    pthread_mutex_lock( &stateLock );
+    n = queueCount;
+    queueCount = 0;
+    queueHead = 0;
+    pthread_mutex_unlock( &stateLock );
+    return n;
+}
+
+bool h_join( void )
+{
     struct timespec until;
     bool returned;
 
-    ( void ) OTA_Shutdown( 0 );
     pthread_mutex_lock( &stateLock );
 
     if( !taskRunning )

@@ -72,6 +72,17 @@ typedef struct
     const char * pThingName;
     /* Called (in the agent's thread) at the start of every recorded call, with its line. */
     void ( * hook )( const char * pLine );
+    /* The application callback does what v2.0.0's demo does: OTA_ActivateNewImage() on
+     * OtaJobEventActivate, OTA_SetImageState( OtaImageStateAccepted ) on OtaJobEventStartTest.
+     * The results: h_activate_result, h_accept_result (OtaErrNone until called). */
+    bool appActsInCallback;
+    /* With appActsInCallback: the application's self test never finishes (no verdict on
+     * OtaJobEventStartTest), so the self-test timer decides. */
+    bool appSelfTestHangs;
+    /* The PAL keeps the image state as a bootloader's does: a successful setPlatformImageState
+     * Accepted commits the image (platformState Valid), Rejected marks it Invalid; Testing and
+     * Aborted leave the platform's state as it is. */
+    bool palTracksState;
 } HConfig_t;
 
 extern HConfig_t h_cfg;
@@ -105,6 +116,13 @@ OtaErr_t h_start( const OtaAppBuffer_t * pBuffers );
  * if the task did not stop in time. */
 bool h_stop( void );
 
+/* Waits (bounded) for the task to return after a shutdown the caller signalled, and joins it;
+ * false if it did not stop in time. Unlike h_stop(), it does not call OTA_Shutdown. */
+bool h_join( void );
+
+/* Empties the event queue (as a reboot does); returns how many events were left in it. */
+unsigned h_drain_queue( void );
+
 /* The cmocka teardown of every test: stops the agent even when the test failed half-way;
  * exits the program if the task cannot be stopped (nothing after that would be meaningful). */
 int h_teardown( void ** state );
@@ -117,6 +135,9 @@ void h_finish( void );
 
 /* Waits until the queue is empty and the task waits in receive (or has returned). */
 bool h_idle( void );
+
+/* Whether the agent task was started and has not returned yet. */
+bool h_task_running( void );
 
 /* Waits until OTA_GetState() == state (bounded). */
 bool h_wait_state( OtaState_t state );
@@ -220,6 +241,61 @@ unsigned h_malloc_calls( void );
 /* The n-th malloc call from now (1-based) returns NULL; 0 cancels. */
 void h_fail_malloc( unsigned n );
 
+/* ---- fault injection --------------------------------------------------------------------- */
+
+/* The kinds of interface call the harness can make fail. Each fails with the value v2.0.0's
+ * interfaces document for a failure:
+ *   publish/subscribe/unsubscribe: OtaMqttPublishFailed/SubscribeFailed/UnsubscribeFailed;
+ *   timer start/stop/delete: OtaOsTimerStartFailed/StopFailed/DeleteFailed (a timer whose stop
+ *   or delete failed keeps running); event send: OtaOsEventQueueSendFailed; malloc: NULL;
+ *   PAL: createFile OtaPalRxFileCreateFailed, writeBlock -1, closeFile OtaPalSignatureCheckFailed,
+ *   activate OtaPalActivateFailed, setPlatformImageState OtaPalCommitFailed (Accepted),
+ *   OtaPalRejectFailed (Rejected), OtaPalAbortFailed (Aborted), OtaPalBadImageState (Testing),
+ *   getPlatformImageState OtaPalImageStateInvalid, reset OtaPalActivateFailed, abort
+ *   OtaPalFileAbort (all with sub-code 0); HTTP init/request/deinit: OtaHttpInitFailed/
+ *   RequestFailed/DeinitFailed. A failed call is recorded with " (fails)" at the end of its
+ *   line (malloc: " -> NULL"). */
+typedef enum
+{
+    HK_PUBLISH = 0,
+    HK_SUBSCRIBE,
+    HK_UNSUBSCRIBE,
+    HK_TIMER_START,
+    HK_TIMER_STOP,
+    HK_TIMER_DELETE,
+    HK_SEND,
+    HK_MALLOC,
+    HK_PAL_CREATE,
+    HK_PAL_WRITE,
+    HK_PAL_CLOSE,
+    HK_PAL_ACTIVATE,
+    HK_PAL_SET_STATE,
+    HK_PAL_GET_STATE,
+    HK_PAL_RESET,
+    HK_PAL_ABORT,
+    HK_HTTP_INIT,
+    HK_HTTP_REQUEST,
+    HK_HTTP_DEINIT,
+    HK_KINDS
+} HKind_t;
+
+/* The kind's name ("publish", "pal.write", ...). */
+const char * h_kind_name( HKind_t kind );
+
+/* The n-th call (1-based, counted since h_reset) of this kind fails; n = 0 cancels. One fault
+ * at a time: a new call replaces the previous one. */
+void h_fault( HKind_t kind, unsigned n );
+
+/* Calls of this kind made since h_reset(), failed ones included. */
+unsigned h_calls( HKind_t kind );
+
+/* Whether the fault set with h_fault() has happened; if so, pLine gets the failed call's line. */
+bool h_fault_fired( char * pLine, size_t cap );
+
+/* Records since h_reset(): how many, and the line and category of record i (false if none). */
+size_t h_record_total( void );
+bool h_record_at( size_t i, char * pLine, size_t cap, unsigned * pCategory );
+
 /* ---- anomalies ------------------------------------------------------------------------ */
 
 /* Number of anomalies seen (bad pointers, foreign frees, ...); h_finish() requires 0. */
@@ -295,5 +371,10 @@ extern OtaInterfaces_t h_interfaces;
 
 /* Events the application callback received, by OtaJobEvent_t value (0..4). */
 unsigned h_callbacks( OtaJobEvent_t event );
+
+/* What OTA_ActivateNewImage / OTA_SetImageState returned when the callback called them
+ * (h_cfg.appActsInCallback), the last time. */
+extern OtaErr_t h_activate_result;
+extern OtaErr_t h_accept_result;
 
 #endif /* AGENT_HARNESS_H_ */
