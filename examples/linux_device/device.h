@@ -27,6 +27,10 @@ bool DeviceEvents_Deliver( OtaEvent_t eventId,
                            const void * pPayload,
                            size_t length );
 
+/* From now on every message is dropped: called before OTA_Shutdown, so the network thread never
+ * blocks on a queue the stopped agent no longer drains. */
+void DeviceEvents_Close( void );
+
 /* ---- MQTT (device_mqtt.c) ---- */
 typedef struct DeviceMqttConfig
 {

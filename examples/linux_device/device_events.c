@@ -12,6 +12,7 @@
 static OtaEventData_t buffers[ otaconfigMAX_NUM_OTA_DATA_BUFFERS ];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t released = PTHREAD_COND_INITIALIZER;
+static bool closed;
 
 OtaEventData_t * DeviceEvents_Get( uint32_t waitMs )
 {
@@ -76,7 +77,11 @@ bool DeviceEvents_Deliver( OtaEvent_t eventId,
     OtaEventMsg_t msg = { 0 };
     OtaEventData_t * pBuffer;
 
-    if( length > sizeof( buffers[ 0 ].data ) )
+    pthread_mutex_lock( &lock );
+    bool refuse = closed;
+    pthread_mutex_unlock( &lock );
+
+    if( refuse || ( length > sizeof( buffers[ 0 ].data ) ) )
     {
         return false;
     }
@@ -101,4 +106,12 @@ bool DeviceEvents_Deliver( OtaEvent_t eventId,
     }
 
     return true;
+}
+
+void DeviceEvents_Close( void )
+{
+    pthread_mutex_lock( &lock );
+    closed = true;
+    pthread_cond_broadcast( &released );
+    pthread_mutex_unlock( &lock );
 }

@@ -365,6 +365,7 @@ static void * agentTask( void * pArgument )
 
 static void stopAgent( pthread_t agentThread )
 {
+    DeviceEvents_Close();
     ( void ) OTA_Shutdown( 0 );
 
     /* Bounded wait for the agent task to see the shutdown. */

@@ -220,7 +220,7 @@ static OtaMqttStatus_t subscribe( const char * pTopicFilter,
         }
     }
 
-    if( mosquitto_subscribe( mosq, &mid, topic, qos ) != MOSQ_ERR_SUCCESS )
+    if( ( mosq == NULL ) || ( mosquitto_subscribe( mosq, &mid, topic, qos ) != MOSQ_ERR_SUCCESS ) )
     {
         pthread_mutex_unlock( &lock );
         return OtaMqttSubscribeFailed;
@@ -268,9 +268,10 @@ static OtaMqttStatus_t unsubscribe( const char * pTopicFilter,
         }
     }
 
+    int rc = ( mosq != NULL ) ? mosquitto_unsubscribe( mosq, NULL, topic ) : MOSQ_ERR_NO_CONN;
     pthread_mutex_unlock( &lock );
 
-    return ( mosquitto_unsubscribe( mosq, NULL, topic ) == MOSQ_ERR_SUCCESS ) ? OtaMqttSuccess : OtaMqttUnsubscribeFailed;
+    return ( rc == MOSQ_ERR_SUCCESS ) ? OtaMqttSuccess : OtaMqttUnsubscribeFailed;
 }
 
 static OtaMqttStatus_t publish( const char * const pTopic,
@@ -288,7 +289,11 @@ static OtaMqttStatus_t publish( const char * const pTopic,
     }
 
     copyTopic( topic, pTopic, topicLength );
-    rc = mosquitto_publish( mosq, NULL, topic, ( int ) msgSize, pMsg, qos, false );
+    /* Under the lock: DeviceMqtt_Disconnect may be destroying the client (an agent that did
+     * not stop in time can still publish). */
+    pthread_mutex_lock( &lock );
+    rc = ( mosq != NULL ) ? mosquitto_publish( mosq, NULL, topic, ( int ) msgSize, pMsg, qos, false ) : MOSQ_ERR_NO_CONN;
+    pthread_mutex_unlock( &lock );
 
     return ( rc == MOSQ_ERR_SUCCESS ) ? OtaMqttSuccess : OtaMqttPublishFailed;
 }
@@ -442,11 +447,15 @@ void DeviceMqtt_Disconnect( void )
 {
     if( mosq != NULL )
     {
+        struct mosquitto * m = mosq;
+
         stopping = true;
-        ( void ) mosquitto_disconnect( mosq );
+        ( void ) mosquitto_disconnect( m );
         ( void ) pthread_join( networkThread, NULL );
-        mosquitto_destroy( mosq );
+        pthread_mutex_lock( &lock );
         mosq = NULL;
+        pthread_mutex_unlock( &lock );
+        mosquitto_destroy( m );
     }
 
     mosquitto_lib_cleanup();
