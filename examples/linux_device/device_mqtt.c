@@ -365,6 +365,10 @@ bool DeviceMqtt_Connect( const DeviceMqttConfig_t * pConfig,
         return false;
     }
 
+    /* Our network thread runs the client: without this, libmosquitto writes each publish from
+     * the caller's thread, into the TLS connection the network thread is reading (a race
+     * inside OpenSSL that crashed devices of a 1,000-device fleet). */
+    ( void ) mosquitto_threaded_set( mosq, true );
     mosquitto_connect_callback_set( mosq, onConnect );
     mosquitto_disconnect_callback_set( mosq, onDisconnect );
     mosquitto_subscribe_callback_set( mosq, onSubscribe );
