@@ -160,30 +160,16 @@ void ota_rs_trap( void )
     __builtin_trap();
 }
 
-/* The lock around the agent's shared state (src/sys/global.rs). Held for a few loads and stores,
- * never across a call out of the library; it nests. Weak, so an OS port can supply its own:
- * ports/freertos/ota_os_freertos.c uses taskENTER_CRITICAL. */
-#if defined( __ARM_ARCH_PROFILE ) && ( __ARM_ARCH_PROFILE == 'M' )
-
-/* Bare-metal Cortex-M (single core): interrupts off, PRIMASK restored on exit. */
-__attribute__( ( weak ) ) uint32_t ota_rs_critical_enter( void )
-{
-    uint32_t primask;
-
-    __asm volatile ( "mrs %0, primask\n\tcpsid i" : "=r" ( primask ) : : "memory" );
-    return primask;
-}
-
-__attribute__( ( weak ) ) void ota_rs_critical_exit( uint32_t saved )
-{
-    __asm volatile ( "msr primask, %0" : : "r" ( saved ) : "memory" );
-}
-
-#elif defined( __unix__ ) || defined( __APPLE__ )
+/* The lock around the agent's shared state (src/sys/global.rs) on hosted systems. Held for a
+ * few loads and stores, never across a call out of the library; it nests. Weak, so an OS port
+ * can supply its own: ports/freertos/ota_os_freertos.c uses taskENTER_CRITICAL (the FreeRTOS
+ * POSIX simulator's tasks are pthreads that must not block in a mutex). Bare-metal Cortex-M
+ * builds mask interrupts inline instead and never call these. */
+#if defined( __unix__ ) || defined( __APPLE__ )
 
     #include <pthread.h>
 
-/* Hosted: one recursive mutex (the agent task and application threads are pthreads). */
+/* One recursive mutex (the agent task and application threads are pthreads). */
 static pthread_mutex_t otaRsLock;
 static pthread_once_t otaRsLockOnce = PTHREAD_ONCE_INIT;
 
@@ -210,8 +196,8 @@ __attribute__( ( weak ) ) void ota_rs_critical_exit( uint32_t saved )
     ( void ) pthread_mutex_unlock( &otaRsLock );
 }
 
-#else /* if defined( __ARM_ARCH_PROFILE ) && ( __ARM_ARCH_PROFILE == 'M' ) */
+#elif !( defined( __ARM_ARCH_PROFILE ) && ( __ARM_ARCH_PROFILE == 'M' ) )
 
     #error "ota-rs: no default lock for this target; define ota_rs_critical_enter/exit in your OS port (see src/ffi/shim.c)"
 
-#endif /* if defined( __ARM_ARCH_PROFILE ) && ( __ARM_ARCH_PROFILE == 'M' ) */
+#endif /* if defined( __unix__ ) || defined( __APPLE__ ) */

@@ -29,7 +29,9 @@ extern "C" {
     fn ota_rs_json_file_signature_key() -> *const c_char;
     #[cfg(not(test))]
     fn ota_rs_trap() -> !;
+    #[cfg(not(all(target_arch = "arm", target_os = "none")))]
     fn ota_rs_critical_enter() -> u32;
+    #[cfg(not(all(target_arch = "arm", target_os = "none")))]
     fn ota_rs_critical_exit(saved: u32);
 }
 
@@ -130,26 +132,60 @@ pub fn abort() -> ! {
     unsafe { ota_rs_trap() }
 }
 
-/// The lock around the agent's shared state, held while the guard lives (it nests).
+/// The lock around the agent's shared state, held while the guard lives (it nests). On
+/// bare-metal Cortex-M (single core) it masks interrupts in place, a few bytes per use; elsewhere
+/// it is the shim's (or the OS port's) `ota_rs_critical_enter`/`exit`.
 pub struct CriticalSection {
     saved: u32,
 }
 
 impl CriticalSection {
+    #[inline(always)]
     pub fn enter() -> CriticalSection {
-        // SAFETY: the shim's (or the OS port's) enter takes no arguments; its result is only
-        // handed back to the matching exit, in drop.
         CriticalSection {
-            saved: unsafe { ota_rs_critical_enter() },
+            saved: critical_enter(),
         }
     }
 }
 
 impl Drop for CriticalSection {
+    #[inline(always)]
     fn drop(&mut self) {
-        // SAFETY: exits the critical section this guard entered, with the value enter returned.
-        unsafe { ota_rs_critical_exit(self.saved) }
+        critical_exit(self.saved);
     }
+}
+
+#[cfg(all(target_arch = "arm", target_os = "none"))]
+#[inline(always)]
+fn critical_enter() -> u32 {
+    let primask: u32;
+    // SAFETY: reads PRIMASK and masks interrupts; no memory is touched, and without `nomem` the
+    // asm is a compiler barrier, so no access to the shared state moves out of the section.
+    unsafe {
+        core::arch::asm!("mrs {0}, PRIMASK", "cpsid i", out(reg) primask, options(nostack, preserves_flags))
+    };
+    primask
+}
+
+#[cfg(all(target_arch = "arm", target_os = "none"))]
+#[inline(always)]
+fn critical_exit(saved: u32) {
+    // SAFETY: restores the PRIMASK that critical_enter read (interrupts stay masked if they
+    // were before); a compiler barrier as above.
+    unsafe { core::arch::asm!("msr PRIMASK, {0}", in(reg) saved, options(nostack, preserves_flags)) };
+}
+
+#[cfg(not(all(target_arch = "arm", target_os = "none")))]
+fn critical_enter() -> u32 {
+    // SAFETY: the shim's (or the OS port's) enter takes no arguments; its result is only handed
+    // back to the matching exit.
+    unsafe { ota_rs_critical_enter() }
+}
+
+#[cfg(not(all(target_arch = "arm", target_os = "none")))]
+fn critical_exit(saved: u32) {
+    // SAFETY: exits the critical section entered with this value.
+    unsafe { ota_rs_critical_exit(saved) }
 }
 
 #[cfg(test)]
