@@ -313,7 +313,6 @@ static void self_test_rejected_by_the_application( void ** state )
     assert_int_equal( OTA_SetImageState( OtaImageStateRejected ), OtaErrNone );
     H_EXPECT( H_ALL,
               "pal.set_state Rejected",
-              "timer.stop selftest",
               "pub " T_UPDATE( "job-1" ) " q1 " S_FAILED( "rejected", "0x00000000" ) );
     assert_int_equal( OTA_GetImageState(), OtaImageStateRejected );
 
@@ -328,7 +327,6 @@ static void self_test_with_the_same_version_is_rejected( void ** state )
     boot_into_self_test( VERSION, OtaPalImageStatePendingCommit );
     H_EXPECT( H_ALL,
               "pal.set_state Rejected",
-              "timer.stop selftest",
               "pub " T_UPDATE( "job-1" ) " q1 " S_FAILED( "rejected", "0x00000010" ),
               "cb selftestfailed",
               "pal.reset",
@@ -345,7 +343,6 @@ static void self_test_of_a_downgrade_is_rejected( void ** state )
     boot_into_self_test( "0x01030000", OtaPalImageStatePendingCommit );
     H_EXPECT( H_ALL,
               "pal.set_state Rejected",
-              "timer.stop selftest",
               "pub " T_UPDATE( "job-1" ) " q1 " S_FAILED( "rejected", "0x0000000f" ),
               "cb selftestfailed",
               "pal.reset",
@@ -366,7 +363,6 @@ static void self_test_job_while_the_platform_is_not_in_self_test( void ** state 
               "cb processed",
               "pal.get_state",
               "pal.set_state Rejected",
-              "timer.stop selftest",
               "pub " T_UPDATE( "job-1" ) " q1 " S_FAILED( "rejected", "0x00000011" ),
               "pal.reset" );
     assert_int_equal( OTA_GetState(), OtaAgentStateWaitingForJob );

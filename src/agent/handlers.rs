@@ -60,8 +60,15 @@ fn platform_in_self_test() -> bool {
     iface::pal_get_image_state() == sys::OtaPalImageStatePendingCommit
 }
 
-fn signal_or(event: sys::OtaEvent_t) -> Outcome {
+/// Signals the next step; when the event queue refuses it, arms the request timer instead, so
+/// the next state's timer row does the same work. v2.0.0 stayed where it was with nothing
+/// pending: an agent stuck in Ready or CreatingFile, a file created and never downloaded.
+pub(super) fn signal_or_retry(event: sys::OtaEvent_t) -> Outcome {
     if signal(event) {
+        return Outcome::Next;
+    }
+    ota_log!(Warn, "Event ", u(event), " not queued; the request timer will retry");
+    if start_request_timer() == sys::OtaOsSuccess {
         Outcome::Next
     } else {
         Outcome::Fail(sys::OtaErrSignalEventFailed)
@@ -88,8 +95,9 @@ pub(crate) fn set_image_state_with_reason(
         }
     }
     super::store_image_state(state);
-    if state == sys::OtaImageStateAccepted || state == sys::OtaImageStateRejected {
-        // The self test is over either way; v2.0.0 left its timer running (#153).
+    if state == sys::OtaImageStateAccepted {
+        // The image is committed; v2.0.0 left the timer running to reset it anyway (#153). On a
+        // rejection it keeps running: its reset is what rolls the image back.
         let _ = iface::timer_stop(sys::OtaSelfTestTimer);
     }
     let err = if has_active_job() {
@@ -143,7 +151,7 @@ pub(super) fn start(_: &OtaEventMsg_t) -> Outcome {
             on_timer,
         );
     }
-    signal_or(sys::OtaAgentEventRequestJobDocument)
+    signal_or_retry(sys::OtaAgentEventRequestJobDocument)
 }
 
 /// Shared retry logic of the job request and the transfer start: re-arm the request timer
@@ -235,7 +243,7 @@ pub(super) fn init_file(_: &OtaEventMsg_t) -> Outcome {
         Ok(()) => {
             AGENT.with(|a| a.momentum = 0);
             super::reset_stats();
-            signal_or(sys::OtaAgentEventRequestFileBlock)
+            signal_or_retry(sys::OtaAgentEventRequestFileBlock)
         }
         Err(err) => retry_or_give_up(err, sys::OtaErrInitFileTransferFailed),
     }
@@ -439,7 +447,7 @@ pub(super) fn suspend(_: &OtaEventMsg_t) -> Outcome {
 }
 
 pub(super) fn resume(_: &OtaEventMsg_t) -> Outcome {
-    signal_or(sys::OtaAgentEventRequestJobDocument)
+    signal_or_retry(sys::OtaAgentEventRequestJobDocument)
 }
 
 pub(super) fn job_notification(msg: &OtaEventMsg_t) -> Outcome {
@@ -449,5 +457,5 @@ pub(super) fn job_notification(msg: &OtaEventMsg_t) -> Outcome {
     clear_active_job();
     // v2.0.0 never handed this event's buffer back to the application.
     notify(sys::OtaJobEventProcessed, Some(msg));
-    signal_or(sys::OtaAgentEventRequestJobDocument)
+    signal_or_retry(sys::OtaAgentEventRequestJobDocument)
 }

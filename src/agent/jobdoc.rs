@@ -367,10 +367,18 @@ fn select_plane() -> Plane {
 /// No file to download: a self test in progress, or a failed document.
 fn no_file() -> Outcome {
     if super::image_state() == sys::OtaImageStateTesting {
-        return if signal(sys::OtaAgentEventStartSelfTest) {
-            Outcome::Next
-        } else {
-            Outcome::Fail(sys::OtaErrSignalEventFailed)
+        if signal(sys::OtaAgentEventStartSelfTest) {
+            return Outcome::Next;
+        }
+        // No room for the event: begin the self test now, where its handler would have, rather
+        // than leave the application without StartTest until the self-test timer resets.
+        let none = sys::OtaEventMsg_t {
+            pEventData: core::ptr::null_mut(),
+            eventId: sys::OtaAgentEventStartSelfTest,
+        };
+        return match super::handlers::in_self_test(&none) {
+            Outcome::Next => Outcome::Stay,
+            other => other,
         };
     }
     ota_log!(
@@ -398,11 +406,7 @@ fn start_file() -> Outcome {
     let plane = select_plane();
     AGENT.with(|a| a.plane = plane);
     if plane != Plane::None {
-        return if signal(sys::OtaAgentEventCreateFile) {
-            Outcome::Next
-        } else {
-            Outcome::Fail(sys::OtaErrSignalEventFailed)
-        };
+        return super::handlers::signal_or_retry(sys::OtaAgentEventCreateFile);
     }
     ota_log!(
         Error,
