@@ -67,7 +67,12 @@ pub(super) fn signal_or_retry(event: sys::OtaEvent_t) -> Outcome {
     if signal(event) {
         return Outcome::Next;
     }
-    ota_log!(Warn, "Event ", u(event), " not queued; the request timer will retry");
+    ota_log!(
+        Warn,
+        "Event ",
+        u(event),
+        " not queued; the request timer will retry"
+    );
     if start_request_timer() == sys::OtaOsSuccess {
         Outcome::Next
     } else {
