@@ -562,6 +562,7 @@ static void recordStatus( const Message_t * m )
     else
     {
         stats.statusUpdates++;
+        stats.succeededUpdates += ( strcmp( status, "SUCCEEDED" ) == 0 ) ? 1U : 0U;
         ( void ) snprintf( stats.lastStatus, sizeof( stats.lastStatus ), "%s", status );
 
         if( ( stats.terminalStatus[ 0 ] == '\0' ) && isTerminal( status ) )

@@ -264,3 +264,14 @@ void tsan_pal_get_stats( TsanPalStats_t * pStats )
 
     pthread_mutex_unlock( &lock );
 }
+
+uint32_t tsan_pal_resets( void )
+{
+    uint32_t n;
+
+    pthread_mutex_lock( &lock );
+    n = stats.resets;
+    pthread_mutex_unlock( &lock );
+
+    return n;
+}

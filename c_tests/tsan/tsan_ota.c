@@ -19,7 +19,8 @@
  *   suspender     OTA_Suspend, then OTA_Resume (resuming asks for the job again)
  *   image setter  boot 1: OTA_SetImageState with values it must refuse (Accepted, Rejected or
  *                 Aborted mid-download would end the job by design); boot 2: two threads call
- *                 OTA_SetImageState( Accepted ) together with the main thread's accept
+ *                 OTA_SetImageState( Accepted ) together with the main thread's accept, and on
+ *                 until the agent has stopped
  *
  * The checker and the suspender stop once the boot's goal is reached (activation; start of the
  * self test), and in boot 2 the main thread waits until the agent is idle before accepting, so
@@ -60,7 +61,7 @@
 #define CHECKER_MAX             150U
 #define SUSPENDER_MAX           80U
 #define SETTER_MAX              20000U
-#define ACCEPTER_MAX            20U
+#define ACCEPTER_MAX            3000U
 #define RESUME_TRIES            1000U
 #define DRAIN_MAX               256U
 
@@ -624,7 +625,8 @@ static void countAccept( OtaErr_t err )
     }
 }
 
-/* Boot 2: accepts together with the main thread once the gate opens. */
+/* Boot 2: accepts together with the main thread once the gate opens, and goes on through
+ * OTA_Shutdown (an application thread finishing its self test while another stops OTA). */
 static void * accepter( void * pArg )
 {
     ( void ) pArg;
@@ -698,14 +700,15 @@ static bool waitFor( bool ( * pDone )( void ),
     return true;
 }
 
+/* A reset ends a boot too: the device would have restarted. */
 static bool activatedOrFailed( void )
 {
-    return ( atomic_load( &activations ) > 0U ) || ( atomic_load( &failEvents ) > 0U );
+    return ( atomic_load( &activations ) > 0U ) || ( atomic_load( &failEvents ) > 0U ) || ( tsan_pal_resets() > 0U );
 }
 
 static bool selfTestOrFailed( void )
 {
-    return ( atomic_load( &startTests ) > 0U ) || ( atomic_load( &failEvents ) > 0U );
+    return ( atomic_load( &startTests ) > 0U ) || ( atomic_load( &failEvents ) > 0U ) || ( tsan_pal_resets() > 0U );
 }
 
 static bool stopped( void )
@@ -818,7 +821,7 @@ static bool runBoot( int which )
         atomic_store( &stopEvents, true );
         joinHammers( true );
 
-        if( ok && ( atomic_load( &failEvents ) == 0U ) )
+        if( ok && ( atomic_load( &failEvents ) == 0U ) && ( tsan_pal_resets() == 0U ) )
         {
             check( waitFor( quietTwice, QUIET_WAIT_MS ), "the agent settles in WaitingForJob before the accept" );
             /* The self test "passed": accept from the main thread, two other threads at once. */
@@ -867,7 +870,7 @@ int main( void )
     ok = runBoot( 1 );
     ( void ) OTA_GetStatistics( &s );
 
-    if( ok && ( atomic_load( &activations ) > 0U ) && ( atomic_load( &failEvents ) == 0U ) )
+    if( ok && ( atomic_load( &activations ) > 0U ) && ( atomic_load( &failEvents ) == 0U ) && ( tsan_pal_resets() == 0U ) )
     {
         tsan_pal_reboot();
         ok = runBoot( 2 );
@@ -881,9 +884,9 @@ int main( void )
     tsan_cloud_get_stats( &c );
     tsan_pal_get_stats( &p );
 
-    tsan_printf( "tsan_ota: cloud: %u job requests, %u stream requests, %u blocks sent, %u status updates, "
-                 "%u dropped, %u bad; last status %s, terminal %s\n",
-                 c.jobRequests, c.streamRequests, c.blocksSent, c.statusUpdates, c.dropped, c.badMessages,
+    tsan_printf( "tsan_ota: cloud: %u job requests, %u stream requests, %u blocks sent, %u status updates "
+                 "(%u SUCCEEDED), %u dropped, %u bad; last status %s, terminal %s\n",
+                 c.jobRequests, c.streamRequests, c.blocksSent, c.statusUpdates, c.succeededUpdates, c.dropped, c.badMessages,
                  c.lastStatus, c.terminalStatus );
     tsan_printf( "tsan_ota: PAL: %u creates, %u good closes, %u bad closes, %u activations, %u resets, %u bad calls\n",
                  p.creates, p.closesOk, p.closesBad, p.activations, p.resets, p.badCalls );
@@ -897,7 +900,8 @@ int main( void )
     check( atomic_load( &activateErrors ) == 0U, "OTA_ActivateNewImage succeeded" );
     check( atomic_load( &startTests ) >= 1U, "OtaJobEventStartTest arrived after the reboot" );
     check( atomic_load( &failEvents ) == 0U, "no OtaJobEventFail or OtaJobEventSelfTestFailed" );
-    check( atomic_load( &acceptsNone ) >= 1U, "an OTA_SetImageState( Accepted ) returned OtaErrNone" );
+    check( atomic_load( &acceptsNone ) == 1U, "exactly one OTA_SetImageState( Accepted ) returned OtaErrNone (the others: no active job)" );
+    check( c.succeededUpdates == 1U, "the cloud received SUCCEEDED once" );
     check( atomic_load( &acceptsOther ) == 0U, "OTA_SetImageState( Accepted ) returned OtaErrNone, NoActiveJob or Uninitialized only" );
     check( atomic_load( &badResults ) == 0U, "every API result was one the API documents for the call" );
     check( atomic_load( &processedBad ) == 0U, "OtaJobEventProcessed handed back only lent buffers, once" );

@@ -60,6 +60,7 @@ typedef struct
     char lastStatus[ 16 ];     /* last status the device reported ("" if none) */
     char terminalStatus[ 16 ]; /* the first terminal status (SUCCEEDED, FAILED, ...), "" if none */
     uint32_t statusUpdates;    /* status updates received */
+    uint32_t succeededUpdates; /* ... of them SUCCEEDED */
     uint32_t jobRequests;      /* $next/get requests answered */
     uint32_t streamRequests;   /* GetStream requests answered */
     uint32_t blocksSent;       /* blocks handed to the agent */
@@ -116,6 +117,9 @@ void tsan_pal_interface( OtaPalInterface_t * pPal );
 void tsan_pal_reboot( void );
 
 void tsan_pal_get_stats( TsanPalStats_t * pStats );
+
+/* Resets the agent asked for so far (cheap, for polling). */
+uint32_t tsan_pal_resets( void );
 
 /* ---- the log (tsan_ota.c) ----------------------------------------------------------- */
 
