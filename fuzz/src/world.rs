@@ -880,13 +880,7 @@ fn idle_step() {
     let mut d = Driver;
     match phase {
         Phase::Script => {
-            let more = {
-                let mut script = with(|w| std::mem::replace(&mut w.script, Box::new(|_| false)));
-                let more = script(&mut d);
-                with(|w| w.script = script);
-                more
-            };
-            if !more {
+            if !script_step() {
                 begin_clean(&mut d);
             }
         }
@@ -900,6 +894,15 @@ fn idle_step() {
             checked_state()
         ),
     }
+}
+
+/// Runs the script's next step; false once it is over.
+fn script_step() -> bool {
+    // The script is taken out of the world while it runs: its calls come back into the world.
+    let mut script = with(|w| std::mem::replace(&mut w.script, Box::new(|_| false)));
+    let more = script(&mut Driver);
+    with(|w| w.script = script);
+    more
 }
 
 fn begin_clean(d: &mut Driver) {
@@ -1064,7 +1067,12 @@ pub fn run(setup: Setup) {
         match phase {
             Phase::Done => break,
             Phase::Clean | Phase::Stop => panic!("the agent stopped during the clean job"),
-            Phase::Script => {}
+            Phase::Script => {
+                // One step of the script against the stopped agent: API calls, events, timers
+                // that outlived it. Nothing may be taken or started by it.
+                let _ = script_step();
+                let _ = after_stop();
+            }
         }
         if starts >= MAX_STARTS {
             // Enough restarts: the rest of the script is skipped, the clean job still runs.
