@@ -147,7 +147,7 @@ pub(crate) fn set_image_state_with_reason(
     err
 }
 
-pub(super) fn start(_: &OtaEventMsg_t) -> Outcome {
+pub(super) fn start(msg: &OtaEventMsg_t) -> Outcome {
     if platform_in_self_test() {
         let _ = iface::timer_start(
             sys::OtaSelfTestTimer,
@@ -156,7 +156,18 @@ pub(super) fn start(_: &OtaEventMsg_t) -> Outcome {
             on_timer,
         );
     }
-    signal_or_retry(sys::OtaAgentEventRequestJobDocument)
+    ask_for_job(msg)
+}
+
+/// Queues the first job request. When the queue refuses it the agent stays in Ready, as v2.0.0
+/// does (upstream's tests expect it), but the request timer is armed: its row in Ready asks again,
+/// where v2.0.0 waited for ever.
+pub(super) fn ask_for_job(_: &OtaEventMsg_t) -> Outcome {
+    if signal(sys::OtaAgentEventRequestJobDocument) {
+        return Outcome::Next;
+    }
+    let _ = start_request_timer();
+    Outcome::Fail(sys::OtaErrSignalEventFailed)
 }
 
 /// Shared retry logic of the job request and the transfer start: re-arm the request timer

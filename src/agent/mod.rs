@@ -515,9 +515,11 @@ use sys::{
     OtaAgentStateWaitingForFileBlock as WAITING_BLOCK, OtaAgentStateWaitingForJob as WAITING_JOB,
 };
 
-/// v2.0.0's transition table (ota.c), first match wins; the two added rows are marked.
-static TABLE: [Row; 21] = [
+/// v2.0.0's transition table (ota.c), first match wins; the added rows are marked.
+static TABLE: [Row; 22] = [
     row(READY, sys::OtaAgentEventStart, h::start, REQUESTING_JOB),
+    // Added: the start's job request did not fit the queue; the request timer asks again.
+    row(READY, TIMER, h::ask_for_job, REQUESTING_JOB),
     row(REQUESTING_JOB, REQ_JOB, h::request_job, WAITING_JOB),
     row(REQUESTING_JOB, TIMER, h::request_job, WAITING_JOB),
     row(WAITING_JOB, GOT_JOB, h::process_job, CREATING),
