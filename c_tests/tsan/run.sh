@@ -34,12 +34,19 @@ cargo_args=(build --release --quiet --lib --manifest-path "$root/Cargo.toml")
 if [ "$mode" = c ]; then
     lib="$out/cargo/release/libota.a"
 else
-    # --target keeps the flags off build.rs and bindgen; the shim's C gets -fsanitize=thread too.
-    # The precompiled core is not instrumented: rustc refuses the mix unless told it is meant
-    # (core's code inlined or monomorphised into ota is instrumented; its memcpy calls are seen).
-    # Line tables make the reports point at source lines.
-    cargo_env+=(RUSTC_BOOTSTRAP=1 RUSTFLAGS="-Zsanitizer=thread -Cunsafe-allow-abi-mismatch=sanitizer"
-                CARGO_PROFILE_RELEASE_DEBUG=line-tables-only "CFLAGS_${target//-/_}=-fsanitize=thread")
+    # --target keeps the flags off build.rs and bindgen; the shim's C gets -fsanitize=thread too;
+    # line tables make the reports point at source lines.
+    rustflags="-Zsanitizer=thread"
+    if [ -d "$(rustc --print sysroot)/lib/rustlib/src/rust/library/core" ]; then
+        # rust-src is installed: core and compiler_builtins are rebuilt instrumented.
+        cargo_args+=(-Zbuild-std=core)
+    else
+        # Only the precompiled core: rustc refuses the mix unless told it is meant (core's code
+        # inlined or monomorphised into ota is instrumented; its memcpy calls are seen).
+        rustflags+=" -Cunsafe-allow-abi-mismatch=sanitizer"
+    fi
+    cargo_env+=(RUSTC_BOOTSTRAP=1 RUSTFLAGS="$rustflags" CARGO_PROFILE_RELEASE_DEBUG=line-tables-only
+                "CFLAGS_${target//-/_}=-fsanitize=thread")
     cargo_args+=(--target "$target")
     lib="$out/cargo/$target/release/libota.a"
 fi
@@ -90,9 +97,10 @@ echo "== tsan ($mode): exit $rc, $reports ThreadSanitizer report(s), $(( $(date 
 if [ "$mode" = c ]; then
     echo "== with the Rust side instrumented too (needs no nightly; RUSTC_BOOTSTRAP=1):"
     echo "   c_tests/tsan/run.sh --rust"
-    echo "   # = RUSTC_BOOTSTRAP=1 RUSTFLAGS='-Zsanitizer=thread -Cunsafe-allow-abi-mismatch=sanitizer' \\"
-    echo "   #   CFLAGS_${target//-/_}=-fsanitize=thread OTA_CONFIG_DIR=c_tests/tsan \\"
-    echo "   #   cargo build --release --lib --target $target; the C objects as above, linked with"
+    echo "   # = RUSTC_BOOTSTRAP=1 RUSTFLAGS=-Zsanitizer=thread CFLAGS_${target//-/_}=-fsanitize=thread \\"
+    echo "   #   OTA_CONFIG_DIR=c_tests/tsan cargo build --release --lib --target $target -Zbuild-std=core"
+    echo "   #   (without rust-src: RUSTFLAGS+=' -Cunsafe-allow-abi-mismatch=sanitizer', no -Zbuild-std);"
+    echo "   #   the C objects as above, linked with"
     echo "   #   \$(rustc --print sysroot)/lib/rustlib/$target/lib/librustc-stable_rt.tsan.a instead of gcc's libtsan"
 fi
 
