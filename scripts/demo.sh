@@ -1,113 +1,103 @@
 #!/usr/bin/env bash
-# A complete OTA update, end to end, on a built-in default: the C example in examples/ota_demo
-# linked against libota.a, talking to an in-process simulated AWS IoT.
+# OTA end to end on a real MQTT broker: mosquitto with TLS and client certificates on a free
+# 127.0.0.1 port, the cloud simulator (tools/cloud-sim) and the Linux device
+# (examples/linux_device, libota.a + libmosquitto + libcurl).
 #
 #   scripts/demo.sh
 #
-# 1. checks the tools (runs scripts/deps.sh when one is missing: it installs them as root, or
-#    says what to install);
-# 2. builds libota.a (with the POSIX PAL) and the example with CMake in build/examples: two
-#    firmware builds of the same program, ota_demo_v1 (v1.0.0) and ota_demo_v2 (v1.1.0);
-# 3. in a fresh folder, plays the code-signing service with the openssl command line: a new
-#    P-256 key and self-signed certificate (provisioned on the device), and the update, which is
-#    the ota_demo_v2 program itself, signed with ECDSA/SHA-256. No key material is kept;
-# 4. boots the device as v1: it gets the job, downloads the update over the MQTT stream, the
-#    PAL verifies the signature, the app activates it and restarts into the downloaded file (v2),
-#    which runs its self test and accepts the image; the cloud records the job as SUCCEEDED.
-#
-# Exit status 0 only if all of that happened; non-zero otherwise, with the demo's folder kept
-# for inspection. Environment:
-#   OTA_DEMO_TIMEOUT   seconds for the whole update (default 60)
-#   OTA_DEMO_KEEP=1    keep the demo's folder after a successful run too
+# 1. the device boots v1.0.0; job 1 offers v1.1.0 over the MQTT stream: download, signature
+#    check, reboot (exec) into v1.1.0, self test, SUCCEEDED;
+# 2. job 2 offers v1.2.0 over HTTP (a pre-signed-style URL with Range requests): the same, to
+#    SUCCEEDED;
+# 3. prints what happened and the cloud's final job states.
+# Exit 0 only if the cloud saw SUCCEEDED for both jobs and the installed images match.
+# Environment: OTA_DEMO_TIMEOUT (seconds per update, default 60), OTA_DEMO_KEEP=1 (keep files).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-build="$root/build/examples"
+env_name=demo-broker
 timeout_s=${OTA_DEMO_TIMEOUT:-60}
+mkdir -p "$root/build"
+# Inside build/: the device executes what it downloads, and /tmp may be noexec.
+work=$(mktemp -d "$root/build/demo-broker.XXXXXX")
+# shellcheck source=../tools/cloud-sim/testenv.sh
+. "$root/tools/cloud-sim/testenv.sh"
+# The library's own build tools (cmake, libclang, ...): installed as root, else named.
+"$root/scripts/deps.sh"
 
-say() { printf 'demo.sh: %s\n' "$*"; }
-fail() {
-    printf 'demo.sh: %s\n' "$*" >&2
-    echo "OTA demo: FAILED" >&2
-    exit 1
-}
-
-case "$timeout_s" in
-    '' | *[!0-9]*) fail "OTA_DEMO_TIMEOUT must be a number of seconds" ;;
-esac
-
-# ---------------------------------------------------------------------------- tools --
-
-have_libclang() {
-    [ -n "${LIBCLANG_PATH:-}" ] ||
-        ls /usr/lib/llvm-*/lib/libclang*.so* /usr/lib/x86_64-linux-gnu/libclang*.so* >/dev/null 2>&1
-}
-missing=()
-for tool in cargo cc cmake openssl; do
-    command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
-done
-have_libclang || missing+=(libclang)
-if [ ${#missing[@]} -gt 0 ]; then
-    say "missing: ${missing[*]}; running scripts/deps.sh"
-    "$root/scripts/deps.sh" || fail "install the tools above, then run $0 again"
-fi
-command -v cargo >/dev/null 2>&1 || fail "cargo not found: install Rust (https://rustup.rs)"
-command -v cc >/dev/null 2>&1 || fail "cc not found: install gcc (apt-get install gcc)"
-
-# ---------------------------------------------------------------------------- build --
-
-mkdir -p "$build"
-say "building libota.a and examples/ in ${build#"$root"/} (log: ${build#"$root"/}/build.log)"
-if ! { cmake -S "$root/examples" -B "$build" -DCMAKE_BUILD_TYPE=Release &&
-       cmake --build "$build" --parallel "$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)"; } \
-       >"$build/build.log" 2>&1; then
-    tail -n 30 "$build/build.log" >&2
-    fail "the build failed (full log: $build/build.log)"
-fi
-
-# ------------------------------------------------------------ keys, image, signature --
-
-# Inside the build folder rather than /tmp: the device executes the image it downloads, and /tmp
-# may be mounted noexec.
-dir=$(mktemp -d "$build/run.XXXXXX")
-keep=${OTA_DEMO_KEEP:-0}
-cleanup() {
+finish() {
     local status=$?
-    if [ "$status" -eq 0 ] && [ "$keep" != 1 ]; then
-        rm -rf "$dir"
-    else
-        say "the demo's files are in $dir"
-    fi
+    env_cleanup
+    if [ "$status" -eq 0 ] && [ "${OTA_DEMO_KEEP:-0}" != 1 ]; then rm -rf "$work"; else env_say "files kept in $work"; fi
 }
-trap cleanup EXIT
-mkdir -p "$dir/cloud" "$dir/device" "$dir/trust" "$dir/signer"
+trap finish EXIT
 
-say "code signing: new P-256 key and certificate, update = ota_demo_v2 signed with ECDSA/SHA-256"
-{
-    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$dir/signer/signer.key" &&
-    openssl req -new -x509 -key "$dir/signer/signer.key" -subj "/CN=ota-demo code signer" \
-        -days 1 -out "$dir/trust/signer.pem" &&
-    cp "$build/ota_demo_v2" "$dir/cloud/firmware.bin" &&
-    openssl dgst -sha256 -sign "$dir/signer/signer.key" -out "$dir/cloud/firmware.sig" \
-        "$dir/cloud/firmware.bin"
-} >"$dir/openssl.log" 2>&1 || { cat "$dir/openssl.log" >&2; fail "openssl failed"; }
-# Only the certificate goes to the device; the private key is not needed any more.
-rm -rf "$dir/signer"
+env_tools
+env_build
+env_pki
+env_signer
+env_broker_config
+env_broker_start
+env_say "$BROKER_KIND broker on 127.0.0.1:$BROKER_PORT (TLS 1.2, client certificates required)"
+env_sim_start
+env_say "cloud simulator connected as cloud-sim; HTTP file server on 127.0.0.1:$(cat "$work/cloud/http-port")"
 
-# -------------------------------------------------------------------------- run it --
+thing=demo-device-1
+dev="$work/devices/$thing"
+mkdir -p "$dev"
+cp "$DEVICE_BUILD/linux_device_v2" "$work/cloud/firmware-1.1.0.bin"
+cp "$DEVICE_BUILD/linux_device_v3" "$work/cloud/firmware-1.2.0.bin"
+env_job --job-id demo-mqtt-1 --firmware "$work/cloud/firmware-1.1.0.bin" --filepath firmware-1.1.0.bin \
+    --protocols MQTT --things "$thing"
+env_say "job demo-mqtt-1: v1.1.0 over MQTT for $thing"
+env_device "$thing" "$dev" --updates 2 --run-seconds $((timeout_s * 2 + 30))
+env_say "device $thing booted with v1.0.0 (log: devices/$thing/device.log)"
 
-say "booting the device with firmware v1.0.0 (ota_demo_v1), time limit ${timeout_s} s"
+ok=1
+if env_wait --job demo-mqtt-1 --status SUCCEEDED,FAILED,REJECTED,CANCELED,TIMED_OUT --timeout "$timeout_s" &&
+   [ "$(env_status demo-mqtt-1 "$thing")" = SUCCEEDED ]; then
+    env_say "job demo-mqtt-1 SUCCEEDED"
+    env_job --job-id demo-http-2 --firmware "$work/cloud/firmware-1.2.0.bin" --filepath firmware-1.2.0.bin \
+        --protocols HTTP --things "$thing"
+    env_say "job demo-http-2: v1.2.0 over HTTP for $thing"
+    if env_wait --job demo-http-2 --status SUCCEEDED,FAILED,REJECTED,CANCELED,TIMED_OUT --timeout "$timeout_s" &&
+       [ "$(env_status demo-http-2 "$thing")" = SUCCEEDED ]; then
+        env_say "job demo-http-2 SUCCEEDED"
+    else
+        ok=0
+    fi
+else
+    ok=0
+fi
+
+# Bounded: the device exits by itself after its second accepted update.
+for _ in $(seq 50); do kill -0 "$DEVICE_PID" 2>/dev/null || break; sleep 0.1; done
+sleep 0.5
+
 echo
-status=0
-# The program keeps its own time limit across its restart; `timeout` is only a backstop.
-timeout --kill-after=5 "$((timeout_s + 15))" \
-    "$build/ota_demo_v1" --dir "$dir" --timeout "$timeout_s" || status=$?
+echo "---- device log ----"
+sed 's/^/  /' "$dev/device.log" | tr '\r' '\n' | grep -v '^\s*\[#*-*\]' || true
+echo
+echo "---- cloud: final job states ----"
+jq -r '.jobs[] | .jobId as $j | .protocols as $p | .things | to_entries[] |
+    "  \($j) (\($p | join("+"))) \(.key): \(.value.status)  history \(.value.history | join(" -> "))  statusDetails \(.value.statusDetails | tostring)  mqtt \(.value.mqttBytes) B, http \(.value.httpBytes) B, \(.value.downloadSeconds // 0 | . * 100 | round / 100) s"' \
+    "$work/cloud/summary.json"
+jq -r '"  messages in \(.messagesIn), out \(.messagesOut), rejected \(.rejectedSent)"' "$work/cloud/summary.json"
 echo
 
-[ "$status" -eq 0 ] || fail "the device program exited with status $status"
-grep -qx 'status=SUCCEEDED' "$dir/cloud/job-state.txt" ||
-    fail "the cloud did not record the job as SUCCEEDED"
-cmp -s "$dir/cloud/firmware.bin" "$dir/device/firmware.bin" ||
-    fail "the installed image differs from the update"
+for v in 1.1.0 1.2.0; do
+    if cmp -s "$work/cloud/firmware-$v.bin" "$dev/images/firmware-$v.bin"; then
+        env_say "installed image firmware-$v.bin matches the cloud's"
+    else
+        env_say "installed image firmware-$v.bin differs from the cloud's or is missing"
+        ok=0
+    fi
+done
+grep -q "running v1.2.0, update 2 accepted" "$dev/device.log" || ok=0
 
-echo "OTA demo: update installed and accepted"
+if [ "$ok" = 1 ]; then
+    echo "OTA demo on a real broker: both updates SUCCEEDED (MQTT, then HTTP)"
+    exit 0
+fi
+echo "OTA demo on a real broker: FAILED" >&2
+exit 1

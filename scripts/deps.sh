@@ -25,6 +25,13 @@ if ! { command -v rustup >/dev/null 2>&1 && rustup target list --installed 2>/de
     [ -d /usr/lib/rustlib/src/rust/library/core ] || packages+=(rust-web-src)
 fi
 
+# The broker demo and scenarios (scripts/demo.sh): mosquitto, the device's MQTT and HTTP
+# clients, jq for the cloud's summaries.
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || packages+=(mosquitto)
+pkg-config --exists libmosquitto 2>/dev/null || packages+=(libmosquitto-dev)
+pkg-config --exists libcurl 2>/dev/null || packages+=(libcurl4-openssl-dev)
+command -v jq >/dev/null 2>&1 || packages+=(jq)
+
 if [ ${#packages[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         echo "deps: installing ${packages[*]}"

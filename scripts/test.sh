@@ -18,6 +18,10 @@ cargo clippy --quiet --all-targets --features pal-posix -- -D warnings
     CARGO_TARGET_DIR="$d" cargo clippy --quiet --all-targets -- -D warnings &&
     CARGO_TARGET_DIR="$d" cargo test --quiet)
 
+# The cloud simulator stands alone too (its own lock; std crates, kept out of libota.a).
+(cd tools/cloud-sim && cargo fmt --check && cargo clippy --quiet --all-targets -- -D warnings &&
+    cargo test --quiet)
+
 echo "== cargo test"
 cargo test --quiet
 cargo test --quiet --features pal-posix pal_posix
@@ -42,5 +46,15 @@ scripts/thumb.sh
 echo "== FreeRTOS firmware on an emulated Cortex-M4 (QEMU mps2-an386): update, reset and self test; bad signature; suspend/resume; shutdown"
 examples/firmware_qemu/run.sh all
 
-echo "== end-to-end demo (scripts/demo.sh)"
+echo "== end-to-end, in process (scripts/demo-local.sh)"
+scripts/demo-local.sh
+
+echo "== end-to-end on a real broker: MQTT then HTTP update (scripts/demo.sh)"
 scripts/demo.sh
+
+echo "== broker scenarios (mosquitto; then the simulator's own broker)"
+scripts/broker-scenarios.sh
+OTA_BROKER=embedded scripts/broker-scenarios.sh mqtt broker-restart
+
+echo "== a fleet of 20 devices (scripts/fleet.sh 20)"
+scripts/fleet.sh 20

@@ -22,7 +22,7 @@
  *   (updatedBy) and calls back with OtaJobEventStartTest. The application tests itself and
  *   accepts the image (OTA_SetImageState( OtaImageStateAccepted )); the job becomes SUCCEEDED.
  *
- * DIR is prepared by scripts/demo.sh:
+ * DIR is prepared by scripts/demo-local.sh:
  *   DIR/cloud/firmware.bin    the update the cloud offers (the stream's file)
  *   DIR/cloud/firmware.sig    its DER ECDSA P-256 / SHA-256 signature (the code-signing step)
  *   DIR/trust/signer.pem      the code-signing certificate, provisioned on the device (the
@@ -506,7 +506,7 @@ static void usage( const char * pProgram )
 {
     printf( "usage: %s --dir DIR [--timeout SECONDS]\n"
             "  DIR/cloud/firmware.bin, DIR/cloud/firmware.sig and DIR/trust/signer.pem must exist;\n"
-            "  scripts/demo.sh prepares them and runs this program.\n", pProgram );
+            "  scripts/demo-local.sh prepares them and runs this program.\n", pProgram );
 }
 
 int main( int argc,

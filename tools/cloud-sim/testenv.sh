@@ -1,4 +1,4 @@
-# Shared by scripts/demo-broker.sh, scripts/broker-scenarios.sh and scripts/fleet.sh (sourced):
+# Shared by scripts/demo.sh, scripts/broker-scenarios.sh and scripts/fleet.sh (sourced):
 # builds the simulator and the device, makes a local PKI, runs mosquitto on a free loopback port.
 # Callers set $root and $work (a fresh folder) and call env_cleanup on exit.
 
