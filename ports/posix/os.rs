@@ -294,7 +294,9 @@ enum Wait {
     Failed,
 }
 
-/// Takes the port's lock, setting the port up on first use. `None` if that fails.
+/// Takes the port's lock, setting the port up on first use. `None` if that fails. The lock is
+/// always released before a log record goes out: the application's logger may wait on a thread
+/// that is waiting for this lock.
 fn lock() -> Option<Guard> {
     // Outside the lock: fork() holds glibc's handler-list lock while before_fork takes ours.
     if !FORK_HANDLERS.load(Ordering::Acquire) {
@@ -307,6 +309,7 @@ fn lock() -> Option<Guard> {
     let mut guard = Guard { _private: () };
     if !guard.state().ready {
         if !init_conds() {
+            drop(guard);
             ota_log!(Error, "OTA OS port: cannot set up its condition variables");
             return None;
         }
@@ -457,6 +460,7 @@ fn init_queue() -> OtaOsStatus_t {
     };
     guard.state().queue.reset(true);
     guard.wake_all(&PORT.not_full);
+    drop(guard);
     ota_log!(
         Debug,
         "OTA event queue created (",
@@ -472,6 +476,7 @@ fn deinit_queue() -> OtaOsStatus_t {
     };
     let queue = &mut guard.state().queue;
     if !queue.open {
+        drop(guard);
         ota_log!(
             Error,
             "Failed to delete the OTA event queue: it does not exist."
@@ -481,6 +486,7 @@ fn deinit_queue() -> OtaOsStatus_t {
     queue.reset(false);
     guard.wake_all(&PORT.not_empty);
     guard.wake_all(&PORT.not_full);
+    drop(guard);
     ota_log!(Debug, "OTA event queue deleted.");
     sys::OtaOsSuccess
 }
@@ -498,6 +504,7 @@ fn send(msg: OtaEventMsg_t, timeout_ms: u32) -> OtaOsStatus_t {
     loop {
         let queue = &mut guard.state().queue;
         if !queue.open {
+            drop(guard);
             ota_log!(
                 Error,
                 "Failed to send an OTA event: the event queue does not exist."
@@ -506,10 +513,12 @@ fn send(msg: OtaEventMsg_t, timeout_ms: u32) -> OtaOsStatus_t {
         }
         if queue.push(msg) {
             guard.wake_one(&PORT.not_empty);
+            drop(guard);
             ota_log!(Debug, "OTA event sent.");
             return sys::OtaOsSuccess;
         }
         let Some(at) = deadline.filter(|_| !timed_out) else {
+            drop(guard);
             ota_log!(
                 Error,
                 "Failed to send an OTA event: the queue stayed full for ",
@@ -522,6 +531,7 @@ fn send(msg: OtaEventMsg_t, timeout_ms: u32) -> OtaOsStatus_t {
             Wait::Woken => {}
             Wait::TimedOut => timed_out = true,
             Wait::Failed => {
+                drop(guard);
                 ota_log!(
                     Error,
                     "Failed to send an OTA event: waiting for room failed."
@@ -543,6 +553,7 @@ fn receive(timeout_ms: u32) -> Result<OtaEventMsg_t, OtaOsStatus_t> {
     loop {
         let queue = &mut guard.state().queue;
         if !queue.open {
+            drop(guard);
             ota_log!(
                 Error,
                 "Failed to receive an OTA event: the event queue does not exist."
@@ -551,10 +562,12 @@ fn receive(timeout_ms: u32) -> Result<OtaEventMsg_t, OtaOsStatus_t> {
         }
         if let Some(msg) = queue.pop() {
             guard.wake_one(&PORT.not_full);
+            drop(guard);
             ota_log!(Debug, "OTA event received.");
             return Ok(msg);
         }
         if timed_out {
+            drop(guard);
             ota_log!(Debug, "No OTA event within ", u(timeout_ms), " ms.");
             return Err(FAILED);
         }
@@ -563,6 +576,7 @@ fn receive(timeout_ms: u32) -> Result<OtaEventMsg_t, OtaOsStatus_t> {
             Wait::Woken => {}
             Wait::TimedOut => timed_out = true,
             Wait::Failed => {
+                drop(guard);
                 ota_log!(
                     Error,
                     "Failed to receive an OTA event: waiting for one failed."
@@ -679,6 +693,7 @@ fn start_timer(id: OtaTimerId_t, timeout_ms: u32, callback: OtaTimerCallback_t) 
     let timers = &mut guard.state().timers;
     if !timers.worker {
         if !spawn_worker() {
+            drop(guard);
             ota_log!(
                 Error,
                 "Failed to create OTA timer ",
@@ -698,6 +713,7 @@ fn start_timer(id: OtaTimerId_t, timeout_ms: u32, callback: OtaTimerCallback_t) 
         callback,
     };
     guard.wake_all(&PORT.timers_changed);
+    drop(guard);
     ota_log!(
         Debug,
         "OTA timer ",
@@ -718,10 +734,12 @@ fn stop_timer(id: OtaTimerId_t) -> OtaOsStatus_t {
             timer.deadline = None;
             guard.wake_all(&PORT.timers_changed);
             finish_callback_of(&mut guard, id);
+            drop(guard);
             ota_log!(Debug, "OTA timer ", u(id), " stopped.");
             sys::OtaOsSuccess
         }
         _ => {
+            drop(guard);
             ota_log!(
                 Debug,
                 "OTA timer ",
@@ -743,10 +761,12 @@ fn delete_timer(id: OtaTimerId_t) -> OtaOsStatus_t {
             *timer = NO_TIMER;
             guard.wake_all(&PORT.timers_changed);
             finish_callback_of(&mut guard, id);
+            drop(guard);
             ota_log!(Debug, "OTA timer ", u(id), " deleted.");
             sys::OtaOsSuccess
         }
         _ => {
+            drop(guard);
             ota_log!(
                 Debug,
                 "OTA timer ",
