@@ -105,33 +105,41 @@ pub(crate) fn set_image_state_with_reason(
         // rejection it keeps running: its reset is what rolls the image back.
         let _ = iface::timer_stop(sys::OtaSelfTestTimer);
     }
-    let err = if has_active_job() {
-        let result = match state {
-            sys::OtaImageStateTesting => update_job_status(Status::SelfTest {
+    // A verdict ends the job: its ID is taken out and cleared in one step, so when two threads
+    // decide at once the job is reported once and the second caller finds no active job.
+    let verdict = state != sys::OtaImageStateTesting;
+    let job = AGENT.with(|a| {
+        let id = a.active_job;
+        if verdict {
+            a.active_job.fill(0);
+        }
+        id
+    });
+    let job = super::until_nul(&job);
+    let err = if job.is_empty() {
+        sys::OtaErrNoActiveJob
+    } else {
+        let status = match state {
+            sys::OtaImageStateTesting => Status::SelfTest {
                 reason: sys::JobReasonSelfTestActive,
                 version: app_version(),
-            }),
-            sys::OtaImageStateAccepted => update_job_status(Status::Succeeded {
+            },
+            sys::OtaImageStateAccepted => Status::Succeeded {
                 version: app_version(),
-            }),
-            _ => update_job_status(Status::Failed {
+            },
+            _ => Status::Failed {
                 reason: if state == sys::OtaImageStateRejected {
                     sys::JobReasonRejected
                 } else {
                     sys::JobReasonAborted
                 },
                 sub_reason: reason,
-            }),
+            },
         };
-        if state != sys::OtaImageStateTesting {
-            clear_active_job();
-        }
-        match result {
+        match mqtt::update_job_status(&Thing, job, status) {
             Ok(()) => sys::OtaErrNone,
             Err(e) => e,
         }
-    } else {
-        sys::OtaErrNoActiveJob
     };
     if err != sys::OtaErrNone {
         ota_log!(

@@ -486,6 +486,15 @@ pub(super) fn process(doc: &[u8]) -> Outcome {
         release_file();
         return no_file();
     }
+    if same_job && super::image_state() == sys::OtaImageStateTesting {
+        // The job under self test again (OTA_CheckForUpdate or OTA_Resume meanwhile): the self
+        // test is already running; starting a download here would reset the device.
+        ota_log!(
+            Info,
+            "Job document for the job under self test received; ignored"
+        );
+        return Outcome::Stay;
+    }
     if same_job {
         // Same job again (resume, or a refreshed pre-signed URL): the new values are in place
         // and the download continues with the bitmap it has.
