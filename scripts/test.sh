@@ -31,6 +31,9 @@ cmake -S c_tests -B build/c_tests -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build/c_tests -j2
 ctest --test-dir build/c_tests --output-on-failure -j2
 
+echo "== ThreadSanitizer: an OTA update while application threads hammer the API (c_tests/tsan)"
+OTA_TSAN_RUNS=3 c_tests/tsan/run.sh
+
 echo "== log macros that paste onto a literal format (scripts/check-literal-logs.sh)"
 scripts/check-literal-logs.sh
 
