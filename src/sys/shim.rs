@@ -172,7 +172,9 @@ fn critical_enter() -> u32 {
 fn critical_exit(saved: u32) {
     // SAFETY: restores the PRIMASK that critical_enter read (interrupts stay masked if they
     // were before); a compiler barrier as above.
-    unsafe { core::arch::asm!("msr PRIMASK, {0}", in(reg) saved, options(nostack, preserves_flags)) };
+    unsafe {
+        core::arch::asm!("msr PRIMASK, {0}", in(reg) saved, options(nostack, preserves_flags))
+    };
 }
 
 #[cfg(not(all(target_arch = "arm", target_os = "none")))]
