@@ -2,7 +2,8 @@
 # Runs each fuzz target of fuzz/ (cargo fuzz, libFuzzer + AddressSanitizer) for a short while,
 # one after the other, from the committed seeds plus the local corpus (fuzz/corpus, not
 # committed), and fails if any target finds something: a crash, a broken invariant, a leak or
-# a hang. A finding's input is left in fuzz/artifacts/<target>/.
+# a hang. Saved findings (fuzz/regressions/<target>/) are replayed first. A new finding's input
+# is left in fuzz/artifacts/<target>/.
 #   scripts/fuzz.sh [seconds per target, default 20] [target ...]
 # Set OTA_FUZZ_LIB_DIR to fuzz another checkout of the library (see fuzz/build.rs).
 set -euo pipefail
@@ -32,6 +33,16 @@ for t in "${targets[@]}"; do
     mkdir -p "corpus/$t"
     log="target/fuzz-$t.log"
     status=0
+    # Saved findings first: each runs once and must pass (a fixed bug stays fixed).
+    regressions=(regressions/"$t"/*)
+    if [ -e "${regressions[0]}" ]; then
+        if ! cargo fuzz run "$t" "${regressions[@]}" >"$log" 2>&1; then
+            tail -n 60 "$log"
+            echo "fuzz $t: a saved finding in fuzz/regressions/$t/ still fails"
+            failed=$((failed + 1))
+            continue
+        fi
+    fi
     # -timeout: an input running over 10 s is a hang; -rss_limit_mb bounds a runaway allocation.
     cargo fuzz run "$t" "corpus/$t" "seeds/$t" -- \
         -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \

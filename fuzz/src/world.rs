@@ -46,15 +46,21 @@ pub struct Faults {
     bits: Vec<u8>,
     at: usize,
     pub enabled: bool,
+    /// OTA_FUZZ_TRACE set: every interface call is printed (to read a finding).
+    trace: bool,
 }
 
 impl Faults {
-    fn take(&mut self) -> bool {
-        if !self.enabled {
-            return false;
+    fn take(&mut self, call: &str) -> bool {
+        let fail = self.enabled && self.next_bit();
+        if self.trace {
+            eprintln!("  {call}{}", if fail { " -> FAILS" } else { "" });
         }
-        let byte = self.at / 8;
-        let Some(b) = self.bits.get(byte) else {
+        fail
+    }
+
+    fn next_bit(&mut self) -> bool {
+        let Some(b) = self.bits.get(self.at / 8) else {
             return false;
         };
         let bit = (b >> (self.at % 8)) & 1 == 1;
@@ -173,7 +179,12 @@ extern "C" fn q_send(
     // SAFETY: the agent passes a valid OtaEventMsg_t, which the port copies.
     let msg = unsafe { msg.cast::<sys::OtaEventMsg_t>().read() };
     with(|w| {
-        if w.queue.len() >= w.queue_cap || w.faults.take() {
+        let label = if w.faults.trace {
+            format!("q_send event {}", msg.eventId)
+        } else {
+            String::new()
+        };
+        if w.queue.len() >= w.queue_cap || w.faults.take(&label) {
             sys::OtaOsEventQueueSendFailed
         } else {
             w.queue.push_back(msg);
@@ -224,7 +235,7 @@ extern "C" fn t_start(
         "timer.start without name or callback"
     );
     with(|w| {
-        if w.faults.take() {
+        if w.faults.take("t_start") {
             return sys::OtaOsTimerStartFailed;
         }
         w.timers[i] = callback;
@@ -236,7 +247,7 @@ extern "C" fn t_start(
 extern "C" fn t_stop(id: sys::OtaTimerId_t) -> sys::OtaOsStatus_t {
     let i = timer_index(id);
     with(|w| {
-        if w.faults.take() {
+        if w.faults.take("t_stop") {
             return sys::OtaOsTimerStopFailed;
         }
         w.timer_running[i] = false;
@@ -247,7 +258,7 @@ extern "C" fn t_stop(id: sys::OtaTimerId_t) -> sys::OtaOsStatus_t {
 extern "C" fn t_delete(id: sys::OtaTimerId_t) -> sys::OtaOsStatus_t {
     let i = timer_index(id);
     with(|w| {
-        if w.faults.take() {
+        if w.faults.take("t_delete") {
             return sys::OtaOsTimerDeleteFailed;
         }
         w.timer_running[i] = false;
@@ -313,7 +324,7 @@ pub fn timer_running(id: sys::OtaTimerId_t) -> bool {
 
 extern "C" fn m_malloc(size: usize) -> *mut c_void {
     with(|w| {
-        if w.faults.take() {
+        if w.faults.take("m_malloc") {
             return null_mut();
         }
         let Ok(layout) = std::alloc::Layout::from_size_align(size.max(1), 16) else {
@@ -358,7 +369,7 @@ fn topic(p: *const c_char, len: u16) -> Vec<u8> {
 extern "C" fn mq_subscribe(p: *const c_char, len: u16, _qos: u8) -> sys::OtaMqttStatus_t {
     let _ = topic(p, len);
     with(|w| {
-        if w.faults.take() {
+        if w.faults.take("mq_subscribe") {
             sys::OtaMqttSubscribeFailed
         } else {
             sys::OtaMqttSuccess
@@ -369,7 +380,7 @@ extern "C" fn mq_subscribe(p: *const c_char, len: u16, _qos: u8) -> sys::OtaMqtt
 extern "C" fn mq_unsubscribe(p: *const c_char, len: u16, _qos: u8) -> sys::OtaMqttStatus_t {
     let _ = topic(p, len);
     with(|w| {
-        if w.faults.take() {
+        if w.faults.take("mq_unsubscribe") {
             sys::OtaMqttUnsubscribeFailed
         } else {
             sys::OtaMqttSuccess
@@ -427,7 +438,12 @@ extern "C" fn mq_publish(
         None
     };
     with(|w| {
-        if w.faults.take() {
+        let label = if w.faults.trace {
+            format!("mq_publish {}", String::from_utf8_lossy(&t))
+        } else {
+            String::new()
+        };
+        if w.faults.take(&label) {
             return sys::OtaMqttPublishFailed;
         }
         if let Some(p) = pending {
@@ -447,7 +463,7 @@ extern "C" fn http_init(url: *mut c_char) -> sys::OtaHttpStatus_t {
     // SAFETY: the agent passes a NUL-terminated URL.
     let _ = unsafe { CStr::from_ptr(url) }.to_bytes().len();
     with(|w| {
-        if w.faults.take() {
+        if w.faults.take("http_init") {
             sys::OtaHttpInitFailed
         } else {
             sys::OtaHttpSuccess
@@ -463,7 +479,7 @@ extern "C" fn http_request(start: u32, end: u32) -> sys::OtaHttpStatus_t {
             start <= end && end < size && start.is_multiple_of(BLOCK) && end - start < BLOCK,
             "http.request {start}-{end} of a {size}-byte file"
         );
-        if w.faults.take() {
+        if w.faults.take("http_request") {
             return sys::OtaHttpRequestFailed;
         }
         w.last_range = Some((start, end));
@@ -474,7 +490,7 @@ extern "C" fn http_request(start: u32, end: u32) -> sys::OtaHttpStatus_t {
 
 extern "C" fn http_deinit() -> sys::OtaHttpStatus_t {
     with(|w| {
-        if w.faults.take() {
+        if w.faults.take("http_deinit") {
             sys::OtaHttpDeinitFailed
         } else {
             sys::OtaHttpSuccess
@@ -529,7 +545,7 @@ extern "C" fn pal_create(ctx: *mut sys::OtaFileContext_t) -> sys::OtaPalStatus_t
     let c = context(ctx, "pal.createFile");
     let file = created_from(c);
     with(|w| {
-        if w.faults.take() || file.size > FLASH_MAX || file.size == 0 {
+        if w.faults.take("pal_create") || file.size > FLASH_MAX || file.size == 0 {
             return pal_err(sys::OtaPalRxFileCreateFailed);
         }
         w.written = vec![false; file.size.div_ceil(BLOCK) as usize];
@@ -564,8 +580,8 @@ extern "C" fn pal_write(
             file.size
         );
         let _ = bytes.iter().fold(0u8, |a, &b| a ^ b);
-        if w.faults.take() {
-            return if w.faults.take() {
+        if w.faults.take("pal_write") {
+            return if w.faults.take("pal_write") {
                 -1
             } else {
                 (size - 1) as i16
@@ -593,7 +609,7 @@ extern "C" fn pal_close(ctx: *mut sys::OtaFileContext_t) -> sys::OtaPalStatus_t 
             w.written.iter().all(|&b| b),
             "pal.closeFile before every block was written"
         );
-        if w.faults.take() {
+        if w.faults.take("pal_close") {
             pal_err(sys::OtaPalSignatureCheckFailed)
         } else {
             pal_ok()
@@ -612,7 +628,7 @@ extern "C" fn pal_abort(ctx: *mut sys::OtaFileContext_t) -> sys::OtaPalStatus_t 
             w.created = None;
         }
         c.pFile = null_mut();
-        if w.faults.take() {
+        if w.faults.take("pal_abort") {
             pal_err(sys::OtaPalFileAbort)
         } else {
             pal_ok()
@@ -623,7 +639,7 @@ extern "C" fn pal_abort(ctx: *mut sys::OtaFileContext_t) -> sys::OtaPalStatus_t 
 extern "C" fn pal_activate(ctx: *mut sys::OtaFileContext_t) -> sys::OtaPalStatus_t {
     let _ = context(ctx, "pal.activate");
     with(|w| {
-        if w.faults.take() {
+        if w.faults.take("pal_activate") {
             pal_err(sys::OtaPalActivateFailed)
         } else {
             pal_ok()
@@ -647,7 +663,7 @@ extern "C" fn pal_set_state(
         "image state {state}"
     );
     with(|w| {
-        if w.faults.take() {
+        if w.faults.take("pal_set_state") {
             pal_err(sys::OtaPalBadImageState)
         } else {
             pal_ok()
@@ -658,7 +674,7 @@ extern "C" fn pal_set_state(
 extern "C" fn pal_get_state(ctx: *mut sys::OtaFileContext_t) -> sys::OtaPalImageState_t {
     let _ = context(ctx, "pal.getPlatformImageState");
     with(|w| {
-        if w.faults.take() {
+        if w.faults.take("pal_get_state") {
             sys::OtaPalImageStateInvalid
         } else {
             w.platform_state
@@ -876,7 +892,10 @@ fn idle_step() {
         held, 0,
         "{held} event buffers held while the agent waits with an empty queue"
     );
-    let _ = checked_state();
+    let state = checked_state();
+    if with(|w| w.faults.trace) {
+        eprintln!("step {phase:?} state {state}");
+    }
     let mut d = Driver;
     match phase {
         Phase::Script => {
@@ -1020,6 +1039,7 @@ pub fn run(setup: Setup) {
             bits: setup.faults,
             at: 0,
             enabled: true,
+            trace: std::env::var_os("OTA_FUZZ_TRACE").is_some(),
         },
         phase: Phase::Script,
         script: setup.script,
