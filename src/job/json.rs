@@ -1,4 +1,5 @@
-//! Strict JSON over a byte slice, zero-copy: a validator and a dotted key-path search.
+//! Strict JSON over a byte slice, zero-copy: a validator that walks a document once and reports
+//! what a dotted key-path search could reach in it.
 //!
 //! The accepted language is the one of coreJSON v3.0.0 (the JSON parser v2.0.0 compiles in), so
 //! a job document this library takes is exactly a document v2.0.0 took, down to its oddities.
@@ -21,8 +22,13 @@
 //! behaviour its authors documented): on unsigned-`char` targets (most ARM compilers) coreJSON
 //! v3.0.0 skips its UTF-8 check and takes any byte >= 0x80 in a string. We always check UTF-8.
 //!
+//! A search (coreJSON's `JSON_Search`, the `oracle` the tests keep) walks an object's members,
+//! or an array's elements, in order and stops at the first quirk: a collection without a key or
+//! after an item without a comma hides every later item of its collection. [`walk`] reports
+//! exactly the items a search can reach, so one pass serves every query.
+//!
 //! Every function here is total: any input, valid or not, is read only inside its slice, and
-//! nesting is tracked in a fixed 32-bit stack, never by recursion.
+//! nesting is tracked in fixed 32-bit stacks, never by recursion.
 
 /// Deepest nesting of objects and arrays a document may have (coreJSON's `JSON_MAX_DEPTH`).
 pub const MAX_DEPTH: u32 = 32;
@@ -52,75 +58,186 @@ pub enum ValueKind {
 
 /// Whether `doc` is exactly one JSON value with optional whitespace around it.
 pub fn validate(doc: &[u8]) -> bool {
-    let mut c = Cursor::new(doc);
-    c.skip_ws();
-    if !(skip_scalar(&mut c) || skip_collection(&mut c)) {
-        return false;
-    }
-    c.skip_ws();
-    c.at_end()
+    walk(doc, &mut Unseen)
 }
 
-/// Finds the value at `query` in `doc`.
-///
-/// The query is keys and array indexes: `a.b`, `a[2].b`, `[0]`. Each key is compared byte for
-/// byte with the raw (undecoded) keys of an object, and the first equal key wins; a key cannot
-/// contain `.` or `[`. `[n]` takes the n-th value of an array. A `.` before an index, and one
-/// `.` after the last index, are allowed; an empty query or key, a trailing `.` or `[` after a
-/// key, and an index that is empty, not digits, above [`MAX_INDEX`] or not closed by `]` match
-/// nothing.
-///
-/// The search reads only as far as the match and never judges the rest of the document, so it
-/// also works on text that is not one valid value: in `{"a":1},{"b":2}` it finds `a` and not `b`,
-/// and it finds `a` in a truncated `{"a":1,"b":`. A string comes back without its quotes and
-/// with its escapes as written, an object or array with its brackets, anything else as written.
-pub fn search<'a>(doc: &'a [u8], query: &[u8]) -> Option<(&'a [u8], ValueKind)> {
-    if doc.is_empty() || query.is_empty() {
-        return None;
-    }
-    let mut value = doc;
-    let mut parts = QueryParts { query, pos: 0 };
-    while let Some(part) = parts.next_part() {
-        value = match part? {
-            Part::Key(key) => member_of(value, key)?,
-            Part::Index(index) => element_of(value, index)?,
-        };
-    }
-    let kind = match value.first()? {
-        b'"' => ValueKind::String,
-        b'{' => ValueKind::Object,
-        b'[' => ValueKind::Array,
-        b't' => ValueKind::True,
-        b'f' => ValueKind::False,
-        b'n' => ValueKind::Null,
-        _ => ValueKind::Number,
+#[cfg(test)]
+pub(crate) mod oracle;
+#[cfg(test)]
+pub use oracle::search;
+
+/// What [`walk`] tells as it goes. Keys and values are told only where a search can reach them
+/// (see the module docs); every collection's end is told.
+pub(crate) trait Visit<'a> {
+    /// A member's key, as written between its quotes, in the object at `depth` (1 = outermost).
+    fn key(&mut self, depth: u32, key: &'a [u8]);
+    /// A value starts at `start` in the collection at `depth` (0 for the document's own value,
+    /// told only when it is a collection); `element` tells an array's element from an object
+    /// member's value. A scalar comes whole, ending at `end`; a collection (`end` = `None`)
+    /// ends at its `close`.
+    fn value(&mut self, depth: u32, element: bool, start: usize, end: Option<usize>);
+    /// The collection at `depth` ended just before `end`.
+    fn close(&mut self, depth: u32, end: usize);
+}
+
+/// A visitor that wants nothing: [`walk`] as a plain validator.
+struct Unseen;
+
+impl Visit<'_> for Unseen {
+    fn key(&mut self, _: u32, _: &[u8]) {}
+    fn value(&mut self, _: u32, _: bool, _: usize, _: Option<usize>) {}
+    fn close(&mut self, _: u32, _: usize) {}
+}
+
+/// Validates `doc` as [`validate`] does, in one pass, telling `visit` what a search could reach.
+/// What was told before an error stands; the caller discards it when this returns false.
+pub(crate) fn walk<'a, V: Visit<'a>>(doc: &'a [u8], visit: &mut V) -> bool {
+    let start = skip_ws(doc, 0);
+    let end = match doc.get(start) {
+        Some(b'{' | b'[') => collections(doc, start, visit),
+        // A scalar document holds nothing a search can find.
+        _ => scalar_end(doc, start),
     };
-    if kind == ValueKind::String {
-        let inner = value.len().checked_sub(1)?;
-        value = value.get(1..inner)?;
+    end.is_some_and(|end| skip_ws(doc, end) == doc.len())
+}
+
+/// Where the outermost collection that opens at `at` ends, reporting what is in it.
+fn collections<'a, V: Visit<'a>>(doc: &'a [u8], mut at: usize, visit: &mut V) -> Option<usize> {
+    let mut depth: u32 = 0;
+    // One bit per open collection, the innermost in bit 0; depth 0 holds the document's value
+    // as an object holds a member's.
+    let mut objects: u32 = 1;
+    let mut reachable: u32 = 1;
+    let mut expect = Expect::Value;
+    loop {
+        at = skip_ws(doc, at);
+        let b = *doc.get(at)?;
+        let in_object = objects & 1 == 1;
+        let start = at;
+        // The value that starts here: a scalar with its end, or a collection (`None`).
+        let end = match b {
+            b'{' | b'[' => {
+                if depth == MAX_DEPTH {
+                    return None;
+                }
+                // A collection without a key, or after an item without a comma, ends the walk.
+                if expect == Expect::After || (in_object && expect != Expect::Value) {
+                    reachable &= !1;
+                }
+                None
+            }
+            b'}' | b']' if matches!(expect, Expect::First | Expect::After) => {
+                at = at.wrapping_add(1);
+                visit.close(depth, at);
+                if depth == 1 {
+                    // The outermost bracket closes whatever it is (coreJSON does not check it).
+                    return Some(at);
+                }
+                if in_object != (b == b'}') {
+                    return None;
+                }
+                depth = depth.wrapping_sub(1);
+                objects = objects.wrapping_shr(1);
+                reachable = reachable.wrapping_shr(1);
+                expect = Expect::After;
+                continue;
+            }
+            b',' if expect == Expect::After => {
+                at = at.wrapping_add(1);
+                expect = Expect::Item;
+                continue;
+            }
+            _ if expect == Expect::After => return None,
+            _ => {
+                let is_key = in_object && expect != Expect::Value;
+                at = match b {
+                    b'"' => string_end(doc, at)?,
+                    _ if is_key => return None,
+                    _ => other_scalar_end(doc, at)?,
+                };
+                if !is_key {
+                    Some(at)
+                } else {
+                    if reachable & 1 == 1 {
+                        let key = doc.get(start.wrapping_add(1)..at.wrapping_sub(1));
+                        visit.key(depth, key.unwrap_or_default());
+                    }
+                    at = skip_ws(doc, at);
+                    if doc.get(at) != Some(&b':') {
+                        return None;
+                    }
+                    at = at.wrapping_add(1);
+                    expect = Expect::Value;
+                    continue;
+                }
+            }
+        };
+        if reachable & 1 == 1 {
+            visit.value(depth, !in_object, start, end);
+        }
+        if end.is_some() {
+            expect = Expect::After;
+        } else {
+            depth = depth.wrapping_add(1);
+            objects = objects.wrapping_shl(1) | u32::from(b == b'{');
+            // Inside a collection no search reaches, no item is reachable either.
+            reachable = reachable.wrapping_shl(1) | (reachable & 1);
+            at = at.wrapping_add(1);
+            expect = Expect::First;
+        }
     }
-    Some((value, kind))
+}
+
+/// Where a collection's item list stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Expect {
+    /// Just inside an opening bracket: an item or the closing bracket.
+    First,
+    /// After a comma: an item.
+    Item,
+    /// After an object key and its colon: the member's value.
+    Value,
+    /// After an item: a comma, a closing bracket, or (quirk) another collection.
+    After,
 }
 
 /// One step of a query.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Part<'q> {
+pub(crate) enum Part<'q> {
+    /// A member's key, compared with the raw key byte for byte.
     Key(&'q [u8]),
+    /// An array index.
     Index(u32),
 }
 
 /// Splits a query into its steps; `Some(None)` is a malformed step (the query matches nothing).
-struct QueryParts<'q> {
+pub(crate) struct QueryParts<'q> {
     query: &'q [u8],
     pos: usize,
 }
 
 impl<'q> QueryParts<'q> {
+    /// The steps of `query`, from its first.
+    pub(crate) const fn new(query: &'q [u8]) -> Self {
+        QueryParts { query, pos: 0 }
+    }
+
+    /// Goes on from `pos` (a position [`QueryParts::position`] gave).
+    pub(crate) fn seek(&mut self, pos: usize) {
+        self.pos = pos;
+    }
+
+    /// Where the next step starts.
+    pub(crate) fn position(&self) -> usize {
+        self.pos
+    }
+
     fn byte(&self, at: usize) -> Option<u8> {
         self.query.get(at).copied()
     }
 
-    fn next_part(&mut self) -> Option<Option<Part<'q>>> {
+    /// The next step: `None` after the last, `Some(None)` for a malformed one.
+    pub(crate) fn next_part(&mut self) -> Option<Option<Part<'q>>> {
         let first = self.byte(self.pos)?;
         let part = if first == b'[' {
             self.index()
@@ -171,269 +288,165 @@ impl<'q> QueryParts<'q> {
     }
 }
 
-/// The value of the first member named `key` of the object `text` starts with.
-fn member_of<'a>(text: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
-    let mut c = Cursor::new(text);
-    c.skip_ws();
-    if !c.eat(b'{') {
-        return None;
+// The lexical layer: each function takes the position where its token starts and returns the
+// position just after it, or `None` when there is no such token there.
+
+/// Where the JSON whitespace at `at` ends.
+fn skip_ws(doc: &[u8], mut at: usize) -> usize {
+    while let Some(b' ' | b'\t' | b'\n' | b'\r') = doc.get(at) {
+        at = at.wrapping_add(1);
     }
-    c.skip_ws();
-    loop {
-        if c.at_end() {
-            return None;
-        }
-        let key_start = c.pos;
-        if !skip_string(&mut c) {
-            return None;
-        }
-        // The key's bytes between the quotes, as written.
-        let name = text.get(key_start.saturating_add(1)..c.pos.saturating_sub(1))?;
-        c.skip_ws();
-        if !c.eat(b':') {
-            return None;
-        }
-        c.skip_ws();
-        let value = next_value(&mut c)?;
-        if name == key {
-            return Some(value);
-        }
-        if !c.skip_ws_and_comma() {
-            return None;
-        }
+    at
+}
+
+/// A string, number or literal.
+fn scalar_end(doc: &[u8], at: usize) -> Option<usize> {
+    match doc.get(at)? {
+        b'"' => string_end(doc, at),
+        _ => other_scalar_end(doc, at),
     }
 }
 
-/// Element `index` of the array `text` starts with.
-fn element_of(text: &[u8], index: u32) -> Option<&[u8]> {
-    let mut c = Cursor::new(text);
-    c.skip_ws();
-    if !c.eat(b'[') {
-        return None;
-    }
-    c.skip_ws();
-    let mut current: u32 = 0;
-    loop {
-        if c.at_end() {
-            return None;
-        }
-        let value = next_value(&mut c)?;
-        if current == index {
-            return Some(value);
-        }
-        if !c.skip_ws_and_comma() {
-            return None;
-        }
-        current = current.checked_add(1)?;
-    }
-}
-
-/// The scalar or collection at the cursor, which moves past it.
-fn next_value<'a>(c: &mut Cursor<'a>) -> Option<&'a [u8]> {
-    let start = c.pos;
-    if skip_scalar(c) || skip_collection(c) {
-        c.buf.get(start..c.pos)
-    } else {
-        None
-    }
-}
-
-/// A position in a byte slice. It never passes the end, so every read is a bounds-checked get.
-struct Cursor<'a> {
-    buf: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Cursor<'a> {
-    fn new(buf: &'a [u8]) -> Self {
-        Cursor { buf, pos: 0 }
-    }
-
-    fn peek(&self) -> Option<u8> {
-        self.buf.get(self.pos).copied()
-    }
-
-    fn peek_at(&self, ahead: usize) -> Option<u8> {
-        self.buf.get(self.pos.saturating_add(ahead)).copied()
-    }
-
-    fn at_end(&self) -> bool {
-        self.pos >= self.buf.len()
-    }
-
-    fn advance(&mut self, n: usize) {
-        self.pos = self.pos.saturating_add(n).min(self.buf.len());
-    }
-
-    fn eat(&mut self, b: u8) -> bool {
-        let hit = self.peek() == Some(b);
-        if hit {
-            self.advance(1);
-        }
-        hit
-    }
-
-    fn eat_slice(&mut self, s: &[u8]) -> bool {
-        let hit = self
-            .buf
-            .get(self.pos..)
-            .is_some_and(|rest| rest.starts_with(s));
-        if hit {
-            self.advance(s.len());
-        }
-        hit
-    }
-
-    fn skip_ws(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-            self.advance(1);
-        }
-    }
-
-    fn skip_digits(&mut self) -> bool {
-        let start = self.pos;
-        while matches!(self.peek(), Some(b'0'..=b'9')) {
-            self.advance(1);
-        }
-        self.pos > start
-    }
-
-    /// A comma between two items: whitespace, `,`, whitespace, and then something that is not a
-    /// closing bracket (so a trailing comma is not a separator). The cursor ends after the comma
-    /// and its whitespace when it returns true.
-    fn skip_ws_and_comma(&mut self) -> bool {
-        self.skip_ws();
-        if self.peek() != Some(b',') {
-            return false;
-        }
-        let comma = self.pos;
-        self.advance(1);
-        self.skip_ws();
-        let ok = !matches!(self.peek(), None | Some(b'}' | b']'));
-        if !ok {
-            self.pos = comma;
-        }
-        ok
-    }
-}
-
-/// A string, number or literal at the cursor; on failure the cursor does not move.
-fn skip_scalar(c: &mut Cursor<'_>) -> bool {
-    skip_string(c)
-        || c.eat_slice(b"true")
-        || c.eat_slice(b"false")
-        || c.eat_slice(b"null")
-        || skip_number(c)
+/// A number or literal.
+fn other_scalar_end(doc: &[u8], at: usize) -> Option<usize> {
+    let word: &[u8] = match doc.get(at)? {
+        b't' => b"true",
+        b'f' => b"false",
+        b'n' => b"null",
+        _ => return number_end(doc, at),
+    };
+    let end = at.wrapping_add(word.len());
+    (doc.get(at..end)? == word).then_some(end)
 }
 
 /// A number. The longest well-formed prefix is taken: in `1.` or `1e+` only `1` is the number,
 /// and what follows is the caller's problem (an error everywhere it can appear).
-fn skip_number(c: &mut Cursor<'_>) -> bool {
-    let start = c.pos;
-    let _ = c.eat(b'-');
-    if !(c.eat(b'0') || c.skip_digits()) {
-        c.pos = start;
-        return false;
+fn number_end(doc: &[u8], at: usize) -> Option<usize> {
+    let mut end = at;
+    if doc.get(end) == Some(&b'-') {
+        end = end.wrapping_add(1);
     }
-    let before_fraction = c.pos;
-    if c.eat(b'.') && !c.skip_digits() {
-        c.pos = before_fraction;
-    }
-    let before_exponent = c.pos;
-    if c.eat(b'e') || c.eat(b'E') {
-        let _ = c.eat(b'+') || c.eat(b'-');
-        if !c.skip_digits() {
-            c.pos = before_exponent;
+    end = match doc.get(end)? {
+        b'0' => end.wrapping_add(1),
+        b'1'..=b'9' => digits_end(doc, end),
+        _ => return None,
+    };
+    if doc.get(end) == Some(&b'.') {
+        let fraction = end.wrapping_add(1);
+        let digits = digits_end(doc, fraction);
+        if digits > fraction {
+            end = digits;
         }
     }
-    true
+    if let Some(b'e' | b'E') = doc.get(end) {
+        let mut exponent = end.wrapping_add(1);
+        if let Some(b'+' | b'-') = doc.get(exponent) {
+            exponent = exponent.wrapping_add(1);
+        }
+        let digits = digits_end(doc, exponent);
+        if digits > exponent {
+            end = digits;
+        }
+    }
+    Some(end)
 }
 
-/// A double-quoted string; on failure the cursor does not move.
-fn skip_string(c: &mut Cursor<'_>) -> bool {
-    let start = c.pos;
-    let ok = string_body(c);
-    if !ok {
-        c.pos = start;
+fn digits_end(doc: &[u8], mut at: usize) -> usize {
+    while let Some(b'0'..=b'9') = doc.get(at) {
+        at = at.wrapping_add(1);
     }
-    ok
+    at
 }
 
-fn string_body(c: &mut Cursor<'_>) -> bool {
-    if !c.eat(b'"') {
-        return false;
+/// A double-quoted string, `at` on its opening quote.
+// Inlined for the common string, plain ASCII to the closing quote; the rest is out of line.
+#[inline(always)]
+fn string_end(doc: &[u8], at: usize) -> Option<usize> {
+    let body = at.wrapping_add(1);
+    let end = body.wrapping_add(plain_run(doc.get(body..)?));
+    if doc.get(end) == Some(&b'"') {
+        Some(end.wrapping_add(1))
+    } else {
+        string_rest(doc, end)
     }
+}
+
+/// The rest of a string from `at`, where the plain ASCII stopped, a byte or escape at a time.
+#[inline(never)]
+fn string_rest(doc: &[u8], mut at: usize) -> Option<usize> {
     loop {
-        // Plain printable ASCII needs no per-byte decision: skip the whole run at once.
-        let run = c.buf.get(c.pos..).map_or(0, |rest| {
-            rest.iter()
-                .take_while(|&&b| (0x20..0x80).contains(&b) && b != b'"' && b != b'\\')
-                .count()
-        });
-        c.advance(run);
-        match c.peek() {
-            None => return false,
-            Some(b'"') => {
-                c.advance(1);
-                return true;
-            }
-            Some(b'\\') => {
-                if !skip_escape(c) {
-                    return false;
-                }
-            }
-            Some(0x00..=0x1f) => return false,
-            Some(0x20..=0x7f) => c.advance(1),
-            Some(lead) => {
-                if !skip_utf8_sequence(c, lead) {
-                    return false;
-                }
-            }
-        }
+        let lead = *doc.get(at)?;
+        at = match lead {
+            b'"' => return Some(at.wrapping_add(1)),
+            b'\\' => escape_end(doc, at)?,
+            0x00..=0x1f => return None,
+            0x20..=0x7f => at.wrapping_add(1),
+            _ => utf8_end(doc, at, lead)?,
+        };
     }
 }
 
-/// A backslash escape, the cursor on the backslash.
-fn skip_escape(c: &mut Cursor<'_>) -> bool {
-    match c.peek_at(1) {
-        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' | 0x01..=0x1f) => {
-            c.advance(2);
-            true
+/// Whole machine words of bytes at the start of `text` that a string holds as they are
+/// (printable ASCII other than `"` and `\`), and the plain bytes of the first word that is not.
+/// The borrows that can flag a byte wrongly only run towards later bytes, so the first flagged
+/// byte is always a real one. What is left after the last whole word is the caller's.
+#[inline(always)]
+fn plain_run(text: &[u8]) -> usize {
+    const WIDTH: usize = core::mem::size_of::<usize>();
+    const ONES: usize = usize::from_ne_bytes([0x01; WIDTH]);
+    const HIGH: usize = usize::from_ne_bytes([0x80; WIDTH]);
+    const SPACE: usize = usize::from_ne_bytes([0x20; WIDTH]);
+    const QUOTE: usize = usize::from_ne_bytes([b'"'; WIDTH]);
+    const BACKSLASH: usize = usize::from_ne_bytes([b'\\'; WIDTH]);
+    let mut rest = text;
+    while let Some((word, tail)) = rest.split_first_chunk::<WIDTH>() {
+        let x = usize::from_le_bytes(*word);
+        let below = x.wrapping_sub(SPACE);
+        let quote = (x ^ QUOTE).wrapping_sub(ONES);
+        let backslash = (x ^ BACKSLASH).wrapping_sub(ONES);
+        // A high bit from a byte >= 0x80 itself, or from a subtraction that went below zero.
+        let special = (below | quote | backslash | x) & HIGH;
+        if special != 0 {
+            let done = text.len().wrapping_sub(rest.len());
+            return done.wrapping_add(special.trailing_zeros().wrapping_shr(3) as usize);
         }
-        Some(b'u') => skip_unicode_escape(c),
-        _ => false,
+        rest = tail;
+    }
+    text.len().wrapping_sub(rest.len())
+}
+
+/// A backslash escape, `at` on the backslash.
+fn escape_end(doc: &[u8], at: usize) -> Option<usize> {
+    match doc.get(at.wrapping_add(1))? {
+        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' | 0x01..=0x1f => {
+            Some(at.wrapping_add(2))
+        }
+        b'u' => {
+            let len = match hex_escape(doc, at)? {
+                0xD800..=0xDBFF => match hex_escape(doc, at.wrapping_add(6))? {
+                    0xDC00..=0xDFFF => 12,
+                    _ => return None,
+                },
+                0xDC00..=0xDFFF => return None,
+                _ => 6,
+            };
+            Some(at.wrapping_add(len))
+        }
+        _ => None,
     }
 }
 
-/// `\uXXXX`, or a surrogate pair of two of them; the cursor on the first backslash.
-fn skip_unicode_escape(c: &mut Cursor<'_>) -> bool {
-    let Some(first) = hex_escape(c, 0) else {
-        return false;
-    };
-    let len = match first {
-        0xD800..=0xDBFF => match hex_escape(c, 6) {
-            Some(0xDC00..=0xDFFF) => 12,
-            _ => return false,
-        },
-        0xDC00..=0xDFFF => return false,
-        _ => 6,
-    };
-    c.advance(len);
-    true
-}
-
-/// The non-zero value of a `\uXXXX` that starts `offset` bytes past the cursor.
-fn hex_escape(c: &Cursor<'_>, offset: usize) -> Option<u16> {
-    let at = |i: usize| c.peek_at(offset.saturating_add(i));
-    if at(0)? != b'\\' || at(1)? != b'u' {
+/// The non-zero value of the `\uXXXX` at `at`.
+fn hex_escape(doc: &[u8], at: usize) -> Option<u16> {
+    let Some([b'\\', b'u', digits @ ..]) = doc.get(at..at.wrapping_add(6)) else {
         return None;
-    }
+    };
     let mut value: u16 = 0;
-    for i in 2..6 {
-        let digit = match at(i)? {
-            d @ b'0'..=b'9' => d.wrapping_sub(b'0'),
-            d @ b'a'..=b'f' => d.wrapping_sub(b'a').wrapping_add(10),
-            d @ b'A'..=b'F' => d.wrapping_sub(b'A').wrapping_add(10),
+    for &d in digits {
+        let digit = match d {
+            b'0'..=b'9' => d.wrapping_sub(b'0'),
+            b'a'..=b'f' => d.wrapping_sub(b'a').wrapping_add(10),
+            b'A'..=b'F' => d.wrapping_sub(b'A').wrapping_add(10),
             _ => return None,
         };
         value = value.wrapping_shl(4) | u16::from(digit);
@@ -441,124 +454,25 @@ fn hex_escape(c: &Cursor<'_>, offset: usize) -> Option<u16> {
     (value != 0).then_some(value)
 }
 
-/// One multi-byte UTF-8 character, the cursor on its lead byte `lead` (>= 0x80): shortest form,
-/// at most U+10FFFF, no surrogates.
-fn skip_utf8_sequence(c: &mut Cursor<'_>, lead: u8) -> bool {
+/// One multi-byte UTF-8 character with lead byte `lead` (>= 0x80) at `at`: shortest form, at
+/// most U+10FFFF, no surrogates.
+fn utf8_end(doc: &[u8], at: usize, lead: u8) -> Option<usize> {
     let (len, min, bits) = match lead {
         0xC2..=0xDF => (2, 0x80, lead & 0x1F),
         0xE0..=0xEF => (3, 0x800, lead & 0x0F),
         0xF0..=0xF4 => (4, 0x1_0000, lead & 0x07),
-        _ => return false,
+        _ => return None,
     };
+    let end = at.wrapping_add(len);
     let mut value = u32::from(bits);
-    for i in 1..len {
-        match c.peek_at(i) {
-            Some(b @ 0x80..=0xBF) => value = value.wrapping_shl(6) | u32::from(b & 0x3F),
-            _ => return false,
+    for &b in doc.get(at.wrapping_add(1)..end)? {
+        if !(0x80..=0xBF).contains(&b) {
+            return None;
         }
+        value = value.wrapping_shl(6) | u32::from(b & 0x3F);
     }
     let ok = value >= min && value <= 0x10_FFFF && !(0xD800..=0xDFFF).contains(&value);
-    if ok {
-        c.advance(len);
-    }
-    ok
-}
-
-/// Where a collection's item list stands.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Expect {
-    /// Just inside an opening bracket: an item or the closing bracket.
-    First,
-    /// After a comma: an item.
-    Item,
-    /// After an object key and its colon: the member's value.
-    Value,
-    /// After an item: a comma, a closing bracket, or (quirk) another collection.
-    After,
-}
-
-/// An object or array at the cursor; on failure the cursor does not move. Depth is tracked in a
-/// 32-bit stack (bit set = object), so nesting costs no memory beyond it.
-fn skip_collection(c: &mut Cursor<'_>) -> bool {
-    let start = c.pos;
-    let ok = collection_body(c);
-    if !ok {
-        c.pos = start;
-    }
-    ok
-}
-
-fn collection_body(c: &mut Cursor<'_>) -> bool {
-    let mut depth: u32 = 0;
-    let mut objects: u32 = 0;
-    let mut expect = Expect::First;
-    // The first byte must open the collection; whitespace is the caller's to skip.
-    if !matches!(c.peek(), Some(b'{' | b'[')) {
-        return false;
-    }
-    loop {
-        let Some(b) = c.peek() else {
-            return false;
-        };
-        match b {
-            b'{' | b'[' => {
-                if depth == MAX_DEPTH {
-                    return false;
-                }
-                depth = depth.saturating_add(1);
-                objects = objects.wrapping_shl(1) | u32::from(b == b'{');
-                c.advance(1);
-                expect = Expect::First;
-            }
-            b'}' | b']' if matches!(expect, Expect::First | Expect::After) => {
-                c.advance(1);
-                if depth == 1 {
-                    // The outermost bracket closes whatever it is (coreJSON does not check it).
-                    return true;
-                }
-                let in_object = objects & 1 == 1;
-                if in_object != (b == b'}') {
-                    return false;
-                }
-                depth = depth.saturating_sub(1);
-                objects = objects.wrapping_shr(1);
-                expect = Expect::After;
-            }
-            b',' if expect == Expect::After => {
-                c.advance(1);
-                expect = Expect::Item;
-            }
-            _ => {
-                let in_object = objects & 1 == 1;
-                expect = match expect {
-                    Expect::Value => {
-                        if !skip_scalar(c) {
-                            return false;
-                        }
-                        Expect::After
-                    }
-                    Expect::First | Expect::Item if in_object => {
-                        if !skip_string(c) {
-                            return false;
-                        }
-                        c.skip_ws();
-                        if !c.eat(b':') {
-                            return false;
-                        }
-                        Expect::Value
-                    }
-                    Expect::First | Expect::Item => {
-                        if !skip_scalar(c) {
-                            return false;
-                        }
-                        Expect::After
-                    }
-                    Expect::After => return false,
-                };
-            }
-        }
-        c.skip_ws();
-    }
+    ok.then_some(end)
 }
 
 #[cfg(test)]

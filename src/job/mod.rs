@@ -1,9 +1,12 @@
-//! The OTA job document: v2.0.0's document model, and the search that finds each of its values
-//! in the received bytes without copying them.
+//! The OTA job document: v2.0.0's document model, and the one pass that validates a document
+//! and finds each of its values in the received bytes without copying them.
 //!
 //! [`find_values`] is v2.0.0's `parseJSONbyModel` up to the point where values are converted
-//! and stored: it checks the document is valid JSON, then looks up the 21 model parameters in
-//! model order, top level first and then in the first entry of the `files` array. Converting
+//! and stored. v2.0.0 validated the document, then searched it from the top for each of the 21
+//! model parameters (about 30 searches); here one pass over the document (`pass`, on
+//! [`json::walk`]) validates it and finds the same values, with the same rules: what it returns
+//! is, for every input, what those searches returned (the tests keep the searches as their
+//! oracle, `json::oracle`, and compare the two on generated and edited documents). Converting
 //! and storing ([`parse_u32`], base64, copies into the file context) is the agent's, in model
 //! order, stopping at the first failure; the missing-required check ([`Found::missing_required`],
 //! `DocParseErrMalformedDoc`) comes after that, as in v2.0.0.
@@ -20,6 +23,7 @@
 //! - Numbers must fit in 32 bits and must not be negative ([`parse_u32`], upstream #407).
 
 pub mod json;
+mod pass;
 
 pub use json::ValueKind;
 
@@ -262,9 +266,12 @@ impl<'a> Found<'a> {
 /// Finds the model's values in the job document `doc`; `signature_key` is the application's
 /// `OTA_JsonFileSignatureKey` (without its NUL).
 ///
-/// Each parameter is searched at the document's top level first (`filepath` at the top level
-/// wins over one in `files`), and, when not there and once `files` has been found as an array,
-/// in the text between that array's brackets, where the search only sees the first entry.
+/// Each parameter is looked for at its path from the document's top level; the ones after
+/// `files` in the model also in the first entry of `files` when that is an array, where the top
+/// level wins (`filepath` at the top level wins over one in `files`). In an object the first
+/// member whose raw key (escapes undecoded) equals the key wins, and a search sees the members
+/// of an object, or the elements of an array, only up to the first item that is not after a
+/// comma or, in an object, not a `"key": value` pair (coreJSON's collection quirks).
 pub fn find_values<'a>(doc: &'a [u8], signature_key: &[u8]) -> Result<Found<'a>, DocError> {
     let mut found = Found::default();
     find_values_into(doc, signature_key, &mut found).map(|()| found)
@@ -277,29 +284,7 @@ pub fn find_values_into<'a>(
     signature_key: &[u8],
     found: &mut Found<'a>,
 ) -> Result<(), DocError> {
-    *found = Found::default();
-    if !json::validate(doc) {
-        return Err(DocError::InvalidJson);
-    }
-    let mut files: Option<&'a [u8]> = None;
-    for (index, (param, slot)) in MODEL.iter().zip(found.values.iter_mut()).enumerate() {
-        let key = if param.kind == Kind::SigBase64 {
-            signature_key
-        } else {
-            param.key
-        };
-        let hit =
-            json::search(doc, key).or_else(|| files.and_then(|entries| json::search(entries, key)));
-        let Some((value, kind)) = hit else {
-            continue;
-        };
-        *slot = Some(value);
-        found.received |= 1u32.wrapping_shl(index as u32);
-        if index == param::FILES && kind == ValueKind::Array {
-            files = value.len().checked_sub(1).and_then(|end| value.get(1..end));
-        }
-    }
-    Ok(())
+    pass::run(doc, signature_key, found)
 }
 
 /// An unsigned 32-bit number as v2.0.0 reads one with `strtoul(text, &end, 0)` and a check that

@@ -414,3 +414,96 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_one_pass_validator_agrees_with_the_oracle_on_the_recorded_sample() {
+    for (doc, expected) in corejson_cases::VALIDATE {
+        assert_eq!(
+            oracle::validate(doc),
+            *expected,
+            "{:?}",
+            String::from_utf8_lossy(doc)
+        );
+    }
+}
+
+/// The walk as a visitor sees it, for checking what it reports.
+#[derive(Default)]
+struct Record(Vec<(char, u32, usize, usize)>);
+
+impl<'a> Visit<'a> for Record {
+    fn key(&mut self, depth: u32, key: &'a [u8]) {
+        self.0.push(('k', depth, key.len(), 0));
+    }
+    fn value(&mut self, depth: u32, element: bool, start: usize, end: Option<usize>) {
+        let kind = if element { 'e' } else { 'v' };
+        self.0.push((kind, depth, start, end.unwrap_or(0)));
+    }
+    fn close(&mut self, depth: u32, end: usize) {
+        self.0.push(('c', depth, end, 0));
+    }
+}
+
+#[test]
+fn the_walk_reports_only_what_a_search_can_reach() {
+    let doc = br#"{"a":1,[2],"b":{"c":[3,4][5],"d":true}}"#;
+    let mut seen = Record::default();
+    assert!(walk(doc, &mut seen));
+    // After the keyless `[2]`, nothing more of the top object, nor anything inside it.
+    let keys: Vec<u32> = seen.0.iter().filter(|r| r.0 == 'k').map(|r| r.1).collect();
+    assert_eq!(keys, [1]);
+    let doc = br#"{"b":{"c":[3,4][5],"d":true},"e":0}"#;
+    let mut seen = Record::default();
+    assert!(walk(doc, &mut seen));
+    let told: Vec<(char, u32)> = seen.0.iter().map(|r| (r.0, r.1)).collect();
+    assert_eq!(
+        told,
+        [
+            ('v', 0),
+            ('k', 1),
+            ('v', 1),
+            ('k', 2),
+            ('v', 2),
+            ('e', 3),
+            ('e', 3),
+            ('c', 3),
+            // `[5]` follows an item without a comma: neither it, its inside nor `d` is told.
+            ('c', 3),
+            ('c', 2),
+            ('k', 1),
+            ('v', 1),
+            ('c', 1),
+        ]
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2048))]
+
+    #[test]
+    fn the_one_pass_validator_agrees_with_the_oracle_on_random_bytes(
+        doc in proptest::collection::vec(any::<u8>(), 0..64)) {
+        prop_assert_eq!(validate(&doc), oracle::validate(&doc));
+    }
+
+    #[test]
+    fn the_one_pass_validator_agrees_with_the_oracle_on_json_like_noise(doc in proptest::collection::vec(
+        proptest::sample::select(b"{}[]\",:.\\ 0123456789-+eEtrufalsn\x00\x1f\x80\xc3\xa9".to_vec()), 0..80)) {
+        prop_assert_eq!(validate(&doc), oracle::validate(&doc), "{:?}", String::from_utf8_lossy(&doc));
+    }
+
+    #[test]
+    fn the_one_pass_validator_agrees_with_the_oracle_on_edited_json(
+        value in json_value(), at in any::<prop::sample::Index>(),
+        byte in proptest::sample::select(b"{}[]\",: \\0-1.eE\x00\x1f\x80\xc3\xff".to_vec()), op in 0u8..3) {
+        let mut doc = value;
+        let i = at.index(doc.len() + 1);
+        match op {
+            0 => doc.insert(i, byte),
+            1 if i < doc.len() => { doc.remove(i); }
+            _ if i < doc.len() => doc[i] = byte,
+            _ => doc.truncate(i),
+        }
+        prop_assert_eq!(validate(&doc), oracle::validate(&doc), "{:?}", String::from_utf8_lossy(&doc));
+    }
+}

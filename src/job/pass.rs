@@ -1,0 +1,458 @@
+//! The one pass over a job document. [`json::walk`] validates the document and reports each
+//! key and value a search could reach; [`Pass`] follows the model's key tree down the open
+//! collections as they go by and captures every value v2.0.0 searched for, with its rules:
+//!
+//! - a key is looked for only at its own path, and the first equal raw key of an object wins;
+//! - the parameters after `files` are looked for at the top level and, when `files` is an array,
+//!   in its first entry, where they only fill what the top level leaves empty;
+//! - the signature key is the application's query (dots and `[n]` included), run from the top
+//!   and from the first entry of `files` by the same rules.
+
+use super::json::{self, Part, QueryParts, Visit};
+use super::{param, DocError, Found, MODEL, PARAM_COUNT};
+
+/// Node of the key tree for the document's top-level object. Nodes below it are parameters up
+/// to `files` (no key after it has one below it), so this id and the next are free.
+const ROOT: usize = param::FILES + 1;
+/// Node for the first entry of `files`.
+const FIRST_FILE: usize = param::FILES + 2;
+/// Node count.
+const NODES: usize = param::FILES + 3;
+/// No node: the first parameter, which has no key below it.
+const NONE: usize = 0;
+
+/// The signature's slot bit.
+const SIGNATURE: u32 = 1 << param::SIGNATURE;
+
+/// Most captures open at once: the five model values on the path down to a file's key, and the
+/// two signature searches.
+const CAPTURES: usize = 8;
+
+/// The model's key tree, derived from [`MODEL`] at compile time.
+struct Tree {
+    /// For each node, a bit per parameter whose key is one step below it.
+    children: [u32; NODES],
+    /// For each node, the one above it.
+    parent: [u8; NODES],
+    /// Parameter `i`'s last key segment is `SEGMENTS[at[i]..at[i + 1]]`.
+    at: [u8; PARAM_COUNT + 1],
+}
+
+static TREE: Tree = tree();
+static SEGMENTS: [u8; segment_bytes()] = segments();
+
+/// Where the last dotted segment of `key` starts.
+const fn last_segment(key: &[u8]) -> usize {
+    let mut rest = key;
+    while let [head @ .., last] = rest {
+        if *last == b'.' {
+            return rest.len();
+        }
+        rest = head;
+    }
+    0
+}
+
+const fn same(a: &[u8], b: &[u8]) -> bool {
+    let (mut a, mut b) = (a, b);
+    loop {
+        match (a, b) {
+            ([], []) => return true,
+            ([x, a_rest @ ..], [y, b_rest @ ..]) if *x == *y => {
+                a = a_rest;
+                b = b_rest;
+            }
+            _ => return false,
+        }
+    }
+}
+
+// Only evaluated by the compiler: an index out of range, an overflow or a panic fails the build.
+#[allow(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::panic
+)]
+const fn parent_of(key: &[u8]) -> usize {
+    let start = last_segment(key);
+    if start == 0 {
+        return ROOT;
+    }
+    let (prefix, _) = key.split_at(start - 1);
+    let mut i = 0;
+    while i < PARAM_COUNT {
+        if same(MODEL[i].key, prefix) {
+            return i;
+        }
+        i += 1;
+    }
+    panic!("a model key continues a key the model does not have");
+}
+
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+const fn segment_bytes() -> usize {
+    let mut total = 0;
+    let mut i = 0;
+    while i < PARAM_COUNT {
+        total += MODEL[i].key.len() - last_segment(MODEL[i].key);
+        i += 1;
+    }
+    total
+}
+
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+const fn segments() -> [u8; segment_bytes()] {
+    let mut out = [0u8; segment_bytes()];
+    let mut n = 0;
+    let mut i = 0;
+    while i < PARAM_COUNT {
+        let key = MODEL[i].key;
+        let mut j = last_segment(key);
+        while j < key.len() {
+            out[n] = key[j];
+            n += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    out
+}
+
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+const fn tree() -> Tree {
+    let mut t = Tree {
+        children: [0; NODES],
+        parent: [ROOT as u8; NODES],
+        at: [0; PARAM_COUNT + 1],
+    };
+    let mut i = 0;
+    while i < PARAM_COUNT {
+        let key = MODEL[i].key;
+        let segment = key.len() - last_segment(key);
+        t.at[i + 1] = t.at[i] + segment as u8;
+        // The signature's key is the application's, matched by its own search.
+        if !key.is_empty() {
+            let up = parent_of(key);
+            assert!(
+                up <= param::FILES || up == ROOT,
+                "a key continues a key after `files`"
+            );
+            t.children[up] |= 1 << i;
+            if i < ROOT {
+                t.parent[i] = up as u8;
+            }
+            if i > param::FILES {
+                assert!(
+                    up == ROOT,
+                    "a key after `files` has a dot: its search in files would need a path"
+                );
+                t.children[FIRST_FILE] |= 1 << i;
+            }
+        }
+        i += 1;
+    }
+    t.parent[FIRST_FILE] = param::FILES as u8;
+    assert!(
+        t.children[NONE] == 0 && NONE != param::FILES,
+        "`NONE` is a node"
+    );
+    t
+}
+
+/// Parameter `i`'s last key segment.
+fn segment(i: usize) -> Option<&'static [u8]> {
+    let from = usize::from(*TREE.at.get(i)?);
+    let to = usize::from(*TREE.at.get(i.wrapping_add(1))?);
+    SEGMENTS.get(from..to)
+}
+
+/// One run of the signature key's query: from the document's value, or from `files`' first entry.
+#[derive(Clone, Copy)]
+struct Search<'k> {
+    /// The step being matched, and where the query goes on after it.
+    part: Part<'k>,
+    next: usize,
+    /// Elements passed so far in the array at `depth`.
+    count: u32,
+    /// The collection the step is matched in; 0 when not searching.
+    depth: u32,
+    /// That collection is the next value, which ends the search unless it is of the step's kind.
+    waiting: bool,
+    /// Run in `files`' first entry, where it only fills an empty slot (the top level wins).
+    in_files: bool,
+}
+
+impl<'k> Search<'k> {
+    const OFF: Search<'static> = Search {
+        part: Part::Index(0),
+        next: 0,
+        count: 0,
+        depth: 0,
+        waiting: false,
+        in_files: false,
+    };
+
+    /// The current step matched the next value in the collection at `depth`: the following
+    /// step of `query` applies inside it or, with none left, that value is the result (true).
+    fn step(&mut self, query: &'k [u8], depth: u32) -> bool {
+        let mut parts = QueryParts::new(query);
+        parts.seek(self.next);
+        let part = parts.next_part();
+        self.next = parts.position();
+        self.depth = 0;
+        if let Some(Some(part)) = part {
+            self.part = part;
+            self.depth = depth.wrapping_add(1);
+            self.waiting = true;
+            self.count = 0;
+        }
+        part.is_none()
+    }
+
+    /// Whether the step is matched against the items of the open collection at `depth`.
+    fn at(&self, depth: u32) -> bool {
+        self.depth == depth && !self.waiting
+    }
+
+    /// The destination bit of a result found now, given the parameters `received` so far.
+    fn result(&self, received: u32) -> u32 {
+        // In `files`, only if the top level's search has not found one: the top level wins.
+        if self.in_files && received & SIGNATURE != 0 {
+            0
+        } else {
+            SIGNATURE
+        }
+    }
+}
+
+/// The pass's state: where in the model's key tree the open collections are, and what the next
+/// value is to become.
+struct Pass<'a, 'f, 'k> {
+    doc: &'a [u8],
+    found: &'f mut Found<'a>,
+    /// The application's signature key.
+    query: &'k [u8],
+    /// Destination bits of the next value.
+    pending: u32,
+    /// Parameters already taken at their own path (the first equal key wins).
+    claimed: u32,
+    /// The deepest open collection that is a node of the key tree, and its depth (0: none).
+    node: usize,
+    node_depth: u32,
+    /// The node the next value becomes when it is a collection of the node's kind.
+    next_node: usize,
+    /// The next value is nobody's: no destination, node or search step waits for it.
+    quiet: bool,
+    /// Open collection values, innermost last: destination, and depth in the high byte.
+    open: usize,
+    captures: [u16; CAPTURES],
+    /// The signature searched from the top, then from the first entry of `files`.
+    sig: [Search<'k>; 2],
+}
+
+impl<'a> Pass<'a, '_, '_> {
+    /// Parameter `i` matched a key of the current node's object.
+    fn claim(&mut self, i: usize) {
+        let bit = 1u32.wrapping_shl(i as u32);
+        let in_files = self.node == FIRST_FILE;
+        // At its own path the first key wins; in `files` a key only fills an empty slot.
+        let taken = if in_files {
+            self.found.received
+        } else {
+            self.claimed
+        };
+        if taken & bit != 0 {
+            return;
+        }
+        if !in_files {
+            self.claimed |= bit;
+        }
+        self.pending |= bit;
+        self.quiet = false;
+        let below = i < ROOT && TREE.children.get(i).is_some_and(|&c| c != 0);
+        if i == param::FILES || below {
+            self.next_node = i;
+        }
+    }
+
+    /// A value something waits for: a model node, a search step or a capture.
+    // Inlined: the walk reports values from one place.
+    #[inline(always)]
+    fn watched_value(&mut self, depth: u32, element: bool, start: usize, end: Option<usize>) {
+        self.quiet = true;
+        let query = self.query;
+        if element {
+            for s in &mut self.sig {
+                if let (true, Part::Index(index)) = (s.at(depth), s.part) {
+                    if s.count != index {
+                        s.count = s.count.wrapping_add(1);
+                    } else if s.step(query, depth) {
+                        self.pending |= s.result(self.found.received);
+                    }
+                }
+            }
+        }
+        // A node or a search step goes on inside the value only if it opens the right kind.
+        let opens = match end {
+            None => self.doc.get(start).copied(),
+            Some(_) => None,
+        };
+        let inner = depth.wrapping_add(1);
+        let node = match depth {
+            0 => ROOT,
+            _ => core::mem::replace(&mut self.next_node, NONE),
+        };
+        let want = if node == param::FILES { b'[' } else { b'{' };
+        if node != NONE && opens == Some(want) {
+            self.node = node;
+            self.node_depth = inner;
+            if node == param::FILES {
+                // Its first entry is the next value in it, if it has one (see `close`).
+                self.next_node = FIRST_FILE;
+                self.quiet = false;
+                // Started once and from the query's start: `files` is taken once.
+                if let Some(files) = self.sig.get_mut(1) {
+                    files.in_files = true;
+                    let _ = files.step(query, inner);
+                }
+            }
+        }
+        for s in &mut self.sig {
+            if s.waiting && s.depth == inner {
+                let want = match s.part {
+                    Part::Key(_) => b'{',
+                    Part::Index(_) => b'[',
+                };
+                s.waiting = false;
+                if opens != Some(want) {
+                    s.depth = 0;
+                }
+            }
+        }
+        if self.pending == 0 {
+            return;
+        }
+        let doc = self.doc;
+        let value = match end {
+            Some(end) if doc.get(start) == Some(&b'"') => {
+                doc.get(start.wrapping_add(1)..end.wrapping_sub(1))
+            }
+            Some(end) => doc.get(start..end),
+            // Cut to its length when it closes.
+            None => doc.get(start..),
+        };
+        let mut bits = core::mem::take(&mut self.pending);
+        while bits != 0 {
+            let dest = bits.trailing_zeros();
+            bits &= bits.wrapping_sub(1);
+            if let Some(slot) = self.found.values.get_mut(dest as usize) {
+                *slot = value;
+                self.found.received |= 1u32.wrapping_shl(dest);
+            }
+            if end.is_none() {
+                if let Some(open) = self.captures.get_mut(self.open) {
+                    *open = (dest | inner.wrapping_shl(8)) as u16;
+                    self.open = self.open.wrapping_add(1);
+                }
+            }
+        }
+    }
+}
+
+impl<'a> Visit<'a> for Pass<'a, '_, '_> {
+    fn key(&mut self, depth: u32, key: &'a [u8]) {
+        if depth == self.node_depth {
+            let mut children = TREE.children.get(self.node).copied().unwrap_or(0);
+            while children != 0 {
+                let i = children.trailing_zeros() as usize;
+                if segment(i) == Some(key) {
+                    self.claim(i);
+                    break;
+                }
+                children &= children.wrapping_sub(1);
+            }
+        }
+        let query = self.query;
+        for s in &mut self.sig {
+            if s.at(depth) && matches!(s.part, Part::Key(k) if k == key) {
+                if s.step(query, depth) {
+                    self.pending |= s.result(self.found.received);
+                }
+                self.quiet = false;
+            }
+        }
+    }
+
+    // Inlined: most values are nobody's, and this test is all they cost.
+    #[inline(always)]
+    fn value(&mut self, depth: u32, element: bool, start: usize, end: Option<usize>) {
+        if !self.quiet || element {
+            self.watched_value(depth, element, start, end);
+        }
+    }
+
+    fn close(&mut self, depth: u32, end: usize) {
+        let cut = self.doc.len().saturating_sub(end);
+        while let Some(&open) = self.captures.get(self.open.wrapping_sub(1)) {
+            if u32::from(open.wrapping_shr(8)) != depth {
+                break;
+            }
+            self.open = self.open.wrapping_sub(1);
+            if let Some(slot) = self.found.values.get_mut(usize::from(open & 0xFF)) {
+                *slot = slot.and_then(|v| v.get(..v.len().saturating_sub(cut)));
+            }
+        }
+        if depth == self.node_depth {
+            self.node = TREE.parent.get(self.node).map_or(ROOT, |&p| usize::from(p));
+            self.node_depth = depth.wrapping_sub(1);
+            // An empty `files` had no first entry to become a node.
+            self.next_node = NONE;
+        }
+        for s in &mut self.sig {
+            if s.depth >= depth {
+                s.depth = 0;
+            }
+        }
+    }
+}
+
+/// [`super::find_values_into`]'s work.
+// Out of line: the pass's state is on the stack only while it runs.
+#[inline(never)]
+pub(super) fn run<'a>(
+    doc: &'a [u8],
+    signature_key: &[u8],
+    found: &mut Found<'a>,
+) -> Result<(), DocError> {
+    reset(found);
+    let mut pass = Pass {
+        doc,
+        found,
+        query: signature_key,
+        pending: 0,
+        claimed: 0,
+        node: NONE,
+        node_depth: 0,
+        next_node: NONE,
+        quiet: false,
+        open: 0,
+        captures: [0; CAPTURES],
+        sig: [Search::OFF, Search::OFF],
+    };
+    // The top-level search's first step applies to the document's value.
+    if let Some(top) = pass.sig.first_mut() {
+        let _ = top.step(signature_key, 0);
+    }
+    let valid = json::walk(doc, &mut pass);
+    if !valid {
+        reset(found);
+        return Err(DocError::InvalidJson);
+    }
+    Ok(())
+}
+
+/// Empties `found` in a loop, smaller than the unrolled stores of `Found::default()`.
+fn reset(found: &mut Found<'_>) {
+    found.values.iter_mut().for_each(|v| *v = None);
+    found.received = 0;
+}
