@@ -136,6 +136,8 @@ pub struct World {
     interfaces: Box<sys::OtaInterfaces_t>,
     buffers: Vec<Vec<u8>>,
     pub steps: u64,
+    /// The PAL reset or activated: the device reboots when the agent next waits.
+    rebooting: bool,
 }
 
 thread_local! {
@@ -512,8 +514,9 @@ fn pal_ok() -> sys::OtaPalStatus_t {
     sys::OtaPalSuccess as sys::OtaPalStatus_t
 }
 
+/// OTA_PAL_COMBINE_ERR(e, 0): the main status sits in the top bits.
 fn pal_err(e: u32) -> sys::OtaPalStatus_t {
-    e as sys::OtaPalStatus_t
+    (e << sys::OTA_PAL_SUB_BITS) as sys::OtaPalStatus_t
 }
 
 fn c_text(p: *const u8) -> Vec<u8> {
@@ -642,6 +645,9 @@ extern "C" fn pal_activate(ctx: *mut sys::OtaFileContext_t) -> sys::OtaPalStatus
         if w.faults.take("pal_activate") {
             pal_err(sys::OtaPalActivateFailed)
         } else {
+            // The device reboots into the new image, which then waits for its self test.
+            w.rebooting = true;
+            w.platform_state = sys::OtaPalImageStatePendingCommit;
             pal_ok()
         }
     })
@@ -649,8 +655,16 @@ extern "C" fn pal_activate(ctx: *mut sys::OtaFileContext_t) -> sys::OtaPalStatus
 
 extern "C" fn pal_reset(ctx: *mut sys::OtaFileContext_t) -> sys::OtaPalStatus_t {
     let _ = context(ctx, "pal.reset");
-    // A real reset does not return; this one fails, as a PAL may.
-    pal_err(sys::OtaPalActivateFailed)
+    with(|w| {
+        if w.faults.take("pal_reset") {
+            // A reset that returns has failed; the agent carries on.
+            pal_err(sys::OtaPalActivateFailed)
+        } else {
+            // The device reboots at the next idle point (the agent is stopped and started).
+            w.rebooting = true;
+            pal_ok()
+        }
+    })
 }
 
 extern "C" fn pal_set_state(
@@ -897,6 +911,11 @@ fn idle_step() {
         eprintln!("step {phase:?} state {state}");
     }
     let mut d = Driver;
+    if with(|w| w.rebooting) {
+        // The reboot: the agent goes down with the device and starts again after it.
+        let _ = api::shutdown(0);
+        return;
+    }
     match phase {
         Phase::Script => {
             if !script_step() {
@@ -1067,6 +1086,7 @@ pub fn run(setup: Setup) {
         interfaces: Box::new(interfaces()),
         buffers: Vec::new(),
         steps: 0,
+        rebooting: false,
     };
     WORLD.with(|w| *w.borrow_mut() = Some(world));
     assert_eq!(
@@ -1084,6 +1104,14 @@ pub fn run(setup: Setup) {
             "OTA_EventProcessingTask returned early"
         );
         let (phase, starts) = after_stop();
+        if starts >= MAX_STARTS {
+            // Enough restarts: the rest of the script is skipped, the clean job still runs.
+            with(|w| w.script = Box::new(|_| false));
+        }
+        if with(|w| std::mem::take(&mut w.rebooting)) {
+            // Booted again: the script (or the clean job) goes on.
+            continue;
+        }
         match phase {
             Phase::Done => break,
             Phase::Clean | Phase::Stop => panic!("the agent stopped during the clean job"),
@@ -1093,10 +1121,6 @@ pub fn run(setup: Setup) {
                 let _ = script_step();
                 let _ = after_stop();
             }
-        }
-        if starts >= MAX_STARTS {
-            // Enough restarts: the rest of the script is skipped, the clean job still runs.
-            with(|w| w.script = Box::new(|_| false));
         }
     }
     WORLD.with(|w| *w.borrow_mut() = None);
