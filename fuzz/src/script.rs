@@ -327,3 +327,45 @@ pub fn agent_step(d: &mut Driver, c: &mut Cursor) -> bool {
     }
     true
 }
+
+/// One download the fuzzer shapes: start, the job document `doc`, then from `c` a mix of
+/// `shaped` answers (three in eight), correct answers, request-timer expiries and raw payloads.
+pub fn download(mut c: Cursor, doc: String, shaped: fn(&mut Driver, &mut Cursor)) {
+    let app_buffers = c.byte() & 1 == 1;
+    let mut step = 0u32;
+    world::run(world::Setup {
+        script: Box::new(move |d| {
+            step += 1;
+            match step {
+                1 => {
+                    let _ = d.signal(sys::OtaAgentEventStart);
+                }
+                2 => {
+                    let _ = d.take_pending();
+                    let _ = d.send(sys::OtaAgentEventReceivedJobDocument, doc.as_bytes());
+                }
+                _ if c.is_empty() => return false,
+                _ => match c.byte() % 8 {
+                    0..=3 => shaped(d, &mut c),
+                    4 | 5 => {
+                        let _ = d.answer();
+                    }
+                    6 => {
+                        let _ = world::fire_timer(sys::OtaRequestTimer);
+                    }
+                    _ => {
+                        let n = usize::from(c.u16()) % (BLOCK as usize + 64);
+                        let bytes = c.take(n);
+                        let _ = d.send(sys::OtaAgentEventReceivedFileBlock, &bytes);
+                    }
+                },
+            }
+            true
+        }),
+        faults: Vec::new(),
+        platform_state: sys::OtaPalImageStateValid,
+        habits: world::AppHabits::default(),
+        app_buffers,
+        queue_cap: 16,
+    });
+}
