@@ -25,28 +25,28 @@
 )]
 
 #[macro_use]
-pub mod log;
+pub(crate) mod log;
 
-pub mod agent;
-pub mod bitmap;
-pub mod codec;
-pub mod config;
-pub mod ffi;
-pub mod http;
-pub mod job;
-pub mod mqtt;
-pub mod sys;
+pub(crate) mod agent;
+pub(crate) mod bitmap;
+pub(crate) mod codec;
+pub(crate) mod config;
+pub(crate) mod ffi;
+pub(crate) mod http;
+pub(crate) mod job;
+pub(crate) mod mqtt;
+pub(crate) mod sys;
 
 // The POSIX OS port. Cargo turns `os-posix` on by default on every target; it only takes effect
 // on Linux (the port needs pthread clock selection, pthread_atfork and Linux's libc bindings),
 // so on other targets, bare metal included, it compiles to nothing.
 #[cfg(all(feature = "os-posix", target_os = "linux"))]
 #[path = "../ports/posix/os.rs"]
-pub mod os_posix;
+pub(crate) mod os_posix;
 
 #[cfg(all(feature = "pal-posix", unix))]
 #[path = "../ports/posix/pal.rs"]
-pub mod pal_posix;
+pub(crate) mod pal_posix;
 
 /// A panic is a bug; across the C boundary it must stop the program, never unwind.
 #[cfg(all(not(test), not(feature = "std")))]

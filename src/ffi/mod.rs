@@ -2,6 +2,6 @@
 //! reached from the rest of the crate. Parameters keep their v2.0.0 names.
 #![allow(non_snake_case)]
 
-pub mod agent;
-pub mod codec;
-pub mod strerror;
+pub(crate) mod agent;
+pub(crate) mod codec;
+pub(crate) mod strerror;

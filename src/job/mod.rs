@@ -22,7 +22,7 @@
 //!   `"files":5{"filesize":7,"fileid":0}`, which coreJSON calls valid, gave a 7-byte file.
 //! - Numbers must fit in 32 bits and must not be negative ([`parse_u32`], upstream #407).
 
-pub mod json;
+pub(crate) mod json;
 mod pass;
 
 pub use json::ValueKind;
@@ -128,7 +128,7 @@ pub const MODEL: [Param; PARAM_COUNT] = [
 ];
 
 /// Indexes into [`MODEL`] and [`Found`].
-pub mod param {
+pub(crate) mod param {
     /// `clientToken`
     pub const CLIENT_TOKEN: usize = 0;
     /// `timestamp`

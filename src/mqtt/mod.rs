@@ -5,7 +5,7 @@
 //! upstream later fixed it without an API change: 0 rendered as "" (#475), progress as
 //! received/received (#209), and a client token longer than AWS's 64 bytes (#468).
 
-pub mod text;
+pub(crate) mod text;
 
 use crate::codec::cbor;
 use crate::config;

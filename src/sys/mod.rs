@@ -3,10 +3,10 @@
 //! touch C memory or call C code: the shim, the application's interface tables, the file
 //! context's buffers.
 
-pub mod fctx;
-pub mod global;
-pub mod iface;
-pub mod shim;
+pub(crate) mod fctx;
+pub(crate) mod global;
+pub(crate) mod iface;
+pub(crate) mod shim;
 
 #[allow(
     non_upper_case_globals,
