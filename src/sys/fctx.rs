@@ -227,9 +227,3 @@ pub fn with_allocation<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> Option<
     iface::free(ptr);
     Some(result)
 }
-
-/// The signature buffer the file context points at.
-pub fn signature(ctx: &mut OtaFileContext_t) -> Option<&mut Sig256_t> {
-    // SAFETY: pSignature is NULL or the agent's static signature buffer.
-    unsafe { ctx.pSignature.as_mut() }
-}

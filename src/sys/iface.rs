@@ -77,14 +77,6 @@ pub fn event_recv(msg: &mut OtaEventMsg_t) -> OtaOsStatus_t {
     }
 }
 
-pub fn event_deinit() -> OtaOsStatus_t {
-    match entry!(os.event.deinit) {
-        // SAFETY: as for init.
-        Some(f) => unsafe { f(null_mut()) },
-        None => OtaOsEventQueueDeleteFailed,
-    }
-}
-
 pub fn timer_start(
     id: OtaTimerId_t,
     name: &'static CStr,
