@@ -10,9 +10,13 @@ use crate::http;
 use crate::mqtt::{self, Status};
 use crate::sys::fctx;
 use crate::sys::{self, iface, OtaErr_t, OtaEventMsg_t};
+use core::sync::atomic::{AtomicBool, Ordering};
 
 const REQUEST_TIMER: &core::ffi::CStr = c"OtaRequestTimer";
 const SELF_TEST_TIMER: &core::ffi::CStr = c"OtaSelfTestTimer";
+
+/// Set while `on_timer` re-arms the request timer (load and store: Armv6-M has no swap).
+static REARMING: AtomicBool = AtomicBool::new(false);
 
 /// The timers' callback (v2.0.0's otaTimerCallback).
 extern "C" fn on_timer(id: sys::OtaTimerId_t) {
@@ -23,6 +27,15 @@ extern "C" fn on_timer(id: sys::OtaTimerId_t) {
     if id == sys::OtaRequestTimer {
         if !signal(sys::OtaAgentEventRequestTimer) {
             ota_log!(Error, "Failed to signal the request timer expiry");
+            // Once only per expiry: a port whose start runs the callback at once would recurse.
+            if !REARMING.load(Ordering::Relaxed) {
+                REARMING.store(true, Ordering::Relaxed);
+                // A one-shot expiry the queue refused is gone: arm again so the retry is only late.
+                if start_request_timer() != sys::OtaOsSuccess {
+                    ota_log!(Error, "Failed to re-arm the request timer");
+                }
+                REARMING.store(false, Ordering::Relaxed);
+            }
         }
     } else if id == sys::OtaSelfTestTimer {
         if super::image_state() == sys::OtaImageStateAccepted {
@@ -262,7 +275,21 @@ fn init_transfer() -> Result<(), OtaErr_t> {
     }
 }
 
+/// A verdict (`OTA_SetImageState`) ended the job under the transfer: nothing to ask for, and no
+/// momentum to spend on it (v2.0.0 kept retrying until it shut the agent down); close the file
+/// and wait for the next job.
+fn drop_file_without_job() -> Outcome {
+    ota_log!(Warn, "The job ended during the transfer; closing the file");
+    stop_request_timer();
+    release_file();
+    AGENT.with(|a| a.momentum = 0);
+    Outcome::Abandon(sys::OtaErrNoActiveJob, sys::OtaAgentStateWaitingForJob)
+}
+
 pub(super) fn init_file(_: &OtaEventMsg_t) -> Outcome {
+    if !has_active_job() {
+        return drop_file_without_job();
+    }
     match init_transfer() {
         Ok(()) => {
             AGENT.with(|a| a.momentum = 0);
@@ -311,6 +338,9 @@ pub(super) fn request_data(_: &OtaEventMsg_t) -> Outcome {
     if FILE.with(|f| f.blocksRemaining) == 0 {
         return Outcome::Next;
     }
+    if !has_active_job() {
+        return drop_file_without_job();
+    }
     let timer = start_request_timer();
     let momentum = AGENT.with(|a| a.momentum);
     if timer == sys::OtaOsSuccess && momentum < config::MAX_NUM_REQUEST_MOMENTUM {
@@ -326,11 +356,17 @@ pub(super) fn request_data(_: &OtaEventMsg_t) -> Outcome {
         if err != sys::OtaErrNone {
             ota_log!(Error, "Failed to abort the OTA update: OtaErr_t=", u(err));
         }
+        AGENT.with(|a| a.momentum = 0);
         if signal(sys::OtaAgentEventShutdown) {
-            AGENT.with(|a| a.momentum = 0);
             Outcome::Fail(sys::OtaErrMomentumAbort)
         } else {
-            Outcome::Fail(sys::OtaErrSignalEventFailed)
+            // No shutdown is coming and nothing is armed: close the job's file and wait for the
+            // next job, where v2.0.0 stayed in RequestingFileBlock with no way out.
+            release_file();
+            Outcome::Abandon(
+                sys::OtaErrSignalEventFailed,
+                sys::OtaAgentStateWaitingForJob,
+            )
         }
     }
 }
@@ -481,5 +517,9 @@ pub(super) fn job_notification(msg: &OtaEventMsg_t) -> Outcome {
     clear_active_job();
     // v2.0.0 never handed this event's buffer back to the application.
     notify(sys::OtaJobEventProcessed, Some(msg));
-    signal_or_retry(sys::OtaAgentEventRequestJobDocument)
+    match signal_or_retry(sys::OtaAgentEventRequestJobDocument) {
+        // The download is gone either way: leave WaitingForFileBlock, whose rows expect a file.
+        Outcome::Fail(err) => Outcome::Abandon(err, sys::OtaAgentStateRequestingJob),
+        outcome => outcome,
+    }
 }

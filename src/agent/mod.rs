@@ -483,6 +483,9 @@ pub(crate) enum Outcome {
     Stay,
     /// Stay in the current state; the handler failed with this error.
     Fail(OtaErr_t),
+    /// The handler failed with this error and left nothing pending in the current state, so the
+    /// agent moves to the given one, where the next job can still reach it.
+    Abandon(OtaErr_t, OtaState_t),
 }
 
 type Handler = fn(&OtaEventMsg_t) -> Outcome;
@@ -634,6 +637,10 @@ fn dispatch(msg: &OtaEventMsg_t) {
             }
             Outcome::Stay => {}
             Outcome::Fail(err) => handler_failed(msg.eventId, err, current),
+            Outcome::Abandon(err, next) => {
+                handler_failed(msg.eventId, err, current);
+                set_state(next);
+            }
         },
         None => unexpected(msg, current),
     }
@@ -689,6 +696,8 @@ fn release_file() {
     }
     fctx::bitmap_release();
     AGENT.with(|a| a.bitmap_len = 0);
+    // No blocks are owed on a released file: a stale request timer must find nothing to ask for.
+    FILE.with(|f| f.blocksRemaining = 0);
 }
 
 /// Closes the data plane of the current job, once (v2.0.0's data-interface cleanup).
