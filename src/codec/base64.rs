@@ -6,7 +6,7 @@
 //! 1. Input shorter than two bytes is `InvalidInputSize`, whatever else is wrong. (The C entry
 //!    point checks its pointers first, but the length check runs after it and overwrites the
 //!    status, so `NULL` with a length below two also reports `InvalidInputSize`; the FFI layer
-//!    owns that case and [`Base64Error::NullPointerInput`].)
+//!    owns that case and `Base64NullPointerInput`, which safe Rust never meets.)
 //! 2. Symbols are then read one by one and the first offending symbol decides the status:
 //!    - any byte outside `A–Z a–z 0–9 + /`, `=`, space, `\n`, `\r` is `InvalidSymbol`
 //!      (tab, `-`, `_`, NUL and every byte ≥ 0x80 included);
@@ -34,8 +34,6 @@ pub enum Base64Error {
     InvalidSymbolOrdering,
     /// Fewer than two input bytes, or a single data symbol left over at the end.
     InvalidInputSize,
-    /// A required pointer was NULL (reported by the FFI layer only).
-    NullPointerInput,
     /// The decoded bytes do not fit in the destination.
     InvalidBufferSize,
     /// The bits below the last decoded byte are not zero.
@@ -45,16 +43,12 @@ pub enum Base64Error {
 }
 
 impl Base64Error {
-    /// The `Base64Status_t` value v2.0.0 returns on success.
-    pub const SUCCESS_CODE: u32 = 0;
-
     /// The numeric `Base64Status_t` value of this failure (`ota_base64_private.h`, v2.0.0).
     pub const fn code(self) -> u32 {
         match self {
             Base64Error::InvalidSymbol => 1,
             Base64Error::InvalidSymbolOrdering => 2,
             Base64Error::InvalidInputSize => 3,
-            Base64Error::NullPointerInput => 4,
             Base64Error::InvalidBufferSize => 5,
             Base64Error::NonZeroPadding => 6,
             Base64Error::InvalidPaddingSymbol => 7,

@@ -2,6 +2,7 @@
 //! obtained by running the v2.0.0 C `base64Decode` on the same inputs.
 
 use super::base64::{decode, Base64Error};
+use crate::ffi::codec::base64Decode;
 use proptest::prelude::*;
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -44,15 +45,33 @@ fn err(src: &[u8]) -> Base64Error {
 }
 
 #[test]
-fn status_codes_are_the_v2_base64_status_values() {
-    assert_eq!(Base64Error::SUCCESS_CODE, 0);
-    assert_eq!(Base64Error::InvalidSymbol.code(), 1);
-    assert_eq!(Base64Error::InvalidSymbolOrdering.code(), 2);
-    assert_eq!(Base64Error::InvalidInputSize.code(), 3);
-    assert_eq!(Base64Error::NullPointerInput.code(), 4);
-    assert_eq!(Base64Error::InvalidBufferSize.code(), 5);
-    assert_eq!(Base64Error::NonZeroPadding.code(), 6);
-    assert_eq!(Base64Error::InvalidPaddingSymbol.code(), 7);
+fn each_refusal_reports_the_number_v2_base64_status_t_gives_it() {
+    // (input, room, Base64Status_t of ota_base64_private.h v2.0.0), the numbers as literals.
+    let cases: [(&[u8], usize, u32); 6] = [
+        (b"Zm9v!", 64, 1), // Base64InvalidSymbol
+        (b"Zm 9v", 64, 2), // Base64InvalidSymbolOrdering
+        (b"Z", 64, 3),     // Base64InvalidInputSize
+        (b"Zm9v", 2, 5),   // Base64InvalidBufferSize
+        (b"Zh==", 64, 6),  // Base64NonZeroPadding
+        (b"Zg===", 64, 7), // Base64InvalidPaddingSymbol
+    ];
+    for (input, room, status) in cases {
+        let code = run(input, room).0.map_err(Base64Error::code);
+        assert_eq!(code, Err(status), "{:?}", String::from_utf8_lossy(input));
+    }
+}
+
+#[test]
+fn the_c_entry_point_decodes_with_status_0_and_refuses_null_with_4() {
+    let mut dest = [0u8; 8];
+    let mut len = 0usize;
+    // SAFETY: each pointer is valid for the length passed with it.
+    let status =
+        unsafe { base64Decode(dest.as_mut_ptr(), dest.len(), &mut len, b"TWFu".as_ptr(), 4) };
+    assert_eq!((status, len, &dest[..3]), (0, 3, &b"Man"[..]));
+    // SAFETY: as above; the NULL destination is what is under test.
+    let status = unsafe { base64Decode(core::ptr::null_mut(), 8, &mut len, b"TWFu".as_ptr(), 4) };
+    assert_eq!(status, 4);
 }
 
 #[test]

@@ -485,10 +485,6 @@ impl<'a> Payload<'a> {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// The payload as one slice of the message, unless it is split over several chunks.
     pub fn as_slice(&self) -> Option<&'a [u8]> {
         match self.0 {
