@@ -36,35 +36,10 @@ pub const MAX_DEPTH: u32 = 32;
 /// Largest array index a query may name (coreJSON's `MAX_INDEX_VALUE`, 2^31 - 9).
 pub const MAX_INDEX: u32 = 0x7FFF_FFF7;
 
-/// What a found value is, told by its first byte; numbered as coreJSON's `JSONTypes_t`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
-pub enum ValueKind {
-    /// A string; the value slice has no quotes and its escapes are not decoded.
-    String = 1,
-    /// A number, as written.
-    Number = 2,
-    /// `true`.
-    True = 3,
-    /// `false`.
-    False = 4,
-    /// `null`.
-    Null = 5,
-    /// An object, brackets included.
-    Object = 6,
-    /// An array, brackets included.
-    Array = 7,
-}
-
-/// Whether `doc` is exactly one JSON value with optional whitespace around it.
-pub fn validate(doc: &[u8]) -> bool {
-    walk(doc, &mut Unseen)
-}
-
 #[cfg(test)]
 pub(crate) mod oracle;
 #[cfg(test)]
-pub use oracle::search;
+pub use oracle::{search, ValueKind};
 
 /// What [`walk`] tells as it goes. Keys and values are told only where a search can reach them
 /// (see the module docs); every collection's end is told.
@@ -80,16 +55,8 @@ pub(crate) trait Visit<'a> {
     fn close(&mut self, depth: u32, end: usize);
 }
 
-/// A visitor that wants nothing: [`walk`] as a plain validator.
-struct Unseen;
-
-impl Visit<'_> for Unseen {
-    fn key(&mut self, _: u32, _: &[u8]) {}
-    fn value(&mut self, _: u32, _: bool, _: usize, _: Option<usize>) {}
-    fn close(&mut self, _: u32, _: usize) {}
-}
-
-/// Validates `doc` as [`validate`] does, in one pass, telling `visit` what a search could reach.
+/// Whether `doc` is exactly one JSON value with optional whitespace around it, found in one
+/// pass that tells `visit` what a search could reach.
 /// What was told before an error stands; the caller discards it when this returns false.
 pub(crate) fn walk<'a, V: Visit<'a>>(doc: &'a [u8], visit: &mut V) -> bool {
     let start = skip_ws(doc, 0);

@@ -1,7 +1,7 @@
 //! The OTA job document: v2.0.0's document model, and the one pass that validates a document
 //! and finds each of its values in the received bytes without copying them.
 //!
-//! [`find_values`] is v2.0.0's `parseJSONbyModel` up to the point where values are converted
+//! [`find_values_into`] is v2.0.0's `parseJSONbyModel` up to the point where values are converted
 //! and stored. v2.0.0 validated the document, then searched it from the top for each of the 21
 //! model parameters (about 30 searches); here one pass over the document (`pass`, on
 //! [`json::walk`]) validates it and finds the same values, with the same rules: what it returns
@@ -24,8 +24,6 @@
 
 pub(crate) mod json;
 mod pass;
-
-pub use json::ValueKind;
 
 /// How a parameter's value is used; numbered as v2.0.0's `ModelParamType_t`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,7 +51,7 @@ pub enum Kind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Param {
     /// The search query. Empty for the signature, whose key the application supplies
-    /// (`OTA_JsonFileSignatureKey`) and the caller passes to [`find_values`].
+    /// (`OTA_JsonFileSignatureKey`) and the caller passes to [`find_values_into`].
     pub key: &'static [u8],
     /// A document without it is malformed.
     pub required: bool,
@@ -129,24 +127,14 @@ pub const MODEL: [Param; PARAM_COUNT] = [
 
 /// Indexes into [`MODEL`] and [`Found`].
 pub(crate) mod param {
-    /// `clientToken`
-    pub const CLIENT_TOKEN: usize = 0;
-    /// `timestamp`
-    pub const TIMESTAMP: usize = 1;
     /// `execution`
     pub const EXECUTION: usize = 2;
     /// `execution.jobId`
     pub const JOB_ID: usize = 3;
-    /// `execution.statusDetails`
-    pub const STATUS_DETAILS: usize = 4;
     /// `execution.statusDetails.self_test`
     pub const SELF_TEST: usize = 5;
     /// `execution.statusDetails.updatedBy`
     pub const UPDATED_BY: usize = 6;
-    /// `execution.jobDocument`
-    pub const JOB_DOCUMENT: usize = 7;
-    /// `execution.jobDocument.afr_ota`
-    pub const AFR_OTA: usize = 8;
     /// `execution.jobDocument.afr_ota.streamname`
     pub const STREAM_NAME: usize = 9;
     /// `execution.jobDocument.afr_ota.protocols`
@@ -199,8 +187,6 @@ pub enum DocError {
     Base64Decode,
     /// A number is not an unsigned 32-bit number (`DocParseErrInvalidNumChar`).
     InvalidNumChar,
-    /// A required parameter is missing (`DocParseErrMalformedDoc`).
-    MalformedDoc,
     /// The document is not valid JSON (`DocParseErr_InvalidJSONBuffer`).
     InvalidJson,
 }
@@ -213,7 +199,6 @@ impl DocError {
             DocError::UserBufferInsufficient => 2,
             DocError::Base64Decode => 4,
             DocError::InvalidNumChar => 5,
-            DocError::MalformedDoc => 7,
             DocError::InvalidJson => 8,
         }
     }
@@ -223,6 +208,7 @@ impl DocError {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Found<'a> {
     values: [Option<&'a [u8]>; PARAM_COUNT],
+    /// Bit `i` set for each parameter `i` found (v2.0.0's `paramsReceivedBitmap`).
     received: u32,
 }
 
@@ -238,11 +224,6 @@ impl<'a> Found<'a> {
         self.values.iter().copied().enumerate()
     }
 
-    /// Bit `i` set for each parameter `i` found (v2.0.0's `paramsReceivedBitmap`).
-    pub fn received(&self) -> u32 {
-        self.received
-    }
-
     /// Bit `i` set for each required parameter `i` not found.
     pub fn missing(&self) -> u32 {
         REQUIRED_MASK & !self.received
@@ -251,15 +232,6 @@ impl<'a> Found<'a> {
     /// Whether a required parameter is missing (v2.0.0's `DocParseErrMalformedDoc`).
     pub fn missing_required(&self) -> bool {
         self.missing() != 0
-    }
-
-    /// [`DocError::MalformedDoc`] when a required parameter is missing.
-    pub fn check_required(&self) -> Result<(), DocError> {
-        if self.missing_required() {
-            Err(DocError::MalformedDoc)
-        } else {
-            Ok(())
-        }
     }
 }
 
@@ -272,13 +244,9 @@ impl<'a> Found<'a> {
 /// member whose raw key (escapes undecoded) equals the key wins, and a search sees the members
 /// of an object, or the elements of an array, only up to the first item that is not after a
 /// comma or, in an object, not a `"key": value` pair (coreJSON's collection quirks).
-pub fn find_values<'a>(doc: &'a [u8], signature_key: &[u8]) -> Result<Found<'a>, DocError> {
-    let mut found = Found::default();
-    find_values_into(doc, signature_key, &mut found).map(|()| found)
-}
-
-/// [`find_values`] into the caller's `found` (left empty on error), so the agent keeps one
-/// copy of the results on its stack instead of three.
+///
+/// The results go into the caller's `found` (left empty on error), so the agent keeps one copy
+/// of them on its stack instead of three.
 pub fn find_values_into<'a>(
     doc: &'a [u8],
     signature_key: &[u8],

@@ -2,8 +2,28 @@
 //! validation pass, then a search from the top of the document for each model parameter. The
 //! property tests in `job::tests` hold the one-pass parser to exactly what this returns.
 
-use super::{scalar_end, string_end, Expect, Part, QueryParts, ValueKind, MAX_DEPTH};
+use super::{scalar_end, string_end, Expect, Part, QueryParts, MAX_DEPTH};
 use crate::job::{param, DocError, Found, Kind, MODEL};
+
+/// What a found value is, told by its first byte; numbered as coreJSON's `JSONTypes_t`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ValueKind {
+    /// A string; the value slice has no quotes and its escapes are not decoded.
+    String = 1,
+    /// A number, as written.
+    Number = 2,
+    /// `true`.
+    True = 3,
+    /// `false`.
+    False = 4,
+    /// `null`.
+    Null = 5,
+    /// An object, brackets included.
+    Object = 6,
+    /// An array, brackets included.
+    Array = 7,
+}
 
 /// Whether `doc` is exactly one JSON value with optional whitespace around it.
 pub fn validate(doc: &[u8]) -> bool {

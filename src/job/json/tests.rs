@@ -4,6 +4,20 @@ use proptest::prelude::*;
 #[path = "corejson_cases.rs"]
 mod corejson_cases;
 
+/// Whether `doc` is exactly one JSON value with optional whitespace around it: [`walk`] with a
+/// visitor that wants nothing.
+fn validate(doc: &[u8]) -> bool {
+    walk(doc, &mut Unseen)
+}
+
+struct Unseen;
+
+impl Visit<'_> for Unseen {
+    fn key(&mut self, _: u32, _: &[u8]) {}
+    fn value(&mut self, _: u32, _: bool, _: usize, _: Option<usize>) {}
+    fn close(&mut self, _: u32, _: usize) {}
+}
+
 /// Offset, length and kind of a search result, for comparing with coreJSON's output.
 fn located(doc: &[u8], query: &[u8]) -> Option<(usize, usize, u8)> {
     search(doc, query).map(|(v, k)| {
