@@ -32,6 +32,8 @@ config_values! {
     /// Bytes per file block (`OTA_FILE_BLOCK_SIZE`).
     FILE_BLOCK_SIZE = OTA_RS_CFG_OTA_FILE_BLOCK_SIZE;
     /// Events the OS port's queue holds (`OTA_NUM_MSG_Q_ENTRIES`, from `configOTA_NUM_MSG_Q_ENTRIES`).
+    // Read by the POSIX OS port alone, which compiles only there (see src/lib.rs).
+    #[cfg(all(feature = "os-posix", target_os = "linux"))]
     NUM_MSG_Q_ENTRIES = OTA_RS_CFG_OTA_NUM_MSG_Q_ENTRIES;
 }
 
