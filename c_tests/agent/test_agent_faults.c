@@ -1761,6 +1761,139 @@ static void known_bug_f6_pal_refusing_the_commit_leaves_the_rejected_image_runni
     h_finish();
 }
 
+/* ---- refused events and timers in the download (fuzz/regressions/agent_events) ------------------
+ *
+ * Each case fails the calls a saved fuzz finding failed; the agent must end where the next job
+ * reaches it, and that job must start downloading. */
+
+/* Sends job-2 on stream-B and says whether its first GetStream request went out. */
+static bool next_job_downloads( void )
+{
+    HJob_t next = h_mqtt_job( "job-2", "stream-B", SIZE5, "4" );
+    size_t from = h_record_total();
+
+    if( !h_send_job( h_job_json( &next ) ) || !h_idle() )
+    {
+        return false;
+    }
+
+    return fire_until( from, "pub " T_GET( "stream-B" ), 0U );
+}
+
+/* Starts job-1 on stream-A and waits until its first GetStream request is out. */
+static void download_job_1( void )
+{
+    HJob_t job = h_mqtt_job( "job-1", "stream-A", SIZE5, "3" );
+    size_t from;
+
+    h_reset();
+    h_begin( NULL );
+    from = h_record_total();
+    assert_true( h_send_job( h_job_json( &job ) ) );
+    assert_true( h_idle() );
+    assert_true( fire_until( from, "pub " T_GET( "stream-A" ), 0U ) );
+    assert_int_equal( OTA_GetState(), OtaAgentStateWaitingForFileBlock );
+}
+
+static void refused_shutdown_after_a_failed_block_request_timer_closes_the_file( void ** state )
+{
+    HJob_t job = h_mqtt_job( "job-1", "stream-A", SIZE5, "3" );
+    size_t from;
+
+    ( void ) state;
+    h_reset();
+    h_begin( NULL );
+    from = h_record_total();
+    /* request_data cannot arm its timer, gives the job up, and the Shutdown it sends (after the
+     * document, CreateFile and RequestFileBlock) is refused. */
+    h_cfg.timerStartFailId = ( int ) OtaRequestTimer;
+    h_fault( HK_SEND, h_calls( HK_SEND ) + 4U );
+    assert_true( h_send_job( h_job_json( &job ) ) );
+    assert_true( h_idle() );
+    assert_true( recorded_since( from, "send Shutdown (fails)" ) );
+    h_cfg.timerStartFailId = -1;
+
+    /* Required: the file is closed and the agent waits for the next job, which downloads. */
+    assert_true( recorded_since( from, "pal.abort" ) );
+    assert_int_equal( OTA_GetState(), OtaAgentStateWaitingForJob );
+    assert_true( next_job_downloads() );
+    h_finish();
+}
+
+static void lost_job_request_after_a_job_notification_does_not_spend_momentum( void ** state )
+{
+    HJob_t other = h_mqtt_job( "job-0", "stream-C", SIZE5, "5" );
+    size_t from;
+    int i;
+
+    ( void ) state;
+    download_job_1();
+    from = h_record_total();
+    /* job-0 replaces job-1; its RequestJobDocument is refused and the retry timer cannot start. */
+    h_cfg.timerStartFailId = ( int ) OtaRequestTimer;
+    h_fault( HK_SEND, h_calls( HK_SEND ) + 2U );
+    assert_true( h_send_job( h_job_json( &other ) ) );
+    assert_true( h_idle() );
+    assert_true( recorded_since( from, "send RequestJobDocument (fails)" ) );
+    h_cfg.timerStartFailId = -1;
+
+    /* Request-timer events with no file: v2.0.0 counted them as block requests until its
+     * momentum shut the agent down. Required: they ask for a job instead. */
+    for( i = 0; i < 4; i++ )
+    {
+        assert_true( h_signal( OtaAgentEventRequestTimer ) );
+        assert_true( h_idle() );
+        assert_int_not_equal( OTA_GetState(), OtaAgentStateStopped );
+    }
+
+    assert_true( fire_until( from, "pub " T_GETNEXT, 0U ) );
+    assert_true( next_job_downloads() );
+    h_finish();
+}
+
+static void refused_request_timer_expiry_rearms_the_timer( void ** state )
+{
+    size_t from;
+
+    ( void ) state;
+    download_job_1();
+    from = h_record_total();
+    h_fault( HK_SEND, h_calls( HK_SEND ) + 1U ); /* the expiry's RequestTimer event */
+    assert_true( h_fire_timer( OtaRequestTimer ) );
+    assert_true( h_idle() );
+    assert_true( recorded_since( from, "send RequestTimer (fails)" ) );
+
+    /* Required: the timer runs again, and its next expiry asks for the blocks again. */
+    assert_true( h_timer_running( OtaRequestTimer ) );
+    assert_true( fire_until( h_record_total(), "pub " T_GET( "stream-A" ), 1 ) );
+    h_finish();
+}
+
+static void verdict_mid_download_closes_the_file_instead_of_shutting_down( void ** state )
+{
+    size_t from;
+    int i;
+
+    ( void ) state;
+    download_job_1();
+    from = h_record_total();
+    /* The application decides on the image mid-download: the job ends under the transfer. */
+    assert_int_equal( OTA_SetImageState( OtaImageStateAccepted ), OtaErrNone );
+
+    /* Request-timer expiries: v2.0.0 kept requesting until its momentum shut the agent down.
+     * Required: the file is closed and the agent waits for the next job. */
+    for( i = 0; i < 4 && h_fire_timer( OtaRequestTimer ); i++ )
+    {
+        assert_true( h_idle() );
+        assert_int_not_equal( OTA_GetState(), OtaAgentStateStopped );
+    }
+
+    assert_true( recorded_since( from, "pal.abort" ) );
+    assert_int_equal( OTA_GetState(), OtaAgentStateWaitingForJob );
+    assert_true( next_job_downloads() );
+    h_finish();
+}
+
 int main( void )
 {
     const struct CMUnitTest tests[] =
@@ -1774,6 +1907,10 @@ int main( void )
         cmocka_unit_test_teardown( known_bug_f4_lost_http_body_shifts_every_later_body, h_teardown ),
         cmocka_unit_test_teardown( known_bug_f5_lost_start_self_test_rolls_a_good_image_back, h_teardown ),
         cmocka_unit_test_teardown( known_bug_f6_pal_refusing_the_commit_leaves_the_rejected_image_running, h_teardown ),
+        cmocka_unit_test_teardown( refused_shutdown_after_a_failed_block_request_timer_closes_the_file, h_teardown ),
+        cmocka_unit_test_teardown( lost_job_request_after_a_job_notification_does_not_spend_momentum, h_teardown ),
+        cmocka_unit_test_teardown( refused_request_timer_expiry_rearms_the_timer, h_teardown ),
+        cmocka_unit_test_teardown( verdict_mid_download_closes_the_file_instead_of_shutting_down, h_teardown ),
     };
 
     return cmocka_run_group_tests( tests, NULL, NULL );
