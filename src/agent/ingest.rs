@@ -286,12 +286,12 @@ mod tests {
     }
 
     #[test]
-    fn block_count_never_overflows_issue_407() {
-        assert_eq!(
-            blocks_in(u32::MAX),
-            u32::MAX.div_ceil(config::FILE_BLOCK_SIZE)
-        );
+    fn block_count_rounds_up_and_never_overflows_issue_407() {
         assert_eq!(blocks_in(0), 0);
         assert_eq!(blocks_in(1), 1);
+        assert_eq!(blocks_in(4096), 1);
+        assert_eq!(blocks_in(4097), 2);
+        assert_eq!(blocks_in(8192), 2);
+        assert_eq!(blocks_in(4_294_967_295), 1_048_576);
     }
 }
