@@ -61,3 +61,7 @@ OTA_BROKER=embedded scripts/broker-scenarios.sh mqtt broker-restart
 
 echo "== a fleet of 20 devices (scripts/fleet.sh 20)"
 scripts/fleet.sh 20
+
+echo "== coverage-guided fuzzing: saved findings, then every target 20 s (scripts/fuzz.sh 20)"
+(cd fuzz && cargo fmt --check)
+scripts/fuzz.sh 20
