@@ -696,8 +696,6 @@ fn release_file() {
     }
     fctx::bitmap_release();
     AGENT.with(|a| a.bitmap_len = 0);
-    // No blocks are owed on a released file: a stale request timer must find nothing to ask for.
-    FILE.with(|f| f.blocksRemaining = 0);
 }
 
 /// Closes the data plane of the current job, once (v2.0.0's data-interface cleanup).

@@ -54,6 +54,37 @@ fn slot(ctx: &mut OtaFileContext_t, field: Text) -> (&mut *mut u8, u16) {
     }
 }
 
+/// The receive bitmap's pointer and the capacity of the application's buffer (0: allocated).
+fn bitmap_slot(ctx: &mut OtaFileContext_t) -> (&mut *mut u8, u16) {
+    (&mut ctx.pRxBlockBitmap, ctx.blockBitmapMaxSize)
+}
+
+/// Under the lock, before a new value: allocated memory (no capacity) is taken out, the slot
+/// NULL until the caller stores the replacement; a fixed buffer stays and is only read.
+fn take_allocated(slot: (&mut *mut u8, u16)) -> (*mut u8, u16) {
+    let (ptr, capacity) = slot;
+    let old = if capacity == 0 {
+        core::mem::replace(ptr, null_mut())
+    } else {
+        *ptr
+    };
+    (old, capacity)
+}
+
+/// Under the lock, forgetting the value: a fixed buffer is zeroed and stays; allocated memory
+/// is taken out, for the caller to free outside the lock.
+fn clear_or_take(slot: (&mut *mut u8, u16)) -> *mut u8 {
+    let (ptr, capacity) = slot;
+    if capacity == 0 {
+        return core::mem::replace(ptr, null_mut());
+    }
+    if !ptr.is_null() {
+        // SAFETY: the application's fixed buffer of `capacity` bytes.
+        unsafe { write_bytes(*ptr, 0, usize::from(capacity)) };
+    }
+    null_mut()
+}
+
 /// Copies `value` plus a NUL into the field: into its fixed buffer when it has a capacity,
 /// else into fresh memory from the application's malloc (freeing the previous value first),
 /// as v2.0.0's extractAndStoreArray does. The capacity is read as the `uint16_t` it is
@@ -64,15 +95,7 @@ pub fn store(field: Text, value: &[u8]) -> Result<(), StoreError> {
         .len()
         .checked_add(1)
         .ok_or(StoreError::BufferTooSmall)?;
-    let (old, capacity) = FILE.with(|ctx| {
-        let (ptr, capacity) = slot(ctx, field);
-        let old = if capacity == 0 {
-            core::mem::replace(ptr, null_mut())
-        } else {
-            *ptr
-        };
-        (old, capacity)
-    });
+    let (old, capacity) = FILE.with(|ctx| take_allocated(slot(ctx, field)));
     let dst = if capacity == 0 {
         iface::free(old);
         let fresh = iface::malloc(needed);
@@ -131,37 +154,14 @@ pub fn text(ctx: &OtaFileContext_t, field: Text) -> &[u8] {
 /// Forgets a field's value: a fixed buffer is zeroed, allocated memory is freed (after the
 /// field is NULL, outside the lock).
 pub fn release(field: Text) {
-    let allocated = FILE.with(|ctx| {
-        let (ptr, capacity) = slot(ctx, field);
-        if ptr.is_null() {
-            return null_mut();
-        }
-        if capacity > 0 {
-            // SAFETY: a fixed buffer of `capacity` bytes.
-            unsafe { write_bytes(*ptr, 0, usize::from(capacity)) };
-            null_mut()
-        } else {
-            core::mem::replace(ptr, null_mut())
-        }
-    });
-    if !allocated.is_null() {
-        iface::free(allocated);
-    }
+    iface::free(FILE.with(|ctx| clear_or_take(slot(ctx, field))));
 }
 
 /// Makes room for a receive bitmap of `len` bytes, allocating it (outside the lock) when the
 /// application gave no buffer; false when the buffer is too small or the allocation fails.
 /// The bitmap is then reached through [`bitmap`].
 pub fn bitmap_prepare(len: usize) -> bool {
-    let (old, capacity) = FILE.with(|ctx| {
-        let capacity = ctx.blockBitmapMaxSize;
-        let old = if capacity == 0 {
-            core::mem::replace(&mut ctx.pRxBlockBitmap, null_mut())
-        } else {
-            ctx.pRxBlockBitmap
-        };
-        (old, capacity)
-    });
+    let (old, capacity) = FILE.with(|ctx| take_allocated(bitmap_slot(ctx)));
     if capacity != 0 {
         return usize::from(capacity) >= len && !old.is_null();
     }
@@ -183,22 +183,12 @@ pub fn bitmap(ctx: &mut OtaFileContext_t, len: usize) -> Option<&mut [u8]> {
 }
 
 /// Forgets the bitmap: a fixed buffer is zeroed, allocated memory is freed (outside the lock).
+/// No blocks are owed without it, so a stale request timer finds nothing to ask for.
 pub fn bitmap_release() {
-    let allocated = FILE.with(|ctx| {
-        if ctx.pRxBlockBitmap.is_null() {
-            return null_mut();
-        }
-        if ctx.blockBitmapMaxSize > 0 {
-            // SAFETY: a fixed buffer of blockBitmapMaxSize bytes.
-            unsafe { write_bytes(ctx.pRxBlockBitmap, 0, usize::from(ctx.blockBitmapMaxSize)) };
-            null_mut()
-        } else {
-            core::mem::replace(&mut ctx.pRxBlockBitmap, null_mut())
-        }
-    });
-    if !allocated.is_null() {
-        iface::free(allocated);
-    }
+    iface::free(FILE.with(|ctx| {
+        ctx.blocksRemaining = 0;
+        clear_or_take(bitmap_slot(ctx))
+    }));
 }
 
 /// Capacity of the application's decode buffer, if it gave one.
