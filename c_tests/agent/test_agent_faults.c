@@ -1039,7 +1039,6 @@ static Rule_t rule_for( Scenario_t sc, HKind_t k, size_t at, const char * pLine 
     const char * next = clean_neighbour( at, 1 );
     const char * prev = clean_neighbour( at, -1 );
     bool selfTestBoot = clean_before( at, "pal.activate" );
-    bool http = ( sc == SC_HTTP );
 
     memset( &r, 0, sizeof( r ) );
     r.want = ( Expect_t ) OK_SUCCEEDED;
@@ -1182,13 +1181,6 @@ static Rule_t rule_for( Scenario_t sc, HKind_t k, size_t at, const char * pLine 
             {
                 r.want = ( Expect_t ) { .job1 = J_SUCCEEDED, .refused = true, .nextJob = true };
                 r.why = "the block is lost; the request timer asks again";
-
-                if( http && !has( next, "pal.write 16384 " ) && !has( clean_neighbour( at, 2 ), "pal.write 16384 " ) )
-                {
-                    r.bug = "F4 a lost HTTP body shifts every later body by one request (in_flight), and the short last body fails the job";
-                    r.bugOutcome = ( Expect_t ) { .job1 = J_FAILED, .reason = "0xe0000000: 0xfffffff9", .cbFail = 1,
-                                                  .refused = true, .nextJob = true };
-                }
             }
             else if( has( pLine, "send CloseFile" ) )
             {
@@ -1622,7 +1614,7 @@ static void known_bug_f3_lost_create_file_drops_the_job_silently( void ** state 
     h_finish();
 }
 
-static void known_bug_f4_lost_http_body_shifts_every_later_body( void ** state )
+static void lost_http_body_is_asked_again_and_later_bodies_keep_their_blocks( void ** state )
 {
     HJob_t job = h_http_job( "job-h", URL1, SIZE5 );
     uint32_t i;
@@ -1656,16 +1648,8 @@ static void known_bug_f4_lost_http_body_shifts_every_later_body( void ** state )
     assert_true( h_send_http_block( 1, SIZE5_N ) );
     assert_true( h_idle() );
 
-    if( h_count( H_PAL, "pal.write 4096 4096" ) == 0U )
-    {
-        print_message( "KNOWN BUG F4: src/http/mod.rs InFlight / src/agent/ingest.rs: the lost body's request "
-                       "stays in in_flight, so the body of 4096-8191 is taken for the retried block 0 and dropped "
-                       "as a duplicate; every later body is one request behind (one request-timer period per "
-                       "block), and the short last body, taken for block 3, fails the job with "
-                       "0xe0000000: 0xfffffff9 (BlockOutOfRange). v2.0.0 (currBlock) recovers at the retry.\n" );
-        h_finish();
-        skip();
-    }
+    /* The retried range was the only one outstanding: the next body is block 1, not block 0. */
+    assert_int_equal( h_count( H_PAL, "pal.write 4096 4096" ), 1 );
 
     for( i = 2; i < 5U; i++ )
     {
@@ -1904,7 +1888,7 @@ int main( void )
         cmocka_unit_test_teardown( known_bug_f1_lost_job_request_at_start_leaves_the_agent_in_ready, h_teardown ),
         cmocka_unit_test_teardown( known_bug_f2_lost_block_request_after_the_transfer_start_leaves_the_agent_in_creating_file, h_teardown ),
         cmocka_unit_test_teardown( known_bug_f3_lost_create_file_drops_the_job_silently, h_teardown ),
-        cmocka_unit_test_teardown( known_bug_f4_lost_http_body_shifts_every_later_body, h_teardown ),
+        cmocka_unit_test_teardown( lost_http_body_is_asked_again_and_later_bodies_keep_their_blocks, h_teardown ),
         cmocka_unit_test_teardown( known_bug_f5_lost_start_self_test_rolls_a_good_image_back, h_teardown ),
         cmocka_unit_test_teardown( known_bug_f6_pal_refusing_the_commit_leaves_the_rejected_image_running, h_teardown ),
         cmocka_unit_test_teardown( refused_shutdown_after_a_failed_block_request_timer_closes_the_file, h_teardown ),

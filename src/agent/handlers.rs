@@ -334,9 +334,14 @@ fn request_blocks() -> Result<(), OtaErr_t> {
     }
 }
 
-pub(super) fn request_data(_: &OtaEventMsg_t) -> Outcome {
+pub(super) fn request_data(msg: &OtaEventMsg_t) -> Outcome {
     if FILE.with(|f| f.blocksRemaining) == 0 {
         return Outcome::Next;
+    }
+    if msg.eventId == sys::OtaAgentEventRequestTimer {
+        // No body came for a whole timer period (each one restarts it): every outstanding
+        // range is lost, and the retry's body must not be taken for one of them.
+        AGENT.with(|a| a.in_flight.clear());
     }
     if !has_active_job() {
         return drop_file_without_job();
