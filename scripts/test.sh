@@ -12,6 +12,7 @@ cargo fmt --check
 cargo clippy --quiet --all-targets -- -D warnings
 # Optional ports are checked and tested with their features on as well.
 cargo clippy --quiet --all-targets --features pal-posix -- -D warnings
+scripts/check-layers.sh
 # The QEMU firmware's signature-check crate stands alone (its own lock and target folder).
 (d="$PWD/build/firmware_qemu/verify-host"; cd examples/firmware_qemu/verify &&
     CARGO_TARGET_DIR="$d" cargo fmt --check &&

@@ -1,181 +1,24 @@
 //! The handlers of the transition table, v2.0.0's behaviour with its later fixes (each named
 //! where it departs from v2.0.0).
 
-use super::{
-    clear_active_job, count, has_active_job, ingest, jobdoc, notify, release_file, signal,
-    update_job_status, Outcome, Plane, Stream, Thing, AGENT, FILE, STATS,
+use super::state::{
+    clear_active_job, count, has_active_job, notify, release_file, reset_stats, set_state, signal,
+    update_job_status, Agent, Outcome, Plane, Stream, Thing, AGENT, FILE, STATS,
 };
+use super::timer::{
+    signal_or_retry, start_request_timer, start_self_test_timer, stop_request_timer,
+};
+use super::verdict::{app_version, platform_in_self_test, set_image_state_with_reason};
+use super::{ingest, jobdoc};
 use crate::config;
 use crate::http;
 use crate::mqtt::{self, Status};
 use crate::sys::fctx;
 use crate::sys::{self, iface, OtaErr_t, OtaEventMsg_t};
-use core::sync::atomic::{AtomicBool, Ordering};
-
-const REQUEST_TIMER: &core::ffi::CStr = c"OtaRequestTimer";
-const SELF_TEST_TIMER: &core::ffi::CStr = c"OtaSelfTestTimer";
-
-/// Set while `on_timer` re-arms the request timer (load and store: Armv6-M has no swap).
-static REARMING: AtomicBool = AtomicBool::new(false);
-
-/// The timers' callback (v2.0.0's otaTimerCallback).
-extern "C" fn on_timer(id: sys::OtaTimerId_t) {
-    if super::state() == sys::OtaAgentStateStopped {
-        // A timer that outlived the agent must not touch it (#413).
-        return;
-    }
-    if id == sys::OtaRequestTimer {
-        if !signal(sys::OtaAgentEventRequestTimer) {
-            ota_log!(Error, "Failed to signal the request timer expiry");
-            // Once only per expiry: a port whose start runs the callback at once would recurse.
-            if !REARMING.load(Ordering::Relaxed) {
-                REARMING.store(true, Ordering::Relaxed);
-                // A one-shot expiry the queue refused is gone: arm again so the retry is only late.
-                if start_request_timer() != sys::OtaOsSuccess {
-                    ota_log!(Error, "Failed to re-arm the request timer");
-                }
-                REARMING.store(false, Ordering::Relaxed);
-            }
-        }
-    } else if id == sys::OtaSelfTestTimer {
-        if super::image_state() == sys::OtaImageStateAccepted {
-            // Expired while the application was accepting the image: the self test passed.
-            return;
-        }
-        ota_log!(
-            Error,
-            "Self test did not complete within ",
-            u(config::SELF_TEST_RESPONSE_WAIT_MS),
-            " ms; resetting"
-        );
-        let _ = iface::pal_reset();
-    } else {
-        ota_log!(Warn, "Unknown OTA timer id ", u(id));
-    }
-}
-
-/// Arms (or re-arms) the request timer.
-pub(super) fn start_request_timer() -> sys::OtaOsStatus_t {
-    iface::timer_start(
-        sys::OtaRequestTimer,
-        REQUEST_TIMER,
-        config::FILE_REQUEST_WAIT_MS,
-        on_timer,
-    )
-}
-
-fn stop_request_timer() {
-    let _ = iface::timer_stop(sys::OtaRequestTimer);
-}
-
-/// Whether the platform runs a new image that is not yet committed.
-fn platform_in_self_test() -> bool {
-    iface::pal_get_image_state() == sys::OtaPalImageStatePendingCommit
-}
-
-/// Signals the next step; when the event queue refuses it, arms the request timer instead, so
-/// the next state's timer row does the same work. v2.0.0 stayed where it was with nothing
-/// pending: an agent stuck in Ready or CreatingFile, a file created and never downloaded.
-pub(super) fn signal_or_retry(event: sys::OtaEvent_t) -> Outcome {
-    if signal(event) {
-        return Outcome::Next;
-    }
-    ota_log!(
-        Warn,
-        "Event ",
-        u(event),
-        " not queued; the request timer will retry"
-    );
-    if start_request_timer() == sys::OtaOsSuccess {
-        Outcome::Next
-    } else {
-        Outcome::Fail(sys::OtaErrSignalEventFailed)
-    }
-}
-
-/// The running image's version word (`appFirmwareVersion`; OTA_Init checked it exists).
-fn app_version() -> u32 {
-    sys::shim::app_firmware_version_word().unwrap_or(0)
-}
-
-/// v2.0.0's setImageStateWithReason: tell the PAL, remember the state, report it on the job.
-pub(crate) fn set_image_state_with_reason(
-    requested: sys::OtaImageState_t,
-    reason: u32,
-) -> OtaErr_t {
-    let pal = iface::pal_set_image_state(requested);
-    let mut state = requested;
-    let mut reason = reason;
-    if sys::pal_main(pal) != sys::OtaPalSuccess && state != sys::OtaImageStateAborted {
-        state = sys::OtaImageStateRejected;
-        if reason == 0 {
-            reason = pal;
-        }
-    }
-    super::store_image_state(state);
-    if state == sys::OtaImageStateAccepted {
-        // The image is committed; v2.0.0 left the timer running to reset it anyway (#153). On a
-        // rejection it keeps running: its reset is what rolls the image back.
-        let _ = iface::timer_stop(sys::OtaSelfTestTimer);
-    }
-    // A verdict ends the job: its ID is taken out and cleared in one step, so when two threads
-    // decide at once the job is reported once and the second caller finds no active job.
-    let verdict = state != sys::OtaImageStateTesting;
-    let job = AGENT.with(|a| {
-        let id = a.active_job;
-        if verdict {
-            a.active_job.fill(0);
-        }
-        id
-    });
-    let job = super::until_nul(&job);
-    let err = if job.is_empty() {
-        sys::OtaErrNoActiveJob
-    } else {
-        let status = match state {
-            sys::OtaImageStateTesting => Status::SelfTest {
-                reason: sys::JobReasonSelfTestActive,
-                version: app_version(),
-            },
-            sys::OtaImageStateAccepted => Status::Succeeded {
-                version: app_version(),
-            },
-            _ => Status::Failed {
-                reason: if state == sys::OtaImageStateRejected {
-                    sys::JobReasonRejected
-                } else {
-                    sys::JobReasonAborted
-                },
-                sub_reason: reason,
-            },
-        };
-        match mqtt::update_job_status(&Thing, job, status) {
-            Ok(()) => sys::OtaErrNone,
-            Err(e) => e,
-        }
-    };
-    if err != sys::OtaErrNone {
-        ota_log!(
-            Warn,
-            "Image state ",
-            u(requested),
-            " set with reason 0x",
-            x(reason),
-            ": OtaErr_t=",
-            u(err)
-        );
-    }
-    err
-}
 
 pub(super) fn start(msg: &OtaEventMsg_t) -> Outcome {
     if platform_in_self_test() {
-        let _ = iface::timer_start(
-            sys::OtaSelfTestTimer,
-            SELF_TEST_TIMER,
-            config::SELF_TEST_RESPONSE_WAIT_MS,
-            on_timer,
-        );
+        start_self_test_timer();
     }
     ask_for_job(msg)
 }
@@ -232,29 +75,6 @@ pub(super) fn process_job(msg: &OtaEventMsg_t) -> Outcome {
     outcome
 }
 
-pub(super) fn in_self_test(_: &OtaEventMsg_t) -> Outcome {
-    ota_log!(Info, "Beginning self-test");
-    if platform_in_self_test() {
-        notify(sys::OtaJobEventStartTest, None);
-        Outcome::Next
-    } else {
-        ota_log!(
-            Warn,
-            "Rejecting the new image and resetting: the job is in self test, the platform is not"
-        );
-        let err = set_image_state_with_reason(
-            sys::OtaImageStateRejected,
-            sys::OtaErrImageStateMismatch.into(),
-        );
-        let _ = iface::pal_reset();
-        if err == sys::OtaErrNone {
-            Outcome::Next
-        } else {
-            Outcome::Fail(err)
-        }
-    }
-}
-
 /// The first `len` bytes of the file's block bitmap, lent in place.
 struct Bitmap(usize);
 
@@ -293,7 +113,7 @@ pub(super) fn init_file(_: &OtaEventMsg_t) -> Outcome {
     match init_transfer() {
         Ok(()) => {
             AGENT.with(|a| a.momentum = 0);
-            super::reset_stats();
+            reset_stats();
             signal_or_retry(sys::OtaAgentEventRequestFileBlock)
         }
         Err(err) => retry_or_give_up(err, sys::OtaErrInitFileTransferFailed),
@@ -325,23 +145,19 @@ fn request_blocks() -> Result<(), OtaErr_t> {
                 )
             });
             let block = next.ok_or(sys::OtaErrRequestFileBlockFailed)?;
-            http::request(block, size)?;
+            AGENT.with(|a| a.in_flight.asking());
+            let result = http::request(block, size);
             // Only a request that went out can be answered (its body is queued, not yet taken).
-            AGENT.with(|a| a.in_flight.push(block));
-            Ok(())
+            AGENT.with(|a| a.in_flight.asked(result.is_ok().then_some(block)));
+            result
         }
         Plane::None => Err(sys::OtaErrInvalidDataProtocol),
     }
 }
 
-pub(super) fn request_data(msg: &OtaEventMsg_t) -> Outcome {
+pub(super) fn request_data(_: &OtaEventMsg_t) -> Outcome {
     if FILE.with(|f| f.blocksRemaining) == 0 {
         return Outcome::Next;
-    }
-    if msg.eventId == sys::OtaAgentEventRequestTimer {
-        // No body came for a whole timer period (each one restarts it): every outstanding
-        // range is lost, and the retry's body must not be taken for one of them.
-        AGENT.with(|a| a.in_flight.clear());
     }
     if !has_active_job() {
         return drop_file_without_job();
@@ -485,7 +301,7 @@ pub(super) fn user_abort(_: &OtaEventMsg_t) -> Outcome {
 
 pub(super) fn shutdown(_: &OtaEventMsg_t) -> Outcome {
     ota_log!(Info, "OTA agent is shutting down");
-    super::set_state(sys::OtaAgentStateShuttingDown);
+    set_state(sys::OtaAgentStateShuttingDown);
     // Timers must not fire into a stopped agent (#413, #439).
     for id in [sys::OtaRequestTimer, sys::OtaSelfTestTimer] {
         let _ = iface::timer_stop(id);
@@ -500,7 +316,7 @@ pub(super) fn shutdown(_: &OtaEventMsg_t) -> Outcome {
     }
     release_file();
     clear_active_job();
-    AGENT.with(|a| *a = super::Agent::new());
+    AGENT.with(|a| *a = Agent::new());
     iface::install(core::ptr::null_mut());
     Outcome::Next
 }

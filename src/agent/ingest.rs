@@ -1,7 +1,8 @@
 //! Block ingest: decode a data message, check it against the file and the bitmap, write it
 //! through the PAL, and close the file (signature check) after the last block.
 
-use super::{Plane, AGENT, FILE};
+use super::state::{Plane, AGENT, FILE};
+use super::timer::start_request_timer;
 use crate::bitmap;
 use crate::codec::cbor;
 use crate::config;
@@ -135,7 +136,7 @@ fn receive(message: &[u8]) -> Received {
         return Received::Done(sys::IngestResultUnexpectedBlock, close_status);
     }
     // Every received block restarts the request timer, as in v2.0.0.
-    let _ = super::handlers::start_request_timer();
+    let _ = start_request_timer();
     let limit = FILE.with(|f| fctx::decode_capacity(f).unwrap_or(config::FILE_BLOCK_SIZE as usize));
     let block = match decode(message, limit) {
         Ok(Some(block)) => block,

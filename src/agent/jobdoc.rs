@@ -2,11 +2,13 @@
 //! document model does, decide what the job is (new, same as the active one, self test, none)
 //! and start it.
 
-use super::handlers::set_image_state_with_reason;
-use super::{
-    has_active_job, ingest::blocks_in, is_active_job, release_file, set_text, signal, until_nul,
-    Outcome, Plane, Thing, AGENT, FILE, SIGNATURE,
+use super::ingest::blocks_in;
+use super::state::{
+    clear_active_job, has_active_job, image_state, is_active_job, notify, release_file, set_text,
+    signal, until_nul, Outcome, Plane, Thing, AGENT, FILE, SIGNATURE,
 };
+use super::timer::signal_or_retry;
+use super::verdict::{in_self_test, platform_in_self_test, set_image_state_with_reason};
 use crate::codec::base64;
 use crate::job::{self, param};
 use crate::mqtt::{self, Status};
@@ -206,7 +208,7 @@ fn parse(doc: &[u8]) -> Parsed<'_> {
         ota_log!(Info, "New job document received, aborting the current job");
         let _ = iface::pal_set_image_state(sys::OtaImageStateAborted);
         release_file();
-        super::clear_active_job();
+        clear_active_job();
     }
     let stored = if same_job {
         refresh_url(&found)
@@ -286,14 +288,9 @@ fn self_test_job() {
                 u(err)
             );
         }
-        super::notify(sys::OtaJobEventSelfTestFailed, None);
+        notify(sys::OtaJobEventSelfTestFailed, None);
         let _ = iface::pal_reset();
     }
-}
-
-/// Whether the platform runs an uncommitted image.
-fn platform_in_self_test() -> bool {
-    iface::pal_get_image_state() == sys::OtaPalImageStatePendingCommit
 }
 
 /// Prepares the bitmap and asks the PAL for the file (v2.0.0's getFileContextFromJob).
@@ -366,7 +363,7 @@ fn select_plane() -> Plane {
 
 /// No file to download: a self test in progress, or a failed document.
 fn no_file() -> Outcome {
-    if super::image_state() == sys::OtaImageStateTesting {
+    if image_state() == sys::OtaImageStateTesting {
         if signal(sys::OtaAgentEventStartSelfTest) {
             return Outcome::Next;
         }
@@ -376,7 +373,7 @@ fn no_file() -> Outcome {
             pEventData: core::ptr::null_mut(),
             eventId: sys::OtaAgentEventStartSelfTest,
         };
-        return match super::handlers::in_self_test(&none) {
+        return match in_self_test(&none) {
             Outcome::Next => Outcome::Stay,
             other => other,
         };
@@ -406,7 +403,7 @@ fn start_file() -> Outcome {
     let plane = select_plane();
     AGENT.with(|a| a.plane = plane);
     if plane != Plane::None {
-        return super::handlers::signal_or_retry(sys::OtaAgentEventCreateFile);
+        return signal_or_retry(sys::OtaAgentEventCreateFile);
     }
     ota_log!(
         Error,
@@ -486,7 +483,7 @@ pub(super) fn process(doc: &[u8]) -> Outcome {
         release_file();
         return no_file();
     }
-    if same_job && super::image_state() == sys::OtaImageStateTesting {
+    if same_job && image_state() == sys::OtaImageStateTesting {
         // The job under self test again (OTA_CheckForUpdate or OTA_Resume meanwhile): the self
         // test is already running; starting a download here would reset the device.
         ota_log!(

@@ -14,7 +14,7 @@
 #include "ota_appversion32.h"
 
 /* Each record is a level letter followed by a printf format, built and checked against the
- * entry point's argument types by Rust (src/log.rs); the application's macro formats it. */
+ * entry point's argument types by Rust (src/log/mod.rs); the application's macro formats it. */
 #define OTA_RS_LOG( pRecord, args )                 \
     do {                                            \
         switch( ( pRecord )[ 0 ] )                  \
@@ -39,7 +39,7 @@
     #define OTA_RS_EMIT( pRecord, ... )    OTA_RS_LOG( pRecord, ( &( pRecord )[ 1 ], __VA_ARGS__ ) )
 #endif
 
-/* Longest record Rust makes (src/log.rs MAX_RECORD) and its NUL. */
+/* Longest record Rust makes (src/log/mod.rs MAX_RECORD) and its NUL. */
 #define OTA_RS_LOG_LINE_MAX    257
 
 /* The formats are not literals here; Rust checked them at compile time instead. */

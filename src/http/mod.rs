@@ -15,7 +15,11 @@ const IN_FLIGHT: usize = 4;
 #[derive(Clone, Copy, Debug, Default)]
 pub struct InFlight {
     blocks: [u32; IN_FLIGHT],
-    len: usize,
+    len: u8,
+    /// A request is being made: a client that answers inside it delivers before `asked`.
+    asking: bool,
+    /// The body of the request being made was refused before the request was remembered.
+    refused_early: bool,
 }
 
 impl InFlight {
@@ -23,15 +27,32 @@ impl InFlight {
         InFlight {
             blocks: [0; IN_FLIGHT],
             len: 0,
+            asking: false,
+            refused_early: false,
+        }
+    }
+
+    /// A request is about to go out.
+    pub fn asking(&mut self) {
+        self.asking = true;
+        self.refused_early = false;
+    }
+
+    /// The request for `block` went out (`None`: it failed); remembers it unless its body was
+    /// already refused.
+    pub fn asked(&mut self, block: Option<u32>) {
+        self.asking = false;
+        if let Some(block) = block.filter(|_| !core::mem::take(&mut self.refused_early)) {
+            self.push(block);
         }
     }
 
     pub fn push(&mut self, block: u32) {
-        if self.len == IN_FLIGHT {
+        if usize::from(self.len) == IN_FLIGHT {
             self.blocks.rotate_left(1);
-            self.len = IN_FLIGHT.saturating_sub(1);
+            self.len = self.len.saturating_sub(1);
         }
-        if let Some(slot) = self.blocks.get_mut(self.len) {
+        if let Some(slot) = self.blocks.get_mut(usize::from(self.len)) {
             *slot = block;
             self.len = self.len.saturating_add(1);
         }
@@ -46,6 +67,15 @@ impl InFlight {
         self.blocks.rotate_left(1);
         self.len = self.len.saturating_sub(1);
         block
+    }
+
+    /// Forgets the newest request: its body was refused by the event queue.
+    pub fn forget_newest(&mut self) {
+        if self.asking {
+            self.refused_early = true;
+        } else {
+            self.len = self.len.saturating_sub(1);
+        }
     }
 
     pub fn clear(&mut self) {
@@ -123,6 +153,33 @@ mod tests {
         assert_eq!(f.answer(), Some(5));
         assert_eq!(f.answer(), Some(6));
         assert_eq!(f.answer(), None);
+    }
+
+    #[test]
+    fn a_refused_body_forgets_the_newest_request_only() {
+        let mut f = InFlight::new();
+        f.push(0);
+        f.push(0);
+        f.forget_newest();
+        assert_eq!(f.answer(), Some(0));
+        assert_eq!(f.answer(), None);
+        f.forget_newest();
+        f.push(1);
+        assert_eq!(f.answer(), Some(1));
+    }
+
+    #[test]
+    fn a_body_refused_inside_its_request_is_never_remembered() {
+        let mut f = InFlight::new();
+        f.push(0);
+        f.asking();
+        f.forget_newest();
+        f.asked(Some(1));
+        assert_eq!(f.answer(), Some(0));
+        assert_eq!(f.answer(), None);
+        f.asking();
+        f.asked(Some(2));
+        assert_eq!(f.answer(), Some(2));
     }
 
     #[test]

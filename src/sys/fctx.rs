@@ -3,25 +3,9 @@
 //! at memory from the application's malloc; this module is the one place that reads and writes
 //! through those pointers.
 
-use crate::sys::global::Global;
-use crate::sys::{iface, OtaFileContext_t, Sig256_t};
+pub(crate) use crate::sys::file::{empty, empty_signature, FILE};
+use crate::sys::{iface, OtaFileContext_t};
 use core::ptr::{copy_nonoverlapping, null_mut, write_bytes};
-
-/// The file context every PAL call receives (v2.0.0's `otaAgent.fileContext`).
-pub static FILE: Global<OtaFileContext_t> = Global::new(empty());
-
-/// A zeroed file context: every pointer NULL, every size 0.
-pub const fn empty() -> OtaFileContext_t {
-    // SAFETY: OtaFileContext_t is a C struct of integers, bools (0 = false) and raw pointers
-    // (0 = NULL); all-zero bytes are a valid value of each field.
-    unsafe { core::mem::zeroed() }
-}
-
-/// A zeroed signature buffer.
-pub const fn empty_signature() -> Sig256_t {
-    // SAFETY: Sig256_t is a u16 and a byte array; all-zero is valid.
-    unsafe { core::mem::zeroed() }
-}
 
 /// The NUL-terminated text fields of the file context.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 //! after `OTA_Init`), so each call reads its function pointer at call time. A missing table or
 //! a NULL entry gives the failure status of that family instead of a crash.
 
-use crate::sys::fctx;
+use crate::sys::file::FILE;
 use crate::sys::*;
 use core::ffi::{c_char, c_void, CStr};
 use core::ptr::{addr_of, null_mut};
@@ -159,7 +159,7 @@ pub fn mqtt_publish(topic: &[u8], payload: &[u8], qos: u8) -> OtaMqttStatus_t {
 
 /// Hands the file context's pre-signed URL to the HTTP client.
 pub fn http_init() -> OtaHttpStatus_t {
-    let url = fctx::FILE.with(|f| f.pUpdateUrlPath);
+    let url = FILE.with(|f| f.pUpdateUrlPath);
     match entry!(http.init) {
         // SAFETY: a non-NULL URL is the file context's NUL-terminated buffer (written by
         // fctx::store), alive until the data plane is cleaned up.
@@ -193,7 +193,7 @@ macro_rules! pal_call {
         pub fn $name() -> OtaPalStatus_t {
             match entry!(pal.$field) {
                 // SAFETY: the file context is a static, valid for the program's life.
-                Some(f) => unsafe { f(fctx::FILE.as_ptr()) },
+                Some(f) => unsafe { f(FILE.as_ptr()) },
                 None => PAL_MISSING,
             }
         }
@@ -219,7 +219,7 @@ pub fn pal_write_block(offset: u32, data: &[u8]) -> i16 {
     match entry!(pal.writeBlock) {
         // SAFETY: `data` is valid for `size` bytes; the PAL only reads it despite the
         // non-const pointer in the v2.0.0 prototype.
-        Some(f) => unsafe { f(fctx::FILE.as_ptr(), offset, data.as_ptr().cast_mut(), size) },
+        Some(f) => unsafe { f(FILE.as_ptr(), offset, data.as_ptr().cast_mut(), size) },
         None => -1,
     }
 }
@@ -227,7 +227,7 @@ pub fn pal_write_block(offset: u32, data: &[u8]) -> i16 {
 pub fn pal_set_image_state(state: OtaImageState_t) -> OtaPalStatus_t {
     match entry!(pal.setPlatformImageState) {
         // SAFETY: as for the other PAL calls.
-        Some(f) => unsafe { f(fctx::FILE.as_ptr(), state) },
+        Some(f) => unsafe { f(FILE.as_ptr(), state) },
         None => PAL_MISSING,
     }
 }
@@ -235,7 +235,7 @@ pub fn pal_set_image_state(state: OtaImageState_t) -> OtaPalStatus_t {
 pub fn pal_get_image_state() -> OtaPalImageState_t {
     match entry!(pal.getPlatformImageState) {
         // SAFETY: as for the other PAL calls.
-        Some(f) => unsafe { f(fctx::FILE.as_ptr()) },
+        Some(f) => unsafe { f(FILE.as_ptr()) },
         None => OtaPalImageStateUnknown,
     }
 }

@@ -4,6 +4,7 @@
 //! context's buffers.
 
 pub(crate) mod fctx;
+pub(crate) mod file;
 pub(crate) mod global;
 pub(crate) mod iface;
 pub(crate) mod shim;

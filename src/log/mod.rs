@@ -8,6 +8,8 @@
 //! macros are defined; a level whose macro is empty is a `false` constant here, so its records
 //! compile to nothing and their arguments are never evaluated.
 
+pub(crate) mod emit;
+
 use core::ffi::{c_int, c_uint, CStr};
 use core::marker::PhantomData;
 
@@ -308,7 +310,7 @@ macro_rules! __ota_call {
     (@ $on:expr, $fmt:expr, $shape:ident, $entry:ident($($arg:expr),*)) => {{
         const RECORD: $crate::log::Record<$crate::log::$shape> = $crate::log::Record::new($fmt);
         if $on {
-            $crate::sys::shim::$entry(&RECORD, $($arg),*);
+            $crate::log::emit::$entry(&RECORD, $($arg),*);
         }
     }};
     ($on:expr, $fmt:expr, []) => {

@@ -1,0 +1,310 @@
+//! What the agent's modules share: the agent's statics (its own record, the file context's
+//! static buffers, state, image state, statistics), the queue into the agent task, and the
+//! steps every handler ends with (notify the application, report the job, release the file).
+//! It calls only down, into the data planes and `sys`.
+
+use crate::config;
+use crate::http::InFlight;
+use crate::mqtt;
+pub(crate) use crate::sys::fctx::FILE;
+use crate::sys::fctx::{self, Text};
+use crate::sys::global::Global;
+use crate::sys::{self, iface, OtaErr_t, OtaEventMsg_t, OtaState_t};
+use core::sync::atomic::{AtomicI32, AtomicU32, Ordering};
+
+/// Capacity of the thing name, with its NUL.
+pub(super) const THING_CAP: usize = config::MAX_THINGNAME_LEN as usize + 1;
+/// Capacity of a job ID, with its NUL (v2.0.0's OTA_JOB_ID_MAX_SIZE).
+pub(super) const JOB_ID_CAP: usize = sys::OTA_JOB_ID_MAX_SIZE as usize;
+/// v2.0.0's static protocol buffer.
+pub(super) const PROTOCOLS_CAP: usize = 20;
+
+/// Which data plane the current job uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Plane {
+    None,
+    Mqtt,
+    Http,
+}
+
+/// What the agent task owns.
+pub(crate) struct Agent {
+    pub(super) thing: [u8; THING_CAP],
+    pub(super) active_job: [u8; JOB_ID_CAP],
+    pub(super) server_file_id: u32,
+    pub(super) blocks_to_receive: u32,
+    pub(super) momentum: u32,
+    pub(super) callback: sys::OtaAppCallback_t,
+    pub(super) plane: Plane,
+    pub(super) token_counter: u32,
+    pub(super) bitmap_len: usize,
+    pub(super) in_flight: InFlight,
+}
+
+impl Agent {
+    pub(super) const fn new() -> Self {
+        Agent {
+            thing: [0; THING_CAP],
+            active_job: [0; JOB_ID_CAP],
+            server_file_id: 0,
+            // All-zero, so the agent lives in .bss, not in flash-backed .data; 0 acts as 1.
+            blocks_to_receive: 0,
+            momentum: 0,
+            callback: None,
+            plane: Plane::None,
+            token_counter: 0,
+            bitmap_len: 0,
+            in_flight: InFlight::new(),
+        }
+    }
+}
+
+/// Text up to the first NUL.
+pub(super) fn until_nul(bytes: &[u8]) -> &[u8] {
+    let len = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    bytes.get(..len).unwrap_or(&[])
+}
+
+/// Copies `value` into a NUL-terminated fixed buffer, clearing the rest (no stale tail, #430).
+pub(super) fn set_text<const N: usize>(buf: &mut [u8; N], value: &[u8]) -> bool {
+    buf.fill(0);
+    match buf.get_mut(..value.len()) {
+        Some(dst) if value.len() < N => {
+            dst.copy_from_slice(value);
+            true
+        }
+        _ => false,
+    }
+}
+
+pub(super) static AGENT: Global<Agent> = Global::new(Agent::new());
+/// v2.0.0's static job-name, protocol and signature buffers the file context points at.
+pub(super) static JOB_NAME: Global<[u8; JOB_ID_CAP]> = Global::new([0; JOB_ID_CAP]);
+pub(super) static PROTOCOLS: Global<[u8; PROTOCOLS_CAP]> = Global::new([0; PROTOCOLS_CAP]);
+pub(super) static SIGNATURE: Global<sys::Sig256_t> = Global::new(fctx::empty_signature());
+
+#[allow(clippy::unnecessary_cast)] // C enums may be narrower than the atomics (see `state()`)
+pub(super) static STATE: AtomicI32 = AtomicI32::new(sys::OtaAgentStateStopped as i32);
+#[allow(clippy::unnecessary_cast)]
+pub(super) static IMAGE_STATE: AtomicU32 = AtomicU32::new(sys::OtaImageStateUnknown as u32);
+
+/// v2.0.0's statistics, updated from the transports' threads and the agent task.
+pub(super) struct Stats {
+    pub(super) received: AtomicU32,
+    pub(super) queued: AtomicU32,
+    pub(super) processed: AtomicU32,
+    pub(super) dropped: AtomicU32,
+}
+
+pub(super) static STATS: Stats = Stats {
+    received: AtomicU32::new(0),
+    queued: AtomicU32::new(0),
+    processed: AtomicU32::new(0),
+    dropped: AtomicU32::new(0),
+};
+
+pub(super) fn count(counter: &AtomicU32) {
+    #[cfg(target_has_atomic = "32")]
+    counter.fetch_add(1, Ordering::Relaxed);
+    // Armv6-M has no read-modify-write atomics: a count racing another one may be lost.
+    #[cfg(not(target_has_atomic = "32"))]
+    counter.store(
+        counter.load(Ordering::Relaxed).wrapping_add(1),
+        Ordering::Relaxed,
+    );
+}
+
+pub(super) fn reset_stats() {
+    for c in [
+        &STATS.received,
+        &STATS.queued,
+        &STATS.processed,
+        &STATS.dropped,
+    ] {
+        c.store(0, Ordering::Relaxed);
+    }
+}
+
+// The atomics hold C enum values at 32 bits; the `as` narrows back to the C enum's width,
+// which arm-none-eabi-gcc makes one byte (a no-op where enums are 32 bits wide).
+#[allow(clippy::unnecessary_cast)]
+pub(crate) fn state() -> OtaState_t {
+    STATE.load(Ordering::Acquire) as OtaState_t
+}
+
+pub(super) fn set_state(state: OtaState_t) {
+    STATE.store(state.into(), Ordering::Release);
+}
+
+pub(super) fn store_image_state(state: sys::OtaImageState_t) {
+    IMAGE_STATE.store(state.into(), Ordering::Release);
+}
+
+#[allow(clippy::unnecessary_cast)] // as for `state()`
+pub(crate) fn image_state() -> sys::OtaImageState_t {
+    IMAGE_STATE.load(Ordering::Acquire) as sys::OtaImageState_t
+}
+
+/// Calls the application's callback, holding nothing (it may call back into the API).
+pub(super) fn notify(event: sys::OtaJobEvent_t, msg: Option<&OtaEventMsg_t>) {
+    let callback = AGENT.with(|a| a.callback);
+    iface::app_callback(callback, event, msg);
+}
+
+/// The thing name, lent in place to the MQTT plane's topic and payload builders.
+pub(super) struct Thing;
+
+impl mqtt::Bytes for Thing {
+    fn read<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
+        AGENT.with(|a| f(until_nul(&a.thing)))
+    }
+}
+
+/// The active job's ID, lent in place.
+struct ActiveJob;
+
+impl mqtt::Bytes for ActiveJob {
+    fn read<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
+        AGENT.with(|a| f(until_nul(&a.active_job)))
+    }
+}
+
+/// The current file's stream name, lent in place.
+pub(super) struct Stream;
+
+impl mqtt::Bytes for Stream {
+    fn read<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
+        FILE.with(|file| f(fctx::text(file, fctx::Text::StreamName)))
+    }
+}
+
+pub(super) fn has_active_job() -> bool {
+    AGENT.with(|a| a.active_job.first().is_some_and(|&b| b != 0))
+}
+
+/// Whether `id` is the active job's ID.
+pub(super) fn is_active_job(id: &[u8]) -> bool {
+    has_active_job() && AGENT.with(|a| until_nul(&a.active_job) == id)
+}
+
+pub(super) fn clear_active_job() {
+    AGENT.with(|a| a.active_job.fill(0));
+}
+
+/// Publishes a job status update for the active job.
+pub(super) fn update_job_status(status: mqtt::Status) -> Result<(), OtaErr_t> {
+    mqtt::update_job_status(&Thing, &ActiveJob, status)
+}
+
+/// v2.0.0's OTA_SignalEvent: queue an event, counting file blocks.
+pub(crate) fn signal_event(msg: &OtaEventMsg_t) -> bool {
+    // After shutdown (or before init) there is no interface to send through (#440).
+    if state() == sys::OtaAgentStateStopped || !iface::installed() {
+        ota_log!(
+            Warn,
+            "Event ",
+            u(msg.eventId),
+            " dropped: the OTA agent is stopped"
+        );
+        if msg.eventId == sys::OtaAgentEventReceivedFileBlock {
+            count(&STATS.dropped);
+        }
+        return false;
+    }
+    let block = msg.eventId == sys::OtaAgentEventReceivedFileBlock;
+    if block {
+        count(&STATS.received);
+    }
+    let status = iface::event_send(msg);
+    if status == sys::OtaOsSuccess {
+        if block {
+            count(&STATS.queued);
+        }
+        true
+    } else {
+        ota_log!(
+            Error,
+            "Failed to queue event ",
+            u(msg.eventId),
+            ": OtaOsStatus_t=",
+            u(status)
+        );
+        if block {
+            count(&STATS.dropped);
+            // The body of the newest range will never be ingested: forget that request, or
+            // every later body would be taken for the range before its own (F4).
+            // (MQTT never asks through `in_flight`, so there it is empty and stays so.)
+            AGENT.with(|a| a.in_flight.forget_newest());
+        }
+        false
+    }
+}
+
+/// Queues an event without payload.
+pub(super) fn signal(event: sys::OtaEvent_t) -> bool {
+    signal_event(&OtaEventMsg_t {
+        pEventData: core::ptr::null_mut(),
+        eventId: event,
+    })
+}
+
+/// What a handler decided.
+pub(crate) enum Outcome {
+    /// Take the transition.
+    Next,
+    /// Stay in the current state without it being an error (e.g. no pending job).
+    Stay,
+    /// Stay in the current state; the handler failed with this error.
+    Fail(OtaErr_t),
+    /// The handler failed with this error and left nothing pending in the current state, so the
+    /// agent moves to the given one, where the next job can still reach it.
+    Abandon(OtaErr_t, OtaState_t),
+}
+
+/// Releases everything the current file holds (v2.0.0's otaClose): data plane, PAL file,
+/// buffers.
+pub(super) fn release_file() {
+    cleanup_data_plane();
+    let _ = iface::pal_abort();
+    for field in [
+        Text::FilePath,
+        Text::CertFile,
+        Text::StreamName,
+        Text::Url,
+        Text::AuthScheme,
+    ] {
+        fctx::release(field);
+    }
+    fctx::bitmap_release();
+    AGENT.with(|a| a.bitmap_len = 0);
+}
+
+/// Closes the data plane of the current job, once (v2.0.0's data-interface cleanup).
+fn cleanup_data_plane() {
+    let plane = AGENT.with(|a| core::mem::replace(&mut a.plane, Plane::None));
+    let result = match plane {
+        Plane::Mqtt => mqtt::cleanup_stream(&Thing, &Stream),
+        Plane::Http => {
+            AGENT.with(|a| a.in_flight.clear());
+            crate::http::cleanup()
+        }
+        Plane::None => Ok(()),
+    };
+    if let Err(err) = result {
+        ota_log!(Warn, "Failed to clean up the data plane: OtaErr_t=", u(err));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_text_clears_the_stale_tail() {
+        let mut b = [0u8; 8];
+        assert!(set_text(&mut b, b"abcdef"));
+        assert!(set_text(&mut b, b"xy"));
+        assert_eq!(&b, b"xy\0\0\0\0\0\0");
+        assert!(!set_text(&mut b, b"12345678"));
+    }
+}
