@@ -3,7 +3,7 @@
 
 use super::state::{
     clear_active_job, count, has_active_job, notify, release_file, reset_stats, set_state, signal,
-    update_job_status, Agent, Outcome, Plane, Stream, Thing, AGENT, FILE, STATS,
+    until_nul, update_job_status, Agent, Outcome, Plane, Stream, Thing, AGENT, FILE, STATS,
 };
 use super::timer::{
     signal_or_retry, start_request_timer, start_self_test_timer, stop_request_timer,
@@ -75,12 +75,17 @@ pub(super) fn process_job(msg: &OtaEventMsg_t) -> Outcome {
     outcome
 }
 
-/// The first `len` bytes of the file's block bitmap, lent in place.
-struct Bitmap(usize);
+/// The thing name, the stream name and the first `len` bytes of the block bitmap, lent in
+/// place under one lock.
+struct Parts(usize);
 
-impl mqtt::Bytes for Bitmap {
-    fn read<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
-        FILE.with(|file| f(fctx::bitmap(file, self.0).map_or(&[][..], |b| &*b)))
+impl mqtt::RequestParts for Parts {
+    fn read<R>(&self, f: impl FnOnce(&[u8], &[u8], &[u8]) -> R) -> Option<R> {
+        AGENT.with2(&FILE, |a, file| {
+            let thing = until_nul(&a.thing);
+            let stream = fctx::text(file, fctx::Text::StreamName);
+            fctx::bitmap_ref(file, self.0).map(|b| f(thing, stream, b))
+        })
     }
 }
 
@@ -120,54 +125,69 @@ pub(super) fn init_file(_: &OtaEventMsg_t) -> Outcome {
     }
 }
 
-fn request_blocks() -> Result<(), OtaErr_t> {
-    match AGENT.with(|a| a.plane) {
-        Plane::Mqtt => {
-            let (file_id, len) = AGENT.with(|a| {
-                a.blocks_to_receive = config::MAX_NUM_BLOCKS_REQUEST;
-                (a.server_file_id, a.bitmap_len)
-            });
-            if FILE.with(|f| fctx::bitmap(f, len).is_none()) {
-                return Err(sys::OtaErrRequestFileBlockFailed);
-            }
-            mqtt::request_blocks(&Thing, &Stream, file_id, &Bitmap(len))
-        }
+/// What a block request needs of the agent, read (and its momentum spent) under one lock.
+struct Ask {
+    remaining: u32,
+    active: bool,
+    momentum: u32,
+    plane: Plane,
+    file_id: u32,
+    bitmap_len: usize,
+}
+
+fn request_blocks(ask: &Ask) -> Result<(), OtaErr_t> {
+    match ask.plane {
+        Plane::Mqtt => mqtt::request_blocks(&Parts(ask.bitmap_len), ask.file_id),
         Plane::Http => {
-            // One range per request: every body asks for the next (v2.0.0 left the count of a
-            // previous MQTT job here, delaying each range by a timer period).
-            AGENT.with(|a| a.blocks_to_receive = 1);
-            let len = AGENT.with(|a| a.bitmap_len);
-            let (next, size) = FILE.with(|f| {
-                let size = f.fileSize;
-                (
-                    fctx::bitmap(f, len).and_then(|b| crate::bitmap::first_needed(b)),
-                    size,
-                )
+            let (next, size) = AGENT.with2(&FILE, |a, f| {
+                a.in_flight.asking();
+                let next =
+                    fctx::bitmap(f, ask.bitmap_len).and_then(|b| crate::bitmap::first_needed(b));
+                (next, f.fileSize)
             });
-            let block = next.ok_or(sys::OtaErrRequestFileBlockFailed)?;
-            AGENT.with(|a| a.in_flight.asking());
-            let result = http::request(block, size);
+            let result = next
+                .ok_or(sys::OtaErrRequestFileBlockFailed)
+                .and_then(|block| http::request(block, size).map(|()| block));
             // Only a request that went out can be answered (its body is queued, not yet taken).
-            AGENT.with(|a| a.in_flight.asked(result.is_ok().then_some(block)));
-            result
+            AGENT.with(|a| a.in_flight.asked(result.ok()));
+            result.map(|_| ())
         }
         Plane::None => Err(sys::OtaErrInvalidDataProtocol),
     }
 }
 
 pub(super) fn request_data(_: &OtaEventMsg_t) -> Outcome {
-    if FILE.with(|f| f.blocksRemaining) == 0 {
+    let ask = AGENT.with2(&FILE, |a, f| {
+        let ask = Ask {
+            remaining: f.blocksRemaining,
+            active: a.active_job.first().is_some_and(|&b| b != 0),
+            momentum: a.momentum,
+            plane: a.plane,
+            file_id: a.server_file_id,
+            bitmap_len: a.bitmap_len,
+        };
+        if ask.remaining > 0 && ask.active && ask.momentum < config::MAX_NUM_REQUEST_MOMENTUM {
+            // Spent now, with the request below; the give-up path resets it.
+            a.momentum = a.momentum.saturating_add(1);
+            // MQTT asks for a window of blocks; HTTP for one range, and every body asks for the
+            // next (v2.0.0 left the count of a previous MQTT job here, delaying each range by a
+            // timer period).
+            a.blocks_to_receive = match a.plane {
+                Plane::Http => 1,
+                _ => config::MAX_NUM_BLOCKS_REQUEST,
+            };
+        }
+        ask
+    });
+    if ask.remaining == 0 {
         return Outcome::Next;
     }
-    if !has_active_job() {
+    if !ask.active {
         return drop_file_without_job();
     }
     let timer = start_request_timer();
-    let momentum = AGENT.with(|a| a.momentum);
-    if timer == sys::OtaOsSuccess && momentum < config::MAX_NUM_REQUEST_MOMENTUM {
-        let result = request_blocks();
-        AGENT.with(|a| a.momentum = a.momentum.saturating_add(1));
-        match result {
+    if timer == sys::OtaOsSuccess && ask.momentum < config::MAX_NUM_REQUEST_MOMENTUM {
+        match request_blocks(&ask) {
             Ok(()) => Outcome::Next,
             Err(err) => Outcome::Fail(err),
         }
@@ -215,6 +235,7 @@ fn finish_download(complete: bool) {
 pub(super) fn process_data(msg: &OtaEventMsg_t) -> Outcome {
     let (result, close_status) = ingest::ingest(iface::event_payload(msg));
     let mut err = sys::OtaErrNone;
+    let mut callback = None;
     if result == sys::IngestResultUnexpectedBlock {
         // A block after the download ended (a duplicate of the last one, or one queued behind
         // a failure): hand it back; v2.0.0 rejected the image it had just verified.
@@ -245,8 +266,19 @@ pub(super) fn process_data(msg: &OtaEventMsg_t) -> Outcome {
         finish_download(false);
     } else if result == sys::IngestResultAccepted_Continue {
         count(&STATS.processed);
-        AGENT.with(|a| a.momentum = 0);
-        let (received, total) = ingest::progress();
+        // The common path's one look at the agent and the file.
+        let (received, total, more, cb) = AGENT.with2(&FILE, |a, f| {
+            a.momentum = 0;
+            let total = ingest::blocks_in(f.fileSize);
+            let more = if a.blocks_to_receive > 1 {
+                a.blocks_to_receive = a.blocks_to_receive.saturating_sub(1);
+                false
+            } else {
+                true
+            };
+            (total.saturating_sub(f.blocksRemaining), total, more, a.callback)
+        });
+        callback = Some(cb);
         let frequency = config::OTA_UPDATE_STATUS_FREQUENCY.max(1);
         // v2.0.0 reported only every `frequency` blocks, so nothing before block 64 (#426).
         if received.checked_rem(frequency) == Some(0) || received == 1 {
@@ -254,14 +286,6 @@ pub(super) fn process_data(msg: &OtaEventMsg_t) -> Outcome {
                 err = e;
             }
         }
-        let more = AGENT.with(|a| {
-            if a.blocks_to_receive > 1 {
-                a.blocks_to_receive = a.blocks_to_receive.saturating_sub(1);
-                false
-            } else {
-                true
-            }
-        });
         if more {
             let _ = start_request_timer();
             if !signal(sys::OtaAgentEventRequestFileBlock) {
@@ -271,7 +295,10 @@ pub(super) fn process_data(msg: &OtaEventMsg_t) -> Outcome {
     }
     // A duplicate block changes nothing: v2.0.0 counted it towards the next request, which
     // snowballed into request storms and momentum aborts (#428).
-    notify(sys::OtaJobEventProcessed, Some(msg));
+    match callback {
+        Some(cb) => iface::app_callback(cb, sys::OtaJobEventProcessed, Some(msg)),
+        None => notify(sys::OtaJobEventProcessed, Some(msg)),
+    }
     if err == sys::OtaErrNone {
         Outcome::Next
     } else {

@@ -31,21 +31,15 @@ impl Data<'_> {
     }
 }
 
-/// Blocks in the file and received so far.
-pub(super) fn progress() -> (u32, u32) {
-    let (size, remaining) = FILE.with(|f| (f.fileSize, f.blocksRemaining));
-    let total = blocks_in(size);
-    (total.saturating_sub(remaining), total)
-}
-
 /// Blocks of a file of `size` bytes (no overflow for any size, #407).
 pub(super) fn blocks_in(size: u32) -> u32 {
     size.div_ceil(config::FILE_BLOCK_SIZE)
 }
 
 /// Decodes the message into a block, as the job's data plane frames it.
-fn decode(message: &[u8], limit: usize) -> Result<Option<Block<'_>>, IngestResult_t> {
-    match AGENT.with(|a| a.plane) {
+fn decode<'m>(message: &'m [u8], at: &Start) -> Result<Option<Block<'m>>, IngestResult_t> {
+    let limit = at.limit;
+    match at.plane {
         Plane::Mqtt => {
             let block =
                 cbor::decode_get_stream_response(message).map_err(|_| sys::IngestResultBadData)?;
@@ -55,7 +49,7 @@ fn decode(message: &[u8], limit: usize) -> Result<Option<Block<'_>>, IngestResul
             if declared != Some(block.payload.len()) || block.payload.len() > limit {
                 return Err(sys::IngestResultBadData);
             }
-            let expected = AGENT.with(|a| a.server_file_id);
+            let expected = at.file_id;
             if u32::try_from(block.file_id).ok() != Some(expected) {
                 ota_log!(
                     Warn,
@@ -81,12 +75,11 @@ fn decode(message: &[u8], limit: usize) -> Result<Option<Block<'_>>, IngestResul
             if message.len() > config::FILE_BLOCK_SIZE as usize || message.len() > limit {
                 return Err(sys::IngestResultBadData);
             }
-            let asked = AGENT.with(|a| a.in_flight.answer());
-            let len = AGENT.with(|a| a.bitmap_len);
-            let index = match asked {
-                Some(block) => Some(block),
-                None => FILE.with(|f| fctx::bitmap(f, len).and_then(|b| bitmap::first_needed(b))),
-            };
+            let index = AGENT.with2(&FILE, |a, f| {
+                a.in_flight
+                    .answer()
+                    .or_else(|| fctx::bitmap_ref(f, at.bitmap_len).and_then(bitmap::first_needed))
+            });
             Ok(index.map(|index| Block {
                 index,
                 data: Data::Slice(message),
@@ -127,18 +120,41 @@ pub(super) fn ingest(message: &[u8]) -> (IngestResult_t, OtaPalStatus_t) {
     }
 }
 
+/// What ingesting a block needs of the agent and the file, read under one lock.
+struct Start {
+    ready: bool,
+    limit: usize,
+    plane: Plane,
+    file_id: u32,
+    bitmap_len: usize,
+    file_size: u32,
+}
+
+/// What claiming a valid block found: it is new (and now marked received) with this many
+/// blocks left, or a duplicate, or there is no file to write it to.
+enum Claim {
+    New(u32),
+    Duplicate,
+    NoFile,
+}
+
 #[inline(never)]
 fn receive(message: &[u8]) -> Received {
     let mut close_status = pal_status(sys::OtaPalUninitialized);
-    let len = AGENT.with(|a| a.bitmap_len);
-    let ready = FILE.with(|f| f.blocksRemaining > 0 && fctx::bitmap(f, len).is_some());
-    if !ready {
+    let at = AGENT.with2(&FILE, |a, f| Start {
+        ready: f.blocksRemaining > 0 && fctx::bitmap_ref(f, a.bitmap_len).is_some(),
+        limit: fctx::decode_capacity(f).unwrap_or(config::FILE_BLOCK_SIZE as usize),
+        plane: a.plane,
+        file_id: a.server_file_id,
+        bitmap_len: a.bitmap_len,
+        file_size: f.fileSize,
+    });
+    if !at.ready {
         return Received::Done(sys::IngestResultUnexpectedBlock, close_status);
     }
     // Every received block restarts the request timer, as in v2.0.0.
     let _ = start_request_timer();
-    let limit = FILE.with(|f| fctx::decode_capacity(f).unwrap_or(config::FILE_BLOCK_SIZE as usize));
-    let block = match decode(message, limit) {
+    let block = match decode(message, &at) {
         Ok(Some(block)) => block,
         Ok(None) => {
             return Received::Done(
@@ -148,11 +164,7 @@ fn receive(message: &[u8]) -> Received {
         }
         Err(result) => return Received::Done(result, close_status),
     };
-    let (file_size, needed, has_file) = FILE.with(|f| {
-        let needed = fctx::bitmap(f, len).is_some_and(|b| bitmap::is_needed(b, block.index));
-        (f.fileSize, needed, !f.pFile.is_null())
-    });
-    if !valid_block(file_size, block.index, block.data.len()) {
+    if !valid_block(at.file_size, block.index, block.data.len()) {
         ota_log!(
             Error,
             "Block ",
@@ -163,16 +175,32 @@ fn receive(message: &[u8]) -> Received {
         );
         return Received::Done(sys::IngestResultBlockOutOfRange, close_status);
     }
-    if !needed {
-        ota_log!(Warn, "Duplicate block ", u(block.index), " ignored");
-        return Received::Done(
-            sys::IngestResultDuplicate_Continue,
-            pal_status(sys::OtaPalSuccess),
-        );
-    }
-    if !has_file {
-        return Received::Done(sys::IngestResultBadFileHandle, close_status);
-    }
+    // Marked before the write: a write that fails ends the job, so the mark never misleads.
+    let claim = FILE.with(|f| {
+        let has_file = !f.pFile.is_null();
+        match fctx::bitmap(f, at.bitmap_len) {
+            Some(b) if bitmap::is_needed(b, block.index) => {
+                if !has_file {
+                    return Claim::NoFile;
+                }
+                bitmap::mark_received(b, block.index);
+                f.blocksRemaining = f.blocksRemaining.saturating_sub(1);
+                Claim::New(f.blocksRemaining)
+            }
+            _ => Claim::Duplicate,
+        }
+    });
+    let remaining = match claim {
+        Claim::New(remaining) => remaining,
+        Claim::Duplicate => {
+            ota_log!(Warn, "Duplicate block ", u(block.index), " ignored");
+            return Received::Done(
+                sys::IngestResultDuplicate_Continue,
+                pal_status(sys::OtaPalSuccess),
+            );
+        }
+        Claim::NoFile => return Received::Done(sys::IngestResultBadFileHandle, close_status),
+    };
     let offset = block.index.saturating_mul(config::FILE_BLOCK_SIZE);
     let written = write(offset, &block.data);
     // v2.0.0 counted a short write as success (#436).
@@ -189,13 +217,6 @@ fn receive(message: &[u8]) -> Received {
         return Received::Done(sys::IngestResultWriteBlockFailed, close_status);
     }
     close_status = pal_status(sys::OtaPalSuccess);
-    let remaining = FILE.with(|f| {
-        if let Some(b) = fctx::bitmap(f, len) {
-            bitmap::mark_received(b, block.index);
-        }
-        f.blocksRemaining = f.blocksRemaining.saturating_sub(1);
-        f.blocksRemaining
-    });
     if remaining > 0 {
         ota_log!(
             Info,

@@ -280,7 +280,7 @@ use sys::{
 };
 
 /// v2.0.0's transition table (ota.c), first match wins; the added rows are marked.
-static TABLE: [Row; 22] = [
+static TABLE: [Row; 23] = [
     row(READY, sys::OtaAgentEventStart, h::start, REQUESTING_JOB),
     // Added: the start's job request did not fit the queue; the request timer asks again.
     row(READY, TIMER, h::ask_for_job, REQUESTING_JOB),
@@ -303,6 +303,9 @@ static TABLE: [Row; 22] = [
     row(CREATING, REQ_JOB, h::request_job, WAITING_JOB),
     row(REQUESTING_BLOCK, REQ_BLOCK, h::request_data, WAITING_BLOCK),
     row(REQUESTING_BLOCK, TIMER, h::request_data, WAITING_BLOCK),
+    // Added: OTA_CheckForUpdate asks for a job here too, as in WaitingForFileBlock. When the
+    // step to the first request was refused and so was the request timer, nothing else leaves.
+    row(REQUESTING_BLOCK, REQ_JOB, h::request_job, WAITING_JOB),
     row(WAITING_BLOCK, GOT_BLOCK, h::process_data, WAITING_BLOCK),
     row(WAITING_BLOCK, TIMER, h::request_data, WAITING_BLOCK),
     row(WAITING_BLOCK, REQ_BLOCK, h::request_data, WAITING_BLOCK),

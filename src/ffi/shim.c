@@ -169,31 +169,29 @@ void ota_rs_trap( void )
 
     #include <pthread.h>
 
-/* One recursive mutex (the agent task and application threads are pthreads). */
-static pthread_mutex_t otaRsLock;
-static pthread_once_t otaRsLockOnce = PTHREAD_ONCE_INIT;
-
-static void otaRsLockInit( void )
-{
-    pthread_mutexattr_t attr;
-
-    ( void ) pthread_mutexattr_init( &attr );
-    ( void ) pthread_mutexattr_settype( &attr, PTHREAD_MUTEX_RECURSIVE );
-    ( void ) pthread_mutex_init( &otaRsLock, &attr );
-    ( void ) pthread_mutexattr_destroy( &attr );
-}
+/* One mutex (the agent task and application threads are pthreads), statically initialised, and
+ * a per-thread depth for nesting: a plain mutex's fast path is a third of a recursive one's. */
+static pthread_mutex_t otaRsLock = PTHREAD_MUTEX_INITIALIZER;
+static __thread uint32_t otaRsDepth;
 
 __attribute__( ( weak ) ) uint32_t ota_rs_critical_enter( void )
 {
-    ( void ) pthread_once( &otaRsLockOnce, otaRsLockInit );
-    ( void ) pthread_mutex_lock( &otaRsLock );
+    if( otaRsDepth++ == 0U )
+    {
+        ( void ) pthread_mutex_lock( &otaRsLock );
+    }
+
     return 0U;
 }
 
 __attribute__( ( weak ) ) void ota_rs_critical_exit( uint32_t saved )
 {
     ( void ) saved;
-    ( void ) pthread_mutex_unlock( &otaRsLock );
+
+    if( --otaRsDepth == 0U )
+    {
+        ( void ) pthread_mutex_unlock( &otaRsLock );
+    }
 }
 
 #elif !( defined( __ARM_ARCH_PROFILE ) && ( __ARM_ARCH_PROFILE == 'M' ) )

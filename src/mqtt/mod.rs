@@ -287,32 +287,36 @@ pub fn init_stream(
     }
 }
 
-/// Publishes a CBOR GetStream request for the blocks still set in `bitmap` (QoS 0).
-pub fn request_blocks(
-    thing: &(impl Bytes + ?Sized),
-    stream: &(impl Bytes + ?Sized),
-    file_id: u32,
-    bitmap: &(impl Bytes + ?Sized),
-) -> Result<(), OtaErr_t> {
-    if !stream_fits(stream) {
-        return Err(sys::OtaErrRequestFileBlockFailed);
-    }
+/// The thing name, stream name and block bitmap one stream request is built from, lent
+/// together (`None`: there is no bitmap to ask from).
+pub trait RequestParts {
+    fn read<R>(&self, f: impl FnOnce(&[u8], &[u8], &[u8]) -> R) -> Option<R>;
+}
+
+/// Publishes a CBOR GetStream request for the blocks still set in the bitmap (QoS 0). The
+/// message and topic are built in one `read`; the publish runs after it.
+pub fn request_blocks(parts: &impl RequestParts, file_id: u32) -> Result<(), OtaErr_t> {
     let mut message = [0u8; REQUEST_CAP];
-    let size = bitmap
-        .read(|b| {
-            cbor::encode_get_stream_request(
+    let mut t = Text::new();
+    let size = parts
+        .read(|thing, stream, bitmap| {
+            if stream.len() > MAX_STREAM_NAME {
+                return Err(sys::OtaErrRequestFileBlockFailed);
+            }
+            let size = cbor::encode_get_stream_request(
                 &mut message,
                 b"rdy",
                 file_id as i32,
                 config::FILE_BLOCK_SIZE as i32,
                 0,
-                b,
+                bitmap,
                 config::MAX_NUM_BLOCKS_REQUEST as i32,
             )
+            .map_err(|_| sys::OtaErrFailedToEncodeCbor)?;
+            stream_topic(&mut t, thing, stream, b"/get/cbor");
+            Ok(size)
         })
-        .map_err(|_| sys::OtaErrFailedToEncodeCbor)?;
-    let mut t = Text::new();
-    stream_topic(&mut t, thing, stream, b"/get/cbor");
+        .unwrap_or(Err(sys::OtaErrRequestFileBlockFailed))?;
     match message.get(..size) {
         Some(m) if publish(&t, m, 0) => Ok(()),
         _ => Err(sys::OtaErrRequestFileBlockFailed),

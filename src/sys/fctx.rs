@@ -166,6 +166,17 @@ pub fn bitmap(ctx: &mut OtaFileContext_t, len: usize) -> Option<&mut [u8]> {
     Some(unsafe { core::slice::from_raw_parts_mut(ctx.pRxBlockBitmap, len) })
 }
 
+/// The bitmap to read, beside other fields of the same context (see `bitmap`).
+pub fn bitmap_ref(ctx: &OtaFileContext_t, len: usize) -> Option<&[u8]> {
+    if ctx.pRxBlockBitmap.is_null()
+        || (ctx.blockBitmapMaxSize != 0 && usize::from(ctx.blockBitmapMaxSize) < len)
+    {
+        return None;
+    }
+    // SAFETY: as for `bitmap`; shared, so it may sit beside the context's other borrows.
+    Some(unsafe { core::slice::from_raw_parts(ctx.pRxBlockBitmap, len) })
+}
+
 /// Forgets the bitmap: a fixed buffer is zeroed, allocated memory is freed (outside the lock).
 /// No blocks are owed without it, so a stale request timer finds nothing to ask for.
 pub fn bitmap_release() {

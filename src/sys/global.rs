@@ -39,4 +39,19 @@ impl<T> Global<T> {
         // no code path does that.
         f(unsafe { &mut *self.0.get() })
     }
+
+    /// Like [`Global::with`] for this value and `other` together, under one critical section
+    /// (each one taken costs a lock on hosted systems and code at every site on Cortex-M).
+    pub fn with2<U, R>(&self, other: &Global<U>, f: impl FnOnce(&mut T, &mut U) -> R) -> R {
+        if self.as_ptr().cast::<u8>() == other.as_ptr().cast::<u8>() {
+            // The same value twice would be two `&mut` to it; no caller passes one static twice.
+            crate::sys::shim::abort();
+        }
+        let _lock = CriticalSection::enter();
+        // SAFETY: as for `with`; the two values are distinct objects (checked above), so the two
+        // references do not alias.
+        f(unsafe { &mut *self.0.get() }, unsafe {
+            &mut *other.0.get()
+        })
+    }
 }

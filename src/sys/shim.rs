@@ -57,6 +57,12 @@ pub fn abort() -> ! {
     unsafe { ota_rs_trap() }
 }
 
+/// In unit tests a trap would end the test binary; a panic fails the one test.
+#[cfg(test)]
+pub fn abort() -> ! {
+    panic!("ota-rs: abort")
+}
+
 /// The lock around the agent's shared state, held while the guard lives (it nests). On
 /// bare-metal Cortex-M (single core) it masks interrupts in place, a few bytes per use; elsewhere
 /// it is the shim's (or the OS port's) `ota_rs_critical_enter`/`exit`.
