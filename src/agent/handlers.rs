@@ -276,7 +276,12 @@ pub(super) fn process_data(msg: &OtaEventMsg_t) -> Outcome {
             } else {
                 true
             };
-            (total.saturating_sub(f.blocksRemaining), total, more, a.callback)
+            (
+                total.saturating_sub(f.blocksRemaining),
+                total,
+                more,
+                a.callback,
+            )
         });
         callback = Some(cb);
         let frequency = config::OTA_UPDATE_STATUS_FREQUENCY.max(1);

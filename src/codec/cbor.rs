@@ -643,6 +643,62 @@ impl<'a> MapCursor<'a> {
 /// The v2.0.0 C function then copies the payload into the caller's buffer; use
 /// [`Payload::copy_to`] for its exact buffer rule.
 pub fn decode_get_stream_response(msg: &[u8]) -> Result<StreamBlock<'_>, CborError> {
+    decode_plain(msg).map_or_else(|| decode_general(msg), Ok)
+}
+
+/// The shape AWS sends, in one pass: a map of exactly four pairs, each key a one-letter text
+/// string (`f`, `i`, `l`, `p`, once each, any order), integer values and a definite byte
+/// string. `None` for anything else, which `decode_general` then judges; where this accepts,
+/// the general walk reads the same bytes and accepts with the same values.
+pub(super) fn decode_plain(msg: &[u8]) -> Option<StreamBlock<'_>> {
+    let (&first, mut rest) = msg.split_first()?;
+    if first != PREFIX_MAP | 4 {
+        return None;
+    }
+    let mut ints = [None::<i32>; 3];
+    let mut payload = None;
+    for _ in 0..4 {
+        let [0x61, letter, entry @ ..] = rest else {
+            return None;
+        };
+        let (&initial, after) = entry.split_first()?;
+        let (major, info) = (initial >> 5, initial & 0x1f);
+        let (arg, after) = read_arg(info, after).ok()?;
+        match (*letter, major) {
+            (b'p', MAJOR_BYTES) if payload.is_none() => {
+                let len = usize::try_from(arg).ok()?;
+                let (data, after) = after.split_at_checked(len)?;
+                payload = Some(Payload(StringData::Contiguous(data)));
+                rest = after;
+            }
+            (b'f' | b'i' | b'l', MAJOR_UNSIGNED | MAJOR_NEGATIVE) => {
+                let slot = ints.get_mut(match letter {
+                    b'f' => 0,
+                    b'i' => 1,
+                    _ => 2,
+                })?;
+                if slot.is_some() {
+                    return None;
+                }
+                *slot = Some(c_int(Head { major, info, arg }));
+                rest = after;
+            }
+            _ => return None,
+        }
+    }
+    let [Some(file_id), Some(block_id), Some(block_size)] = ints else {
+        return None;
+    };
+    Some(StreamBlock {
+        file_id,
+        block_id,
+        block_size,
+        payload: payload?,
+    })
+}
+
+/// The whole of tinycbor's rules (see the module documentation).
+pub(super) fn decode_general(msg: &[u8]) -> Result<StreamBlock<'_>, CborError> {
     let (top, body) = read_head(msg)?;
     if top.major != MAJOR_MAP {
         return Err(CborError::NotAMap);

@@ -2,7 +2,8 @@
 //! running v2.0.0 `ota_cbor.c` with tinycbor 0.5.4 on the same inputs.
 
 use super::cbor::{
-    decode_get_stream_response, encode_get_stream_request, CborError, StreamBlock, MAX_SKIP_NESTING,
+    decode_general, decode_get_stream_response, decode_plain, encode_get_stream_request, CborError,
+    StreamBlock, MAX_SKIP_NESTING,
 };
 use proptest::prelude::*;
 
@@ -757,6 +758,33 @@ proptest! {
         prop_assert_eq!(slice, &payload[..]);
         let range = msg.as_ptr_range();
         prop_assert!(range.start <= slice.as_ptr() && slice.as_ptr_range().end <= range.end);
+    }
+
+    #[test]
+    fn the_one_pass_decoder_agrees_with_the_general_one_wherever_it_accepts(
+        f in any::<i32>(), i in any::<i32>(), l in any::<i32>(),
+        payload in proptest::collection::vec(any::<u8>(), 0..40),
+        order in Just(vec![0usize, 1, 2, 3]).prop_shuffle(),
+        edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0u8..3), 0..4),
+    ) {
+        let mut msg = response(f, i, l, &payload, &order, &[], false);
+        if edits.is_empty() {
+            // The plain shape itself always takes the one-pass road.
+            prop_assert_eq!(decode_plain(&msg), decode_general(&msg).ok());
+            prop_assert!(decode_plain(&msg).is_some());
+        }
+        for (at, byte, kind) in edits {
+            let at = at.index(msg.len());
+            match kind {
+                0 => msg[at] = byte,
+                1 => msg.insert(at, byte),
+                _ => { msg.remove(at); }
+            }
+        }
+        if let Some(block) = decode_plain(&msg) {
+            prop_assert_eq!(Ok(block), decode_general(&msg));
+        }
+        prop_assert_eq!(decode_get_stream_response(&msg), decode_general(&msg));
     }
 
     #[test]
