@@ -528,7 +528,7 @@ static unsigned mallocCalls;
 static unsigned mallocFailIn;
 
 /* The PAL's storage. */
-#define FLASH_MAX    ( 64U * 1024U )
+#define FLASH_MAX    ( 1024U * 1024U )
 static uint8_t flash[ FLASH_MAX ];
 static uint32_t flashHigh;
 static unsigned writeCalls;

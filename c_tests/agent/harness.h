@@ -345,6 +345,10 @@ void h_begin( const OtaAppBuffer_t * pBuffers );
 #define T_DATA( stream )   H_PREFIX "/streams/" stream "/data/cbor"
 #define T_GET( stream )    H_PREFIX "/streams/" stream "/get/cbor"
 
+/* The request timer re-armed by a data message: the quiet period, an eighth of
+ * otaconfigFILE_REQUEST_WAIT_MS (10000 in c_tests/config/ota_config.h). */
+#define L_QUIET    "timer.start request 1250"
+
 /* The next-job request with client token n. */
 #define L_REQUEST_JOB( n )                                   \
     "sub " T_ACCEPTED " q1",                                 \

@@ -1636,7 +1636,7 @@ static void lost_http_body_is_asked_again_and_later_bodies_keep_their_blocks( vo
     assert_true( h_send_http_block( 0, SIZE5_N ) );
     assert_true( h_idle() );
     H_EXPECT( H_ALL,
-              "timer.start request 10000",
+              L_QUIET,
               "pal.write 0 4096",
               "pub " T_UPDATE( "job-h" ) " q0 " S_RECEIVE( "1/5" ),
               "timer.start request 10000",

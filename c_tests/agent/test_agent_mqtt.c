@@ -67,7 +67,7 @@ static void expect_block( uint32_t index, const char * pProgress )
 
     snprintf( write, sizeof( write ), "pal.write %u 4096", ( unsigned ) ( index * H_BLOCK ) );
     snprintf( progress, sizeof( progress ), "pub " T_UPDATE( "job-1" ) " q0 " S_RECEIVE( "%s" ), pProgress );
-    H_EXPECT( H_ALL, "timer.start request 10000", write, progress, "cb processed" );
+    H_EXPECT( H_ALL, L_QUIET, write, progress, "cb processed" );
 }
 
 /* ---- the whole update ------------------------------------------------------------------- */
@@ -126,14 +126,14 @@ static void whole_mqtt_update_then_self_test_and_accept( void ** state )
     send_block( 2, SIZE5_N );
     expect_block( 2, "2/5" );
     send_block( 2, SIZE5_N );
-    H_EXPECT( H_ALL, "timer.start request 10000", "cb processed" );
+    H_EXPECT( H_ALL, L_QUIET, "cb processed" );
     send_block( 1, SIZE5_N );
     expect_block( 1, "3/5" );
 
     /* Block 3 is the fourth new block of the request: the next request asks for block 4. */
     send_block( 3, SIZE5_N );
     H_EXPECT( H_ALL,
-              "timer.start request 10000",
+              L_QUIET,
               "pal.write 12288 4096",
               "pub " T_UPDATE( "job-1" ) " q0 " S_RECEIVE( "4/5" ),
               "timer.start request 10000",
@@ -145,7 +145,7 @@ static void whole_mqtt_update_then_self_test_and_accept( void ** state )
      * version, Activate, then the data topic is left and the PAL file released. */
     send_block( 4, SIZE5_N );
     H_EXPECT( H_ALL,
-              "timer.start request 10000",
+              L_QUIET,
               "pal.write 16384 100",
               "timer.stop request",
               "pal.close",
@@ -256,7 +256,7 @@ static void chunked_block_payload_is_joined_in_allocated_memory( void ** state )
     assert_true( h_send_block_chunked( 3, 0, SIZE5_N ) );
     assert_true( h_idle() );
     H_EXPECT( H_ALL | H_MEM,
-              "timer.start request 10000",
+              L_QUIET,
               "malloc 4096",
               "pal.write 0 4096",
               "free",
@@ -733,7 +733,7 @@ static void pal_write_failure_fails_the_job( void ** state )
     expect_block( 0, "1/5" );
     test_log_reset();
     send_block( 1, SIZE5_N );
-    H_EXPECT( H_ALL, "timer.start request 10000", "pal.write 4096 4096", L_INGEST_FAILED( "0xe0000000", "0xfffffff7" ) );
+    H_EXPECT( H_ALL, L_QUIET, "pal.write 4096 4096", L_INGEST_FAILED( "0xe0000000", "0xfffffff7" ) );
     /* A negative number reaches the application's macro as a signed int. */
     assert_true( test_log_seen( TEST_LOG_ERROR, "PAL wrote -1 of 4096 bytes of block 1" ) );
     assert_int_equal( OTA_GetState(), OtaAgentStateWaitingForJob );
@@ -750,7 +750,7 @@ static void pal_short_write_fails_the_job_issue_436( void ** state )
     h_cfg.writeFailResult = 4095;
     start_download( "job-1", SIZE5, "1f" );
     send_block( 0, SIZE5_N );
-    H_EXPECT( H_ALL, "timer.start request 10000", "pal.write 0 4096", L_INGEST_FAILED( "0xe0000000", "0xfffffff7" ) );
+    H_EXPECT( H_ALL, L_QUIET, "pal.write 0 4096", L_INGEST_FAILED( "0xe0000000", "0xfffffff7" ) );
     h_finish();
 }
 
@@ -764,7 +764,7 @@ static void block_index_out_of_range_fails_the_job( void ** state )
     start_download( "job-1", SIZE5, "1f" );
     assert_true( h_send_block_raw( 3, 5, 4096, payload, sizeof( payload ) ) );
     assert_true( h_idle() );
-    H_EXPECT( H_ALL, "timer.start request 10000", L_INGEST_FAILED( "0xe0000000", "0xfffffff9" ) );
+    H_EXPECT( H_ALL, L_QUIET, L_INGEST_FAILED( "0xe0000000", "0xfffffff9" ) );
     h_finish();
 }
 
@@ -778,7 +778,7 @@ static void negative_block_index_fails_the_job( void ** state )
     start_download( "job-1", SIZE5, "1f" );
     assert_true( h_send_block_raw( 3, -1, 4096, payload, sizeof( payload ) ) );
     assert_true( h_idle() );
-    H_EXPECT( H_ALL, "timer.start request 10000", L_INGEST_FAILED( "0xe0000000", "0xfffffff9" ) );
+    H_EXPECT( H_ALL, L_QUIET, L_INGEST_FAILED( "0xe0000000", "0xfffffff9" ) );
     h_finish();
 }
 
@@ -793,13 +793,13 @@ static void wrong_block_size_fails_the_job( void ** state )
     /* Block 0 must be a whole block. */
     assert_true( h_send_block_raw( 3, 0, 100, payload, 100 ) );
     assert_true( h_idle() );
-    H_EXPECT( H_ALL, "timer.start request 10000", L_INGEST_FAILED( "0xe0000000", "0xfffffff9" ) );
+    H_EXPECT( H_ALL, L_QUIET, L_INGEST_FAILED( "0xe0000000", "0xfffffff9" ) );
 
     /* The last block must be exactly the rest of the file. */
     start_download( "job-1", SIZE5, "1f" );
     assert_true( h_send_block_raw( 3, 4, 4096, payload, 4096 ) );
     assert_true( h_idle() );
-    H_EXPECT( H_ALL, "timer.start request 10000", L_INGEST_FAILED( "0xe0000000", "0xfffffff9" ) );
+    H_EXPECT( H_ALL, L_QUIET, L_INGEST_FAILED( "0xe0000000", "0xfffffff9" ) );
     h_finish();
 }
 
@@ -814,7 +814,7 @@ static void declared_length_must_match_the_payload( void ** state )
     /* "l" says a whole block, "p" holds 100 bytes (U2): nothing is read past the payload. */
     assert_true( h_send_block_raw( 3, 0, 4096, payload, 100 ) );
     assert_true( h_idle() );
-    H_EXPECT( H_ALL, "timer.start request 10000", L_INGEST_FAILED( "0xe0000000", "0xfffffff8" ) );
+    H_EXPECT( H_ALL, L_QUIET, L_INGEST_FAILED( "0xe0000000", "0xfffffff8" ) );
     h_finish();
 }
 
@@ -828,7 +828,7 @@ static void malformed_cbor_fails_the_job( void ** state )
     start_download( "job-1", SIZE5, "1f" );
     assert_true( h_send_data( junk, sizeof( junk ) ) );
     assert_true( h_idle() );
-    H_EXPECT( H_ALL, "timer.start request 10000", L_INGEST_FAILED( "0xe0000000", "0xfffffff8" ) );
+    H_EXPECT( H_ALL, L_QUIET, L_INGEST_FAILED( "0xe0000000", "0xfffffff8" ) );
     h_finish();
 }
 
@@ -842,7 +842,7 @@ static void block_of_another_file_is_ignored( void ** state )
     start_download( "job-1", SIZE5, "1f" );
     assert_true( h_send_block_raw( 9, 0, 4096, payload, sizeof( payload ) ) );
     assert_true( h_idle() );
-    H_EXPECT( H_ALL, "timer.start request 10000", "cb processed" );
+    H_EXPECT( H_ALL, L_QUIET, "cb processed" );
     assert_int_equal( OTA_GetState(), OtaAgentStateWaitingForFileBlock );
     send_block( 0, SIZE5_N );
     expect_block( 0, "1/5" );
@@ -858,7 +858,7 @@ static void signature_check_failure_at_close_fails_the_job( void ** state )
     start_download( "job-1", "100", "01" );
     send_block( 0, 100 );
     H_EXPECT( H_ALL,
-              "timer.start request 10000",
+              L_QUIET,
               "pal.write 0 100",
               "timer.stop request",
               "pal.close",
@@ -877,7 +877,7 @@ static void close_failure_fails_the_job( void ** state )
     start_download( "job-1", "100", "01" );
     send_block( 0, 100 );
     H_EXPECT( H_ALL,
-              "timer.start request 10000",
+              L_QUIET,
               "pal.write 0 100",
               "timer.stop request",
               "pal.close",

@@ -596,11 +596,135 @@ static void pal_refusing_the_image_state_rejects_with_its_status( void ** state 
     h_finish();
 }
 
+/* ---- duplicated blocks ------------------------------------------------------------------ */
+
+/* A 1 MiB image (256 blocks, 4 per request) whose every requested block the cloud sends four
+ * times in random order. The messages of one request arrive faster than the agent takes them:
+ * the application has its 8 event buffers (the harness's pool), so of each burst of 16 the
+ * first 8 are signalled and the rest dropped. When the agent stops asking, the test fires the
+ * request timer and counts the period it was armed with as time waited. */
+#define DUP_FILE_SIZE    "1048576"
+#define DUP_BLOCKS       256U
+#define DUP_COPIES       4U
+#define DUP_BUFFERS      8U
+
+static uint32_t dupSeed;
+
+static uint32_t dup_random( void )
+{
+    dupSeed = ( dupSeed * 1103515245U ) + 12345U;
+    return dupSeed >> 8;
+}
+
+/* The period the request timer was last armed with, from the record. */
+static unsigned armed_request_period( void )
+{
+    char line[ 64 ];
+    size_t i = h_record_total();
+
+    while( i-- > 0U )
+    {
+        if( h_record_at( i, line, sizeof( line ), NULL ) && ( strncmp( line, "timer.start request ", 20 ) == 0 ) )
+        {
+            return ( unsigned ) strtoul( &line[ 20 ], NULL, 10 );
+        }
+    }
+
+    return 0U;
+}
+
+static void duplicated_blocks_cost_a_quiet_period_not_a_request_timeout( void ** state )
+{
+    HJob_t job = h_mqtt_job( "job-d", "stream-A", DUP_FILE_SIZE, "3" );
+    unsigned requests = 0U;
+    unsigned waits = 0U;
+    unsigned long waitedMs = 0U;
+    unsigned seen = 0U;
+    unsigned rounds;
+
+    ( void ) state;
+    dupSeed = 2026U;
+    h_reset();
+    h_begin( NULL );
+    h_mark();
+    assert_true( h_send_job( h_job_json( &job ) ) );
+    assert_true( h_idle() );
+
+    for( rounds = 0U; ( rounds < 1000U ) && ( OTA_GetState() == OtaAgentStateWaitingForFileBlock ); rounds++ )
+    {
+        size_t len = 0U;
+        const uint8_t * pMsg = h_published( "/get/cbor", seen, &len );
+        HRequest_t req;
+        uint32_t burst[ 4U * DUP_COPIES ];
+        uint32_t count = 0U;
+        uint32_t b;
+        uint32_t i;
+
+        if( pMsg == NULL )
+        {
+            /* No new request: the agent waits for its timer. */
+            waitedMs += armed_request_period();
+            waits++;
+            assert_true( h_fire_timer( OtaRequestTimer ) );
+            assert_true( h_idle() );
+            continue;
+        }
+
+        seen++;
+        requests++;
+        assert_true( h_decode_request( pMsg, len, &req ) );
+
+        /* The first n blocks still set in the request's bitmap, each DUP_COPIES times. */
+        for( b = 0U; ( b < DUP_BLOCKS ) && ( count < ( req.n * DUP_COPIES ) ); b++ )
+        {
+            if( ( req.b[ b / 8U ] & ( 1U << ( b % 8U ) ) ) != 0U )
+            {
+                for( i = 0U; i < DUP_COPIES; i++ )
+                {
+                    burst[ count++ ] = b;
+                }
+            }
+        }
+
+        for( i = count; i > 1U; i-- )
+        {
+            uint32_t j = dup_random() % i;
+            uint32_t t = burst[ i - 1U ];
+
+            burst[ i - 1U ] = burst[ j ];
+            burst[ j ] = t;
+        }
+
+        for( i = 0U; ( i < count ) && ( i < DUP_BUFFERS ); i++ )
+        {
+            assert_true( h_send_block( 3, burst[ i ], DUP_BLOCKS * H_BLOCK ) );
+        }
+
+        assert_true( h_idle() );
+    }
+
+    print_message( "1 MiB, every block sent %u times, %u buffers: %u requests, %u timer waits, %lu ms waited "
+                   "(request timer %u ms)\n", DUP_COPIES, DUP_BUFFERS, requests, waits, waitedMs,
+                   ( unsigned ) otaconfigFILE_REQUEST_WAIT_MS );
+    assert_int_equal( h_callbacks( OtaJobEventActivate ), 1 );
+    assert_true( h_flash_matches_image( DUP_BLOCKS * H_BLOCK ) );
+    /* No storm: one request per window of 4 blocks, at most twice over, plus one per wait. */
+    assert_true( requests <= ( ( 2U * DUP_BLOCKS / 4U ) + waits ) );
+    assert_true( requests <= 128U );
+    /* Issue 10's bound: within 10 s with a 1 s request timer, i.e. ten request periods. */
+    assert_true( waitedMs <= ( 10UL * otaconfigFILE_REQUEST_WAIT_MS ) );
+    /* Every stall was a quiet period, not a whole request timeout (v2.0.0 waited 9 periods). */
+    assert_true( waits > 0U );
+    assert_true( waitedMs * 4UL <= ( unsigned long ) waits * otaconfigFILE_REQUEST_WAIT_MS );
+    h_finish();
+}
+
 int main( void )
 {
     const struct CMUnitTest tests[] =
     {
         cmocka_unit_test_teardown( malloc_failure_at_each_allocation_point_mqtt, h_teardown ),
+        cmocka_unit_test_teardown( duplicated_blocks_cost_a_quiet_period_not_a_request_timeout, h_teardown ),
         cmocka_unit_test_teardown( malloc_failure_at_each_allocation_point_http, h_teardown ),
         cmocka_unit_test_teardown( unexpected_events_hand_their_buffers_back, h_teardown ),
         cmocka_unit_test_teardown( event_length_beyond_the_buffer_is_never_read_past, h_teardown ),

@@ -2,7 +2,7 @@
 //! through the PAL, and close the file (signature check) after the last block.
 
 use super::state::{Plane, AGENT, FILE};
-use super::timer::start_request_timer;
+use super::timer::start_quiet_timer;
 use crate::bitmap;
 use crate::codec::cbor;
 use crate::config;
@@ -152,8 +152,8 @@ fn receive(message: &[u8]) -> Received {
     if !at.ready {
         return Received::Done(sys::IngestResultUnexpectedBlock, close_status);
     }
-    // Every received block restarts the request timer, as in v2.0.0.
-    let _ = start_request_timer();
+    // Every received block restarts the request timer, as in v2.0.0, but for the quiet period.
+    let _ = start_quiet_timer();
     let block = match decode(message, &at) {
         Ok(Some(block)) => block,
         Ok(None) => {

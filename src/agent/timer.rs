@@ -59,6 +59,20 @@ pub(super) fn start_request_timer() -> sys::OtaOsStatus_t {
     )
 }
 
+/// How long a window of blocks may go quiet, once its first message came, before the agent
+/// asks for what is missing: an eighth of the request timer. A window whose messages the
+/// application dropped no longer waits out the whole period.
+const QUIET_MS: u32 = if config::FILE_REQUEST_WAIT_MS >= 8 {
+    config::FILE_REQUEST_WAIT_MS / 8
+} else {
+    1
+};
+
+/// Re-arms the request timer after a data message: the quiet period, not the whole wait.
+pub(super) fn start_quiet_timer() -> sys::OtaOsStatus_t {
+    iface::timer_start(sys::OtaRequestTimer, REQUEST_TIMER, QUIET_MS, on_timer)
+}
+
 /// Arms the self-test timer: the application has this long to accept the new image.
 pub(super) fn start_self_test_timer() {
     let _ = iface::timer_start(
