@@ -74,34 +74,61 @@ fn store_error(e: StoreError) -> job::DocError {
 
 /// Stores every value the model keeps, in model order; the first failure wins, as in v2.0.0.
 fn store(found: &job::Found<'_>) -> Result<(), job::DocError> {
-    FILE.with(|f| {
-        f.isInSelfTest = false;
-        f.updaterVersion = 0;
-        f.fileAttributes = 0;
-        f.fileType = 0;
-    });
     // A value the document leaves out must not come from the previous job: v2.0.0 kept stale
     // text in the application's buffers (e.g. an HTTP job without URL used the last job's URL).
-    for field in [
-        Text::JobName,
-        Text::StreamName,
-        Text::Protocols,
-        Text::FilePath,
-        Text::CertFile,
-        Text::Url,
-        Text::AuthScheme,
-    ] {
-        fctx::release(field);
-    }
+    fctx::release_texts(
+        &[
+            Text::JobName,
+            Text::StreamName,
+            Text::Protocols,
+            Text::FilePath,
+            Text::CertFile,
+            Text::Url,
+            Text::AuthScheme,
+        ],
+        |f| {
+            f.isInSelfTest = false;
+            f.updaterVersion = 0;
+            f.fileAttributes = 0;
+            f.fileType = 0;
+            core::ptr::null_mut()
+        },
+    );
     // v2.0.0 kept the last job's signature when a document had none (U5).
     SIGNATURE.with(|s| {
         s.size = 0;
         s.data.fill(0);
     });
+    // The numbers are written together once the walk stops, as far as it got.
+    let mut numbers = Numbers::default();
+    let result = store_values(found, &mut numbers);
+    FILE.with(|f| {
+        f.isInSelfTest = numbers.self_test;
+        f.updaterVersion = numbers.updated_by.unwrap_or(f.updaterVersion);
+        f.fileSize = numbers.file_size.unwrap_or(f.fileSize);
+        f.serverFileID = numbers.file_id.unwrap_or(f.serverFileID);
+        f.fileAttributes = numbers.attributes.unwrap_or(f.fileAttributes);
+        f.fileType = numbers.file_type.unwrap_or(f.fileType);
+    });
+    result
+}
+
+/// The file context's numbers a document sets.
+#[derive(Default)]
+struct Numbers {
+    self_test: bool,
+    updated_by: Option<u32>,
+    file_size: Option<u32>,
+    file_id: Option<u32>,
+    attributes: Option<u32>,
+    file_type: Option<u32>,
+}
+
+fn store_values(found: &job::Found<'_>, numbers: &mut Numbers) -> Result<(), job::DocError> {
     for (index, value) in found.iter() {
         let text = match (index, value) {
             (param::SELF_TEST, Some(_)) => {
-                FILE.with(|f| f.isInSelfTest = true);
+                numbers.self_test = true;
                 continue;
             }
             (_, Some(v)) => v,
@@ -123,14 +150,8 @@ fn store(found: &job::Found<'_>) -> Result<(), job::DocError> {
         }
         let number = || job::parse_u32(text).ok_or(job::DocError::InvalidNumChar);
         match index {
-            param::UPDATED_BY => {
-                let n = number()?;
-                FILE.with(|f| f.updaterVersion = n);
-            }
-            param::FILE_SIZE => {
-                let n = number()?;
-                FILE.with(|f| f.fileSize = n);
-            }
+            param::UPDATED_BY => numbers.updated_by = Some(number()?),
+            param::FILE_SIZE => numbers.file_size = Some(number()?),
             param::FILE_ID => {
                 // AWS numbers a job's files 0..=255; anything above would go out as a negative
                 // `f` in every request, and every reply would be refused until momentum aborted.
@@ -138,16 +159,10 @@ fn store(found: &job::Found<'_>) -> Result<(), job::DocError> {
                     0..=MAX_FILE_ID => Ok(n),
                     _ => Err(job::DocError::InvalidNumChar),
                 })?;
-                FILE.with(|f| f.serverFileID = n);
+                numbers.file_id = Some(n);
             }
-            param::ATTRIBUTES => {
-                let n = number()?;
-                FILE.with(|f| f.fileAttributes = n);
-            }
-            param::FILE_TYPE => {
-                let n = number()?;
-                FILE.with(|f| f.fileType = n);
-            }
+            param::ATTRIBUTES => numbers.attributes = Some(number()?),
+            param::FILE_TYPE => numbers.file_type = Some(number()?),
             param::SIGNATURE => {
                 SIGNATURE.with(|s| {
                     let n = base64::decode(&mut s.data, text)

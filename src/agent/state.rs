@@ -6,8 +6,8 @@
 use crate::config;
 use crate::http::InFlight;
 use crate::mqtt;
+use crate::sys::fctx;
 pub(crate) use crate::sys::fctx::FILE;
-use crate::sys::fctx::{self, Text};
 use crate::sys::global::Global;
 use crate::sys::{self, iface, OtaErr_t, OtaEventMsg_t, OtaState_t};
 use core::sync::atomic::{AtomicI32, AtomicU32, Ordering};
@@ -266,16 +266,7 @@ pub(crate) enum Outcome {
 pub(super) fn release_file() {
     cleanup_data_plane();
     let _ = iface::pal_abort();
-    for field in [
-        Text::FilePath,
-        Text::CertFile,
-        Text::StreamName,
-        Text::Url,
-        Text::AuthScheme,
-    ] {
-        fctx::release(field);
-    }
-    fctx::bitmap_release();
+    fctx::release_file();
     AGENT.with(|a| a.bitmap_len = 0);
 }
 

@@ -135,10 +135,40 @@ pub fn text(ctx: &OtaFileContext_t, field: Text) -> &[u8] {
     }
 }
 
-/// Forgets a field's value: a fixed buffer is zeroed, allocated memory is freed (after the
-/// field is NULL, outside the lock).
-pub fn release(field: Text) {
-    iface::free(FILE.with(|ctx| clear_or_take(slot(ctx, field))));
+/// Forgets the values of `fields` (at most seven) under one lock (fixed buffers zeroed,
+/// allocated memory taken out), with `also` run inside the same lock; then frees what was taken
+/// and what `also` returned, outside it. One copy of the code serves every caller.
+pub fn release_texts(fields: &[Text], also: fn(&mut OtaFileContext_t) -> *mut u8) {
+    let mut taken = [null_mut::<u8>(); 8];
+    FILE.with(|ctx| {
+        for (slot_out, &field) in taken.iter_mut().zip(fields) {
+            *slot_out = clear_or_take(slot(ctx, field));
+        }
+        if let Some(last) = taken.last_mut() {
+            *last = also(ctx);
+        }
+    });
+    for ptr in taken {
+        iface::free(ptr);
+    }
+}
+
+/// Forgets what a file holds: its path, certificate, stream, URL and authorisation texts and
+/// its bitmap.
+pub fn release_file() {
+    release_texts(
+        &[
+            Text::FilePath,
+            Text::CertFile,
+            Text::StreamName,
+            Text::Url,
+            Text::AuthScheme,
+        ],
+        |ctx| {
+            ctx.blocksRemaining = 0;
+            clear_or_take(bitmap_slot(ctx))
+        },
+    );
 }
 
 /// Makes room for a receive bitmap of `len` bytes, allocating it (outside the lock) when the
