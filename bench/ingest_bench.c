@@ -2,9 +2,13 @@
  * SPDX-License-Identifier: MIT
  *
  * One C program, linked either against libota.a (this project) or against an archive of the
- * upstream v2.0.0 C sources, drives a whole MQTT-stream update through the public API only:
+ * upstream v2.0.0 C sources, drives a whole update through the public API only:
  *
  *   OTA_Init -> Start -> job document -> file blocks 0..M-1 -> activation -> OTA_Shutdown
+ *
+ * The file comes over the data plane --plane names: MQTT (default: a job document with a
+ * stream, blocks as CBOR stream messages) or HTTP (a job document with a pre-signed URL, each
+ * block the raw body of one byte range).
  *
  * It runs on one thread. OTA_EventProcessingTask is called directly; the OS interface's
  * event queue is a ring buffer, and its recv function plays the application: whenever the
@@ -14,6 +18,14 @@
  * application sends the next block, as on a device with one OTA task, and the instruction
  * stream is the same on every run.
  *
+ * The scripted cloud answers what the agent asks for, and nothing else: each stream request
+ * the agent publishes (its CBOR "o", "b" and "n": the first n blocks still set in the bitmap)
+ * or each byte range it asks the HTTP client for queues those blocks, and the next block sent
+ * is the oldest queued one. A block asked for after it was sent, a range that is not one
+ * block, or an agent waiting for a block it has not asked for stops the program. The cloud's
+ * bookkeeping runs with collection off (see uncounted_cloud_publish), so it is not in the
+ * counts.
+ *
  * Measuring (run under valgrind --tool=callgrind --collect-atstart=no): collection is switched
  * on only around OTA_SignalEvent calls made by the application and around the agent's
  * processing of events (from recv returning the event to the agent's next recv call), for
@@ -21,11 +33,12 @@
  * CALLGRIND_DUMP_STATS_AT(name), so each callgrind dump holds the instructions of one window:
  *
  *   "job"       from signalling the job document until the agent waits for the first block
- *               (parse, PAL create, data-topic subscription, first stream request);
+ *               (parse, PAL create, data-topic subscription or HTTP init, first request);
  *   "blocks"    the first --blocks N file blocks, each: OTA_SignalEvent(ReceivedFileBlock),
  *               decode, bitmap, PAL writeBlock, progress status, and the agent's follow-up
- *               RequestFileBlock event (the next stream request, as v2.0.0 sends one per
- *               block with otaconfigMAX_NUM_BLOCKS_REQUEST 1);
+ *               RequestFileBlock event when it makes one (the next stream request, which
+ *               v2.0.0 sends after every otaconfigMAX_NUM_BLOCKS_REQUEST blocks, or the next
+ *               HTTP range, after every block);
  *   "finish"    the last block of the file: ingest, PAL close, status, activation callback;
  *   "memcpy4k"  one memcpy of 4 KiB through the C library's memcpy: touching a block once.
  *
@@ -63,10 +76,12 @@ const char OTA_JsonFileSignatureKey[ OTA_FILE_SIG_KEY_STR_MAX_LENGTH ] = "sig-sh
 /* --------------------------------------------------------------------- options -- */
 
 enum measure { MEASURE_ALL, MEASURE_INGEST, MEASURE_REQUEST };
+enum plane { PLANE_MQTT, PLANE_HTTP };
 
 static uint32_t opt_file_blocks = 512;   /* blocks in the file */
 static uint32_t opt_window_blocks = 256; /* blocks in the "blocks" window */
 static enum measure opt_measure = MEASURE_ALL;
+static enum plane opt_plane = PLANE_MQTT;
 static bool opt_pal_copy = false;
 static bool opt_verbose = false;
 
@@ -198,11 +213,357 @@ static OtaOsStatus_t q_deinit( OtaEventContext_t * ctx )
     return OtaOsSuccess;
 }
 
+/* ------------------------------------------------------------ the scripted cloud -- */
+
+/* The pre-signed URL of the HTTP job document, of the length S3 gives (SigV4, one hour). */
+#define JOB_URL                                                                          \
+    "https://bench-ota-bucket.s3.us-east-1.amazonaws.com/firmware.bin"                   \
+    "?X-Amz-Algorithm=AWS4-HMAC-SHA256"                                                  \
+    "&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20231114%2Fus-east-1%2Fs3%2Faws4_request"  \
+    "&X-Amz-Date=20231114T221320Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host"           \
+    "&X-Amz-Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7"
+
+/* What the cloud knows of each block of the file. */
+enum cloud_block { BLOCK_NOT_ASKED, BLOCK_QUEUED, BLOCK_SENT };
+
+static uint8_t cloud_blocks[ MAX_FILE_BLOCKS ];  /* enum cloud_block, by block */
+static uint32_t cloud_queue[ MAX_FILE_BLOCKS ];  /* blocks asked for and not sent, oldest first */
+static uint32_t cloud_queue_head;
+static uint32_t cloud_queue_count;
+static uint32_t cloud_requests;                  /* stream requests and HTTP ranges heard */
+static bool cloud_url_ok;                        /* the HTTP client was opened with JOB_URL */
+
+static void fail( const char * what );
+
+/* The agent asked for this block. Each block is queued once and sent once: asking again for a
+ * queued block changes nothing (it is on its way), asking for a sent one is an agent that lost
+ * a block it was given, and stops the program. */
+static void cloud_ask( uint32_t block )
+{
+    if( cloud_blocks[ block ] == BLOCK_SENT )
+    {
+        static char what[ 64 ];
+        ( void ) snprintf( what, sizeof( what ), "the agent asked for block %u after it was sent",
+                           ( unsigned ) block );
+        fail( what );
+    }
+
+    if( cloud_blocks[ block ] == BLOCK_NOT_ASKED )
+    {
+        cloud_blocks[ block ] = BLOCK_QUEUED;
+        cloud_queue[ ( cloud_queue_head + cloud_queue_count ) % MAX_FILE_BLOCKS ] = block;
+        cloud_queue_count++;
+    }
+}
+
+/* The oldest block asked for and not sent; false when there is none. */
+static bool cloud_next_block( uint32_t * block )
+{
+    if( cloud_queue_count == 0U )
+    {
+        return false;
+    }
+
+    *block = cloud_queue[ cloud_queue_head ];
+    cloud_queue_head = ( cloud_queue_head + 1U ) % MAX_FILE_BLOCKS;
+    cloud_queue_count--;
+    cloud_blocks[ *block ] = BLOCK_SENT;
+    return true;
+}
+
+struct cbor_reader
+{
+    const uint8_t * p;
+    const uint8_t * end;
+};
+
+/* One item's head: major type and argument, up to 32 bits (all a stream request holds). */
+static bool cbor_read_head( struct cbor_reader * r,
+                            uint8_t * major,
+                            uint32_t * value )
+{
+    if( r->p >= r->end )
+    {
+        return false;
+    }
+
+    uint8_t initial = *r->p++;
+    uint8_t info = initial & 0x1fU;
+    uint32_t bytes;
+
+    *major = ( uint8_t ) ( initial >> 5 );
+
+    if( info < 24U )
+    {
+        *value = info;
+        return true;
+    }
+
+    if( info == 24U )
+    {
+        bytes = 1;
+    }
+    else if( info == 25U )
+    {
+        bytes = 2;
+    }
+    else if( info == 26U )
+    {
+        bytes = 4;
+    }
+    else
+    {
+        return false; /* 64-bit arguments and indefinite lengths: not in a stream request */
+    }
+
+    if( ( size_t ) ( r->end - r->p ) < bytes )
+    {
+        return false;
+    }
+
+    *value = 0;
+
+    for( uint32_t i = 0; i < bytes; i++ )
+    {
+        *value = ( *value << 8 ) | *r->p++;
+    }
+
+    return true;
+}
+
+/* A GetStream request, as v2.0.0 encodes it: a map of "c" (client token), "f" (file id), "l"
+ * (block size), "o" (block offset), "b" (bitmap of the blocks still needed from the offset:
+ * block o + i is bit i % 8 of byte i / 8) and "n" (blocks wanted). The stream service answers
+ * with the first n blocks set in the bitmap. */
+static void cloud_stream_request( const uint8_t * msg,
+                                  uint32_t len )
+{
+    struct cbor_reader r = { msg, msg + len };
+    uint8_t major = 0;
+    uint32_t pairs = 0;
+    uint32_t file_id = UINT32_MAX;
+    uint32_t block_size = 0;
+    uint32_t offset = 0;
+    uint32_t wanted = 0;
+    const uint8_t * bitmap = NULL;
+    uint32_t bitmap_len = 0;
+    bool ok = cbor_read_head( &r, &major, &pairs ) && ( major == 5U );
+
+    for( uint32_t i = 0; ok && ( i < pairs ); i++ )
+    {
+        uint32_t key_len = 0;
+        uint32_t value = 0;
+
+        ok = cbor_read_head( &r, &major, &key_len ) && ( major == 3U ) && ( key_len == 1U ) &&
+             ( r.p < r.end );
+
+        if( !ok )
+        {
+            break;
+        }
+
+        char key = ( char ) *r.p++;
+        ok = cbor_read_head( &r, &major, &value );
+
+        if( ok && ( ( major == 2U ) || ( major == 3U ) ) )
+        {
+            ok = ( size_t ) ( r.end - r.p ) >= value;
+
+            if( ok && ( key == 'b' ) && ( major == 2U ) )
+            {
+                bitmap = r.p;
+                bitmap_len = value;
+            }
+
+            r.p += ok ? value : 0U;
+        }
+        else if( ok && ( major == 0U ) )
+        {
+            switch( key )
+            {
+                case 'f':
+                    file_id = value;
+                    break;
+
+                case 'l':
+                    block_size = value;
+                    break;
+
+                case 'o':
+                    offset = value;
+                    break;
+
+                case 'n':
+                    wanted = value;
+                    break;
+
+                default:
+                    break;
+            }
+        }
+        else
+        {
+            ok = false;
+        }
+    }
+
+    if( !ok || ( r.p != r.end ) || ( bitmap == NULL ) || ( file_id != 0U ) ||
+        ( block_size != OTA_FILE_BLOCK_SIZE ) || ( wanted == 0U ) )
+    {
+        fail( "the cloud cannot read a stream request" );
+    }
+
+    cloud_requests++;
+
+    uint32_t queued = 0;
+
+    for( uint32_t i = 0; ( i < bitmap_len * 8U ) && ( queued < wanted ); i++ )
+    {
+        if( ( offset + i ) >= opt_file_blocks )
+        {
+            break;
+        }
+
+        if( ( ( bitmap[ i / 8U ] >> ( i % 8U ) ) & 1U ) != 0U )
+        {
+            cloud_ask( offset + i );
+            queued++;
+        }
+    }
+
+    if( opt_verbose )
+    {
+        fprintf( stderr, "  cloud       stream request: %u blocks from offset %u, %u queued\n",
+                 ( unsigned ) wanted, ( unsigned ) offset, ( unsigned ) cloud_queue_count );
+    }
+}
+
+/* What the cloud does with a publish: reads stream requests, ignores status updates. (This
+ * and the other cloud_* entry points are not inlined, so that the stubs that call them stay
+ * small.) */
+__attribute__( ( noinline ) )
+static OtaMqttStatus_t cloud_publish( const char * topic,
+                                      uint16_t topic_len,
+                                      const char * msg,
+                                      uint32_t msg_len )
+{
+    static const char stream_get[] = "/get/cbor";
+    size_t n = sizeof( stream_get ) - 1U;
+    bool request = ( topic_len >= n ) && ( memcmp( &topic[ topic_len - n ], stream_get, n ) == 0 );
+
+    if( opt_verbose )
+    {
+        /* Stream requests are CBOR: show their length only. */
+        fprintf( stderr, "  publish     %.*s  %u bytes%s%.*s\n", ( int ) topic_len, topic,
+                 ( unsigned ) msg_len, request ? "" : ": ", request ? 0 : ( int ) msg_len, msg );
+    }
+
+    if( request )
+    {
+        cloud_stream_request( ( const uint8_t * ) msg, msg_len );
+    }
+
+    return OtaMqttSuccess;
+}
+
+__attribute__( ( noinline ) )
+static OtaHttpStatus_t cloud_http_init( char * url )
+{
+    cloud_url_ok = ( url != NULL ) && ( strcmp( url, JOB_URL ) == 0 );
+
+    if( opt_verbose )
+    {
+        fprintf( stderr, "  http init   %s\n", url );
+    }
+
+    return OtaHttpSuccess;
+}
+
+/* An HTTP range request: it must be exactly one block of the file (the last one may be short). */
+__attribute__( ( noinline ) )
+static OtaHttpStatus_t cloud_http_range( uint32_t start,
+                                         uint32_t end )
+{
+    uint32_t file_size = opt_file_blocks * OTA_FILE_BLOCK_SIZE;
+    uint32_t block = start / OTA_FILE_BLOCK_SIZE;
+    uint32_t block_end = ( file_size - start > OTA_FILE_BLOCK_SIZE ) ?
+                         ( start + OTA_FILE_BLOCK_SIZE ) : file_size;
+
+    if( opt_verbose )
+    {
+        fprintf( stderr, "  http range  bytes %u-%u\n", ( unsigned ) start, ( unsigned ) end );
+    }
+
+    if( ( start % OTA_FILE_BLOCK_SIZE != 0U ) || ( start >= file_size ) ||
+        ( end + 1U != block_end ) )
+    {
+        static char what[ 80 ];
+        ( void ) snprintf( what, sizeof( what ), "the agent asked for bytes %u-%u, not one block",
+                           ( unsigned ) start, ( unsigned ) end );
+        fail( what );
+    }
+
+    cloud_requests++;
+    cloud_ask( block );
+    return OtaHttpSuccess;
+}
+
+/* The same, for calls made while callgrind collects: ingest_bench runs under
+ * --toggle-collect='uncounted_*', which switches collection off from the entry of these
+ * functions to their return (so they are called only when collection is on; a toggle would
+ * otherwise switch it on). What is counted of a stub that hands work to the cloud is then its
+ * own few instructions: a test, a call, a counter. Each does something after its call, so that
+ * no call in or around them becomes a jump callgrind could miss the end of. */
+static uint32_t uncounted_calls;
+
+/* Not static: callgrind finds them by these names, which the compiler keeps for extern
+ * functions. */
+OtaMqttStatus_t uncounted_cloud_publish( const char * topic,
+                                         uint16_t topic_len,
+                                         const char * msg,
+                                         uint32_t msg_len );
+OtaHttpStatus_t uncounted_cloud_http_init( char * url );
+OtaHttpStatus_t uncounted_cloud_http_range( uint32_t start,
+                                            uint32_t end );
+
+__attribute__( ( noinline ) )
+OtaMqttStatus_t uncounted_cloud_publish( const char * topic,
+                                         uint16_t topic_len,
+                                         const char * msg,
+                                         uint32_t msg_len )
+{
+    OtaMqttStatus_t status = cloud_publish( topic, topic_len, msg, msg_len );
+
+    uncounted_calls++;
+    return status;
+}
+
+__attribute__( ( noinline ) )
+OtaHttpStatus_t uncounted_cloud_http_init( char * url )
+{
+    OtaHttpStatus_t status = cloud_http_init( url );
+
+    uncounted_calls++;
+    return status;
+}
+
+__attribute__( ( noinline ) )
+OtaHttpStatus_t uncounted_cloud_http_range( uint32_t start,
+                                            uint32_t end )
+{
+    OtaHttpStatus_t status = cloud_http_range( start, end );
+
+    uncounted_calls++;
+    return status;
+}
+
 /* ------------------------------------------------------- timers, memory, MQTT -- */
 
 static uint32_t timer_starts;
 static uint32_t publishes;
 static uint32_t subscribes;
+static uint32_t http_inits;
+static uint32_t http_requests;
 
 static OtaOsStatus_t t_start( OtaTimerId_t id,
                               const char * const name,
@@ -276,31 +637,32 @@ static OtaMqttStatus_t mqtt_publish( const char * const topic,
                                      uint8_t qos )
 {
     ( void ) qos;
+
+    /* The cloud's side of it, uncounted (see uncounted_cloud_publish). */
+    OtaMqttStatus_t status = collecting ?
+                             uncounted_cloud_publish( topic, topic_len, msg, msg_len ) :
+                             cloud_publish( topic, topic_len, msg, msg_len );
+
     publishes++;
-
-    if( opt_verbose )
-    {
-        /* Stream requests are CBOR: show their length only. */
-        bool text = msg_len > 0U && msg[ 0 ] == '{';
-        fprintf( stderr, "  publish     %.*s  %u bytes%s%.*s\n", ( int ) topic_len, topic,
-                 ( unsigned ) msg_len, text ? ": " : "", text ? ( int ) msg_len : 0, msg );
-    }
-
-    return OtaMqttSuccess;
+    return status;
 }
 
 static OtaHttpStatus_t http_init( char * url )
 {
-    ( void ) url;
-    return OtaHttpSuccess;
+    OtaHttpStatus_t status = collecting ? uncounted_cloud_http_init( url ) : cloud_http_init( url );
+
+    http_inits++;
+    return status;
 }
 
 static OtaHttpStatus_t http_request( uint32_t start,
                                      uint32_t end )
 {
-    ( void ) start;
-    ( void ) end;
-    return OtaHttpSuccess;
+    OtaHttpStatus_t status = collecting ? uncounted_cloud_http_range( start, end ) :
+                             cloud_http_range( start, end );
+
+    http_requests++;
+    return status;
 }
 
 static OtaHttpStatus_t http_deinit( void )
@@ -473,25 +835,48 @@ static void app_callback( OtaJobEvent_t event,
 
 /* ------------------------------------------------------------------ the messages -- */
 
-/* A job document as AWS IoT Jobs sends it on $next/get/accepted, for one MQTT-streamed file.
- * The signature is 70 arbitrary bytes in base64 (the stub PAL does not check it). */
-static char job_doc[ 1024 ];
+/* A job document as AWS IoT Jobs sends it on $next/get/accepted, for one file: MQTT-streamed
+ * (a stream name) or over HTTP (a pre-signed S3 URL and its auth scheme, the fields v2.0.0
+ * reads for an HTTP job). The signature is 70 arbitrary bytes in base64 (the stub PAL does
+ * not check it). */
+#define JOB_DOC_HEAD                                                                     \
+    "{\"clientToken\":\"0:" THING_NAME "\",\"timestamp\":1700000000,"                  \
+    "\"execution\":{\"jobId\":\"AFR_OTA-bench-job-1\",\"status\":\"QUEUED\","          \
+    "\"queuedAt\":1699999990,\"lastUpdatedAt\":1699999990,"                            \
+    "\"versionNumber\":1,\"executionNumber\":1,"                                       \
+    "\"jobDocument\":{\"afr_ota\":"
+#define JOB_DOC_SIGNATURE                                                                \
+    "\"sig-sha256-ecdsa\":\"MEQCIHbAtj0b8m5nqSwqN8y8wS2v0b1dJmRmvQ3KpB4hq7uDAiA"          \
+    "f0Zp6b1Qx2wZqv5oU3rK0yTt8mH9cL2aE7dG4sN1jWg==\"}]}}}}"
+
+static char job_doc[ 2048 ];
 static uint32_t job_doc_len;
 
 static void make_job_doc( void )
 {
-    int n = snprintf( job_doc, sizeof( job_doc ),
-                      "{\"clientToken\":\"0:" THING_NAME "\",\"timestamp\":1700000000,"
-                      "\"execution\":{\"jobId\":\"AFR_OTA-bench-job-1\",\"status\":\"QUEUED\","
-                      "\"queuedAt\":1699999990,\"lastUpdatedAt\":1699999990,"
-                      "\"versionNumber\":1,\"executionNumber\":1,"
-                      "\"jobDocument\":{\"afr_ota\":{\"protocols\":[\"MQTT\"],"
+    unsigned long file_size = ( unsigned long ) opt_file_blocks * OTA_FILE_BLOCK_SIZE;
+    int n;
+
+    if( opt_plane == PLANE_HTTP )
+    {
+        n = snprintf( job_doc, sizeof( job_doc ),
+                      JOB_DOC_HEAD "{\"protocols\":[\"HTTP\"],"
+                      "\"files\":[{\"filepath\":\"/ota/firmware.bin\",\"filesize\":%lu,"
+                      "\"fileid\":0,\"certfile\":\"/ota/signer.crt\","
+                      "\"update_data_url\":\"%s\",\"auth_scheme\":\"aws.s3.presigned\","
+                      JOB_DOC_SIGNATURE,
+                      file_size, JOB_URL );
+    }
+    else
+    {
+        n = snprintf( job_doc, sizeof( job_doc ),
+                      JOB_DOC_HEAD "{\"protocols\":[\"MQTT\"],"
                       "\"streamname\":\"AFR_OTA-bench-stream\","
                       "\"files\":[{\"filepath\":\"/ota/firmware.bin\",\"filesize\":%lu,"
                       "\"fileid\":0,\"certfile\":\"/ota/signer.crt\","
-                      "\"sig-sha256-ecdsa\":\"MEQCIHbAtj0b8m5nqSwqN8y8wS2v0b1dJmRmvQ3KpB4hq7uDAiA"
-                      "f0Zp6b1Qx2wZqv5oU3rK0yTt8mH9cL2aE7dG4sN1jWg==\"}]}}}}",
-                      ( unsigned long ) opt_file_blocks * OTA_FILE_BLOCK_SIZE );
+                      JOB_DOC_SIGNATURE,
+                      file_size );
+    }
 
     job_doc_len = ( uint32_t ) n;
 }
@@ -561,6 +946,16 @@ static uint32_t encode_block( uint8_t * out,
     return ( uint32_t ) n;
 }
 
+/* An HTTP response body: the block's bytes as they are. */
+static uint32_t encode_body( uint8_t * out,
+                             uint32_t block )
+{
+    uint32_t size = OTA_FILE_BLOCK_SIZE; /* the file is a whole number of blocks */
+
+    memset( out, ( int ) ( block * 7U + 1U ) & 0xff, size );
+    return size;
+}
+
 /* ------------------------------------------------------------------- the script -- */
 
 enum step { STEP_START, STEP_JOB, STEP_BLOCKS, STEP_DONE };
@@ -613,7 +1008,8 @@ static void send_block( uint32_t block )
         return;
     }
 
-    data->dataLength = encode_block( data->data, block );
+    data->dataLength = ( opt_plane == PLANE_HTTP ) ? encode_body( data->data, block ) :
+                       encode_block( data->data, block );
     app_signal( OtaAgentEventReceivedFileBlock, data );
 }
 
@@ -654,7 +1050,7 @@ static void script_step( void )
         }
 
         case STEP_BLOCKS:
-
+        {
             if( !job_window_done )
             {
                 window_end( "job" );
@@ -678,7 +1074,16 @@ static void script_step( void )
                 window_begin(); /* the "finish" window: the last block */
             }
 
-            send_block( blocks_sent );
+            /* The cloud answers what the agent asked for: the oldest block it has not sent. */
+            uint32_t block = 0;
+
+            if( !cloud_next_block( &block ) )
+            {
+                fail( "the agent waits for a block it has not asked for" );
+                break;
+            }
+
+            send_block( block );
             blocks_sent++;
 
             if( blocks_sent == opt_file_blocks )
@@ -687,6 +1092,7 @@ static void script_step( void )
             }
 
             break;
+        }
 
         case STEP_DONE:
         default:
@@ -730,7 +1136,7 @@ static void usage( void )
 {
     fprintf( stderr,
              "usage: ingest_bench [--file-blocks M] [--blocks N] [--measure all|ingest|request]\n"
-             "                    [--pal null|copy] [--verbose]\n"
+             "                    [--plane mqtt|http] [--pal null|copy] [--verbose]\n"
              "  M: blocks in the file (2..%u, default 512)\n"
              "  N: blocks in the measured window (0..M-1, default 256)\n",
              ( unsigned ) MAX_FILE_BLOCKS );
@@ -792,6 +1198,21 @@ int main( int argc,
             else if( strcmp( v, "request" ) == 0 )
             {
                 opt_measure = MEASURE_REQUEST;
+            }
+            else
+            {
+                usage();
+            }
+        }
+        else if( strcmp( a, "--plane" ) == 0 )
+        {
+            if( strcmp( v, "mqtt" ) == 0 )
+            {
+                opt_plane = PLANE_MQTT;
+            }
+            else if( strcmp( v, "http" ) == 0 )
+            {
+                opt_plane = PLANE_HTTP;
             }
             else
             {
@@ -862,7 +1283,20 @@ int main( int argc,
               pal_closes == 1U &&
               activations == 1U &&
               failures == 0U &&
-              OTA_GetState() == OtaAgentStateStopped;
+              OTA_GetState() == OtaAgentStateStopped &&
+              blocks_sent == opt_file_blocks &&
+              cloud_queue_count == 0U;
+
+    if( opt_plane == PLANE_HTTP )
+    {
+        /* One transfer, opened with the job's URL, one range per block. */
+        ok = ok && http_inits == 1U && cloud_url_ok &&
+             cloud_requests == opt_file_blocks;
+    }
+    else
+    {
+        ok = ok && http_inits == 0U && cloud_requests > 0U;
+    }
 
     if( opt_pal_copy && ok )
     {
@@ -872,10 +1306,13 @@ int main( int argc,
         }
     }
 
-    printf( "ingest_bench: %s: %u of %u blocks written, %u close, %u activation, %u failure, "
-            "%u publishes, %u subscriptions, %u timer starts\n",
-            ok ? "ok" : "FAILED", ( unsigned ) blocks_written, ( unsigned ) opt_file_blocks,
+    printf( "ingest_bench: %s: %s, %u of %u blocks written, %u close, %u activation, %u failure, "
+            "%u %s, %u publishes, %u subscriptions, %u timer starts\n",
+            ok ? "ok" : "FAILED", ( opt_plane == PLANE_HTTP ) ? "http" : "mqtt",
+            ( unsigned ) blocks_written, ( unsigned ) opt_file_blocks,
             ( unsigned ) pal_closes, ( unsigned ) activations, ( unsigned ) failures,
+            ( unsigned ) cloud_requests,
+            ( opt_plane == PLANE_HTTP ) ? "range requests" : "stream requests",
             ( unsigned ) publishes, ( unsigned ) subscribes, ( unsigned ) timer_starts );
 
     return ok ? 0 : 1;
