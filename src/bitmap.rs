@@ -35,11 +35,14 @@ pub fn mark_received(bitmap: &mut [u8], block: u32) {
     }
 }
 
-/// The lowest block still needed.
-pub fn first_needed(bitmap: &[u8]) -> Option<u32> {
+/// The lowest block still needed at or after block `from`'s byte: a download only clears bits,
+/// so a caller that remembers the last answer scans each byte about once per file.
+pub fn first_needed(bitmap: &[u8], from: u32) -> Option<u32> {
+    let skip = (from / 8) as usize;
     bitmap
         .iter()
         .enumerate()
+        .skip(skip)
         .find(|(_, &b)| b != 0)
         .map(|(i, &b)| {
             (i as u32)
@@ -69,10 +72,15 @@ mod tests {
         mark_received(&mut b, 9);
         assert!(!is_needed(&b, 0) && !is_needed(&b, 9) && is_needed(&b, 10));
         assert!(!is_needed(&b, 11 + 8));
-        assert_eq!(first_needed(&b), Some(1));
+        assert_eq!(first_needed(&b, 0), Some(1));
+        // From a later byte: what is needed there, never a block before that byte.
+        assert_eq!(first_needed(&b, 9), Some(8));
+        mark_received(&mut b, 8);
+        assert_eq!(first_needed(&b, 8), Some(10));
         for i in 0..11 {
             mark_received(&mut b, i);
         }
-        assert_eq!(first_needed(&b), None);
+        assert_eq!(first_needed(&b, 0), None);
+        assert_eq!(first_needed(&b, u32::MAX), None);
     }
 }

@@ -133,21 +133,19 @@ struct Ask {
     plane: Plane,
     file_id: u32,
     bitmap_len: usize,
+    /// HTTP: the range to ask for (the first block still needed) and the file's size.
+    next: Option<u32>,
+    file_size: u32,
 }
 
 fn request_blocks(ask: &Ask) -> Result<(), OtaErr_t> {
     match ask.plane {
         Plane::Mqtt => mqtt::request_blocks(&Parts(ask.bitmap_len), ask.file_id),
         Plane::Http => {
-            let (next, size) = AGENT.with2(&FILE, |a, f| {
-                a.in_flight.asking();
-                let next =
-                    fctx::bitmap(f, ask.bitmap_len).and_then(|b| crate::bitmap::first_needed(b));
-                (next, f.fileSize)
-            });
-            let result = next
+            let result = ask
+                .next
                 .ok_or(sys::OtaErrRequestFileBlockFailed)
-                .and_then(|block| http::request(block, size).map(|()| block));
+                .and_then(|block| http::request(block, ask.file_size).map(|()| block));
             // Only a request that went out can be answered (its body is queued, not yet taken).
             AGENT.with(|a| a.in_flight.asked(result.ok()));
             result.map(|_| ())
@@ -158,13 +156,15 @@ fn request_blocks(ask: &Ask) -> Result<(), OtaErr_t> {
 
 pub(super) fn request_data(_: &OtaEventMsg_t) -> Outcome {
     let ask = AGENT.with2(&FILE, |a, f| {
-        let ask = Ask {
+        let mut ask = Ask {
             remaining: f.blocksRemaining,
             active: a.active_job.first().is_some_and(|&b| b != 0),
             momentum: a.momentum,
             plane: a.plane,
             file_id: a.server_file_id,
             bitmap_len: a.bitmap_len,
+            next: None,
+            file_size: f.fileSize,
         };
         if ask.remaining > 0 && ask.active && ask.momentum < config::MAX_NUM_REQUEST_MOMENTUM {
             // Spent now, with the request below; the give-up path resets it.
@@ -173,7 +173,13 @@ pub(super) fn request_data(_: &OtaEventMsg_t) -> Outcome {
             // next (v2.0.0 left the count of a previous MQTT job here, delaying each range by a
             // timer period).
             a.blocks_to_receive = match a.plane {
-                Plane::Http => 1,
+                Plane::Http => {
+                    a.in_flight.asking();
+                    ask.next = fctx::bitmap_ref(f, a.bitmap_len)
+                        .and_then(|b| crate::bitmap::first_needed(b, a.scan_from));
+                    a.scan_from = ask.next.unwrap_or(a.scan_from);
+                    1
+                }
                 _ => config::MAX_NUM_BLOCKS_REQUEST,
             };
         }
@@ -192,6 +198,8 @@ pub(super) fn request_data(_: &OtaEventMsg_t) -> Outcome {
             Err(err) => Outcome::Fail(err),
         }
     } else {
+        // No request goes out: nothing is being asked for.
+        AGENT.with(|a| a.in_flight.asked(None));
         stop_request_timer();
         let err = set_image_state_with_reason(sys::OtaImageStateAborted, sys::OtaErrNone.into());
         if err != sys::OtaErrNone {

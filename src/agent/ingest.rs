@@ -75,12 +75,7 @@ fn decode<'m>(message: &'m [u8], at: &Start) -> Result<Option<Block<'m>>, Ingest
             if message.len() > config::FILE_BLOCK_SIZE as usize || message.len() > limit {
                 return Err(sys::IngestResultBadData);
             }
-            let index = AGENT.with2(&FILE, |a, f| {
-                a.in_flight
-                    .answer()
-                    .or_else(|| fctx::bitmap_ref(f, at.bitmap_len).and_then(bitmap::first_needed))
-            });
-            Ok(index.map(|index| Block {
+            Ok(at.http_index.map(|index| Block {
                 index,
                 data: Data::Slice(message),
             }))
@@ -128,6 +123,8 @@ struct Start {
     file_id: u32,
     bitmap_len: usize,
     file_size: u32,
+    /// HTTP: the block this body answers (the oldest range asked for, else the first needed).
+    http_index: Option<u32>,
 }
 
 /// What claiming a valid block found: it is new (and now marked received) with this many
@@ -141,13 +138,25 @@ enum Claim {
 #[inline(never)]
 fn receive(message: &[u8]) -> Received {
     let mut close_status = pal_status(sys::OtaPalUninitialized);
-    let at = AGENT.with2(&FILE, |a, f| Start {
-        ready: f.blocksRemaining > 0 && fctx::bitmap_ref(f, a.bitmap_len).is_some(),
-        limit: fctx::decode_capacity(f).unwrap_or(config::FILE_BLOCK_SIZE as usize),
-        plane: a.plane,
-        file_id: a.server_file_id,
-        bitmap_len: a.bitmap_len,
-        file_size: f.fileSize,
+    let at = AGENT.with2(&FILE, |a, f| {
+        let bitmap = fctx::bitmap_ref(f, a.bitmap_len);
+        let ready = f.blocksRemaining > 0 && bitmap.is_some();
+        let http_index = match a.plane {
+            Plane::Http if ready => a
+                .in_flight
+                .answer()
+                .or_else(|| bitmap.and_then(|b| bitmap::first_needed(b, a.scan_from))),
+            _ => None,
+        };
+        Start {
+            ready,
+            limit: fctx::decode_capacity(f).unwrap_or(config::FILE_BLOCK_SIZE as usize),
+            plane: a.plane,
+            file_id: a.server_file_id,
+            bitmap_len: a.bitmap_len,
+            file_size: f.fileSize,
+            http_index,
+        }
     });
     if !at.ready {
         return Received::Done(sys::IngestResultUnexpectedBlock, close_status);

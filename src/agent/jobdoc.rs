@@ -327,7 +327,10 @@ fn create_file() -> bool {
         release_file();
         return false;
     }
-    AGENT.with(|a| a.bitmap_len = len);
+    AGENT.with(|a| {
+        a.bitmap_len = len;
+        a.scan_from = 0;
+    });
     let status = iface::pal_create_file();
     if sys::pal_main(status) != sys::OtaPalSuccess {
         ota_log!(

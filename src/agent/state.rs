@@ -38,6 +38,8 @@ pub(crate) struct Agent {
     pub(super) plane: Plane,
     pub(super) token_counter: u32,
     pub(super) bitmap_len: usize,
+    /// No block below this one is needed any more (where HTTP's bitmap scan starts).
+    pub(super) scan_from: u32,
     pub(super) in_flight: InFlight,
 }
 
@@ -54,6 +56,7 @@ impl Agent {
             plane: Plane::None,
             token_counter: 0,
             bitmap_len: 0,
+            scan_from: 0,
             in_flight: InFlight::new(),
         }
     }

@@ -2,7 +2,7 @@
 
 use crate::agent::{self, AppBuffers};
 use crate::sys;
-use core::ffi::{c_char, c_void, CStr};
+use core::ffi::c_void;
 
 /// `OTA_Init`: start the agent with the application's buffers, interfaces and thing name.
 ///
@@ -31,7 +31,7 @@ pub unsafe extern "C" fn OTA_Init(
         None
     } else {
         // SAFETY: per the contract, a non-NULL thing name is NUL-terminated.
-        Some(unsafe { CStr::from_ptr(pThingName.cast::<c_char>()) }.to_bytes())
+        Some(unsafe { super::until_nul(pThingName) })
     };
     agent::init(buffers, pOtaInterfaces, thing, OtaAppCallback)
 }

@@ -3,7 +3,7 @@
 
 use crate::codec::{base64, cbor};
 use crate::sys;
-use core::ffi::{c_char, CStr};
+use core::ffi::c_char;
 use core::slice;
 
 /// `base64Decode`: decode `encodedLen` base64 symbols into `pDest` (room for `destLen`).
@@ -77,7 +77,7 @@ pub unsafe extern "C" fn OTA_CBOR_Encode_GetStreamRequestMessage(
     let (out, token, bitmap) = unsafe {
         (
             slice::from_raw_parts_mut(pMessageBuffer, messageBufferSize),
-            CStr::from_ptr(pClientToken).to_bytes(),
+            super::until_nul(pClientToken.cast::<u8>()),
             slice::from_raw_parts(pBlockBitmap.cast_const(), blockBitmapSize),
         )
     };

@@ -14,7 +14,9 @@ const IN_FLIGHT: usize = 4;
 /// Blocks asked for and not yet answered, oldest first.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct InFlight {
+    /// A ring: the oldest request at `head`, `len` of them.
     blocks: [u32; IN_FLIGHT],
+    head: u8,
     len: u8,
     /// A request is being made: a client that answers inside it delivers before `asked`.
     asking: bool,
@@ -26,6 +28,7 @@ impl InFlight {
     pub const fn new() -> Self {
         InFlight {
             blocks: [0; IN_FLIGHT],
+            head: 0,
             len: 0,
             asking: false,
             refused_early: false,
@@ -47,12 +50,19 @@ impl InFlight {
         }
     }
 
+    /// The ring slot `n` places after the oldest (IN_FLIGHT is a power of two).
+    fn slot(&self, n: u8) -> usize {
+        usize::from(self.head.wrapping_add(n)) % IN_FLIGHT
+    }
+
     pub fn push(&mut self, block: u32) {
         if usize::from(self.len) == IN_FLIGHT {
-            self.blocks.rotate_left(1);
+            // Full: the oldest is forgotten (its body then counts as unasked).
+            self.head = self.slot(1) as u8;
             self.len = self.len.saturating_sub(1);
         }
-        if let Some(slot) = self.blocks.get_mut(usize::from(self.len)) {
+        let at = self.slot(self.len);
+        if let Some(slot) = self.blocks.get_mut(at) {
             *slot = block;
             self.len = self.len.saturating_add(1);
         }
@@ -63,8 +73,8 @@ impl InFlight {
         if self.len == 0 {
             return None;
         }
-        let block = self.blocks.first().copied();
-        self.blocks.rotate_left(1);
+        let block = self.blocks.get(self.slot(0)).copied();
+        self.head = self.slot(1) as u8;
         self.len = self.len.saturating_sub(1);
         block
     }
