@@ -696,6 +696,20 @@ fn cbor_int(out: &mut Vec<u8>, v: i64) {
     }
 }
 
+/// Applies the edits in turn: overwrite, insert or remove one byte at an index of the message.
+fn mutate(msg: &mut Vec<u8>, edits: Vec<(prop::sample::Index, u8, u8)>) {
+    for (at, byte, kind) in edits {
+        let at = at.index(msg.len());
+        match kind {
+            0 => msg[at] = byte,
+            1 => msg.insert(at, byte),
+            _ => {
+                msg.remove(at);
+            }
+        }
+    }
+}
+
 /// A response with the four keys in the given order plus unknown entries in between.
 fn response(
     f: i32,
@@ -773,14 +787,7 @@ proptest! {
             prop_assert_eq!(decode_plain(&msg), decode_general(&msg).ok());
             prop_assert!(decode_plain(&msg).is_some());
         }
-        for (at, byte, kind) in edits {
-            let at = at.index(msg.len());
-            match kind {
-                0 => msg[at] = byte,
-                1 => msg.insert(at, byte),
-                _ => { msg.remove(at); }
-            }
-        }
+        mutate(&mut msg, edits);
         if let Some(block) = decode_plain(&msg) {
             prop_assert_eq!(Ok(block), decode_general(&msg));
         }
@@ -803,14 +810,7 @@ proptest! {
         edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0u8..3), 1..6),
     ) {
         let mut msg = response(7, 8, 9, &payload, &order, &[(b'q', -5)], false);
-        for (at, byte, kind) in edits {
-            let at = at.index(msg.len());
-            match kind {
-                0 => msg[at] = byte,
-                1 => msg.insert(at, byte),
-                _ => { msg.remove(at); }
-            }
-        }
+        mutate(&mut msg, edits);
         if let Ok(block) = decode_get_stream_response(&msg) {
             let mut dest = vec![0u8; block.payload.len()];
             prop_assert_eq!(block.payload.copy_to(&mut dest), Ok(dest.len()));
