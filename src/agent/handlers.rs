@@ -158,7 +158,7 @@ pub(super) fn request_data(_: &OtaEventMsg_t) -> Outcome {
     let ask = AGENT.with2(&FILE, |a, f| {
         let mut ask = Ask {
             remaining: f.blocksRemaining,
-            active: a.active_job.first().is_some_and(|&b| b != 0),
+            active: a.has_job(),
             momentum: a.momentum,
             plane: a.plane,
             file_id: a.server_file_id,
@@ -175,9 +175,7 @@ pub(super) fn request_data(_: &OtaEventMsg_t) -> Outcome {
             a.blocks_to_receive = match a.plane {
                 Plane::Http => {
                     a.in_flight.asking();
-                    ask.next = fctx::bitmap_ref(f, a.bitmap_len)
-                        .and_then(|b| crate::bitmap::first_needed(b, a.scan_from));
-                    a.scan_from = ask.next.unwrap_or(a.scan_from);
+                    ask.next = a.next_needed(f);
                     1
                 }
                 _ => config::MAX_NUM_BLOCKS_REQUEST,

@@ -139,13 +139,9 @@ enum Claim {
 fn receive(message: &[u8]) -> Received {
     let mut close_status = pal_status(sys::OtaPalUninitialized);
     let at = AGENT.with2(&FILE, |a, f| {
-        let bitmap = fctx::bitmap_ref(f, a.bitmap_len);
-        let ready = f.blocksRemaining > 0 && bitmap.is_some();
+        let ready = f.blocksRemaining > 0 && fctx::bitmap_ref(f, a.bitmap_len).is_some();
         let http_index = match a.plane {
-            Plane::Http if ready => a
-                .in_flight
-                .answer()
-                .or_else(|| bitmap.and_then(|b| bitmap::first_needed(b, a.scan_from))),
+            Plane::Http if ready => a.in_flight.answer().or_else(|| a.next_needed(f)),
             _ => None,
         };
         Start {

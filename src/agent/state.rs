@@ -60,6 +60,20 @@ impl Agent {
             in_flight: InFlight::new(),
         }
     }
+
+    /// Whether a job is active (its ID is set).
+    pub(super) fn has_job(&self) -> bool {
+        self.active_job.first().is_some_and(|&b| b != 0)
+    }
+
+    /// HTTP: the first block still needed, searched from where the last search stopped (a
+    /// download only clears bits, so nothing below it is needed again).
+    pub(super) fn next_needed(&mut self, file: &sys::OtaFileContext_t) -> Option<u32> {
+        let next = fctx::bitmap_ref(file, self.bitmap_len)
+            .and_then(|b| crate::bitmap::first_needed(b, self.scan_from));
+        self.scan_from = next.unwrap_or(self.scan_from);
+        next
+    }
 }
 
 /// Text up to the first NUL.
@@ -182,7 +196,7 @@ impl mqtt::Bytes for Stream {
 }
 
 pub(super) fn has_active_job() -> bool {
-    AGENT.with(|a| a.active_job.first().is_some_and(|&b| b != 0))
+    AGENT.with(|a| a.has_job())
 }
 
 /// Whether `id` is the active job's ID.

@@ -55,7 +55,7 @@ impl InFlight {
         usize::from(self.head.wrapping_add(n)) % IN_FLIGHT
     }
 
-    pub fn push(&mut self, block: u32) {
+    fn push(&mut self, block: u32) {
         if usize::from(self.len) == IN_FLIGHT {
             // Full: the oldest is forgotten (its body then counts as unasked).
             self.head = self.slot(1) as u8;

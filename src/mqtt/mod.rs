@@ -300,7 +300,7 @@ pub fn request_blocks(parts: &impl RequestParts, file_id: u32) -> Result<(), Ota
     let mut t = Text::new();
     let size = parts
         .read(|thing, stream, bitmap| {
-            if stream.len() > MAX_STREAM_NAME {
+            if !stream_fits(stream) {
                 return Err(sys::OtaErrRequestFileBlockFailed);
             }
             let size = cbor::encode_get_stream_request(
