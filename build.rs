@@ -75,6 +75,8 @@ fn env_path(name: &str) -> Option<PathBuf> {
 
 struct Config {
     headers: PathBuf,
+    /// This crate's include/, for the extension header it alone has.
+    own_headers: PathBuf,
     config_dir: Option<PathBuf>,
     extra_includes: Vec<PathBuf>,
 }
@@ -114,11 +116,13 @@ impl Config {
         }
         // Any change in these folders (the config, headers it includes, our headers) rebuilds.
         println!("cargo::rerun-if-changed={}", headers.display());
+        println!("cargo::rerun-if-changed={}", ext_header().display());
         for dir in config_dir.iter().chain(&extra_includes) {
             println!("cargo::rerun-if-changed={}", dir.display());
         }
         Config {
             headers,
+            own_headers: manifest.join("include"),
             config_dir,
             extra_includes,
         }
@@ -130,6 +134,8 @@ impl Config {
         dirs.extend(self.config_dir.as_deref());
         dirs.extend(self.extra_includes.iter().map(PathBuf::as_path));
         dirs.push(&self.headers);
+        // Last, so ota_ext.h is found beside another copy of the v2.0.0 headers.
+        dirs.push(&self.own_headers);
         dirs
     }
 
@@ -272,6 +278,9 @@ fn write_wrapper(out: &Path) -> PathBuf {
     for header in HEADERS {
         let _ = writeln!(text, "#include \"{header}\"");
     }
+    // The extension header is ours alone: read from this crate even when OTA_HEADERS_DIR
+    // names another copy of the v2.0.0 headers (it includes them by name).
+    text.push_str("#include \"ota_ext.h\"\n");
     text.push_str("enum ota_rs_config_values {\n");
     for name in CONFIG_MACROS {
         let _ = writeln!(text, "    OTA_RS_CFG_{name} = ( {name} ),");
@@ -280,6 +289,11 @@ fn write_wrapper(out: &Path) -> PathBuf {
     let path = out.join("ota_rs_wrapper.h");
     write_if_changed(&path, &text);
     path
+}
+
+/// include/ota_ext.h of this crate.
+fn ext_header() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("include/ota_ext.h")
 }
 
 fn write_if_changed(path: &Path, text: &str) {
@@ -306,6 +320,7 @@ fn generate_bindings(cfg: &Config, wrapper: &Path, out: &Path) {
         .prepend_enum_name(false)
         .allowlist_file(headers_re)
         .allowlist_file(regex_escape(&wrapper.display().to_string()))
+        .allowlist_file(regex_escape(&ext_header().display().to_string()))
         .opaque_type("_IO_FILE")
         .opaque_type("__sFILE")
         .derive_default(true)

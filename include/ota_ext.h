@@ -123,7 +123,8 @@ typedef struct OtaResumeInterface
  * it before OTA_EventProcessingTask starts, or at any time.
  *
  * @return OtaErrNone, or OtaErrInvalidArg when save, load, erase, reopenFile or pRecordBuffer is
- * NULL or recordBufferSize is below OTA_EXT_RESUME_RECORD_FIXED_SIZE (nothing is registered).
+ * NULL or recordBufferSize is below OTA_EXT_RESUME_RECORD_FIXED_SIZE (the registration
+ * stays as it was).
  */
 OtaErr_t OTA_EXT_SetResume( const OtaResumeInterface_t * pResume );
 

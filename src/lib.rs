@@ -35,6 +35,7 @@ pub(crate) mod ffi;
 pub(crate) mod http;
 pub(crate) mod job;
 pub(crate) mod mqtt;
+pub(crate) mod resume;
 pub(crate) mod sys;
 
 // The POSIX OS port. Cargo turns `os-posix` on by default on every target; it only takes effect

@@ -2,8 +2,9 @@
 //! where it departs from v2.0.0).
 
 use super::state::{
-    clear_active_job, count, has_active_job, notify, release_file, reset_stats, set_state, signal,
-    until_nul, update_job_status, Agent, Outcome, Plane, Stream, Thing, AGENT, FILE, STATS,
+    clear_active_job, count, has_active_job, notify, release_file, release_file_keep_record,
+    reset_stats, set_state, signal, until_nul, update_job_status, Agent, Outcome, Plane, Stream,
+    Thing, AGENT, FILE, STATS,
 };
 use super::timer::{
     signal_or_retry, start_request_timer, start_self_test_timer, stop_request_timer,
@@ -224,6 +225,7 @@ fn finish_download(complete: bool) {
     // Blocks still queued behind this one are not ingested (v2.0.0 wrote them to the closed
     // job's file and reported on it).
     FILE.with(|f| f.blocksRemaining = 0);
+    crate::resume::forget();
     if !signal(sys::OtaAgentEventCloseFile) {
         ota_log!(Warn, "Failed to signal closing the file");
     }
@@ -272,6 +274,7 @@ pub(super) fn process_data(msg: &OtaEventMsg_t) -> Outcome {
         finish_download(false);
     } else if result == sys::IngestResultAccepted_Continue {
         count(&STATS.processed);
+        crate::resume::block_written();
         // The common path's one look at the agent and the file.
         let (received, total, more, cb) = AGENT.with2(&FILE, |a, f| {
             a.momentum = 0;
@@ -352,7 +355,7 @@ pub(super) fn shutdown(_: &OtaEventMsg_t) -> Outcome {
             u(err)
         );
     }
-    release_file();
+    release_file_keep_record();
     clear_active_job();
     AGENT.with(|a| *a = Agent::new());
     iface::install(core::ptr::null_mut());
@@ -362,6 +365,7 @@ pub(super) fn shutdown(_: &OtaEventMsg_t) -> Outcome {
 pub(super) fn suspend(_: &OtaEventMsg_t) -> Outcome {
     ota_log!(Info, "OTA agent is suspended");
     stop_request_timer();
+    crate::resume::checkpoint();
     Outcome::Next
 }
 

@@ -331,6 +331,9 @@ fn create_file() -> bool {
         a.bitmap_len = len;
         a.scan_from = 0;
     });
+    if crate::resume::reopen() {
+        return true;
+    }
     let status = iface::pal_create_file();
     if sys::pal_main(status) != sys::OtaPalSuccess {
         ota_log!(

@@ -279,8 +279,14 @@ pub(crate) enum Outcome {
 }
 
 /// Releases everything the current file holds (v2.0.0's otaClose): data plane, PAL file,
-/// buffers.
+/// buffers. The job's download is over, so its resume record goes too.
 pub(super) fn release_file() {
+    crate::resume::forget();
+    release_file_keep_record();
+}
+
+/// As [`release_file`], keeping the resume record: the download may go on after a restart.
+pub(super) fn release_file_keep_record() {
     cleanup_data_plane();
     let _ = iface::pal_abort();
     fctx::release_file();

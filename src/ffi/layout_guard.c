@@ -15,6 +15,7 @@
 #include "ota_mqtt_private.h"
 #include "ota_http_private.h"
 #include "ota_interface_private.h"
+#include "ota_ext.h"
 
 /* Written by libota.a's build (build.rs) from the layouts the Rust side was compiled with. */
 #include "ota_rs_layout_guard.h"

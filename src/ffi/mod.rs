@@ -4,6 +4,7 @@
 
 pub(crate) mod agent;
 pub(crate) mod codec;
+pub(crate) mod ext;
 pub(crate) mod strerror;
 
 /// The bytes of a C string before its NUL: a byte loop, where `CStr::from_ptr` would link the

@@ -1,0 +1,270 @@
+//! Resume across reboot and power loss (include/ota_ext.h; not part of v2.0.0).
+//!
+//! The agent calls four hooks: when a new job's file is about to be created ([`reopen`]), after
+//! each block written ([`block_written`]), at suspend ([`checkpoint`]) and when the job's file is
+//! released for good ([`forget`]). Until the application registers, each is one look at an
+//! empty slot: the code behind them is reached only through the table `OTA_EXT_SetResume`
+//! installs, so a firmware that never calls it links none of it and behaves as v2.0.0.
+
+mod record;
+
+use crate::sys::fctx::{self, Text, FILE};
+use crate::sys::global::Global;
+use crate::sys::{self, ext, OtaFileContext_t, OtaResumeInterface_t};
+use crate::{bitmap, config};
+use record::Record;
+
+/// The implementation behind the hooks.
+struct Ops {
+    reopen: fn() -> bool,
+    block_written: fn(),
+    checkpoint: fn(),
+    forget: fn(),
+}
+
+static OPS: Ops = Ops {
+    reopen: reopen_saved,
+    block_written: count_block,
+    checkpoint: save_if_new_blocks,
+    forget: erase_record,
+};
+
+static REGISTERED: Global<Option<&'static Ops>> = Global::new(None);
+
+/// Installs the application's table (NULL uninstalls); the caller checked its entries.
+pub(crate) fn register(table: *const OtaResumeInterface_t) {
+    if table.is_null() {
+        REGISTERED.with(|r| *r = None);
+        ext::install(table);
+    } else {
+        ext::install(table);
+        PROGRESS.with(|p| *p = Progress::new());
+        REGISTERED.with(|r| *r = Some(&OPS));
+    }
+}
+
+fn ops() -> Option<&'static Ops> {
+    REGISTERED.with(|r| *r)
+}
+
+/// For a new job whose bitmap is prepared (every block needed): true when the saved record
+/// is this download and the PAL reopened its file, the bitmap and count now the record's.
+pub(crate) fn reopen() -> bool {
+    ops().is_some_and(|o| (o.reopen)())
+}
+
+/// After a block is written: saves every `saveEveryBlocks` blocks.
+pub(crate) fn block_written() {
+    if let Some(o) = ops() {
+        (o.block_written)();
+    }
+}
+
+/// Saves now if blocks arrived since the last save (suspend).
+pub(crate) fn checkpoint() {
+    if let Some(o) = ops() {
+        (o.checkpoint)();
+    }
+}
+
+/// The job's download is over (done, failed, cancelled, aborted): erases the record.
+pub(crate) fn forget() {
+    if let Some(o) = ops() {
+        (o.forget)();
+    }
+}
+
+/// What the agent remembers between saves.
+struct Progress {
+    /// Blocks written since the last save.
+    since_save: u32,
+    /// No record is stored (erased, or none loaded), so there is nothing to erase.
+    none_stored: bool,
+}
+
+impl Progress {
+    const fn new() -> Self {
+        Progress {
+            since_save: 0,
+            none_stored: false,
+        }
+    }
+}
+
+static PROGRESS: Global<Progress> = Global::new(Progress::new());
+
+fn blocks_of(f: &OtaFileContext_t) -> u32 {
+    f.fileSize.div_ceil(config::FILE_BLOCK_SIZE)
+}
+
+/// The download the file context describes, in a record's terms (None without a bitmap).
+fn current(f: &OtaFileContext_t) -> Option<Record<'_>> {
+    Some(Record {
+        job: fctx::text(f, Text::JobName),
+        stream: fctx::text(f, Text::StreamName),
+        file_size: f.fileSize,
+        block_size: config::FILE_BLOCK_SIZE,
+        file_id: f.serverFileID,
+        path_crc: record::crc32(fctx::text(f, Text::FilePath)),
+        bitmap: fctx::bitmap_ref(f, bitmap::len_for(blocks_of(f)))?,
+    })
+}
+
+/// What the saved record turned out to be.
+enum Saved {
+    None,
+    Other,
+    /// This download: the blocks it still needs (now in the bitmap) of the file's.
+    This(u32, u32),
+}
+
+/// Under the file context's lock: compares the record with the download and, when it is this
+/// one, takes its bitmap. A bit set beyond the file's last block, or no block left to fetch,
+/// makes it another download's.
+fn adopt(f: &mut OtaFileContext_t, bytes: &[u8]) -> Saved {
+    if bytes.is_empty() {
+        return Saved::None;
+    }
+    let blocks = blocks_of(f);
+    let Some(saved) = record::decode(bytes) else {
+        return Saved::Other;
+    };
+    if !current(f).is_some_and(|now| now.same_file(&saved)) {
+        return Saved::Other;
+    }
+    let Some(bits) = fctx::bitmap(f, saved.bitmap.len()) else {
+        return Saved::Other;
+    };
+    // The prepared bitmap has exactly the file's blocks set: the record may only clear bits.
+    let subset = bits
+        .iter()
+        .zip(saved.bitmap)
+        .all(|(&all, &s)| s & !all == 0);
+    let needed: u32 = saved.bitmap.iter().map(|b| b.count_ones()).sum();
+    if !subset || needed == 0 {
+        return Saved::Other;
+    }
+    bits.copy_from_slice(saved.bitmap);
+    f.blocksRemaining = needed;
+    Saved::This(needed, blocks)
+}
+
+/// Puts the bitmap back to "every block needed", as the job's start prepared it.
+fn restart_bitmap() {
+    FILE.with(|f| {
+        let blocks = blocks_of(f);
+        if let Some(bits) = fctx::bitmap(f, bitmap::len_for(blocks)) {
+            bitmap::fill(bits, blocks);
+            f.blocksRemaining = blocks;
+        }
+    });
+}
+
+fn reopen_saved() -> bool {
+    let saved = ext::with_record_buffer(|buf| {
+        let n = ext::load(buf);
+        FILE.with(|f| adopt(f, buf.get(..n).unwrap_or(&[])))
+    });
+    match saved.unwrap_or(Saved::None) {
+        Saved::None => {
+            PROGRESS.with(|p| p.none_stored = true);
+            false
+        }
+        Saved::Other => {
+            ota_log!(
+                Info,
+                "The saved download is not this job's; starting from block 0"
+            );
+            erase_record();
+            false
+        }
+        Saved::This(needed, blocks) => {
+            let status = ext::reopen_file();
+            if sys::pal_main(status) != sys::OtaPalSuccess {
+                ota_log!(
+                    Warn,
+                    "The PAL could not reopen the partial file (status 0x",
+                    x08(status),
+                    "); starting from block 0"
+                );
+                restart_bitmap();
+                erase_record();
+                return false;
+            }
+            PROGRESS.with(|p| p.since_save = 0);
+            ota_log!(
+                Info,
+                "Resuming the download: ",
+                u(needed),
+                " of ",
+                u(blocks),
+                " blocks still needed"
+            );
+            true
+        }
+    }
+}
+
+fn count_block() {
+    let interval = ext::save_interval();
+    let due = PROGRESS.with(|p| {
+        p.since_save = p.since_save.saturating_add(1);
+        p.since_save >= interval
+    });
+    if due {
+        save();
+    }
+}
+
+fn save_if_new_blocks() {
+    if PROGRESS.with(|p| p.since_save > 0) {
+        save();
+    }
+}
+
+/// Flushes the file, then stores the record of the download in progress. A failure is logged
+/// and retried only after another interval of blocks, so flash writes stay bounded.
+fn save() {
+    PROGRESS.with(|p| p.since_save = 0);
+    let flushed = ext::flush_file();
+    if sys::pal_main(flushed) != sys::OtaPalSuccess {
+        ota_log!(
+            Warn,
+            "Resume record not saved: the PAL could not flush the file (status 0x",
+            x08(flushed),
+            ")"
+        );
+        return;
+    }
+    let saved = ext::with_record_buffer(|buf| {
+        let len = FILE.with(|f| {
+            let downloading = f.blocksRemaining > 0 && !f.pFile.is_null();
+            downloading
+                .then(|| current(f))
+                .flatten()
+                .and_then(|r| record::encode(buf, &r))
+        });
+        len.and_then(|n| buf.get(..n)).map(ext::save)
+    });
+    match saved.flatten() {
+        Some(true) => PROGRESS.with(|p| p.none_stored = false),
+        Some(false) => ota_log!(Warn, "The application could not save the resume record"),
+        // Nothing downloading, or a record larger than the application's buffer.
+        None => {}
+    }
+}
+
+fn erase_record() {
+    let stored = PROGRESS.with(|p| {
+        p.since_save = 0;
+        !p.none_stored
+    });
+    if !stored {
+        return;
+    }
+    if ext::erase() {
+        PROGRESS.with(|p| p.none_stored = true);
+    } else {
+        ota_log!(Warn, "The application could not erase the resume record");
+    }
+}
