@@ -34,10 +34,12 @@
 #ifndef OTA_PAL_POSIX_H_
 #define OTA_PAL_POSIX_H_
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "ota.h"
+#include "ota_ext.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -121,6 +123,51 @@ OtaPalStatus_t otaPal_PosixAddTrustedCertificate( const char * pName,
 
 /* Forgets every certificate given with otaPal_PosixAddTrustedCertificate. */
 void otaPal_PosixClearTrustedCertificates( void );
+
+/* ota-rs additions for resume across reboot (ota_ext.h, not part of v2.0.0). An application
+ * that resumes gives the agent, with OTA_EXT_SetResume:
+ *
+ *     resume.save = otaPal_PosixResumeSave;
+ *     resume.load = otaPal_PosixResumeLoad;
+ *     resume.erase = otaPal_PosixResumeErase;
+ *     resume.reopenFile = otaPal_ReopenFileForRx;
+ *     resume.flushFile = otaPal_FlushFile;
+ */
+
+/* Name of the resume record file, directly in the image folder. A job's "filepath" may not
+ * name it, nor its ".tmp", in any folder. */
+#define OTA_PAL_POSIX_RESUME_FILE    "ota_resume.rec"
+
+/* Opens the existing receive file C->pFilePath again, read-write, keeping its contents (nothing
+ * is created or truncated), and keeps its stream in C->pFile; confined as
+ * otaPal_CreateFileForRx. Abort deletes it and close verifies the whole file, as after a create.
+ * Returns OtaPalSuccess, or OtaPalRxFileCreateFailed: sub-code 0 for NULL C or a NULL or empty
+ * path; ENOENT (no such file), EMLINK (more than one hard link), EFBIG (larger than
+ * C->fileSize), ELOOP (a symlink), EISDIR, EPERM (not a regular file, the trust store, the image
+ * state file's or the resume record's name), EINVAL/ENAMETOOLONG (a path a job may not give) or
+ * another errno of opening it. */
+OtaPalStatus_t otaPal_ReopenFileForRx( OtaFileContext_t * const C );
+
+/* fflush and fsync of C->pFile. Returns OtaPalSuccess; OtaPalNullFileContext for NULL C or no
+ * open file; OtaPalFileClose with errno when flushing fails. */
+OtaPalStatus_t otaPal_FlushFile( OtaFileContext_t * const C );
+
+/* Stores pRecord (recordSize bytes) as OTA_PAL_POSIX_RESUME_FILE in the image folder,
+ * atomically: written to OTA_PAL_POSIX_RESUME_FILE ".tmp", fsync'ed, renamed over the record,
+ * folder fsync'ed. False for NULL pRecord, recordSize 0, no image folder, or any failure (the
+ * previous record is then kept). */
+bool otaPal_PosixResumeSave( const uint8_t * pRecord,
+                             uint32_t recordSize );
+
+/* Copies the stored record into pBuffer and returns its size; 0 when there is none, or it is
+ * empty, unreadable, not a regular file or larger than bufferSize. Its contents are not checked
+ * (the library checks them). */
+uint32_t otaPal_PosixResumeLoad( uint8_t * pBuffer,
+                                 uint32_t bufferSize );
+
+/* Deletes the stored record (and a stray ".tmp"). True when no record remains: removed,
+ * already absent, or no image folder configured. */
+bool otaPal_PosixResumeErase( void );
 
 #ifdef __cplusplus
 }

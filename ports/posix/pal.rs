@@ -260,6 +260,10 @@ struct Identity {
 struct Meta {
     id: Identity,
     kind: libc::mode_t,
+    /// Names the file has (`st_nlink`).
+    links: u64,
+    /// Size in bytes (`st_size`; 0 if negative).
+    size: u64,
 }
 
 impl Meta {
@@ -270,6 +274,8 @@ impl Meta {
                 ino: st.st_ino,
             },
             kind: st.st_mode & libc::S_IFMT,
+            links: u64::from(st.st_nlink),
+            size: u64::try_from(st.st_size).unwrap_or(0),
         }
     }
 
@@ -811,17 +817,13 @@ fn open_image_folder(path: &CStr) -> Result<(Fd, Name), u32> {
     Err(code(libc::EINVAL))
 }
 
-/// Creates the job's receive file as a new, empty regular file inside the image folder.
-///
-/// An existing regular file of that name is unlinked first and a new one created with
-/// `O_CREAT | O_EXCL`, so the stream is always a file this call made: never a symlink's target,
-/// a FIFO or a device, and never shared with another name (a hard link elsewhere keeps its old
-/// contents). Refused with `EPERM`: no image folder configured, the file's folder is the trust
-/// store, or the name of the image state file; `ELOOP`: the name is a symlink; `EISDIR`: a folder.
-fn create_image(path: &CStr) -> Result<Stream, u32> {
+/// [`open_image_folder`], then the checks of the file's own name that creating and reopening
+/// share: `EPERM` for a name of the image state file or of the resume record (in any folder),
+/// or when the file's folder is the trust store.
+fn open_receive_folder(path: &CStr) -> Result<(Fd, Name), u32> {
     let (dir, name) = open_image_folder(path)?;
-    let name = name.as_c_str();
-    if is_state_file(name.to_bytes()) {
+    let own = name.as_c_str().to_bytes();
+    if is_state_file(own) || resume::is_resume_file(own) {
         return Err(code(libc::EPERM));
     }
     let trust = Folder::Trust.path();
@@ -835,6 +837,20 @@ fn create_image(path: &CStr) -> Result<Stream, u32> {
             return Err(code(libc::EPERM));
         }
     }
+    Ok((dir, name))
+}
+
+/// Creates the job's receive file as a new, empty regular file inside the image folder.
+///
+/// An existing regular file of that name is unlinked first and a new one created with
+/// `O_CREAT | O_EXCL`, so the stream is always a file this call made: never a symlink's target,
+/// a FIFO or a device, and never shared with another name (a hard link elsewhere keeps its old
+/// contents). Refused with `EPERM`: no image folder configured, the file's folder is the trust
+/// store, or the name of the image state file or of the resume record; `ELOOP`: the name is a
+/// symlink; `EISDIR`: a folder.
+fn create_image(path: &CStr) -> Result<Stream, u32> {
+    let (dir, name) = open_receive_folder(path)?;
+    let name = name.as_c_str();
     match dir.meta_at(name) {
         Ok(old) if old.kind == libc::S_IFLNK => return Err(code(libc::ELOOP)),
         Ok(old) if old.kind == libc::S_IFDIR => return Err(code(libc::EISDIR)),
@@ -1491,6 +1507,10 @@ pub extern "C" fn otaPal_PosixClearTrustedCertificates() {
         guard.config().certs = [NO_CERT; TRUSTED_CERTS_MAX];
     }
 }
+
+// Resume across reboot (include/ota_ext.h): reopen, flush, and the record file.
+#[path = "pal_resume.rs"]
+mod resume;
 
 #[cfg(test)]
 #[path = "pal_tests.rs"]
