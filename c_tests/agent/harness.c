@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "ota_ext.h"
 
 /* ---- the record ----------------------------------------------------------------------- */
 
@@ -533,6 +534,8 @@ static uint8_t flash[ FLASH_MAX ];
 static uint32_t flashHigh;
 static unsigned writeCalls;
 static int fileHandleObject;
+/* h_reboot() keeps the flash across its h_reset(). */
+static bool keepFlash;
 
 /* Event buffers. */
 #define POOL_SIZE    8U
@@ -1121,6 +1124,134 @@ static OtaPalStatus_t pal_create( OtaFileContext_t * const pCtx )
     }
 
     return status;
+}
+
+/* ---- resume: the record store and the PAL's hooks --------------------------------------- */
+
+HResumeConfig_t h_resume_cfg;
+static uint8_t resumeStore[ 2U * OTA_EXT_RESUME_RECORD_MAX_SIZE ];
+static size_t resumeStoreLen;
+static uint8_t resumeBuffer[ OTA_EXT_RESUME_RECORD_MAX_SIZE ];
+static OtaResumeInterface_t resumeTable;
+
+static bool resume_save( const uint8_t * pRecord,
+                         uint32_t recordSize )
+{
+    record( H_RESUME, "resume.save %u%s", ( unsigned ) recordSize, h_resume_cfg.saveFails ? " (fails)" : "" );
+
+    if( ( pRecord == NULL ) || ( recordSize > sizeof( resumeStore ) ) )
+    {
+        anomaly( "resume.save of %u bytes from %p", ( unsigned ) recordSize, ( const void * ) pRecord );
+        return false;
+    }
+
+    if( h_resume_cfg.saveFails )
+    {
+        return false;
+    }
+
+    memcpy( resumeStore, pRecord, recordSize );
+    resumeStoreLen = recordSize;
+    return true;
+}
+
+static uint32_t resume_load( uint8_t * pBuffer,
+                             uint32_t bufferSize )
+{
+    uint32_t n = ( resumeStoreLen <= bufferSize ) ? ( uint32_t ) resumeStoreLen : 0U;
+
+    record( H_RESUME, "resume.load %u", ( unsigned ) n );
+
+    if( pBuffer == NULL )
+    {
+        anomaly( "resume.load into NULL" );
+        return 0;
+    }
+
+    memcpy( pBuffer, resumeStore, n );
+    return n;
+}
+
+static bool resume_erase( void )
+{
+    record( H_RESUME, "resume.erase" );
+    resumeStoreLen = 0;
+    return true;
+}
+
+static OtaPalStatus_t pal_reopen( OtaFileContext_t * const pCtx )
+{
+    OtaPalStatus_t status = h_resume_cfg.reopenStatus;
+
+    check_context( pCtx, "pal.reopen" );
+    record( H_PAL, "pal.reopen%s", ( OTA_PAL_MAIN_ERR( status ) == OtaPalSuccess ) ? "" : " (fails)" );
+
+    if( pCtx == NULL )
+    {
+        return OTA_PAL_COMBINE_ERR( OtaPalNullFileContext, 0 );
+    }
+
+    if( OTA_PAL_MAIN_ERR( status ) == OtaPalSuccess )
+    {
+        /* The partial file as it was: the flash keeps what was written before the reboot. */
+        snapshot( pCtx, &h_created );
+        pCtx->pFile = ( void * ) &fileHandleObject;
+    }
+
+    return status;
+}
+
+static OtaPalStatus_t pal_flush( OtaFileContext_t * const pCtx )
+{
+    check_context( pCtx, "pal.flush" );
+    record( H_PAL, "pal.flush%s", ( OTA_PAL_MAIN_ERR( h_resume_cfg.flushStatus ) == OtaPalSuccess ) ? "" : " (fails)" );
+
+    if( ( pCtx != NULL ) && ( pCtx->pFile != ( void * ) &fileHandleObject ) )
+    {
+        anomaly( "pal.flush of a file the PAL did not open" );
+    }
+
+    return h_resume_cfg.flushStatus;
+}
+
+OtaErr_t h_resume_register( uint32_t everyBlocks )
+{
+    h_resume_cfg.reopenStatus = OTA_PAL_COMBINE_ERR( OtaPalSuccess, 0 );
+    h_resume_cfg.flushStatus = OTA_PAL_COMBINE_ERR( OtaPalSuccess, 0 );
+    h_resume_cfg.saveFails = false;
+    resumeTable.save = resume_save;
+    resumeTable.load = resume_load;
+    resumeTable.erase = resume_erase;
+    resumeTable.reopenFile = pal_reopen;
+    resumeTable.flushFile = pal_flush;
+    resumeTable.pRecordBuffer = resumeBuffer;
+    resumeTable.recordBufferSize = sizeof( resumeBuffer );
+    resumeTable.saveEveryBlocks = everyBlocks;
+    return OTA_EXT_SetResume( &resumeTable );
+}
+
+uint8_t * h_resume_record( size_t * pLen )
+{
+    *pLen = resumeStoreLen;
+    return ( resumeStoreLen > 0U ) ? resumeStore : NULL;
+}
+
+void h_resume_store( const uint8_t * pRecord,
+                     size_t len )
+{
+    resumeStoreLen = ( len <= sizeof( resumeStore ) ) ? len : 0U;
+
+    if( resumeStoreLen > 0U )
+    {
+        memcpy( resumeStore, pRecord, resumeStoreLen );
+    }
+}
+
+void h_reboot( void )
+{
+    keepFlash = true;
+    h_reset();
+    keepFlash = false;
 }
 
 static OtaPalStatus_t pal_close( OtaFileContext_t * const pCtx )
@@ -1883,8 +2014,12 @@ void h_reset( void )
     memset( poolUsed, 0, sizeof( poolUsed ) );
     pthread_mutex_unlock( &poolLock );
 
-    memset( flash, 0, sizeof( flash ) );
-    flashHigh = 0;
+    if( !keepFlash )
+    {
+        memset( flash, 0, sizeof( flash ) );
+        flashHigh = 0;
+    }
+
     writeCalls = 0;
     memset( callbackCounts, 0, sizeof( callbackCounts ) );
     h_activate_result = OtaErrNone;

@@ -34,7 +34,7 @@
 /* Longest bounded wait, in milliseconds. */
 #define H_WAIT_MS          5000
 
-/* Categories of recorded calls. */
+/* Categories of recorded calls (pal.reopen and pal.flush, the resume hooks, are H_PAL). */
 #define H_MQTT             0x001U /* sub, unsub, pub */
 #define H_HTTP             0x002U /* http.init, http.req, http.deinit */
 #define H_PAL              0x004U /* pal.* except pal.get_state */
@@ -43,6 +43,7 @@
 #define H_CB               0x020U /* cb <event> (the application callback) */
 #define H_MEM              0x040U /* malloc, free */
 #define H_QUEUE            0x080U /* queue.init, queue.deinit, send <event> */
+#define H_RESUME           0x100U /* resume.save <size>, resume.load <size>, resume.erase */
 #define H_ALL              ( H_MQTT | H_HTTP | H_PAL | H_GETSTATE | H_TIMER | H_CB )
 
 /* What the scripted interfaces do. h_reset() restores these defaults. */
@@ -380,5 +381,32 @@ unsigned h_callbacks( OtaJobEvent_t event );
  * (h_cfg.appActsInCallback), the last time. */
 extern OtaErr_t h_activate_result;
 extern OtaErr_t h_accept_result;
+
+/* ---- resume (ota_ext.h) ------------------------------------------------------------------ */
+
+/* What the resume table does; h_resume_register() restores these defaults. */
+typedef struct
+{
+    OtaPalStatus_t reopenStatus; /* what pal.reopen returns (success keeps the flash) */
+    OtaPalStatus_t flushStatus;  /* what pal.flush returns */
+    bool saveFails;              /* resume.save stores nothing and returns false */
+} HResumeConfig_t;
+
+extern HResumeConfig_t h_resume_cfg;
+
+/* Registers the harness's resume table (a record store in memory that survives h_reboot(),
+ * the PAL's reopen and flush hooks), saving every `everyBlocks` blocks; returns what
+ * OTA_EXT_SetResume returned. */
+OtaErr_t h_resume_register( uint32_t everyBlocks );
+
+/* The stored record (NULL when none) and its size; a test may change its bytes. */
+uint8_t * h_resume_record( size_t * pLen );
+
+/* Replaces the stored record (len 0: none). */
+void h_resume_store( const uint8_t * pRecord, size_t len );
+
+/* A reboot after h_stop(): h_reset(), but the PAL's flash (the partial image) and the stored
+ * record survive. The application registers again, as it would at boot. */
+void h_reboot( void );
 
 #endif /* AGENT_HARNESS_H_ */
