@@ -1,8 +1,9 @@
 /*
  * What survives a reset: the NOINIT region of link.ld, which no section of the ELF covers, so
  * neither QEMU (it reloads the ELF's segments at a reset) nor Reset_Handler writes it. It holds
- *   - the device's "flash": a boot record and one image slot (mps2-an386 has no writable flash;
- *     this RAM stands in for it and is written with flash rules: erase to 0xFF, then program);
+ *   - the device's "flash": a boot record, one image slot and two sectors for the OTA agent's
+ *     resume record (mps2-an386 has no writable flash; this RAM stands in for it and is written
+ *     with flash rules: erase to 0xFF, then program);
  *   - simulation only, not device state: what the simulated cloud must remember across the
  *     device's reset (on a real system the cloud is elsewhere and does not reset), and the test
  *     harness's notes from the boot before.
@@ -56,11 +57,26 @@ typedef struct FwBootRecord
     uint32_t checksum;    /* of everything above */
 } FwBootRecord_t;
 
+/* One of the two sectors that keep the agent's resume record (ota_ext.h; fw_resume.c). A save
+ * erases the sector that does not hold the newest record, programs the record, its length and
+ * sequence number, and the commit word last: a save cut short leaves the older sector in force. */
+#define FW_RESUME_SECTORS    2U
+#define FW_RESUME_HEADER     16U
+typedef struct FwResumeSector
+{
+    uint32_t commit;   /* FW_RESUME_COMMIT once the rest is programmed; 0xFFFFFFFF while erased */
+    uint32_t sequence; /* the newer of two committed sectors has the higher one */
+    uint32_t length;   /* of the record, in bytes */
+    uint32_t reserved;
+    uint8_t data[ FW_SECTOR_SIZE - FW_RESUME_HEADER ]; /* the record, as the agent made it */
+} FwResumeSector_t;
+
 typedef struct FwFlash
 {
     FwBootRecord_t record;
     uint8_t pad[ FW_SECTOR_SIZE - sizeof( FwBootRecord_t ) ]; /* the record has a sector of its own */
     uint8_t slot[ FW_SLOT_SIZE ];
+    FwResumeSector_t resume[ FW_RESUME_SECTORS ];
 } FwFlash_t;
 
 /* Simulation only: the cloud's execution record of the one job the scenario runs. */
@@ -79,6 +95,12 @@ typedef struct FwHarnessMemory
     uint32_t stackPeakDownload;  /* OTA task peak stack (bytes) in the boot that downloaded */
     uint32_t stackPeakBeforeSig; /* ... of it, measured as the PAL began the signature check */
     uint32_t timerRecoveries;    /* request-timer events in the download boot */
+    /* Scenario resume: the boot that the reset interrupted, and the boot that resumed. */
+    uint32_t writesBeforeReset;  /* blocks written to the slot before the reset */
+    uint32_t sentBeforeReset;    /* blocks the cloud sent before the reset */
+    uint32_t neededAtReset;      /* blocks the resume record still needed at the reset */
+    uint32_t sentAfterReset;     /* blocks the cloud sent in the boot that resumed */
+    uint32_t resumed;            /* 1: that boot reopened the partial file and went on */
     uint32_t checksum;
 } FwHarnessMemory_t;
 

@@ -75,6 +75,40 @@ static OtaPalStatus_t palCreateFile( OtaFileContext_t * const pFileContext )
     return status;
 }
 
+/* ota_ext.h's reopenFile (resume after a reset): the slot still holds the blocks written before
+ * it, so it is opened as createFile would open it, but not erased. A block the record still
+ * needs may already be in flash (written after the last save) or half programmed (cut short by
+ * the reset): programming it again with the same bytes only clears the bits still set, which
+ * flash allows. closeFile hashes the whole slot, so the signature covers every block, old and new. */
+OtaPalStatus_t fwPalReopenFile( OtaFileContext_t * const pFileContext )
+{
+    OtaPalStatus_t status = PAL_OK();
+
+    stats.reopenCalls++;
+
+    if( pFileContext == NULL )
+    {
+        status = PAL_ERR( OtaPalNullFileContext );
+    }
+    else if( ( pFileContext->pFilePath == NULL ) ||
+             ( strcmp( ( const char * ) pFileContext->pFilePath, FW_FIRMWARE_PATH ) != 0 ) ||
+             ( record()->slotState != FwSlotReceiving ) || ( record()->imageSize != pFileContext->fileSize ) ||
+             ( pFileContext->fileSize > FW_SLOT_SIZE ) )
+    {
+        /* Not the partial file of this download: the agent starts over with createFile. */
+        status = PAL_ERR( OtaPalRxFileCreateFailed );
+    }
+    else
+    {
+        pFileContext->pFile = fwNoInit()->flash.slot;
+        stats.reopened++;
+        FW_AGENT_PRINTF( "  PAL: reopened the partial %s in flash (%lu bytes, not erased)\n", FW_FIRMWARE_PATH,
+                         ( unsigned long ) pFileContext->fileSize );
+    }
+
+    return status;
+}
+
 static int16_t palWriteBlock( OtaFileContext_t * const pFileContext,
                               uint32_t offset,
                               uint8_t * const pData,

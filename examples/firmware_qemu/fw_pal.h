@@ -14,6 +14,8 @@
 typedef struct FwPalStats
 {
     uint32_t createCalls;
+    uint32_t reopenCalls;       /* fwPalReopenFile (resume) */
+    uint32_t reopened;          /* ... that reopened the partial file */
     uint32_t writeCalls;
     uint32_t badWrites;         /* out of range, or programming over unerased flash */
     uint32_t closeCalls;
@@ -28,6 +30,9 @@ typedef struct FwPalStats
 
 /* Fills the PAL part of the interface table. */
 void fwPalInit( OtaPalInterface_t * pPal );
+
+/* ota_ext.h's reopenFile hook: reopens the partial file in the slot without erasing it. */
+OtaPalStatus_t fwPalReopenFile( OtaFileContext_t * const pFileContext );
 
 /* A copy of the counters (of this boot). */
 FwPalStats_t fwPalStats( void );

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Builds the QEMU mps2-an386 (Cortex-M4) OTA firmware and runs scenarios on it, each in its own
 # QEMU (60 s timeout, exit status through semihosting); exits non-zero if any fails.
-#   run.sh [ota|badsig|suspend|shutdown|all|hello]     (default ota; all = the four scenarios)
+#   run.sh [ota|badsig|suspend|shutdown|resume|all|hello]   (default ota; all = the five scenarios)
 # EXTRA_CFLAGS is added to every C compile (-DFW_QUIET_AGENT: no prints on the agent's stack).
 # With OTA_UPSTREAM_DIR (a v2.0.0 checkout with its coreJSON and tinycbor submodules) the same
 # scenarios also run on v2.0.0's own source/portable/os/ota_os_freertos.c, compiled unchanged,
@@ -15,8 +15,8 @@ SIM="$ROOT/ports/freertos/sim"
 GEN="$OUT/gen"
 WHICH=${1:-ota}
 case "$WHICH" in
-    ota | badsig | suspend | shutdown | all | hello) ;;
-    *) echo "usage: run.sh [ota|badsig|suspend|shutdown|all|hello]" >&2; exit 2 ;;
+    ota | badsig | suspend | shutdown | resume | all | hello) ;;
+    *) echo "usage: run.sh [ota|badsig|suspend|shutdown|resume|all|hello]" >&2; exit 2 ;;
 esac
 K=$("$ROOT/scripts/freertos-kernel.sh")
 mkdir -p "$OUT" "$GEN"
@@ -157,8 +157,10 @@ link_fw() {
     shift 5
     mkdir -p "$OUT/obj/$name"
     inc="$KINC -I$GEN $portinc -I$otainc -I$SIM/config -I$SIM"
+    # The resume record (ota_ext.h) only with libota.a: the v2.0.0 C library has no resume.
+    case " $* " in *" -DFW_C_LIBRARY "*) resume= ;; *) resume="$HERE/fw_resume.c" ;; esac
     objs=""
-    for s in "$HERE/startup.c" "$HERE/hooks.c" "$HERE/ota_main.c" "$HERE/boot.c" "$HERE/fw_pal.c" \
+    for s in "$HERE/startup.c" "$HERE/hooks.c" "$HERE/ota_main.c" "$HERE/boot.c" "$HERE/fw_pal.c" $resume \
              "$SIM/sim_cloud.c" "$SIM/sim_cbor.c" "$SIM/sim_pal.c" "$port" $KERNEL; do
         o="$OUT/obj/$name/$(basename "$s" .c).o"
         case "$s" in
@@ -222,7 +224,7 @@ LIBS="$OUT/libota.a $OUT/libfw_verify.a"
 link_fw fw "$ROOT/ports/freertos/ota_os_freertos.c" "-I$ROOT/ports/freertos" "$ROOT/include" "$LIBS"
 arm-none-eabi-size "$OUT/fw.elf"
 
-if [ "$WHICH" = all ]; then SCENARIOS="ota badsig suspend shutdown"; else SCENARIOS=$WHICH; fi
+if [ "$WHICH" = all ]; then SCENARIOS="ota badsig suspend shutdown resume"; else SCENARIOS=$WHICH; fi
 for s in $SCENARIOS; do run_fw fw "$s"; done
 
 if [ -n "$OTA_UPSTREAM_DIR" ]; then
