@@ -1133,7 +1133,8 @@ fn signature_key_name() -> &'static CStr {
 /// sub-code when closing or deleting fails (the file handle is released either way).
 ///
 /// # Safety
-/// `C` is NULL or a valid file context whose `pFile` is NULL or from `otaPal_CreateFileForRx`.
+/// `C` is NULL or a valid file context whose `pFile` is NULL or from `otaPal_CreateFileForRx`
+/// or `otaPal_ReopenFileForRx`.
 #[no_mangle]
 pub unsafe extern "C" fn otaPal_Abort(C: *mut sys::OtaFileContext_t) -> sys::OtaPalStatus_t {
     // SAFETY: NULL or a valid, exclusively used context (the caller's contract).
@@ -1241,8 +1242,9 @@ pub unsafe extern "C" fn otaPal_CreateFileForRx(
 /// `errno` when flushing or closing fails.
 ///
 /// # Safety
-/// `C` is NULL or a valid file context whose `pFile` is NULL or from `otaPal_CreateFileForRx`,
-/// `pSignature` NULL or valid, and whose path fields are as the agent fills them.
+/// `C` is NULL or a valid file context whose `pFile` is NULL or from `otaPal_CreateFileForRx`
+/// or `otaPal_ReopenFileForRx`, `pSignature` NULL or valid, and whose path fields are as the
+/// agent fills them.
 #[no_mangle]
 pub unsafe extern "C" fn otaPal_CloseFile(C: *mut sys::OtaFileContext_t) -> sys::OtaPalStatus_t {
     // SAFETY: NULL or a valid, exclusively used context (the caller's contract).
@@ -1319,7 +1321,8 @@ pub unsafe extern "C" fn otaPal_CloseFile(C: *mut sys::OtaFileContext_t) -> sys:
 /// failed seek or write.
 ///
 /// # Safety
-/// `C` is NULL or a valid file context whose `pFile` is NULL or from `otaPal_CreateFileForRx`;
+/// `C` is NULL or a valid file context whose `pFile` is NULL or from `otaPal_CreateFileForRx`
+/// or `otaPal_ReopenFileForRx`;
 /// `pcData` is NULL or readable for `ulBlockSize` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn otaPal_WriteBlock(
