@@ -1,6 +1,6 @@
 /*
  * OTA on QEMU: the agent task, a FreeRTOS OS port, the simulated cloud and the flash PAL
- * (fw_pal.c), in one of four scenarios that run.sh passes on the semihosting command line:
+ * (fw_pal.c), in one of five scenarios that run.sh passes on the semihosting command line:
  *   ota       the job arrives, one GetStream request is dropped and the request timer recovers
  *             it, the PAL checks the ECDSA P-256 signature, activation resets the device
  *             (SYSRESETREQ); after the reset the new version runs its self test, accepts the
@@ -704,6 +704,12 @@ static void selfTestBoot( void )
 
     if( scenario == ScenarioResume )
     {
+        #ifdef FW_RESUME
+            uint32_t needed = 0U;
+            uint32_t blocks = 0U;
+
+            CHECK( !fwResumeStored( &needed, &blocks ), "the job is over, but its resume record is still in flash" );
+        #endif
         CHECK( harness()->resumed == 1U, "the download boot did not resume" );
         printf( "resume: blocks the cloud sent: %lu before the reset (%lu written), %lu after it "
                 "(the record still needed %lu); a full download is %lu\n",
