@@ -212,13 +212,15 @@ fn target_compiler_view(build: &cc::Build) -> Vec<String> {
             "-funsigned-char",
             "-fsigned-char",
         ];
-        if layout.iter().any(|p| flag.starts_with(p)) {
-            args.push(flag.clone());
-        } else if flag == "-include" || flag == "-isystem" {
+        if ["-include", "-isystem", "-I", "-D", "-U"].contains(&flag.as_str()) {
+            // The value is the next argument (cc passes "-I" and its folder apart; an odd
+            // count of bare "-I"s once swallowed the "-fshort-enums" after them).
             if let Some(value) = iter.next() {
                 args.push(flag.clone());
                 args.push(value.clone());
             }
+        } else if layout.iter().any(|p| flag.starts_with(p)) {
+            args.push(flag.clone());
         }
     }
     // One run: the predefined macros (stdout) tell the compiler's ABI defaults (arm-none-eabi-gcc

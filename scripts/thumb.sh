@@ -70,14 +70,18 @@ if grep -i "libota" "$out/stub-ota.log"; then
     echo "thumb: linking libota.a into the firmware stub drew the warnings above" >&2
     exit 1
 fi
+arm-none-eabi-gcc "${cflags[@]}" -DWITH_OTA -DWITH_OTA_RESUME "$stub" "$out/libota-thumbv7em-none-eabi.a" \
+    "${ldflags[@]}" -o "$out/stub-resume.elf" 2> "$out/stub-resume.log"
 read -r t0 d0 b0 _ < <(arm-none-eabi-size "$out/stub-bare.elf" | tail -1)
 read -r t1 d1 b1 _ < <(arm-none-eabi-size "$out/stub-ota.elf" | tail -1)
+read -r t3 d3 b3 _ < <(arm-none-eabi-size "$out/stub-resume.elf" | tail -1)
 flash=$(( (t1 + d1) - (t0 + d0) ))
 ram=$(( (d1 + b1) - (d0 + b0) ))
 budget_flash=$(awk '$1 == "flash" { print $2 }' c_tests/firmware_size/budget.txt)
 budget_ram=$(awk '$1 == "ram" { print $2 }' c_tests/firmware_size/budget.txt)
 scripts/size-by-module.sh "$out/stub-bare.elf" "$out/stub-ota.elf"
 echo "libota.a adds flash $flash B (budget $budget_flash), RAM $ram B (budget $budget_ram)"
+echo "the resume extension (OTA_EXT_SetResume linked) adds flash $(( (t3 + d3) - (t1 + d1) )) B, RAM $(( (d3 + b3) - (d1 + b1) )) B more"
 if [ -n "${OTA_UPSTREAM_DIR:-}" ]; then
     echo "== Cortex-M4 firmware stub: what the C library v2.0.0 (coreJSON, tinycbor) adds, built the same way"
     # NDEBUG as in any release build: newlib-nano's __assert_func would add fiprintf's 7 KB of stdio.

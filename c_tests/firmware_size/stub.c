@@ -1,6 +1,7 @@
 /* ota-rs: a firmware stub that keeps every public entry point of libota.a, for the Cortex-M4
  * size budget. Built twice, with and without -DWITH_OTA; the difference is what the library
- * adds to a firmware. SPDX-License-Identifier: MIT */
+ * adds to a firmware. A third build, -DWITH_OTA_RESUME, also keeps the resume extension
+ * (ota_ext.h), which a firmware links only when it registers. SPDX-License-Identifier: MIT */
 
 #include <stddef.h>
 #include <stdint.h>
@@ -12,6 +13,7 @@
     #include "ota_base64_private.h"
     #include "ota_mqtt_private.h"
     #include "ota_http_private.h"
+    #include "ota_ext.h"
 
     const AppVersion32_t appFirmwareVersion = { .u.unsignedVersion32 = 0x01000000U };
     const char OTA_JsonFileSignatureKey[ OTA_FILE_SIG_KEY_STR_MAX_LENGTH ] = "sig-sha256-ecdsa";
@@ -33,6 +35,9 @@
         ( const void * ) base64Decode,
         ( const void * ) OTA_CBOR_Encode_GetStreamRequestMessage,
         ( const void * ) OTA_CBOR_Decode_GetStreamResponseMessage,
+        #ifdef WITH_OTA_RESUME
+            ( const void * ) OTA_EXT_SetResume,
+        #endif
     };
 #else
     static const void * const entryPoints[ 1 ] = { NULL };

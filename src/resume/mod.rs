@@ -3,7 +3,7 @@
 //! The agent calls four hooks: when a new job's file is about to be created ([`reopen`]), after
 //! each block written ([`block_written`]), at suspend ([`checkpoint`]) and when the job's file is
 //! released for good ([`forget`]). Until the application registers, each is one look at an
-//! empty slot: the code behind them is reached only through the table `OTA_EXT_SetResume`
+//! empty slot: the code behind them is reached only through the entry `OTA_EXT_SetResume`
 //! installs, so a firmware that never calls it links none of it and behaves as v2.0.0.
 
 mod record;
@@ -14,22 +14,29 @@ use crate::sys::{self, ext, OtaFileContext_t, OtaResumeInterface_t};
 use crate::{bitmap, config};
 use record::Record;
 
-/// The implementation behind the hooks.
-struct Ops {
-    reopen: fn() -> bool,
-    block_written: fn(),
-    checkpoint: fn(),
-    forget: fn(),
+/// The agent's calls into the extension.
+#[derive(Clone, Copy)]
+enum Hook {
+    Reopen,
+    BlockWritten,
+    Checkpoint,
+    Forget,
 }
 
-static OPS: Ops = Ops {
-    reopen: reopen_saved,
-    block_written: count_block,
-    checkpoint: save_if_new_blocks,
-    forget: erase_record,
-};
+/// The extension's one entry: what the registration installs in `REGISTERED`.
+fn dispatch(hook: Hook) -> bool {
+    match hook {
+        Hook::Reopen => return reopen_saved(),
+        Hook::BlockWritten => count_block(),
+        Hook::Checkpoint => save_if_new_blocks(),
+        Hook::Forget => erase_record(),
+    }
+    false
+}
 
-static REGISTERED: Global<Option<&'static Ops>> = Global::new(None);
+type Entry = fn(Hook) -> bool;
+
+static REGISTERED: Global<Option<Entry>> = Global::new(None);
 
 /// Installs the application's table (NULL uninstalls); the caller checked its entries.
 pub(crate) fn register(table: *const OtaResumeInterface_t) {
@@ -39,39 +46,38 @@ pub(crate) fn register(table: *const OtaResumeInterface_t) {
     } else {
         ext::install(table);
         PROGRESS.with(|p| *p = Progress::new());
-        REGISTERED.with(|r| *r = Some(&OPS));
+        // Opaque to the optimiser: otherwise it sees the slot can only ever hold `dispatch`,
+        // calls it directly, and every firmware links the extension whether it registers or not.
+        let entry = core::hint::black_box(dispatch as Entry);
+        REGISTERED.with(|r| *r = Some(entry));
     }
 }
 
-fn ops() -> Option<&'static Ops> {
-    REGISTERED.with(|r| *r)
+// One call site's worth of code for every hook: a firmware that never registers pays this.
+#[inline(never)]
+fn call(hook: Hook) -> bool {
+    REGISTERED.with(|r| *r).is_some_and(|entry| entry(hook))
 }
 
 /// For a new job whose bitmap is prepared (every block needed): true when the saved record
 /// is this download and the PAL reopened its file, the bitmap and count now the record's.
 pub(crate) fn reopen() -> bool {
-    ops().is_some_and(|o| (o.reopen)())
+    call(Hook::Reopen)
 }
 
 /// After a block is written: saves every `saveEveryBlocks` blocks.
 pub(crate) fn block_written() {
-    if let Some(o) = ops() {
-        (o.block_written)();
-    }
+    call(Hook::BlockWritten);
 }
 
 /// Saves now if blocks arrived since the last save (suspend).
 pub(crate) fn checkpoint() {
-    if let Some(o) = ops() {
-        (o.checkpoint)();
-    }
+    call(Hook::Checkpoint);
 }
 
 /// The job's download is over (done, failed, cancelled, aborted): erases the record.
 pub(crate) fn forget() {
-    if let Some(o) = ops() {
-        (o.forget)();
-    }
+    call(Hook::Forget);
 }
 
 /// What the agent remembers between saves.
