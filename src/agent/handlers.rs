@@ -225,6 +225,8 @@ fn finish_download(complete: bool) {
     // Blocks still queued behind this one are not ingested (v2.0.0 wrote them to the closed
     // job's file and reported on it).
     FILE.with(|f| f.blocksRemaining = 0);
+    // Before the application hears of it: its activation may reset the device at once.
+    crate::resume::forget();
     if !signal(sys::OtaAgentEventCloseFile) {
         ota_log!(Warn, "Failed to signal closing the file");
     }
