@@ -695,6 +695,19 @@ impl Cloud {
             .unwrap_or(0)
     }
 
+    /// HTTP answers with data for the job's file to the thing (one per range request).
+    pub fn http_answers(&self, job_id: &str, thing: &str) -> u64 {
+        self.http
+            .lock()
+            .ok()
+            .and_then(|s| {
+                s.answers
+                    .get(&(job_id.to_string(), thing.to_string()))
+                    .copied()
+            })
+            .unwrap_or(0)
+    }
+
     fn describe_stream(
         &mut self,
         thing: &str,
@@ -778,6 +791,7 @@ impl Cloud {
                                 "blocksDroppedByFault": e.blocks_dropped,
                                 "mqttBytes": e.mqtt_bytes,
                                 "httpBytes": self.http_bytes(&j.def.job_id, t),
+                                "httpRanges": self.http_answers(&j.def.job_id, t),
                                 "urlsIssued": e.urls_issued,
                                 "updatesAccepted": e.updates_accepted,
                                 "updatesRejected": e.updates_rejected,

@@ -22,6 +22,8 @@ pub struct Shared {
     pub grants: HashMap<String, Grant>,
     /// Bytes served per (job, thing).
     pub served: HashMap<(String, String), u64>,
+    /// Answers with data (206 ranges and whole files) per (job, thing).
+    pub answers: HashMap<(String, String), u64>,
     /// First and last answer with data per (job, thing), for the download time.
     pub times: HashMap<(String, String), (Instant, Instant)>,
     /// Requests refused because their URL had expired.
@@ -193,6 +195,7 @@ fn count(shared: &SharedRef, job: &str, thing: &str, n: u64) {
     if let Ok(mut s) = shared.lock() {
         let key = (job.to_string(), thing.to_string());
         *s.served.entry(key.clone()).or_default() += n;
+        *s.answers.entry(key.clone()).or_default() += 1;
         let now = Instant::now();
         s.times
             .entry(key)
@@ -213,5 +216,18 @@ mod tests {
         assert_eq!(parse_range("bytes=100-", 100), None);
         assert_eq!(parse_range("bytes=5-1", 100), None);
         assert_eq!(parse_range("items=0-1", 100), None);
+    }
+
+    #[test]
+    fn answers_and_bytes_are_counted_per_job_and_thing() {
+        let shared: SharedRef = Arc::default();
+        count(&shared, "j1", "t", 4096);
+        count(&shared, "j1", "t", 100);
+        count(&shared, "j2", "t", 4096);
+        let s = shared.lock().unwrap();
+        let key = ("j1".to_string(), "t".to_string());
+        assert_eq!(s.served[&key], 4196);
+        assert_eq!(s.answers[&key], 2);
+        assert_eq!(s.answers[&("j2".to_string(), "t".to_string())], 1);
     }
 }
