@@ -3,7 +3,7 @@
  *
  *   linux_device --endpoint HOST [--port 8883] --root-ca CA.pem --cert THING.pem --key THING.key
  *                --thing NAME --device-dir DIR [--run-seconds S] [--updates N]
- *                [--fail-self-test VERSION]
+ *                [--fail-self-test VERSION] [--resume-every K]
  *
  * DIR holds what the device keeps across reboots: images/ (the POSIX PAL's image folder: a job's
  * "filepath" is a plain path inside it), trust/ (its trust store: a job's "certfile" names a
@@ -15,6 +15,12 @@
  * a rejection rolls back by exec()ing the image that installed it. A lost broker connection
  * suspends the agent (OTA_Suspend); the reconnect resumes it (OTA_Resume).
  *
+ * Resume across reboot (ota_ext.h, not part of v2.0.0) is opt-in: --resume-every K (or the
+ * environment variable OTA_RESUME_EVERY=K) registers the POSIX PAL's record file and reopen
+ * hook, so a device killed mid-download asks only for the blocks it still needs after it
+ * restarts; the record is saved every K blocks. It also prints the library's Info records.
+ * Without it the device is a plain v2.0.0 application.
+ *
  * Exit status: 0 after --updates accepted updates or a stop by SIGTERM/SIGINT; 1 on an error
  * (unreachable endpoint, refused certificate, ...); 2 for bad arguments; 3 at --run-seconds. */
 #include <errno.h>
@@ -22,6 +28,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +40,7 @@
 
 #include "ota.h"
 #include "ota_appversion32.h"
+#include "ota_ext.h"
 #include "ota_os_posix.h"
 #include "ota_pal_posix.h"
 
@@ -45,6 +53,8 @@
 #define JOB_ANSWER_WAIT_MS   10000U
 #define ENV_UPDATES          "OTA_LINUX_DEVICE_UPDATES"
 #define ENV_PREVIOUS         "OTA_LINUX_DEVICE_PREVIOUS_IMAGE"
+#define ENV_RESUME_EVERY     "OTA_RESUME_EVERY"
+#define RESUME_EVERY_MAX     100000UL
 
 /* ---- The agent's buffers ---- */
 
@@ -75,6 +85,50 @@ static OtaAppBuffer_t otaBuffers =
 };
 
 static OtaInterfaces_t otaInterfaces;
+
+/* ---- Resume across reboot (opt-in) ---- */
+
+static uint8_t resumeRecord[ OTA_EXT_RESUME_RECORD_MAX_SIZE ];
+static OtaResumeInterface_t resumeInterface =
+{
+    .save = otaPal_PosixResumeSave,
+    .load = otaPal_PosixResumeLoad,
+    .erase = otaPal_PosixResumeErase,
+    .reopenFile = otaPal_ReopenFileForRx,
+    .flushFile = otaPal_FlushFile,
+    .pRecordBuffer = resumeRecord,
+    .recordBufferSize = sizeof( resumeRecord ),
+};
+
+/* The library's Info records (ota_config.h's LogInfo) are printed only with resume on, so its
+ * "Resuming the download" line shows; the per-block and per-event lines would bury the rest. */
+static volatile bool infoLogs;
+
+void device_log_info( const char * pFormat,
+                      ... )
+{
+    char text[ 512 ];
+    va_list args;
+
+    if( !infoLogs )
+    {
+        return;
+    }
+
+    va_start( args, pFormat );
+    ( void ) vsnprintf( text, sizeof( text ), pFormat, args );
+    va_end( args );
+
+    if( ( strncmp( text, "Current state=", 14 ) == 0 ) || ( strncmp( text, "Received block ", 15 ) == 0 ) )
+    {
+        return;
+    }
+
+    flockfile( stdout );
+    device_log_prefix();
+    printf( "[OTA] INFO  %s\n", text );
+    funlockfile( stdout );
+}
 
 /* ---- What the callback tells the main loop ---- */
 
@@ -436,7 +490,8 @@ static void execImage( const char * pImage,
 static void usage( const char * pProgram )
 {
     printf( "usage: %s --endpoint HOST [--port 8883] --root-ca CA.pem --cert THING.pem --key THING.key\n"
-            "       --thing NAME --device-dir DIR [--run-seconds S] [--updates N] [--fail-self-test VERSION]\n",
+            "       --thing NAME --device-dir DIR [--run-seconds S] [--updates N] [--fail-self-test VERSION]\n"
+            "       [--resume-every K]   (or OTA_RESUME_EVERY=K: resume across reboot, a record every K blocks)\n",
             pProgram );
 }
 
@@ -453,6 +508,8 @@ int main( int argc,
     unsigned long runSeconds = 600UL;
     unsigned long updatesWanted = 0UL;
     unsigned long updatesDone;
+    const char * pResumeEvery = getenv( ENV_RESUME_EVERY );
+    unsigned long resumeEvery = 0UL;
     static char imageDir[ PATH_SIZE ], trustDir[ PATH_SIZE ];
     pthread_t agentThread;
     OtaEventMsg_t start = { 0 };
@@ -490,9 +547,26 @@ int main( int argc,
         else if( strcmp( pKey, "--run-seconds" ) == 0 ) { runSeconds = strtoul( pValue, NULL, 10 ); }
         else if( strcmp( pKey, "--updates" ) == 0 ) { updatesWanted = strtoul( pValue, NULL, 10 ); }
         else if( strcmp( pKey, "--fail-self-test" ) == 0 ) { ( void ) snprintf( failSelfTestOf, sizeof( failSelfTestOf ), "%s", pValue ); }
+        else if( strcmp( pKey, "--resume-every" ) == 0 ) { pResumeEvery = pValue; }
         else
         {
             usage( argv[ 0 ] );
+            return 2;
+        }
+    }
+
+    if( ( pResumeEvery != NULL ) && ( pResumeEvery[ 0 ] != '\0' ) )
+    {
+        char * pEnd = NULL;
+
+        errno = 0;
+        resumeEvery = strtoul( pResumeEvery, &pEnd, 10 );
+
+        if( ( errno != 0 ) || ( *pEnd != '\0' ) || ( pResumeEvery[ 0 ] == '-' ) || ( resumeEvery == 0UL ) ||
+            ( resumeEvery > RESUME_EVERY_MAX ) )
+        {
+            printf( "device: --resume-every / " ENV_RESUME_EVERY " must be a number of blocks from 1 to %lu, not \"%s\"\n",
+                    RESUME_EVERY_MAX, pResumeEvery );
             return 2;
         }
     }
@@ -550,6 +624,20 @@ int main( int argc,
 
     setInterfaces();
     err = OTA_Init( &otaBuffers, &otaInterfaces, ( const uint8_t * ) mqtt.pThingName, otaAppCallback );
+
+    if( ( err == OtaErrNone ) && ( resumeEvery != 0UL ) )
+    {
+        /* Before the agent task starts: the first job document already sees the record. */
+        resumeInterface.saveEveryBlocks = ( uint32_t ) resumeEvery;
+        err = OTA_EXT_SetResume( &resumeInterface );
+
+        if( err == OtaErrNone )
+        {
+            infoLogs = true;
+            printf( "device: resume across reboot on: a record every %lu blocks in %s/%s\n", resumeEvery, imageDir,
+                    OTA_PAL_POSIX_RESUME_FILE );
+        }
+    }
 
     if( ( err != OtaErrNone ) || ( pthread_create( &agentThread, NULL, agentTask, NULL ) != 0 ) )
     {

@@ -21,7 +21,10 @@ void device_log_prefix( void );
 
 #define LogError( message )    DEVICE_OTA_LOG( "ERROR", message )
 #define LogWarn( message )     DEVICE_OTA_LOG( "WARN ", message )
-#define LogInfo( message )
+/* Info records go through device_main.c, which prints them only with resume on. */
+void device_log_info( const char * pFormat,
+                      ... ) __attribute__( ( format( printf, 1, 2 ) ) );
+#define LogInfo( message )     device_log_info message
 #define LogDebug( message )
 
 #define otaconfigSTACK_SIZE                     6000U
