@@ -58,6 +58,7 @@ scripts/demo.sh
 
 echo "== broker scenarios (mosquitto; then the simulator's own broker)"
 scripts/broker-scenarios.sh
+scripts/resume-scenarios.sh
 OTA_BROKER=embedded scripts/broker-scenarios.sh mqtt broker-restart
 
 echo "== a fleet of 20 devices (scripts/fleet.sh 20)"
