@@ -56,7 +56,8 @@ pub(crate) fn register(table: *const OtaResumeInterface_t) {
 // One call site's worth of code for every hook: a firmware that never registers pays this.
 #[inline(never)]
 fn call(hook: Hook) -> bool {
-    REGISTERED.with(|r| *r).is_some_and(|entry| entry(hook))
+    // Unregistered (the usual case): no critical section at every block.
+    ext::installed() && REGISTERED.with(|r| *r).is_some_and(|entry| entry(hook))
 }
 
 /// For a new job whose bitmap is prepared (every block needed): true when the saved record

@@ -16,6 +16,11 @@ pub fn install(table: *const OtaResumeInterface_t) {
     RESUME.store(table.cast_mut(), Ordering::Release);
 }
 
+/// Whether a table is installed: one load, no lock (the agent asks at every block).
+pub fn installed() -> bool {
+    !RESUME.load(Ordering::Acquire).is_null()
+}
+
 /// Reads one field of the installed table.
 macro_rules! field {
     ($field:ident) => {{
