@@ -229,10 +229,18 @@ fn save_if_new_blocks() {
     }
 }
 
+/// Whether a file is open with blocks still to come (the only time a record means anything).
+fn downloading(f: &OtaFileContext_t) -> bool {
+    f.blocksRemaining > 0 && !f.pFile.is_null()
+}
+
 /// Flushes the file, then stores the record of the download in progress. A failure is logged
 /// and retried only after another interval of blocks, so flash writes stay bounded.
 fn save() {
     PROGRESS.with(|p| p.since_save = 0);
+    if !FILE.with(|f| downloading(f)) {
+        return;
+    }
     let flushed = ext::flush_file();
     if sys::pal_main(flushed) != sys::OtaPalSuccess {
         ota_log!(
@@ -245,8 +253,7 @@ fn save() {
     }
     let saved = ext::with_record_buffer(|buf| {
         let len = FILE.with(|f| {
-            let downloading = f.blocksRemaining > 0 && !f.pFile.is_null();
-            downloading
+            downloading(f)
                 .then(|| current(f))
                 .flatten()
                 .and_then(|r| record::encode(buf, &r))
