@@ -1,5 +1,6 @@
 # Shared by scripts/demo.sh, scripts/broker-scenarios.sh, scripts/resume-scenarios.sh and
-# scripts/fleet.sh (sourced): builds the simulator and the device, makes a local PKI, runs mosquitto on a free loopback port.
+# scripts/fleet.sh (sourced): builds the simulator and the device, makes a local PKI, runs
+# mosquitto on a free loopback port.
 # Callers set $root and $work (a fresh folder) and call env_cleanup on exit.
 
 env_say() { printf '%s: %s\n' "${env_name:-broker}" "$*"; }
