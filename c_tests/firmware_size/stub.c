@@ -13,7 +13,9 @@
     #include "ota_base64_private.h"
     #include "ota_mqtt_private.h"
     #include "ota_http_private.h"
-    #include "ota_ext.h"
+    #ifdef WITH_OTA_RESUME
+        #include "ota_ext.h"
+    #endif
 
     const AppVersion32_t appFirmwareVersion = { .u.unsignedVersion32 = 0x01000000U };
     const char OTA_JsonFileSignatureKey[ OTA_FILE_SIG_KEY_STR_MAX_LENGTH ] = "sig-sha256-ecdsa";
