@@ -21,19 +21,9 @@ work=$(mktemp -d "$root/build/broker-scenarios.XXXXXX")
 passed=0
 failed=0
 failed_names=()
-finish() {
-    local status=$?
-    env_cleanup
-    if [ "$status" -eq 0 ] && [ "${OTA_SCENARIO_KEEP:-0}" != 1 ]; then rm -rf "$work"; else env_say "files kept in $work"; fi
-}
-trap finish EXIT
+env_cleanup_on_exit OTA_SCENARIO_KEEP
 
-env_tools
-env_build
-env_pki
-env_signer
-env_broker_config
-env_broker_start
+env_up
 env_sim_start
 cp "$DEVICE_BUILD/linux_device_v2" "$work/cloud/firmware-1.1.0.bin"
 cp "$DEVICE_BUILD/linux_device_v3" "$work/cloud/firmware-1.2.0.bin"

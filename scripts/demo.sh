@@ -25,19 +25,9 @@ work=$(mktemp -d "$root/build/demo-broker.XXXXXX")
 # The library's own build tools (cmake, libclang, ...): installed as root, else named.
 "$root/scripts/deps.sh"
 
-finish() {
-    local status=$?
-    env_cleanup
-    if [ "$status" -eq 0 ] && [ "${OTA_DEMO_KEEP:-0}" != 1 ]; then rm -rf "$work"; else env_say "files kept in $work"; fi
-}
-trap finish EXIT
+env_cleanup_on_exit OTA_DEMO_KEEP
 
-env_tools
-env_build
-env_pki
-env_signer
-env_broker_config
-env_broker_start
+env_up
 env_say "$BROKER_KIND broker on 127.0.0.1:$BROKER_PORT (TLS 1.2, client certificates required)"
 env_sim_start
 env_say "cloud simulator connected as cloud-sim; HTTP file server on 127.0.0.1:$(cat "$work/cloud/http-port")"

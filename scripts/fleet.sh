@@ -22,12 +22,7 @@ work=$(mktemp -d "$root/build/fleet.XXXXXX")
 # shellcheck source=../tools/cloud-sim/testenv.sh
 . "$root/tools/cloud-sim/testenv.sh"
 
-finish() {
-    local status=$?
-    env_cleanup
-    if [ "$status" -eq 0 ] && [ "${OTA_FLEET_KEEP:-0}" != 1 ]; then rm -rf "$work"; else env_say "files kept in $work"; fi
-}
-trap finish EXIT
+env_cleanup_on_exit OTA_FLEET_KEEP
 
 # One descriptor per device for the broker, a few per device for this shell's children.
 ulimit -n 65536 2>/dev/null || ulimit -n 8192 2>/dev/null || true

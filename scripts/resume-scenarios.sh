@@ -35,19 +35,9 @@ terminal=SUCCEEDED,FAILED,REJECTED,CANCELED,TIMED_OUT
 passed=0
 failed=0
 failed_names=()
-finish() {
-    local status=$?
-    env_cleanup
-    if [ "$status" -eq 0 ] && [ "${OTA_RESUME_KEEP:-0}" != 1 ]; then rm -rf "$work"; else env_say "files kept in $work"; fi
-}
-trap finish EXIT
+env_cleanup_on_exit OTA_RESUME_KEEP
 
-env_tools
-env_build
-env_pki
-env_signer
-env_broker_config
-env_broker_start
+env_up
 env_sim_start
 # Small files of a whole number of blocks plus a partial last one (zeros after an ELF change
 # nothing when it runs): 96 blocks for v1.1.0, 80 for v1.2.0.

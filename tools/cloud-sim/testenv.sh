@@ -1,7 +1,7 @@
 # Shared by scripts/demo.sh, scripts/broker-scenarios.sh, scripts/resume-scenarios.sh and
 # scripts/fleet.sh (sourced): builds the simulator and the device, makes a local PKI, runs
 # mosquitto on a free loopback port.
-# Callers set $root and $work (a fresh folder) and call env_cleanup on exit.
+# Callers set $root and $work (a fresh folder) and call env_cleanup on exit (env_cleanup_on_exit).
 
 env_say() { printf '%s: %s\n' "${env_name:-broker}" "$*"; }
 env_fail() { printf '%s: %s\n' "${env_name:-broker}" "$*" >&2; exit 1; }
@@ -20,6 +20,29 @@ env_cleanup() {
         kill -9 "$pid" 2>/dev/null || true
     done
     env_pids=()
+}
+
+# On exit: every process stopped, and $work removed unless the run failed or the variable
+# named $1 (e.g. OTA_DEMO_KEEP) is 1.
+env_cleanup_on_exit() {
+    env_keep_var=$1
+    trap env_finish EXIT
+}
+
+env_finish() {
+    local status=$?
+    env_cleanup
+    if [ "$status" -eq 0 ] && [ "${!env_keep_var:-0}" != 1 ]; then rm -rf "$work"; else env_say "files kept in $work"; fi
+}
+
+# The usual start: tools, builds, local PKI, code signer, then mosquitto (or the stand-in).
+env_up() {
+    env_tools
+    env_build
+    env_pki
+    env_signer
+    env_broker_config
+    env_broker_start
 }
 
 env_tools() {
