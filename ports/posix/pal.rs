@@ -1196,16 +1196,10 @@ pub unsafe extern "C" fn otaPal_Abort(C: *mut sys::OtaFileContext_t) -> sys::Ota
 pub unsafe extern "C" fn otaPal_CreateFileForRx(
     C: *mut sys::OtaFileContext_t,
 ) -> sys::OtaPalStatus_t {
-    // SAFETY: NULL or a valid, exclusively used context (the caller's contract).
-    let Some(ctx) = (unsafe { C.as_mut() }) else {
-        ota_log!(Error, "Invalid context provided.");
-        return combine(sys::OtaPalRxFileCreateFailed, 0);
-    };
-    // SAFETY: as in otaPal_Abort.
-    let path = unsafe { context_string(ctx.pFilePath, ctx.filePathMaxSize) };
-    let Some(path) = path.filter(|p| !p.is_empty()) else {
-        ota_log!(Error, "Invalid file path provided.");
-        return combine(sys::OtaPalRxFileCreateFailed, 0);
+    // SAFETY: the caller's contract is receive_path's.
+    let (ctx, path) = match unsafe { receive_path(C) } {
+        Ok(found) => found,
+        Err(status) => return status,
     };
     match create_image(path) {
         Ok(file) => {
@@ -1222,6 +1216,30 @@ pub unsafe extern "C" fn otaPal_CreateFileForRx(
                 u(e)
             );
             combine(sys::OtaPalRxFileCreateFailed, e)
+        }
+    }
+}
+
+/// The context and its receive path, for create and reopen: `OtaPalRxFileCreateFailed` with
+/// sub-code 0 for a NULL context or a NULL or empty path.
+///
+/// # Safety
+/// `C` is NULL or a valid, exclusively used file context.
+unsafe fn receive_path<'a>(
+    C: *mut sys::OtaFileContext_t,
+) -> Result<(&'a mut sys::OtaFileContext_t, &'a CStr), sys::OtaPalStatus_t> {
+    // SAFETY: NULL or a valid, exclusively used context (the caller's contract).
+    let Some(ctx) = (unsafe { C.as_mut() }) else {
+        ota_log!(Error, "Invalid context provided.");
+        return Err(combine(sys::OtaPalRxFileCreateFailed, 0));
+    };
+    // SAFETY: as in otaPal_Abort.
+    let path = unsafe { context_string(ctx.pFilePath, ctx.filePathMaxSize) };
+    match path.filter(|p| !p.is_empty()) {
+        Some(path) => Ok((ctx, path)),
+        None => {
+            ota_log!(Error, "Invalid file path provided.");
+            Err(combine(sys::OtaPalRxFileCreateFailed, 0))
         }
     }
 }

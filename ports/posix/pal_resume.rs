@@ -147,17 +147,10 @@ fn reopen_image(path: &CStr, max_size: u32) -> Result<Stream, u32> {
 pub unsafe extern "C" fn otaPal_ReopenFileForRx(
     C: *mut sys::OtaFileContext_t,
 ) -> sys::OtaPalStatus_t {
-    // SAFETY: NULL or a valid, exclusively used context (the caller's contract).
-    let Some(ctx) = (unsafe { C.as_mut() }) else {
-        ota_log!(Error, "Invalid context provided.");
-        return combine(sys::OtaPalRxFileCreateFailed, 0);
-    };
-    // SAFETY: pFilePath is NULL or the agent's string of filePathMaxSize bytes (or any length
-    // when filePathMaxSize is 0).
-    let path = unsafe { context_string(ctx.pFilePath, ctx.filePathMaxSize) };
-    let Some(path) = path.filter(|p| !p.is_empty()) else {
-        ota_log!(Error, "Invalid file path provided.");
-        return combine(sys::OtaPalRxFileCreateFailed, 0);
+    // SAFETY: the caller's contract is receive_path's.
+    let (ctx, path) = match unsafe { receive_path(C) } {
+        Ok(found) => found,
+        Err(status) => return status,
     };
     match reopen_image(path, ctx.fileSize) {
         Ok(file) => {
