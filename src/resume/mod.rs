@@ -263,8 +263,11 @@ fn save() {
     match saved.flatten() {
         Some(true) => PROGRESS.with(|p| p.none_stored = false),
         Some(false) => ota_log!(Warn, "The application could not save the resume record"),
-        // Nothing downloading, or a record larger than the application's buffer.
-        None => {}
+        // The download ended meanwhile, or the record is larger than the application's buffer.
+        None => ota_log!(
+            Warn,
+            "Resume record not saved: it does not fit the application's record buffer"
+        ),
     }
 }
 
