@@ -23,8 +23,9 @@ fn env_or_fail(name: &str) -> String {
 }
 
 /// The v2.0.0 headers bindgen reads, in include order.
-const HEADERS: [&str; 9] = [
+const HEADERS: [&str; 10] = [
     "ota.h",
+    "ota_ext.h",
     "ota_private.h",
     "ota_os_interface.h",
     "ota_mqtt_interface.h",

@@ -16,7 +16,7 @@ secs=${1:-20}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(base64 cbor_decode cbor_encode job_document ingest_mqtt ingest_http agent_events)
+    targets=(base64 cbor_decode cbor_encode job_document ingest_mqtt ingest_http agent_events resume)
 fi
 
 if ! cargo fuzz --version >/dev/null 2>&1; then

@@ -23,5 +23,6 @@ fuzz_target!(|data: &[u8]| {
         habits,
         app_buffers: flags & 0x40 != 0,
         queue_cap: if flags & 0x80 != 0 { 2 } else { 16 },
+        resume: None,
     });
 });

@@ -40,6 +40,7 @@ fuzz_target!(|data: &[u8]| {
             },
             app_buffers: false,
             queue_cap: 16,
+            resume: None,
         });
     }
 });

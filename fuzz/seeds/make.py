@@ -2,7 +2,8 @@
 """Writes the seed corpora of the fuzz targets from the project's tests (run from anywhere):
 job documents from src/job/tests.rs and c_tests/agent (the harness's h_job_json shapes and the
 literal documents the tests send), CBOR blocks from src/codec/cbor_tests.rs, base64 text from
-src/codec/base64_tests.rs. Each seed is named by the hash of its bytes."""
+src/codec/base64_tests.rs; resume scripts (a saved record, a reboot, the same job; the record
+corrupted, forged, cut). Each seed is named by the hash of its bytes."""
 import hashlib, os, re, struct, sys
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -126,6 +127,40 @@ def main():
         write("agent_events", b"\x00\x00\x00\x03" + struct.pack("<H", len(d)) + d + b"\x04" * 6)
     for b in blocks[:20]:
         write("agent_events", b"\x00\x00\x00\x04\x04\x04\x07" + struct.pack("<H", len(b)) + b)
+    resume_seeds()
+
+
+def resume_seeds():
+    """resume: flags, tape length, resume knobs, buffer selector, then steps of
+    script::resume_step (op = byte % 28): 0 Start, 4 the cloud answers,
+    21 store bytes, 22 forge, 23 mutate, 24 reboot, 25 registration, 26 the job document
+    answering the agent's request, 27 the last download with bits cleared."""
+    def doc(text):
+        return b"\x1a" + struct.pack("<H", len(text)) + text
+
+    mqtt = h_job_json("job-1", '["MQTT"]', "s1", 8 * BLOCK - 4000, 3)
+    http = h_job_json("job-3", '["HTTP"]', None, 3 * BLOCK + 1, 0, url="https://bucket.example/fw.bin")
+    reboot = b"\x18\x00"  # reboot, then the last job document again
+    # (every 2 blocks, a flush hook, the largest buffer) four blocks arrive, two saves.
+    start = b"\x00" + doc(mqtt) + b"\x04"
+    scripts = [
+        start + reboot + b"\x04" * 8,
+        start + b"\x17\x00\x70\x01" + reboot + b"\x04" * 8,  # a flipped bit: no resume
+        start + b"\x17\x07\x23\x00\x0f" + reboot + b"\x04" * 8,  # a lying bitmap, resealed
+        start + b"\x1b\x05" + reboot + b"\x04" * 8,  # the last download, bits 1 and 3 needed
+        start + b"\x17\x01\x20\x00" + reboot + b"\x04" * 8,  # cut short
+        start + b"\x19\x00\x04\x04" + reboot + b"\x04" * 6,  # unregistered mid-download
+        start + b"\x19\x02\x03\x04\x04",  # an incomplete table is refused
+        b"\x16\x00\x02" + b"\x00" + doc(h_job_json("job-0", '["MQTT"]', "s1", BLOCK + 1, 0)) + b"\x04" * 6,
+        b"\x15\x2e\x00" + bytes(range(46)) + b"\x00\x04\x04\x04\x04",
+        b"\x00" + doc(http) + b"\x04\x04" + reboot + b"\x04" * 6,
+    ]
+    for knobs, buf in ((0x0A, 6), (0x09, 5), (0x02, 0), (0x11, 2)):
+        for sc in scripts:
+            write("resume", bytes([0, 0, knobs, buf]) + sc)
+    # Faults: the tape's last bytes fail some reopen, flush, save or erase.
+    for sc in scripts[:4]:
+        write("resume", bytes([0, 2, 0x0A, 6]) + sc + b"\x00\x41")
 
 
 if __name__ == "__main__":

@@ -15,5 +15,7 @@ pub mod sys {
 
 pub mod cbor;
 pub mod doc;
+pub mod record;
+pub mod resume;
 pub mod script;
 pub mod world;

@@ -22,6 +22,7 @@
 
 use crate::cbor;
 use crate::doc::Job;
+use crate::resume::{self, Resume};
 use crate::sys;
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
@@ -47,11 +48,11 @@ pub struct Faults {
     at: usize,
     pub enabled: bool,
     /// OTA_FUZZ_TRACE set: every interface call is printed (to read a finding).
-    trace: bool,
+    pub(crate) trace: bool,
 }
 
 impl Faults {
-    fn take(&mut self, call: &str) -> bool {
+    pub(crate) fn take(&mut self, call: &str) -> bool {
         let fail = self.enabled && self.next_bit();
         if self.trace {
             eprintln!("  {call}{}", if fail { " -> FAILS" } else { "" });
@@ -100,12 +101,19 @@ pub struct AppHabits {
 
 /// The PAL's open file, as created.
 #[derive(Clone, PartialEq, Eq, Debug)]
-struct Created {
-    path: Vec<u8>,
-    cert: Vec<u8>,
-    stream: Vec<u8>,
-    size: u32,
-    file_id: u32,
+pub(crate) struct Created {
+    pub(crate) path: Vec<u8>,
+    pub(crate) cert: Vec<u8>,
+    pub(crate) stream: Vec<u8>,
+    pub(crate) size: u32,
+    pub(crate) file_id: u32,
+}
+
+/// What the device does once it has booted again after a script's reboot.
+enum BootStep {
+    Start,
+    /// The cloud's answer to the agent's job request.
+    Doc(Vec<u8>),
 }
 
 pub struct World {
@@ -123,8 +131,8 @@ pub struct World {
     live: HashMap<usize, std::alloc::Layout>,
     pool: Vec<Box<sys::OtaEventData_t>>,
     lent: [bool; POOL],
-    created: Option<Created>,
-    written: Vec<bool>,
+    pub(crate) created: Option<Created>,
+    pub(crate) written: Vec<bool>,
     pub pending: VecDeque<Pending>,
     /// Stream requests as published, newest last (the script answers them too).
     pub last_stream: Option<(Vec<u8>, cbor::Request)>,
@@ -137,7 +145,13 @@ pub struct World {
     buffers: Vec<Vec<u8>>,
     pub steps: u64,
     /// The PAL reset or activated: the device reboots when the agent next waits.
-    rebooting: bool,
+    pub(crate) rebooting: bool,
+    /// The resume extension's table, store and flash (src/resume.rs), when registered.
+    pub resume: Option<Resume>,
+    /// Steps after a script's reboot, run before the script goes on.
+    boot: VecDeque<BootStep>,
+    /// The last job document sent to the agent.
+    last_doc: Vec<u8>,
 }
 
 thread_local! {
@@ -145,7 +159,7 @@ thread_local! {
 }
 
 /// Runs `f` on the world; never call the library inside (its calls come back here).
-fn with<R>(f: impl FnOnce(&mut World) -> R) -> R {
+pub(crate) fn with<R>(f: impl FnOnce(&mut World) -> R) -> R {
     WORLD.with(|w| f(w.borrow_mut().as_mut().expect("the world is set up")))
 }
 
@@ -189,6 +203,9 @@ extern "C" fn q_send(
         if w.queue.len() >= w.queue_cap || w.faults.take(&label) {
             sys::OtaOsEventQueueSendFailed
         } else {
+            if msg.eventId == sys::OtaAgentEventShutdown {
+                resume::agent_shuts_down(w);
+            }
             w.queue.push_back(msg);
             sys::OtaOsSuccess
         }
@@ -450,6 +467,9 @@ extern "C" fn mq_publish(
         }
         if let Some(p) = pending {
             if let Pending::Stream { stream, req } = &p {
+                if w.created.is_some() {
+                    resume::check_request(w, &req.bitmap);
+                }
                 w.last_stream = Some((stream.clone(), req.clone()));
             }
             w.pending.push_back(p);
@@ -481,6 +501,7 @@ extern "C" fn http_request(start: u32, end: u32) -> sys::OtaHttpStatus_t {
             start <= end && end < size && start.is_multiple_of(BLOCK) && end - start < BLOCK,
             "http.request {start}-{end} of a {size}-byte file"
         );
+        resume::check_range(w, start);
         if w.faults.take("http_request") {
             return sys::OtaHttpRequestFailed;
         }
@@ -505,21 +526,21 @@ extern "C" fn http_deinit() -> sys::OtaHttpStatus_t {
 /// The PAL's file handle: any address the agent can compare.
 static mut FILE_HANDLE: u8 = 0;
 
-fn file_handle() -> *mut sys::FILE {
+pub(crate) fn file_handle() -> *mut sys::FILE {
     // Only the address is taken, never a reference.
     addr_of_mut!(FILE_HANDLE).cast()
 }
 
-fn pal_ok() -> sys::OtaPalStatus_t {
+pub(crate) fn pal_ok() -> sys::OtaPalStatus_t {
     sys::OtaPalSuccess as sys::OtaPalStatus_t
 }
 
 /// OTA_PAL_COMBINE_ERR(e, 0): the main status sits in the top bits.
-fn pal_err(e: u32) -> sys::OtaPalStatus_t {
+pub(crate) fn pal_err(e: u32) -> sys::OtaPalStatus_t {
     (e << sys::OTA_PAL_SUB_BITS) as sys::OtaPalStatus_t
 }
 
-fn c_text(p: *const u8) -> Vec<u8> {
+pub(crate) fn c_text(p: *const u8) -> Vec<u8> {
     if p.is_null() {
         Vec::new()
     } else {
@@ -528,13 +549,16 @@ fn c_text(p: *const u8) -> Vec<u8> {
     }
 }
 
-fn context<'a>(ctx: *mut sys::OtaFileContext_t, what: &str) -> &'a mut sys::OtaFileContext_t {
+pub(crate) fn context<'a>(
+    ctx: *mut sys::OtaFileContext_t,
+    what: &str,
+) -> &'a mut sys::OtaFileContext_t {
     assert!(!ctx.is_null(), "{what} with a NULL file context");
     // SAFETY: the agent passes its file context, valid for the call.
     unsafe { &mut *ctx }
 }
 
-fn created_from(c: &sys::OtaFileContext_t) -> Created {
+pub(crate) fn created_from(c: &sys::OtaFileContext_t) -> Created {
     Created {
         path: c_text(c.pFilePath),
         cert: c_text(c.pCertFilepath),
@@ -553,6 +577,7 @@ extern "C" fn pal_create(ctx: *mut sys::OtaFileContext_t) -> sys::OtaPalStatus_t
         }
         w.written = vec![false; file.size.div_ceil(BLOCK) as usize];
         w.created = Some(file);
+        resume::created(w, c);
         c.pFile = file_handle();
         pal_ok()
     })
@@ -591,6 +616,7 @@ extern "C" fn pal_write(
             };
         }
         w.written[(offset / BLOCK) as usize] = true;
+        resume::wrote(w, (offset / BLOCK) as usize);
         size as i16
     })
 }
@@ -608,11 +634,8 @@ extern "C" fn pal_close(ctx: *mut sys::OtaFileContext_t) -> sys::OtaPalStatus_t 
             now, file,
             "pal.closeFile sees another file than pal.createFile made"
         );
-        assert!(
-            w.written.iter().all(|&b| b),
-            "pal.closeFile before every block was written"
-        );
-        if w.faults.take("pal_close") {
+        let whole = resume::close(w);
+        if !whole || w.faults.take("pal_close") {
             pal_err(sys::OtaPalSignatureCheckFailed)
         } else {
             pal_ok()
@@ -630,6 +653,7 @@ extern "C" fn pal_abort(ctx: *mut sys::OtaFileContext_t) -> sys::OtaPalStatus_t 
             );
             w.created = None;
         }
+        resume::aborted(w);
         c.pFile = null_mut();
         if w.faults.take("pal_abort") {
             pal_err(sys::OtaPalFileAbort)
@@ -719,6 +743,7 @@ extern "C" fn app_callback(event: sys::OtaJobEvent_t, data: *const c_void) {
         }
         sys::OtaJobEventActivate => {
             let activate = with(|w| {
+                resume::job_ended(w, "OtaJobEventActivate");
                 w.activations += 1;
                 w.habits.activate
             });
@@ -734,7 +759,8 @@ extern "C" fn app_callback(event: sys::OtaJobEvent_t, data: *const c_void) {
             };
             let _ = api::set_image_state(state);
         }
-        sys::OtaJobEventFail | sys::OtaJobEventSelfTestFailed => {}
+        sys::OtaJobEventFail => with(|w| resume::job_ended(w, "OtaJobEventFail")),
+        sys::OtaJobEventSelfTestFailed => {}
         other => panic!("application callback with event {other}"),
     }
 }
@@ -769,6 +795,11 @@ pub mod api {
     }
 
     pub fn shutdown(ticks: u32) -> sys::OtaState_t {
+        super::with(|w| {
+            if let Some(r) = w.resume.as_mut() {
+                r.shutdown_asked = true;
+            }
+        });
         // SAFETY: a value argument.
         unsafe { sys::OTA_Shutdown(ticks) }
     }
@@ -791,6 +822,9 @@ impl Driver {
     /// Hands the agent `payload` in a pool buffer; false when refused (the buffer comes back).
     pub fn send(&mut self, event: sys::OtaEvent_t, payload: &[u8]) -> bool {
         let data = with(|w| {
+            if event == sys::OtaAgentEventReceivedJobDocument {
+                w.last_doc = payload.to_vec();
+            }
             let i = w.lent.iter().position(|&l| !l)?;
             w.lent[i] = true;
             let buf = &mut *w.pool[i];
@@ -821,6 +855,11 @@ impl Driver {
         };
         // SAFETY: a valid message without payload.
         unsafe { sys::OTA_SignalEvent(&msg) }
+    }
+
+    /// The oldest request the agent made.
+    pub fn peek_pending(&self) -> Option<Pending> {
+        with(|w| w.pending.front().cloned())
     }
 
     /// Takes the oldest request the agent made, to answer it another way.
@@ -917,6 +956,7 @@ fn idle_step() {
         return;
     }
     match phase {
+        Phase::Script if boot_step(&mut d) => {}
         Phase::Script => {
             if !script_step() {
                 begin_clean(&mut d);
@@ -943,8 +983,43 @@ fn script_step() -> bool {
     more
 }
 
-fn begin_clean(d: &mut Driver) {
+/// After a script's reboot: the application starts the agent, the cloud sends the job
+/// document the script chose. False when there is nothing left to do.
+fn boot_step(d: &mut Driver) -> bool {
+    let Some(step) = with(|w| w.boot.pop_front()) else {
+        return false;
+    };
+    match step {
+        BootStep::Start => {
+            let _ = d.signal(sys::OtaAgentEventStart);
+        }
+        BootStep::Doc(doc) => {
+            let _ = d.take_pending();
+            let _ = d.send(sys::OtaAgentEventReceivedJobDocument, &doc);
+        }
+    }
+    true
+}
+
+/// The script reboots the device (a power cut: the agent is shut down, the flash and the
+/// stored record survive, unflushed blocks do not); after it, the agent is started and `doc`
+/// (None: the last job document sent) arrives.
+pub fn reboot(doc: Option<Vec<u8>>, send_doc: bool) {
     with(|w| {
+        w.rebooting = true;
+        w.boot.clear();
+        w.boot.push_back(BootStep::Start);
+        if send_doc {
+            let doc = doc.unwrap_or_else(|| w.last_doc.clone());
+            w.boot.push_back(BootStep::Doc(doc));
+        }
+    });
+}
+
+fn begin_clean(d: &mut Driver) {
+    resume::before_clean();
+    with(|w| {
+        w.boot.clear();
         w.phase = Phase::Clean;
         w.faults.enabled = false;
         w.platform_state = sys::OtaPalImageStateValid;
@@ -1028,6 +1103,8 @@ pub struct Setup {
     pub habits: AppHabits,
     pub app_buffers: bool,
     pub queue_cap: usize,
+    /// Resume registered (include/ota_ext.h), or None as v2.0.0.
+    pub resume: Option<resume::Config>,
 }
 
 #[no_mangle]
@@ -1087,6 +1164,9 @@ pub fn run(setup: Setup) {
         buffers: Vec::new(),
         steps: 0,
         rebooting: false,
+        resume: setup.resume.map(Resume::new),
+        boot: VecDeque::new(),
+        last_doc: Vec::new(),
     };
     WORLD.with(|w| *w.borrow_mut() = Some(world));
     assert_eq!(
@@ -1094,6 +1174,9 @@ pub fn run(setup: Setup) {
         sys::OtaAgentStateStopped,
         "the agent was left running by the last input"
     );
+    if setup.resume.is_some_and(|r| r.register_at_boot) {
+        resume::register();
+    }
     loop {
         start_agent();
         // SAFETY: OTA_Init succeeded; the task returns when the agent stops.
@@ -1109,7 +1192,12 @@ pub fn run(setup: Setup) {
             with(|w| w.script = Box::new(|_| false));
         }
         if with(|w| std::mem::take(&mut w.rebooting)) {
-            // Booted again: the script (or the clean job) goes on.
+            // Booted again: the script (or the clean job) goes on. The application registers
+            // resume again, as its boot code would.
+            with(resume::power_cut);
+            if with(|w| w.resume.as_ref().is_some_and(|r| r.registered)) {
+                resume::register();
+            }
             continue;
         }
         match phase {
@@ -1123,6 +1211,7 @@ pub fn run(setup: Setup) {
             }
         }
     }
+    resume::finish();
     WORLD.with(|w| *w.borrow_mut() = None);
 }
 
@@ -1196,6 +1285,7 @@ fn after_stop() -> (Phase, u32) {
             w.created.is_none(),
             "the agent stopped with a PAL file open"
         );
+        resume::stopped(w);
         (w.phase, w.starts)
     })
 }
