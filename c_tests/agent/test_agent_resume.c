@@ -261,6 +261,61 @@ static void new_job_during_the_download_erases_the_record( void ** state )
     assert_null( h_resume_record( &len ) );
 }
 
+/* Fuzz finding resume/keeps-record-of-momentum-aborted-job: a job the agent aborts itself
+ * (its requests unanswered, momentum spent) is reported FAILED, so its record goes, though the
+ * shutdown that follows keeps records. */
+static void momentum_abort_erases_the_record( void ** state )
+{
+    size_t len = 0;
+
+    ( void ) state;
+    download_five_blocks( 2 );
+
+    /* Block 4 reset the momentum: three more requests, then the fourth expiry gives up. */
+    for( int i = 0; i < 3; i++ )
+    {
+        assert_true( h_fire_timer( OtaRequestTimer ) );
+        assert_true( h_idle() );
+    }
+
+    assert_int_equal( h_count( H_MQTT, "pub " T_GET( "stream-A" ) ), 3 );
+    assert_true( h_fire_timer( OtaRequestTimer ) );
+    assert_true( h_wait_state( OtaAgentStateStopped ) );
+    assert_true( h_idle() );
+    H_EXPECT( H_PAL | H_RESUME, "pal.set_state Aborted", "resume.erase", "pal.abort" );
+    assert_null( h_resume_record( &len ) );
+    h_finish();
+}
+
+/* Fuzz findings resume/keeps-record-loaded-after-erase and poisoned-record-of-the-job-never-
+ * erased: a record that appears after the agent found none (written behind its back, or by a
+ * save that said it failed) is still erased when it does not match. */
+static void record_that_appears_after_an_empty_load_is_still_erased( void ** state )
+{
+    HJob_t job = job1();
+    size_t len = 0;
+
+    ( void ) state;
+    h_reset();
+    h_resume_store( NULL, 0 );
+    assert_int_equal( h_resume_register( 2 ), OtaErrNone );
+    h_begin( NULL );
+    send_job( &job );
+    H_EXPECT( H_PAL | H_RESUME | H_MQTT,
+              "resume.load 0",
+              "pal.create",
+              "sub " T_DATA( "stream-A" ) " q0",
+              REQ( "ff" ) );
+    assert_int_equal( OTA_SetImageState( OtaImageStateAborted ), OtaErrNone );
+    assert_true( h_idle() );
+    H_EXPECT( H_PAL | H_RESUME, "pal.set_state Aborted", "pal.abort" );
+    h_resume_store( ( const uint8_t * ) "junk", 4 );
+    send_job( &job );
+    H_EXPECT( H_PAL | H_RESUME, "resume.load 4", "resume.erase", "pal.create" );
+    assert_null( h_resume_record( &len ) );
+    h_finish();
+}
+
 /* Saves come every `saveEveryBlocks` blocks and at a suspend that follows new blocks; a
  * suspend with nothing new writes nothing, and a PAL that cannot flush gets no record. */
 static void saves_are_bounded_by_new_blocks( void ** state )
@@ -437,6 +492,8 @@ int main( void )
         cmocka_unit_test_teardown( failed_signature_check_erases_the_record, h_teardown ),
         cmocka_unit_test_teardown( user_abort_erases_the_record, h_teardown ),
         cmocka_unit_test_teardown( new_job_during_the_download_erases_the_record, h_teardown ),
+        cmocka_unit_test_teardown( momentum_abort_erases_the_record, h_teardown ),
+        cmocka_unit_test_teardown( record_that_appears_after_an_empty_load_is_still_erased, h_teardown ),
         cmocka_unit_test_teardown( saves_are_bounded_by_new_blocks, h_teardown ),
         cmocka_unit_test_teardown( http_download_resumes_with_the_missing_ranges_only, h_teardown ),
         cmocka_unit_test_teardown( registration_needs_every_required_entry, h_teardown ),

@@ -204,6 +204,8 @@ pub(super) fn request_data(_: &OtaEventMsg_t) -> Outcome {
         if err != sys::OtaErrNone {
             ota_log!(Error, "Failed to abort the OTA update: OtaErr_t=", u(err));
         }
+        // The job is over (reported FAILED), though the shutdown below keeps records.
+        crate::resume::forget();
         AGENT.with(|a| a.momentum = 0);
         if signal(sys::OtaAgentEventShutdown) {
             Outcome::Fail(sys::OtaErrMomentumAbort)

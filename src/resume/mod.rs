@@ -172,11 +172,12 @@ fn reopen_saved() -> bool {
         let n = ext::load(buf);
         FILE.with(|f| adopt(f, buf.get(..n).unwrap_or(&[])))
     });
-    match saved.unwrap_or(Saved::None) {
-        Saved::None => {
-            PROGRESS.with(|p| p.none_stored = true);
-            false
-        }
+    let saved = saved.unwrap_or(Saved::None);
+    // What was just loaded is stored, whatever an earlier erase or empty load said (else the
+    // erase below, or the one when this job ends, would be skipped and the record stay).
+    PROGRESS.with(|p| p.none_stored = matches!(saved, Saved::None));
+    match saved {
+        Saved::None => false,
         Saved::Other => {
             ota_log!(
                 Info,
