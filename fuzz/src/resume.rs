@@ -68,8 +68,10 @@ pub struct Resume {
     /// What the library believes since its last load, save or erase: nothing is stored (its
     /// `none_stored`, src/resume/mod.rs).
     agent_thinks_none: bool,
-    /// OTA_FUZZ_STRICT set: the open finding of regressions/README.md counts as one.
+    /// OTA_FUZZ_STRICT set: the open findings of regressions/README.md count as findings.
     strict: bool,
+    /// A Shutdown was queued while not strict: the record it keeps is forgiven once stopped.
+    keep_tolerated: bool,
     /// The PAL's file; it survives a reboot (unflushed blocks do not).
     flash: Option<Vec<Blk>>,
     /// Blocks the record the open file was reopened with counted as received.
@@ -107,6 +109,7 @@ impl Resume {
             owes_erase: false,
             agent_thinks_none: false,
             strict: std::env::var_os("OTA_FUZZ_STRICT").is_some(),
+            keep_tolerated: false,
             flash: None,
             inherited: Vec::new(),
             open_job: Vec::new(),
@@ -479,6 +482,7 @@ pub fn agent_shuts_down(w: &mut World) {
     if let Some(r) = w.resume.as_mut() {
         if !r.strict {
             r.shutdown_asked = true;
+            r.keep_tolerated = true;
         }
     }
 }
@@ -497,6 +501,10 @@ pub fn before_clean() {
 /// The agent stopped.
 pub fn stopped(w: &mut World) {
     if let Some(r) = w.resume.as_mut() {
+        // The record a tolerated shutdown kept is not owed by the next job.
+        if std::mem::take(&mut r.keep_tolerated) {
+            r.owes_erase = false;
+        }
         r.shutdown_asked = false;
     }
 }
