@@ -316,6 +316,27 @@ static void record_that_appears_after_an_empty_load_is_still_erased( void ** sta
     h_finish();
 }
 
+/* Fuzz finding resume/reopen-over-a-file-still-open: a verdict from the application ends the
+ * job mid-download, the agent goes back to waiting for a job without closing the file, and the
+ * same job comes again. Its record names the file still open: no reopen, the record goes. */
+static void record_of_a_file_still_open_is_not_reopened( void ** state )
+{
+    HJob_t job = job1();
+    size_t len = 0;
+
+    ( void ) state;
+    download_five_blocks( 2 );
+    assert_int_equal( OTA_CheckForUpdate(), OtaErrNone );
+    assert_true( h_idle() );
+    assert_int_equal( OTA_SetImageState( OtaImageStateRejected ), OtaErrNone );
+    assert_true( h_idle() );
+    h_mark();
+    send_job( &job );
+    H_EXPECT( H_PAL | H_RESUME, LOAD_MQTT, "resume.erase", "pal.create" );
+    assert_null( h_resume_record( &len ) );
+    h_finish();
+}
+
 /* Saves come every `saveEveryBlocks` blocks and at a suspend that follows new blocks; a
  * suspend with nothing new writes nothing, and a PAL that cannot flush gets no record. */
 static void saves_are_bounded_by_new_blocks( void ** state )
@@ -494,6 +515,7 @@ int main( void )
         cmocka_unit_test_teardown( new_job_during_the_download_erases_the_record, h_teardown ),
         cmocka_unit_test_teardown( momentum_abort_erases_the_record, h_teardown ),
         cmocka_unit_test_teardown( record_that_appears_after_an_empty_load_is_still_erased, h_teardown ),
+        cmocka_unit_test_teardown( record_of_a_file_still_open_is_not_reopened, h_teardown ),
         cmocka_unit_test_teardown( saves_are_bounded_by_new_blocks, h_teardown ),
         cmocka_unit_test_teardown( http_download_resumes_with_the_missing_ranges_only, h_teardown ),
         cmocka_unit_test_teardown( registration_needs_every_required_entry, h_teardown ),

@@ -65,13 +65,6 @@ pub struct Resume {
     pub registered: bool,
     /// The agent saved or loaded a record and has not called erase since.
     owes_erase: bool,
-    /// What the library believes since its last load, save or erase: nothing is stored (its
-    /// `none_stored`, src/resume/mod.rs).
-    agent_thinks_none: bool,
-    /// OTA_FUZZ_STRICT set: the open findings of regressions/README.md count as findings.
-    strict: bool,
-    /// A Shutdown was queued while not strict: the record it keeps is forgiven once stopped.
-    keep_tolerated: bool,
     /// The PAL's file; it survives a reboot (unflushed blocks do not).
     flash: Option<Vec<Blk>>,
     /// Blocks the record the open file was reopened with counted as received.
@@ -83,6 +76,8 @@ pub struct Resume {
     lying_load: bool,
     /// OTA_Shutdown was called: the PAL abort that follows may keep the record.
     pub shutdown_asked: bool,
+    /// A Shutdown the agent queued itself (not after a job end) kept the record.
+    agent_kept: bool,
     /// The last download opened, as a record needing every block (for forging).
     pub last: Option<Rec>,
     pub saves: u32,
@@ -107,15 +102,13 @@ impl Resume {
             store: None,
             registered: false,
             owes_erase: false,
-            agent_thinks_none: false,
-            strict: std::env::var_os("OTA_FUZZ_STRICT").is_some(),
-            keep_tolerated: false,
             flash: None,
             inherited: Vec::new(),
             open_job: Vec::new(),
             loaded: None,
             lying_load: cfg.lying_load,
             shutdown_asked: false,
+            agent_kept: false,
             last: None,
             saves: 0,
             reopens: 0,
@@ -220,7 +213,6 @@ extern "C" fn r_save(p: *const u8, n: u32) -> bool {
         if !fail {
             r.store = Some(bytes);
             r.owes_erase = true;
-            r.agent_thinks_none = false;
             r.saves += 1;
         }
         !fail
@@ -243,7 +235,6 @@ extern "C" fn r_load(p: *mut u8, size: u32) -> u32 {
             .store
             .as_ref()
             .is_some_and(|s| !s.is_empty() && s.len() <= size as usize);
-        let thought_none = std::mem::replace(&mut r.agent_thinks_none, !fits);
         let Some(stored) = r.store.as_ref() else {
             return 0;
         };
@@ -255,14 +246,8 @@ extern "C" fn r_load(p: *mut u8, size: u32) -> u32 {
         unsafe { std::ptr::copy_nonoverlapping(stored.as_ptr(), p, n) };
         if fits {
             r.loaded = Some(stored.clone());
-            // Open finding (regressions/README.md, resume/keeps-record-loaded-after-erase):
-            // a record loaded after the library's last erase or empty load is not erased until
-            // the library saves one itself. Tolerated unless OTA_FUZZ_STRICT is set.
-            if !thought_none || r.strict {
-                r.owes_erase = true;
-            }
-            // The library keeps believing nothing is stored (until it saves).
-            r.agent_thinks_none = thought_none;
+            // Loaded is stored: erased if it is not this job's, or when this job ends.
+            r.owes_erase = true;
         }
 
         stored.len() as u32
@@ -278,7 +263,6 @@ extern "C" fn r_erase() -> bool {
         }
         let r = resume(w);
         r.store = None;
-        r.agent_thinks_none = true;
         true
     })
 }
@@ -474,35 +458,31 @@ pub fn power_cut(w: &mut World) {
     }
 }
 
-/// A Shutdown event was queued. One the agent queues itself after a momentum abort keeps the
-/// record of the job it has just reported FAILED: the open finding
-/// resume/keeps-record-of-momentum-aborted-job (regressions/README.md), tolerated unless
-/// OTA_FUZZ_STRICT is set. (A shutdown the world asked for sets `shutdown_asked` already.)
+/// A Shutdown event was queued. The agent queues one itself in the block states only after a
+/// momentum abort that reported the job FAILED, whose record must go (the finding
+/// resume/keeps-record-of-momentum-aborted-job); elsewhere (the job request or the transfer
+/// start giving up) the job goes on after a restart, and its record may stay.
 pub fn agent_shuts_down(w: &mut World) {
+    // One the application sends (OTA_SignalEvent in an idle step) is its shutdown.
+    let by_application = w.in_idle_step;
     if let Some(r) = w.resume.as_mut() {
-        if !r.strict {
+        // SAFETY: OTA_GetState has no preconditions.
+        let state = unsafe { sys::OTA_GetState() };
+        if by_application
+            || (state != sys::OtaAgentStateRequestingFileBlock
+                && state != sys::OtaAgentStateWaitingForFileBlock)
+        {
             r.shutdown_asked = true;
-            r.keep_tolerated = true;
+            r.agent_kept = true;
         }
     }
-}
-
-/// Before the clean job: unless OTA_FUZZ_STRICT is set, the application wipes the store, so
-/// the open finding resume/poisoned-record-of-the-job-never-erased (a record the library
-/// never erases makes every retry of its job fail) does not stop the clean job.
-pub fn before_clean() {
-    with(|w| {
-        if let Some(r) = w.resume.as_mut().filter(|r| !r.strict) {
-            r.store = None;
-        }
-    });
 }
 
 /// The agent stopped.
 pub fn stopped(w: &mut World) {
     if let Some(r) = w.resume.as_mut() {
-        // The record a tolerated shutdown kept is not owed by the next job.
-        if std::mem::take(&mut r.keep_tolerated) {
+        // The record a shutdown the agent queued itself kept is not owed by the next job.
+        if std::mem::take(&mut r.agent_kept) {
             r.owes_erase = false;
         }
         r.shutdown_asked = false;
@@ -525,7 +505,6 @@ pub fn register() {
     with(|w| {
         let r = resume(w);
         r.registered = true;
-        r.agent_thinks_none = false;
     });
 }
 

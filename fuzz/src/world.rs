@@ -152,6 +152,8 @@ pub struct World {
     boot: VecDeque<BootStep>,
     /// The last job document sent to the agent.
     last_doc: Vec<u8>,
+    /// An idle step runs: what is sent now comes from the application, not the agent.
+    pub in_idle_step: bool,
 }
 
 thread_local! {
@@ -224,7 +226,9 @@ extern "C" fn q_recv(
         return sys::OtaOsSuccess;
     }
     // Idle: the queue is empty and the agent waits. Time passes: the next step happens.
+    with(|w| w.in_idle_step = true);
     idle_step();
+    with(|w| w.in_idle_step = false);
     sys::OtaOsEventQueueReceiveFailed
 }
 
@@ -1017,7 +1021,6 @@ pub fn reboot(doc: Option<Vec<u8>>, send_doc: bool) {
 }
 
 fn begin_clean(d: &mut Driver) {
-    resume::before_clean();
     with(|w| {
         w.boot.clear();
         w.phase = Phase::Clean;
@@ -1167,6 +1170,7 @@ pub fn run(setup: Setup) {
         resume: setup.resume.map(Resume::new),
         boot: VecDeque::new(),
         last_doc: Vec::new(),
+        in_idle_step: false,
     };
     WORLD.with(|w| *w.borrow_mut() = Some(world));
     assert_eq!(

@@ -136,6 +136,11 @@ fn adopt(f: &mut OtaFileContext_t, bytes: &[u8]) -> Saved {
     let Some(saved) = record::decode(bytes) else {
         return Saved::Other;
     };
+    // A file still open is a download a verdict ended without the agent closing it (the same
+    // job may come again): its record is no partial file to reopen.
+    if !f.pFile.is_null() {
+        return Saved::Other;
+    }
     if !current(f).is_some_and(|now| now.same_file(&saved)) {
         return Saved::Other;
     }
