@@ -56,7 +56,7 @@ timeout "$build_limit" env "${cargo_env[@]}" cargo "${cargo_args[@]}"
 
 echo "== tsan ($mode): cc -fsanitize=thread"
 objs=()
-for src in "$here/tsan_ota.c" "$here/cloud.c" "$here/pal_ram.c" "$root/src/ffi/layout_guard.c"; do
+for src in "$here/tsan_ota.c" "$here/cloud.c" "$here/pal_ram.c" "$here/resume_ram.c" "$root/src/ffi/layout_guard.c"; do
     obj="$out/$(basename "$src" .c).o"
     timeout "$build_limit" cc -c -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -fsanitize=thread \
         -Wall -Wextra -Wpedantic -Werror \
@@ -86,7 +86,7 @@ for (( run = 1; run <= runs; run++ )); do
         timeout "$run_limit" "$out/tsan_ota" >"$out/stdout.log" 2>"$out/stderr.log"
     rc=$?
     set -e
-    grep '^tsan_ota: \(====\|boot\|cloud\|PAL\|app\|CHECK\|PASSED\|FAILED\)' "$out/stdout.log" || true
+    grep '^tsan_ota: \(====\|boot\|cloud\|PAL\|app\|resume\|CHECK\|PASSED\|FAILED\)' "$out/stdout.log" || true
     reports=$(grep -c 'WARNING: ThreadSanitizer' "$out/stderr.log" || true)
     if [ "$rc" -ne 0 ] || [ "$reports" -ne 0 ]; then
         break

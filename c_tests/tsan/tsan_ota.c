@@ -17,6 +17,8 @@
  *                 pool buffer, and OtaAgentEventStart (unexpected after the first one)
  *   checker       OTA_CheckForUpdate (mid-download: the same job again, the download goes on)
  *   suspender     OTA_Suspend, then OTA_Resume (resuming asks for the job again)
+ *   registrar     boot 1: OTA_EXT_SetResume, registering and unregistering the resume table
+ *                 (resume_ram.c) while the agent saves records
  *   image setter  boot 1: OTA_SetImageState with values it must refuse (Accepted, Rejected or
  *                 Aborted mid-download would end the job by design); boot 2: two threads call
  *                 OTA_SetImageState( Accepted ) together with the main thread's accept, and on
@@ -807,9 +809,11 @@ static bool runBoot( int which )
     if( which == 1 )
     {
         startHammer( 5, refusedSetter, false );
+        startHammer( 6, tsan_resume_registrar, true );
         ok = waitFor( activatedOrFailed, GOAL_WAIT_MS );
         check( ok, "boot 1 ends (activation or failure) in time" );
         atomic_store( &stopEvents, true );
+        tsan_resume_stop();
         joinHammers( true );
     }
     else
@@ -913,6 +917,7 @@ int main( void )
     check( p.platform == OtaPalImageStateValid, "the platform image state ends Valid" );
     check( p.runningMatches, "the running image is the cloud's, byte for byte" );
     check( tsan_pool_in_use() == 0U, "every event buffer came back to the pool" );
+    check( tsan_resume_report(), "resume: records saved while the table came and went, every call well-formed" );
     pthread_mutex_lock( &poolLock );
     check( foreignReturns == 0U, "no buffer was returned that was not lent" );
     pthread_mutex_unlock( &poolLock );

@@ -126,4 +126,15 @@ uint32_t tsan_pal_resets( void );
 void tsan_printf( const char * pFormat,
                   ... ) __attribute__( ( format( printf, 1, 2 ) ) );
 
+/* ---- resume (resume_ram.c) ---------------------------------------------------------- */
+
+/* Registers and unregisters the resume table until tsan_resume_stop() (bounded); leaves it
+ * registered. */
+void * tsan_resume_registrar( void * pArg );
+void tsan_resume_stop( void );
+
+/* Prints what the table saw; true when records were saved and every call was well-formed.
+ * Unregisters. */
+bool tsan_resume_report( void );
+
 #endif /* TSAN_OTA_H_ */

@@ -45,7 +45,11 @@ pub(crate) fn register(table: *const OtaResumeInterface_t) {
         ext::install(table);
     } else {
         ext::install(table);
-        PROGRESS.with(|p| *p = Progress::new());
+        // A registration again (another table, or the same) keeps the count and what is known
+        // to be stored; only a first one starts them afresh.
+        if REGISTERED.with(|r| r.is_none()) {
+            PROGRESS.with(|p| *p = Progress::new());
+        }
         // Opaque to the optimiser: otherwise it sees the slot can only ever hold `dispatch`,
         // calls it directly, and every firmware links the extension whether it registers or not.
         let entry = core::hint::black_box(dispatch as Entry);
