@@ -119,8 +119,9 @@ typedef struct OtaResumeInterface
 } OtaResumeInterface_t;
 
 /**
- * @brief Registers resume (NULL unregisters). It takes effect from the next job document; call
- * it before OTA_EventProcessingTask starts, or at any time.
+ * @brief Registers resume (NULL unregisters). Call it before OTA_EventProcessingTask starts. It
+ * may be called at any time from any thread; a change takes effect at the agent's next use of
+ * the table, so a table replaced or unregistered must stay valid until the agent task is idle.
  *
  * @return OtaErrNone, or OtaErrInvalidArg when save, load, erase, reopenFile or pRecordBuffer is
  * NULL or recordBufferSize is below OTA_EXT_RESUME_RECORD_FIXED_SIZE (the registration
