@@ -18,9 +18,6 @@ work=$(mktemp -d "$root/build/broker-scenarios.XXXXXX")
 # shellcheck source=../tools/cloud-sim/testenv.sh
 . "$root/tools/cloud-sim/testenv.sh"
 
-passed=0
-failed=0
-failed_names=()
 env_cleanup_on_exit OTA_SCENARIO_KEEP
 
 env_up
@@ -208,28 +205,4 @@ s_bad_setup() {
     note="unreachable endpoint and foreign certificate: one sentence, exit 1; wrong thing name: a warning every 10 s, no crash"
 }
 
-all=(mqtt http loss20 dup-reorder cancel queued rollback broker-restart disconnect url-expiry bad-setup)
-chosen=("$@")
-[ ${#chosen[@]} -gt 0 ] || chosen=("${all[@]}")
-
-for name in "${chosen[@]}"; do
-    fn="s_${name//-/_}"
-    declare -F "$fn" >/dev/null || env_fail "unknown scenario $name (one of: ${all[*]})"
-    note=""
-    started=$(date +%s)
-    if "$fn"; then
-        passed=$((passed + 1))
-        printf 'PASS  %-15s %3ss  %s\n' "$name" $(($(date +%s) - started)) "$note"
-    else
-        failed=$((failed + 1))
-        failed_names+=("$name")
-        printf 'FAIL  %-15s %3ss  device log: %s\n' "$name" $(($(date +%s) - started)) "${dev#"$work"/}/device.log"
-        tail -n 8 "$dev/device.log" | tr '\r' '\n' | sed 's/^/      /'
-    fi
-    stop_device
-    no_faults
-done
-
-echo
-echo "scenarios: $passed passed, $failed failed"
-[ "$failed" -eq 0 ] || { env_say "failed: ${failed_names[*]}"; exit 1; }
+env_scenarios 15 scenarios mqtt http loss20 dup-reorder cancel queued rollback broker-restart disconnect url-expiry bad-setup -- "$@"

@@ -32,9 +32,6 @@ block=4096
 record_name=ota_resume.rec
 terminal=SUCCEEDED,FAILED,REJECTED,CANCELED,TIMED_OUT
 
-passed=0
-failed=0
-failed_names=()
 env_cleanup_on_exit OTA_RESUME_KEEP
 
 env_up
@@ -260,30 +257,4 @@ s_other_job() {
     note="first job $first_total blocks, before kill $first_served ($before_requests requests), then canceled; second job $total blocks, after restart $after ($after_requests requests): from block 0"
 }
 
-all=(mqtt corrupt other-job http)
-chosen=("$@")
-[ ${#chosen[@]} -gt 0 ] || chosen=("${all[@]}")
-
-for name in "${chosen[@]}"; do
-    fn="s_${name//-/_}"
-    declare -F "$fn" >/dev/null || env_fail "unknown scenario $name (one of: ${all[*]})"
-    note=""
-    reason=""
-    started=$(date +%s)
-    if "$fn"; then
-        passed=$((passed + 1))
-        printf 'PASS  %-10s %3ss  %s\n' "$name" $(($(date +%s) - started)) "$note"
-    else
-        failed=$((failed + 1))
-        failed_names+=("$name")
-        printf 'FAIL  %-10s %3ss  %s; device log: %s\n' "$name" $(($(date +%s) - started)) "${reason:-failed}" \
-            "${dev#"$work"/}/device.log"
-        tail -n 8 "$dev/device.log" 2>/dev/null | tr '\r' '\n' | sed 's/^/      /'
-    fi
-    stop_device
-    no_faults
-done
-
-echo
-echo "resume scenarios: $passed passed, $failed failed"
-[ "$failed" -eq 0 ] || { env_say "failed: ${failed_names[*]}"; exit 1; }
+env_scenarios 10 "resume scenarios" mqtt corrupt other-job http -- "$@"

@@ -45,6 +45,41 @@ env_up() {
     env_broker_start
 }
 
+# Runs the scenarios named after "--" (all of those before it when none is named): function
+# s_<name> each, then the caller's stop_device and no_faults; prints PASS or FAIL with the
+# scenario's $note (or $reason) and the device log's tail; exits 1 when any failed. $1 is the
+# width of the name column, $2 the summary's label.
+env_scenarios() {
+    local width=$1 label=$2 name fn started passed=0 failed=0 all=() chosen=() failed_names=()
+    shift 2
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do all+=("$1"); shift; done
+    [ $# -gt 0 ] && shift
+    chosen=("$@")
+    [ ${#chosen[@]} -gt 0 ] || chosen=("${all[@]}")
+    for name in "${chosen[@]}"; do
+        fn="s_${name//-/_}"
+        declare -F "$fn" >/dev/null || env_fail "unknown scenario $name (one of: ${all[*]})"
+        note=""
+        reason=""
+        started=$(date +%s)
+        if "$fn"; then
+            passed=$((passed + 1))
+            printf "PASS  %-${width}s %3ss  %s\n" "$name" $(($(date +%s) - started)) "$note"
+        else
+            failed=$((failed + 1))
+            failed_names+=("$name")
+            printf "FAIL  %-${width}s %3ss  %s; device log: %s\n" "$name" $(($(date +%s) - started)) \
+                "${reason:-failed}" "${dev#"$work"/}/device.log"
+            tail -n 8 "$dev/device.log" 2>/dev/null | tr '\r' '\n' | sed 's/^/      /'
+        fi
+        stop_device
+        no_faults
+    done
+    echo
+    echo "$label: $passed passed, $failed failed"
+    [ "$failed" -eq 0 ] || { env_say "failed: ${failed_names[*]}"; exit 1; }
+}
+
 env_tools() {
     local missing=()
     local have_mosquitto=0
