@@ -37,6 +37,11 @@ config_values! {
     NUM_MSG_Q_ENTRIES = OTA_RS_CFG_OTA_NUM_MSG_Q_ENTRIES;
 }
 
+/// Blocks of a file of `size` bytes (no overflow for any size, #407).
+pub(crate) fn blocks_in(size: u32) -> u32 {
+    size.div_ceil(FILE_BLOCK_SIZE)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -31,10 +31,7 @@ impl Data<'_> {
     }
 }
 
-/// Blocks of a file of `size` bytes (no overflow for any size, #407).
-pub(super) fn blocks_in(size: u32) -> u32 {
-    size.div_ceil(config::FILE_BLOCK_SIZE)
-}
+pub(super) use crate::config::blocks_in;
 
 /// Decodes the message into a block, as the job's data plane frames it.
 fn decode<'m>(message: &'m [u8], at: &Start) -> Result<Option<Block<'m>>, IngestResult_t> {

@@ -104,10 +104,6 @@ impl Progress {
 
 static PROGRESS: Global<Progress> = Global::new(Progress::new());
 
-fn blocks_of(f: &OtaFileContext_t) -> u32 {
-    f.fileSize.div_ceil(config::FILE_BLOCK_SIZE)
-}
-
 /// The download the file context describes, in a record's terms (None without a bitmap).
 fn current(f: &OtaFileContext_t) -> Option<Record<'_>> {
     Some(Record {
@@ -117,26 +113,24 @@ fn current(f: &OtaFileContext_t) -> Option<Record<'_>> {
         block_size: config::FILE_BLOCK_SIZE,
         file_id: f.serverFileID,
         path_crc: record::crc32(fctx::text(f, Text::FilePath)),
-        bitmap: fctx::bitmap_ref(f, bitmap::len_for(blocks_of(f)))?,
+        bitmap: fctx::bitmap_ref(f, bitmap::len_for(config::blocks_in(f.fileSize)))?,
     })
 }
 
 /// What the saved record turned out to be.
-enum Saved {
+enum Saved<'a> {
     None,
     Other,
-    /// This download: the blocks it still needs (now in the bitmap) of the file's.
-    This(u32, u32),
+    /// This download's record, needing this many of the file's blocks.
+    This(Record<'a>, u32, u32),
 }
 
-/// Under the file context's lock: compares the record with the download and, when it is this
-/// one, takes its bitmap. A bit set beyond the file's last block, or no block left to fetch,
-/// makes it another download's.
-fn adopt(f: &mut OtaFileContext_t, bytes: &[u8]) -> Saved {
+/// Under the file context's lock: compares the record with the download. A bit set beyond the
+/// file's last block, or no block left to fetch, makes it another download's.
+fn check<'a>(f: &OtaFileContext_t, bytes: &'a [u8]) -> Saved<'a> {
     if bytes.is_empty() {
         return Saved::None;
     }
-    let blocks = blocks_of(f);
     let Some(saved) = record::decode(bytes) else {
         return Saved::Other;
     };
@@ -145,14 +139,12 @@ fn adopt(f: &mut OtaFileContext_t, bytes: &[u8]) -> Saved {
     if !f.pFile.is_null() {
         return Saved::Other;
     }
-    if !current(f).is_some_and(|now| now.same_file(&saved)) {
-        return Saved::Other;
-    }
-    let Some(bits) = fctx::bitmap(f, saved.bitmap.len()) else {
+    let Some(now) = current(f).filter(|now| now.same_file(&saved)) else {
         return Saved::Other;
     };
     // The prepared bitmap has exactly the file's blocks set: the record may only clear bits.
-    let subset = bits
+    let subset = now
+        .bitmap
         .iter()
         .zip(saved.bitmap)
         .all(|(&all, &s)| s & !all == 0);
@@ -160,66 +152,59 @@ fn adopt(f: &mut OtaFileContext_t, bytes: &[u8]) -> Saved {
     if !subset || needed == 0 {
         return Saved::Other;
     }
-    bits.copy_from_slice(saved.bitmap);
-    f.blocksRemaining = needed;
-    Saved::This(needed, blocks)
-}
-
-/// Puts the bitmap back to "every block needed", as the job's start prepared it.
-fn restart_bitmap() {
-    FILE.with(|f| {
-        let blocks = blocks_of(f);
-        if let Some(bits) = fctx::bitmap(f, bitmap::len_for(blocks)) {
-            bitmap::fill(bits, blocks);
-            f.blocksRemaining = blocks;
-        }
-    });
+    Saved::This(saved, needed, config::blocks_in(f.fileSize))
 }
 
 fn reopen_saved() -> bool {
-    let saved = ext::with_record_buffer(|buf| {
+    ext::with_record_buffer(|buf| {
         let n = ext::load(buf);
-        FILE.with(|f| adopt(f, buf.get(..n).unwrap_or(&[])))
-    });
-    let saved = saved.unwrap_or(Saved::None);
-    // What was just loaded is stored, whatever an earlier erase or empty load said (else the
-    // erase below, or the one when this job ends, would be skipped and the record stay).
-    PROGRESS.with(|p| p.none_stored = matches!(saved, Saved::None));
-    match saved {
-        Saved::None => false,
-        Saved::Other => {
-            ota_log!(
-                Info,
-                "The saved download is not this job's; starting from block 0"
-            );
-            erase_record();
-            false
-        }
-        Saved::This(needed, blocks) => {
-            let status = ext::reopen_file();
-            if sys::pal_main(status) != sys::OtaPalSuccess {
+        let bytes = buf.get(..n).unwrap_or(&[]);
+        let saved = FILE.with(|f| check(f, bytes));
+        // What was just loaded is stored, whatever an earlier erase or empty load said (else
+        // the erase below, or the one when this job ends, would be skipped and the record stay).
+        PROGRESS.with(|p| p.none_stored = matches!(saved, Saved::None));
+        let (record, needed, blocks) = match saved {
+            Saved::None => return false,
+            Saved::Other => {
                 ota_log!(
-                    Warn,
-                    "The PAL could not reopen the partial file (status 0x",
-                    x08(status),
-                    "); starting from block 0"
+                    Info,
+                    "The saved download is not this job's; starting from block 0"
                 );
-                restart_bitmap();
                 erase_record();
                 return false;
             }
-            PROGRESS.with(|p| p.since_save = 0);
+            Saved::This(record, needed, blocks) => (record, needed, blocks),
+        };
+        let status = ext::reopen_file();
+        if sys::pal_main(status) != sys::OtaPalSuccess {
             ota_log!(
-                Info,
-                "Resuming the download: ",
-                u(needed),
-                " of ",
-                u(blocks),
-                " blocks still needed"
+                Warn,
+                "The PAL could not reopen the partial file (status 0x",
+                x08(status),
+                "); starting from block 0"
             );
-            true
+            erase_record();
+            return false;
         }
-    }
+        // Only now the bitmap and the count become the record's.
+        FILE.with(|f| {
+            if let Some(bits) = fctx::bitmap(f, record.bitmap.len()) {
+                bits.copy_from_slice(record.bitmap);
+                f.blocksRemaining = needed;
+            }
+        });
+        PROGRESS.with(|p| p.since_save = 0);
+        ota_log!(
+            Info,
+            "Resuming the download: ",
+            u(needed),
+            " of ",
+            u(blocks),
+            " blocks still needed"
+        );
+        true
+    })
+    .unwrap_or(false)
 }
 
 fn count_block() {
@@ -262,18 +247,13 @@ fn save() {
         return;
     }
     let saved = ext::with_record_buffer(|buf| {
-        let len = FILE.with(|f| {
-            downloading(f)
-                .then(|| current(f))
-                .flatten()
-                .and_then(|r| record::encode(buf, &r))
-        });
+        let len = FILE.with(|f| current(f).and_then(|r| record::encode(buf, &r)));
         len.and_then(|n| buf.get(..n)).map(ext::save)
     });
     match saved.flatten() {
         Some(true) => PROGRESS.with(|p| p.none_stored = false),
         Some(false) => ota_log!(Warn, "The application could not save the resume record"),
-        // The download ended meanwhile, or the record is larger than the application's buffer.
+        // The record is larger than the application's buffer.
         None => ota_log!(
             Warn,
             "Resume record not saved: it does not fit the application's record buffer"
