@@ -279,8 +279,11 @@ use sys::{
     OtaAgentStateWaitingForFileBlock as WAITING_BLOCK, OtaAgentStateWaitingForJob as WAITING_JOB,
 };
 
-/// v2.0.0's transition table (ota.c), first match wins; the added rows are marked.
+/// v2.0.0's transition table (ota.c); the added rows are marked. No two rows match one state
+/// and event, so the order only sets the search's cost: the download's two rows come first.
 static TABLE: [Row; 23] = [
+    row(WAITING_BLOCK, GOT_BLOCK, h::process_data, WAITING_BLOCK),
+    row(WAITING_BLOCK, REQ_BLOCK, h::request_data, WAITING_BLOCK),
     row(READY, sys::OtaAgentEventStart, h::start, REQUESTING_JOB),
     // Added: the start's job request did not fit the queue; the request timer asks again.
     row(READY, TIMER, h::ask_for_job, REQUESTING_JOB),
@@ -306,9 +309,7 @@ static TABLE: [Row; 23] = [
     // Added: OTA_CheckForUpdate asks for a job here too, as in WaitingForFileBlock. When the
     // step to the first request was refused and so was the request timer, nothing else leaves.
     row(REQUESTING_BLOCK, REQ_JOB, h::request_job, WAITING_JOB),
-    row(WAITING_BLOCK, GOT_BLOCK, h::process_data, WAITING_BLOCK),
     row(WAITING_BLOCK, TIMER, h::request_data, WAITING_BLOCK),
-    row(WAITING_BLOCK, REQ_BLOCK, h::request_data, WAITING_BLOCK),
     row(WAITING_BLOCK, REQ_JOB, h::request_job, WAITING_JOB),
     row(WAITING_BLOCK, GOT_JOB, h::job_notification, REQUESTING_JOB),
     row(WAITING_BLOCK, CLOSE_FILE, h::close_file, WAITING_JOB),
@@ -447,6 +448,22 @@ fn unexpected(msg: &OtaEventMsg_t, current: OtaState_t) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_two_table_rows_match_one_state_and_event() {
+        for (i, a) in TABLE.iter().enumerate() {
+            for b in &TABLE[i + 1..] {
+                let states_meet = a.state == b.state || a.state == ALL || b.state == ALL;
+                assert!(
+                    !(states_meet && a.event == b.event),
+                    "rows for state {} and {} both take event {}",
+                    a.state,
+                    b.state,
+                    a.event
+                );
+            }
+        }
+    }
 
     #[test]
     fn table_rows_are_reachable_in_v2_order() {

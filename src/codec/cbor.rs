@@ -120,57 +120,50 @@ struct Writer<'o> {
 }
 
 impl Writer<'_> {
-    fn append(&mut self, bytes: &[u8]) -> Result<(), CborError> {
-        let end = self
-            .len
-            .checked_add(bytes.len())
-            .ok_or(CborError::BufferTooSmall)?;
+    /// Appends one piece whole, or nothing and `BufferTooSmall`.
+    fn append(&mut self, piece: &[u8]) -> Result<(), CborError> {
         let slot = self
             .out
-            .get_mut(self.len..end)
+            .get_mut(self.len..)
+            .and_then(|rest| rest.get_mut(..piece.len()))
             .ok_or(CborError::BufferTooSmall)?;
-        if bytes.len() <= 8 {
-            // Heads and one-letter keys: a byte loop beats a call into memcpy.
-            for (d, s) in slot.iter_mut().zip(bytes) {
-                *d = *s;
-            }
-        } else {
-            slot.copy_from_slice(bytes);
-        }
-        self.len = end;
+        slot.copy_from_slice(piece);
+        // Cannot wrap: the slot lies inside `out`.
+        self.len = self.len.wrapping_add(piece.len());
+        Ok(())
+    }
+
+    /// A one-byte piece: most heads, and a key's letter (a store, where a slice is a memcpy).
+    fn byte(&mut self, value: u8) -> Result<(), CborError> {
+        let slot = self
+            .out
+            .get_mut(self.len)
+            .ok_or(CborError::BufferTooSmall)?;
+        *slot = value;
+        self.len = self.len.wrapping_add(1);
         Ok(())
     }
 
     /// A head: `prefix` | additional information, then the argument in its shortest form,
     /// written whole or not at all.
     fn head(&mut self, prefix: u8, arg: u64) -> Result<(), CborError> {
-        let (info, width) = match arg {
-            0..=23 => (arg as u8, 0usize),
-            0x18..=0xff => (INFO_ONE_BYTE, 1),
-            0x100..=0xffff => (INFO_ONE_BYTE | 1, 2),
+        // Where the head starts in `piece`: the initial byte, then the argument's low bytes.
+        let (info, start) = match arg {
+            0..=23 => return self.byte(prefix | arg as u8),
+            0x18..=0xff => (INFO_ONE_BYTE, 7),
+            0x100..=0xffff => (INFO_ONE_BYTE | 1, 6),
             0x1_0000..=0xffff_ffff => (INFO_ONE_BYTE | 2, 4),
-            _ => (INFO_EIGHT_BYTES, 8),
+            _ => (INFO_EIGHT_BYTES, 0),
         };
-        let end = self
-            .len
-            .checked_add(width)
-            .and_then(|e| e.checked_add(1))
-            .ok_or(CborError::BufferTooSmall)?;
-        let slot = self
-            .out
-            .get_mut(self.len..end)
-            .ok_or(CborError::BufferTooSmall)?;
-        let mut bytes = slot.iter_mut();
-        if let Some(first) = bytes.next() {
-            *first = prefix | info;
+        let mut piece = [0u8; 9];
+        if let Some(be) = piece.get_mut(1..) {
+            be.copy_from_slice(&arg.to_be_bytes());
         }
-        for (i, d) in bytes.enumerate() {
-            // Big-endian: the most significant of the `width` bytes first.
-            let shift = (width.saturating_sub(1).saturating_sub(i) as u32).saturating_mul(8);
-            *d = arg.checked_shr(shift).unwrap_or(0) as u8;
+        // The byte it replaces is a zero above the argument's shortest form.
+        if let Some(initial) = piece.get_mut(start) {
+            *initial = prefix | info;
         }
-        self.len = end;
-        Ok(())
+        self.append(piece.get(start..).unwrap_or_default())
     }
 
     /// A string: its head and its body are two pieces, as tinycbor appends them.
@@ -179,9 +172,10 @@ impl Writer<'_> {
         self.append(body)
     }
 
-    /// A one-letter text key.
+    /// A one-letter text key: head and letter, two pieces as for any string.
     fn key(&mut self, letter: u8) -> Result<(), CborError> {
-        self.string(PREFIX_TEXT, &[letter])
+        self.byte(PREFIX_TEXT | 1)?;
+        self.byte(letter)
     }
 
     fn int(&mut self, value: i32) -> Result<(), CborError> {
