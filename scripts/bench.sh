@@ -359,9 +359,9 @@ row() { # label key
     local ours=${result[rs.$2]} c=""
     if [ -n "$upstream" ]; then
         c=${result[c.$2]}
-        printf "%-56s %12s %12s %8s\n" "$1" "$(num "$ours")" "$(num "$c")" "$(ratio "$ours" "$c")"
+        printf "%-64s %12s %12s %8s\n" "$1" "$(num "$ours")" "$(num "$c")" "$(ratio "$ours" "$c")"
     else
-        printf "%-56s %12s\n" "$1" "$(num "$ours")"
+        printf "%-64s %12s\n" "$1" "$(num "$ours")"
     fi
 }
 
@@ -378,13 +378,13 @@ echo "per-block numbers = (window of $blocks blocks - window of 0 blocks) / $blo
 echo "Instructions counted by callgrind (valgrind $(valgrind --version | sed 's/valgrind-//'))."
 echo
 if [ -n "$upstream" ]; then
-    printf "%-56s %12s %12s %8s\n" "instructions" "ours" "C v2.0.0" "ours/C"
+    printf "%-64s %12s %12s %8s\n" "instructions" "ours" "C v2.0.0" "ours/C"
 else
-    printf "%-56s %12s\n" "instructions" "ours"
+    printf "%-64s %12s\n" "instructions" "ours"
 fi
 row "per 4 KiB block (PAL writeBlock touches nothing)" block
-row "  ingest: signal, decode, bitmap, PAL, status" ingest
-row "  next stream request (RequestFileBlock event)" request
+row "  ingest: signal, decode, bitmap, PAL, status (ours: + request)" ingest
+row "  next stream request as its own event (C; ours asks inline)" request
 row "per 4 KiB block (PAL writeBlock memcpy's it)" copy
 row "job document: parse + start" job
 row "  parse (ReceivedJobDocument event)" parse
@@ -394,13 +394,13 @@ row "baseline: memcpy of 4 KiB (glibc)" memcpy
 echo
 echo "$per_request4 blocks per stream request (bench/config4)"
 row "MQTT per block (ingest + its share of the next request)" block4
-row "  ingest: signal, decode, bitmap, PAL, status" ingest4
-row "  share of the next stream request (1/$per_request4 of one)" request4
+row "  ingest: signal, decode, bitmap, PAL, status (ours: + request)" ingest4
+row "  share of the next request as its own event (C; ours inline)" request4
 echo
 echo "HTTP data plane, one block per range request (bench/config-http)"
 row "HTTP per block (ingest + the next range request)" http
-row "  ingest: signal, bitmap, PAL, status" http_ingest
-row "  next range request (RequestFileBlock event)" http_request
+row "  ingest: signal, bitmap, PAL, status (ours: + the next range)" http_ingest
+row "  next range request as its own event (C; ours asks inline)" http_request
 echo
 printf "%-56s %9s %9s %9s\n" "code size (bytes)" "text" "data" "bss"
 size_row "ours: libota.a objects (crate + log shim)" rs.archive

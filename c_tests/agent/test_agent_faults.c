@@ -1639,7 +1639,6 @@ static void lost_http_body_is_asked_again_and_later_bodies_keep_their_blocks( vo
               L_QUIET,
               "pal.write 0 4096",
               "pub " T_UPDATE( "job-h" ) " q0 " S_RECEIVE( "1/5" ),
-              "timer.start request 10000",
               "cb processed",
               "timer.start request 10000",
               "http.req 4096-8191" );

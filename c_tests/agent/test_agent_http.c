@@ -64,7 +64,6 @@ static void expect_body( uint32_t index, const char * pProgress, const char * pN
               L_QUIET,
               write,
               progress,
-              "timer.start request 10000",
               "cb processed",
               "timer.start request 10000",
               pNextRange );

@@ -136,7 +136,6 @@ static void whole_mqtt_update_then_self_test_and_accept( void ** state )
               L_QUIET,
               "pal.write 12288 4096",
               "pub " T_UPDATE( "job-1" ) " q0 " S_RECEIVE( "4/5" ),
-              "timer.start request 10000",
               "cb processed",
               "timer.start request 10000",
               REQ( "stream-A", "10" ) );

@@ -247,6 +247,7 @@ pub(super) fn process_data(msg: &OtaEventMsg_t) -> Outcome {
     let (result, close_status) = ingest::ingest(iface::event_payload(msg));
     let mut err = sys::OtaErrNone;
     let mut callback = None;
+    let mut ask_next = false;
     if result == sys::IngestResultUnexpectedBlock {
         // A block after the download ended (a duplicate of the last one, or one queued behind
         // a failure): hand it back; v2.0.0 rejected the image it had just verified.
@@ -303,12 +304,7 @@ pub(super) fn process_data(msg: &OtaEventMsg_t) -> Outcome {
                 err = e;
             }
         }
-        if more {
-            let _ = start_request_timer();
-            if !signal(sys::OtaAgentEventRequestFileBlock) {
-                ota_log!(Warn, "Failed to signal a request for the next block");
-            }
-        }
+        ask_next = more;
     }
     // A duplicate block changes nothing: v2.0.0 counted it towards the next request, which
     // snowballed into request storms and momentum aborts (#428).
@@ -316,10 +312,16 @@ pub(super) fn process_data(msg: &OtaEventMsg_t) -> Outcome {
         Some(cb) => iface::app_callback(cb, sys::OtaJobEventProcessed, Some(msg)),
         None => notify(sys::OtaJobEventProcessed, Some(msg)),
     }
-    if err == sys::OtaErrNone {
-        Outcome::Next
+    // The window is done: ask for the next one here, with the buffer already back. v2.0.0 queued
+    // itself a RequestFileBlock event, a trip through the queue that a full queue could refuse.
+    let asked = if ask_next {
+        request_data(msg)
     } else {
-        Outcome::Fail(err)
+        Outcome::Next
+    };
+    match asked {
+        Outcome::Next if err != sys::OtaErrNone => Outcome::Fail(err),
+        other => other,
     }
 }
 

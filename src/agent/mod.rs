@@ -39,6 +39,7 @@ pub(crate) struct AppBuffers {
     pub auth_scheme: (*mut u8, u16),
 }
 
+#[inline(never)]
 fn adopt<S: Copy + Default + PartialOrd>(buffer: (*mut u8, S), ptr: &mut *mut u8, size: &mut S) {
     if !buffer.0.is_null() && buffer.1 > S::default() {
         *ptr = buffer.0;
