@@ -1,12 +1,16 @@
 //! Fixed-capacity text for topics and status messages: appends never overflow, an overflow is
 //! remembered and reported, and the result is NUL-terminated for C consumers.
 
-/// A text buffer of `N` bytes (the last byte is reserved for the NUL).
-pub struct Text<const N: usize> {
-    bytes: [u8; N],
+/// A text buffer: `B` is `[u8; N]` where one is built (the last byte is reserved for the NUL)
+/// and `[u8]` where it is written, so every capacity shares one copy of the code.
+pub struct TextBuf<B: ?Sized> {
     len: usize,
     overflow: bool,
+    bytes: B,
 }
+
+/// A text buffer of `N` bytes.
+pub type Text<const N: usize> = TextBuf<[u8; N]>;
 
 impl<const N: usize> Default for Text<N> {
     fn default() -> Self {
@@ -16,18 +20,35 @@ impl<const N: usize> Default for Text<N> {
 
 impl<const N: usize> Text<N> {
     pub const fn new() -> Self {
-        Text {
-            bytes: [0; N],
+        TextBuf {
             len: 0,
             overflow: false,
+            bytes: [0; N],
         }
     }
+}
 
+// Methods live on the unsized view, so every capacity calls the same code.
+impl<const N: usize> core::ops::Deref for Text<N> {
+    type Target = TextBuf<[u8]>;
+    fn deref(&self) -> &TextBuf<[u8]> {
+        self
+    }
+}
+
+impl<const N: usize> core::ops::DerefMut for Text<N> {
+    fn deref_mut(&mut self) -> &mut TextBuf<[u8]> {
+        self
+    }
+}
+
+impl TextBuf<[u8]> {
     /// Appends bytes; on overflow nothing is appended and the text is marked invalid.
     pub fn push(&mut self, s: &[u8]) -> &mut Self {
         let end = self.len.checked_add(s.len());
+        let cap = self.bytes.len();
         match end.and_then(|end| self.bytes.get_mut(self.len..end).map(|d| (d, end))) {
-            Some((dst, end)) if end < N => {
+            Some((dst, end)) if end < cap => {
                 dst.copy_from_slice(s);
                 self.len = end;
             }
