@@ -244,7 +244,7 @@ fn finish_download(complete: bool) {
 }
 
 pub(super) fn process_data(msg: &OtaEventMsg_t) -> Outcome {
-    let (result, close_status) = ingest::ingest(iface::event_payload(msg));
+    let (result, close_status, progress) = ingest::ingest(iface::event_payload(msg));
     let mut err = sys::OtaErrNone;
     let mut callback = None;
     let mut ask_next = false;
@@ -276,27 +276,12 @@ pub(super) fn process_data(msg: &OtaEventMsg_t) -> Outcome {
             err = e;
         }
         finish_download(false);
-    } else if result == sys::IngestResultAccepted_Continue {
+    } else if let Some(progress) = progress {
         count(&STATS.processed);
         crate::resume::block_written();
-        // The common path's one look at the agent and the file.
-        let (received, total, more, cb) = AGENT.with2(&FILE, |a, f| {
-            a.momentum = 0;
-            let total = ingest::blocks_in(f.fileSize);
-            let more = if a.blocks_to_receive > 1 {
-                a.blocks_to_receive = a.blocks_to_receive.saturating_sub(1);
-                false
-            } else {
-                true
-            };
-            (
-                total.saturating_sub(f.blocksRemaining),
-                total,
-                more,
-                a.callback,
-            )
-        });
-        callback = Some(cb);
+        let total = ingest::blocks_in(progress.file_size);
+        let received = total.saturating_sub(progress.remaining);
+        callback = Some(progress.callback);
         let frequency = config::OTA_UPDATE_STATUS_FREQUENCY.max(1);
         // v2.0.0 reported only every `frequency` blocks, so nothing before block 64 (#426).
         if received.checked_rem(frequency) == Some(0) || received == 1 {
@@ -304,7 +289,7 @@ pub(super) fn process_data(msg: &OtaEventMsg_t) -> Outcome {
                 err = e;
             }
         }
-        ask_next = more;
+        ask_next = progress.window_done;
     }
     // A duplicate block changes nothing: v2.0.0 counted it towards the next request, which
     // snowballed into request storms and momentum aborts (#428).

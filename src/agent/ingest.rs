@@ -96,19 +96,40 @@ fn valid_block(file_size: u32, index: u32, size: usize) -> bool {
     usize::try_from(expected).ok() == Some(size)
 }
 
-/// What one data message did: a result, or the file's last block arrived and it is to be closed.
+/// What one data message did: a result, a new block written with more to come, or the file's
+/// last block arrived and it is to be closed.
 enum Received {
     Done(IngestResult_t, OtaPalStatus_t),
+    Accepted(Progress),
     Last(OtaPalStatus_t),
 }
 
-/// Ingests one data message; returns the result and the PAL's close status.
-pub(super) fn ingest(message: &[u8]) -> (IngestResult_t, OtaPalStatus_t) {
+/// Where the download stands after a new block that is not the last, read when it was claimed.
+pub(super) struct Progress {
+    /// Blocks still needed, and the file's size.
+    pub remaining: u32,
+    pub file_size: u32,
+    /// The block completed its request's window: the next request is due.
+    pub window_done: bool,
+    pub callback: sys::OtaAppCallback_t,
+}
+
+/// Ingests one data message; returns the result, the PAL's close status, and for an accepted
+/// block that is not the last, the progress.
+pub(super) fn ingest(message: &[u8]) -> (IngestResult_t, OtaPalStatus_t, Option<Progress>) {
     // The close (the PAL's signature check, the deepest call of an update) runs after the
     // block's decode state is gone from the stack.
     match receive(message) {
-        Received::Done(result, status) => (result, status),
-        Received::Last(close_status) => finish(close_status),
+        Received::Done(result, status) => (result, status, None),
+        Received::Accepted(progress) => (
+            sys::IngestResultAccepted_Continue,
+            pal_status(sys::OtaPalSuccess),
+            Some(progress),
+        ),
+        Received::Last(close_status) => {
+            let (result, status) = finish(close_status);
+            (result, status, None)
+        }
     }
 }
 
@@ -127,7 +148,7 @@ struct Start {
 /// What claiming a valid block found: it is new (and now marked received) with this many
 /// blocks left, or a duplicate, or there is no file to write it to.
 enum Claim {
-    New(u32),
+    New(Progress),
     Duplicate,
     NoFile,
 }
@@ -178,7 +199,8 @@ fn receive(message: &[u8]) -> Received {
         return Received::Done(sys::IngestResultBlockOutOfRange, close_status);
     }
     // Marked before the write: a write that fails ends the job, so the mark never misleads.
-    let claim = FILE.with(|f| {
+    // The agent's side too: a write that fails ends the job, so neither update misleads.
+    let claim = AGENT.with2(&FILE, |a, f| {
         let has_file = !f.pFile.is_null();
         match fctx::bitmap(f, at.bitmap_len) {
             Some(b) if bitmap::is_needed(b, block.index) => {
@@ -187,13 +209,23 @@ fn receive(message: &[u8]) -> Received {
                 }
                 bitmap::mark_received(b, block.index);
                 f.blocksRemaining = f.blocksRemaining.saturating_sub(1);
-                Claim::New(f.blocksRemaining)
+                a.momentum = 0;
+                let window_done = a.blocks_to_receive <= 1;
+                if !window_done {
+                    a.blocks_to_receive = a.blocks_to_receive.saturating_sub(1);
+                }
+                Claim::New(Progress {
+                    remaining: f.blocksRemaining,
+                    file_size: at.file_size,
+                    window_done,
+                    callback: a.callback,
+                })
             }
             _ => Claim::Duplicate,
         }
     });
-    let remaining = match claim {
-        Claim::New(remaining) => remaining,
+    let progress = match claim {
+        Claim::New(progress) => progress,
         Claim::Duplicate => {
             ota_log!(Warn, "Duplicate block ", u(block.index), " ignored");
             return Received::Done(
@@ -219,16 +251,16 @@ fn receive(message: &[u8]) -> Received {
         return Received::Done(sys::IngestResultWriteBlockFailed, close_status);
     }
     close_status = pal_status(sys::OtaPalSuccess);
-    if remaining > 0 {
+    if progress.remaining > 0 {
         ota_log!(
             Info,
             "Received block ",
             u(block.index),
             "; ",
-            u(remaining),
+            u(progress.remaining),
             " remaining"
         );
-        return Received::Done(sys::IngestResultAccepted_Continue, close_status);
+        return Received::Accepted(progress);
     }
     Received::Last(close_status)
 }
