@@ -4,8 +4,8 @@
 
 use super::ingest::blocks_in;
 use super::state::{
-    clear_active_job, has_active_job, image_state, is_active_job, notify, release_file, set_text,
-    signal, until_nul, Outcome, Plane, Thing, AGENT, FILE, SIGNATURE,
+    clear_active_job, image_state, notify, release_file, set_text, signal, until_nul, Outcome,
+    Plane, Thing, AGENT, FILE, SIGNATURE,
 };
 use super::timer::signal_or_retry;
 use super::verdict::{in_self_test, platform_in_self_test, set_image_state_with_reason};
@@ -218,8 +218,13 @@ fn parse(doc: &[u8]) -> Parsed<'_> {
     }
     // A different job while one is active replaces it (v2.0.0's verifyActiveJobStatus); the
     // old job is closed before the new document's values overwrite its file context.
-    let same_job = id.as_ref().is_some_and(|id| is_active_job(id.as_bytes()));
-    if id.is_some() && has_active_job() && !same_job {
+    // One look at the agent: is a job active, and is it this one?
+    let (active, same_job) = AGENT.with(|a| {
+        let active = a.has_job();
+        let same = active && id.is_some_and(|id| until_nul(&a.active_job) == id.as_bytes());
+        (active, same)
+    });
+    if id.is_some() && active && !same_job {
         ota_log!(Info, "New job document received, aborting the current job");
         let _ = iface::pal_set_image_state(sys::OtaImageStateAborted);
         release_file();
@@ -272,12 +277,12 @@ fn check_version(file_id: u32, updated_by: u32) -> OtaErr_t {
 }
 
 /// v2.0.0's handleSelfTestJobDoc: after the reboot into the new image.
-fn self_test_job() {
+fn self_test_job(file_id: u32) {
     ota_log!(Info, "In self test mode");
-    let (file_id, updated_by) = FILE.with(|f| {
+    let updated_by = FILE.with(|f| {
         // The flag belongs to this document only; v2.0.0 left it set for later jobs (#153).
         f.isInSelfTest = false;
-        (f.serverFileID, f.updaterVersion)
+        f.updaterVersion
     });
     let version = check_version(file_id, updated_by);
     if config::ALLOW_DOWNGRADE == 1 || version == sys::OtaErrNone {
@@ -309,8 +314,7 @@ fn self_test_job() {
 }
 
 /// Prepares the bitmap and asks the PAL for the file (v2.0.0's getFileContextFromJob).
-fn create_file() -> bool {
-    let size = FILE.with(|f| f.fileSize);
+fn create_file(size: u32) -> bool {
     let blocks = blocks_in(size);
     let len = bitmap::len_for(blocks);
     let ready = fctx::bitmap_prepare(len)
@@ -348,10 +352,9 @@ fn create_file() -> bool {
     true
 }
 
-/// Largest file the bitmap can track: the application's bitmap buffer, and never more than a
-/// GetStream request can carry (#476, #503, #504).
-fn max_blocks() -> u32 {
-    let capacity = FILE.with(|f| f.blockBitmapMaxSize);
+/// Largest file a bitmap buffer of `capacity` bytes (0: allocated) can track, and never more
+/// than a GetStream request can carry (#476, #503, #504).
+fn max_blocks(capacity: u16) -> u32 {
     let bytes = if capacity == 0 {
         sys::OTA_MAX_BLOCK_BITMAP_SIZE
     } else {
@@ -363,14 +366,16 @@ fn max_blocks() -> u32 {
 /// The data plane named by the job's protocol list, in the configured priority.
 fn select_plane() -> Plane {
     let mut protocols = [0u8; 21];
-    FILE.with(|f| set_text(&mut protocols, fctx::text(f, Text::Protocols)));
+    let has_url = FILE.with(|f| {
+        set_text(&mut protocols, fctx::text(f, Text::Protocols));
+        !fctx::text(f, Text::Url).is_empty()
+    });
     let text = until_nul(&protocols);
     let has = |name: &[u8]| text.windows(name.len()).any(|w| w == name);
     let mqtt = (config::ENABLED_DATA_PROTOCOLS & sys::OTA_DATA_OVER_MQTT != 0 && has(b"MQTT"))
         .then_some(Plane::Mqtt);
     // HTTP needs the pre-signed URL; without one the job cannot use it (v2.0.0 retried the
     // HTTP init until momentum shut the agent down).
-    let has_url = FILE.with(|f| !fctx::text(f, Text::Url).is_empty());
     let http =
         (config::ENABLED_DATA_PROTOCOLS & sys::OTA_DATA_OVER_HTTP != 0 && has(b"HTTP") && has_url)
             .then_some(Plane::Http);
@@ -462,7 +467,16 @@ pub(super) fn process(doc: &[u8]) -> Outcome {
         }
         Parsed::Job(id) => id,
     };
-    let (size, stream_len) = FILE.with(|f| (f.fileSize, fctx::text(f, Text::StreamName).len()));
+    // The document's values, read once.
+    let (size, stream_len, capacity, file_id, self_test) = FILE.with(|f| {
+        (
+            f.fileSize,
+            fctx::text(f, Text::StreamName).len(),
+            f.blockBitmapMaxSize,
+            f.serverFileID,
+            f.isInSelfTest,
+        )
+    });
     let problem = if size == 0 {
         Some(sys::OtaJobParseErrZeroFileSize)
     } else if stream_len > mqtt::MAX_STREAM_NAME {
@@ -474,13 +488,13 @@ pub(super) fn process(doc: &[u8]) -> Outcome {
             " characters, more than AWS allows"
         );
         Some(sys::OtaJobParseErrNonConformingJobDoc)
-    } else if blocks_in(size) > max_blocks() {
+    } else if blocks_in(size) > max_blocks(capacity) {
         ota_log!(
             Error,
             "The file has ",
             u(blocks_in(size)),
             " blocks, more than the bitmap can track (",
-            u(max_blocks()),
+            u(max_blocks(capacity)),
             ")"
         );
         Some(sys::OtaJobParseErrNonConformingJobDoc)
@@ -492,14 +506,16 @@ pub(super) fn process(doc: &[u8]) -> Outcome {
         release_file();
         return no_file();
     }
-    let same_job = is_active_job(id.as_bytes());
-    if !same_job {
-        AGENT.with(|a| set_text(&mut a.active_job, id.as_bytes()));
-    }
-    let (file_id, self_test) = FILE.with(|f| (f.serverFileID, f.isInSelfTest));
-    AGENT.with(|a| a.server_file_id = file_id);
+    let same_job = AGENT.with(|a| {
+        let same = a.has_job() && until_nul(&a.active_job) == id.as_bytes();
+        if !same {
+            set_text(&mut a.active_job, id.as_bytes());
+        }
+        a.server_file_id = file_id;
+        same
+    });
     if self_test {
-        self_test_job();
+        self_test_job(file_id);
         // Nothing is downloaded for this document; v2.0.0 closed the file context here too.
         release_file();
         return no_file();
@@ -522,7 +538,7 @@ pub(super) fn process(doc: &[u8]) -> Outcome {
         );
         return start_file();
     }
-    if platform_in_self_test() || create_file() {
+    if platform_in_self_test() || create_file(size) {
         start_file()
     } else {
         no_file()

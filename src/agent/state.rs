@@ -199,11 +199,6 @@ pub(super) fn has_active_job() -> bool {
     AGENT.with(|a| a.has_job())
 }
 
-/// Whether `id` is the active job's ID.
-pub(super) fn is_active_job(id: &[u8]) -> bool {
-    has_active_job() && AGENT.with(|a| until_nul(&a.active_job) == id)
-}
-
 pub(super) fn clear_active_job() {
     AGENT.with(|a| a.active_job.fill(0));
 }
