@@ -3,8 +3,8 @@
 
 use super::state::{
     clear_active_job, count, has_active_job, notify, release_file, release_file_keep_record,
-    reset_stats, set_state, signal, until_nul, update_job_status, Agent, Outcome, Plane, Stream,
-    Thing, AGENT, FILE, STATS,
+    reset_stats, set_state, signal, until_nul, update_job_status, Agent, Outcome, Plane, Thing,
+    ThingStream, AGENT, FILE, STATS,
 };
 use super::timer::{
     signal_or_retry, start_request_timer, start_self_test_timer, stop_request_timer,
@@ -92,7 +92,7 @@ impl mqtt::RequestParts for Parts {
 
 fn init_transfer() -> Result<(), OtaErr_t> {
     match AGENT.with(|a| a.plane) {
-        Plane::Mqtt => mqtt::init_stream(&Thing, &Stream),
+        Plane::Mqtt => mqtt::init_stream(&ThingStream),
         Plane::Http => {
             AGENT.with(|a| a.in_flight.clear());
             http::init()

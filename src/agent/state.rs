@@ -186,12 +186,17 @@ impl mqtt::Bytes for ActiveJob {
     }
 }
 
-/// The current file's stream name, lent in place.
-pub(super) struct Stream;
+/// The thing name and the current file's stream name, lent in place under one lock.
+pub(super) struct ThingStream;
 
-impl mqtt::Bytes for Stream {
-    fn read<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
-        FILE.with(|file| f(fctx::text(file, fctx::Text::StreamName)))
+impl mqtt::StreamParts for ThingStream {
+    fn read<R>(&self, f: impl FnOnce(&[u8], &[u8]) -> R) -> R {
+        AGENT.with2(&FILE, |a, file| {
+            f(
+                until_nul(&a.thing),
+                fctx::text(file, fctx::Text::StreamName),
+            )
+        })
     }
 }
 
@@ -292,7 +297,7 @@ pub(super) fn release_file_keep_record() {
 fn cleanup_data_plane() {
     let plane = AGENT.with(|a| core::mem::replace(&mut a.plane, Plane::None));
     let result = match plane {
-        Plane::Mqtt => mqtt::cleanup_stream(&Thing, &Stream),
+        Plane::Mqtt => mqtt::cleanup_stream(&ThingStream),
         Plane::Http => {
             AGENT.with(|a| a.in_flight.clear());
             crate::http::cleanup()

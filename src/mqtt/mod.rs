@@ -54,13 +54,14 @@ fn topic(thing: &(impl Bytes + ?Sized), middle: &[u8]) -> Text<THING_TOPIC_CAP> 
 }
 
 /// A stream's topic, built into a buffer of the caller's frame (one copy on the stack).
-fn stream_topic(
-    t: &mut Text<STREAM_TOPIC_CAP>,
-    thing: &(impl Bytes + ?Sized),
-    stream: &(impl Bytes + ?Sized),
-    suffix: &[u8],
-) {
-    write_topic(t, thing, b"/streams/", Some(stream), suffix);
+/// Inlined: with its constant parts in view the small copies become stores (the request path).
+#[inline(always)]
+fn stream_topic(t: &mut Text<STREAM_TOPIC_CAP>, thing: &[u8], stream: &[u8], suffix: &[u8]) {
+    t.push(THINGS)
+        .push(thing)
+        .push(b"/streams/")
+        .push(stream)
+        .push(suffix);
 }
 
 fn write_topic<B: Bytes + ?Sized, const N: usize>(
@@ -268,19 +269,30 @@ pub fn update_job_status(
     }
 }
 
-/// A stream name AWS could have made: at most MAX_STREAM_NAME bytes (U3).
-fn stream_fits(stream: &(impl Bytes + ?Sized)) -> bool {
-    stream.read(|s| s.len() <= MAX_STREAM_NAME)
+/// The thing name and the stream name, lent together.
+pub trait StreamParts {
+    fn read<R>(&self, f: impl FnOnce(&[u8], &[u8]) -> R) -> R;
+}
+
+/// A stream topic, false when the stream name is not one AWS could have made: at most
+/// MAX_STREAM_NAME bytes (U3). One copy for the subscription and its cleanup.
+#[inline(never)]
+fn checked_stream_topic(
+    t: &mut Text<STREAM_TOPIC_CAP>,
+    thing: &[u8],
+    stream: &[u8],
+    suffix: &[u8],
+) -> bool {
+    stream_topic(t, thing, stream, suffix);
+    stream.len() <= MAX_STREAM_NAME
 }
 
 /// Subscribes to the stream's data topic (QoS 0).
-pub fn init_stream(
-    thing: &(impl Bytes + ?Sized),
-    stream: &(impl Bytes + ?Sized),
-) -> Result<(), OtaErr_t> {
+pub fn init_stream(parts: &impl StreamParts) -> Result<(), OtaErr_t> {
     let mut t = Text::new();
-    stream_topic(&mut t, thing, stream, b"/data/cbor");
-    if stream_fits(stream) && subscribe(&t, 0) {
+    let fits =
+        parts.read(|thing, stream| checked_stream_topic(&mut t, thing, stream, b"/data/cbor"));
+    if fits && subscribe(&t, 0) {
         Ok(())
     } else {
         Err(sys::OtaErrInitFileTransferFailed)
@@ -300,7 +312,7 @@ pub fn request_blocks(parts: &impl RequestParts, file_id: u32) -> Result<(), Ota
     let mut t = Text::new();
     let size = parts
         .read(|thing, stream, bitmap| {
-            if !stream_fits(stream) {
+            if stream.len() > MAX_STREAM_NAME {
                 return Err(sys::OtaErrRequestFileBlockFailed);
             }
             let size = cbor::encode_get_stream_request(
@@ -324,14 +336,12 @@ pub fn request_blocks(parts: &impl RequestParts, file_id: u32) -> Result<(), Ota
 }
 
 /// Unsubscribes the stream's data topic.
-pub fn cleanup_stream(
-    thing: &(impl Bytes + ?Sized),
-    stream: &(impl Bytes + ?Sized),
-) -> Result<(), OtaErr_t> {
+pub fn cleanup_stream(parts: &impl StreamParts) -> Result<(), OtaErr_t> {
     // A name too long for AWS was never subscribed (init_stream refuses it).
     let mut t = Text::new();
-    stream_topic(&mut t, thing, stream, b"/data/cbor");
-    if stream_fits(stream) && unsubscribe(&t, 1) {
+    let fits =
+        parts.read(|thing, stream| checked_stream_topic(&mut t, thing, stream, b"/data/cbor"));
+    if fits && unsubscribe(&t, 1) {
         Ok(())
     } else {
         Err(sys::OtaErrCleanupDataFailed)
