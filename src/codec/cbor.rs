@@ -649,45 +649,46 @@ pub(super) fn decode_plain(msg: &[u8]) -> Option<StreamBlock<'_>> {
     if first != PREFIX_MAP | 4 {
         return None;
     }
-    let mut ints = [None::<i32>; 3];
-    let mut payload = None;
+    // `f`, `i`, `l` by index; a bit per key seen, so four distinct keys are all four.
+    let mut ints = [0i32; 3];
+    let mut seen = 0u8;
+    let mut payload: &[u8] = &[];
     for _ in 0..4 {
-        let [0x61, letter, entry @ ..] = rest else {
+        let [0x61, letter, initial, entry @ ..] = rest else {
             return None;
         };
-        let (&initial, after) = entry.split_first()?;
         let (major, info) = (initial >> 5, initial & 0x1f);
-        let (arg, after) = read_arg(info, after).ok()?;
-        match (*letter, major) {
-            (b'p', MAJOR_BYTES) if payload.is_none() => {
-                let len = usize::try_from(arg).ok()?;
-                let (data, after) = after.split_at_checked(len)?;
-                payload = Some(Payload(StringData::Contiguous(data)));
+        let (arg, after) = read_arg(info, entry).ok()?;
+        let (bit, index) = match letter {
+            b'f' => (1, 0),
+            b'i' => (2, 1),
+            b'l' => (4, 2),
+            b'p' => (8, 3),
+            _ => return None,
+        };
+        if seen & bit != 0 {
+            return None;
+        }
+        seen |= bit;
+        match (ints.get_mut(index), major) {
+            (Some(slot), MAJOR_UNSIGNED | MAJOR_NEGATIVE) => {
+                *slot = c_int(Head { major, info, arg });
                 rest = after;
             }
-            (b'f' | b'i' | b'l', MAJOR_UNSIGNED | MAJOR_NEGATIVE) => {
-                let slot = ints.get_mut(match letter {
-                    b'f' => 0,
-                    b'i' => 1,
-                    _ => 2,
-                })?;
-                if slot.is_some() {
-                    return None;
-                }
-                *slot = Some(c_int(Head { major, info, arg }));
+            (None, MAJOR_BYTES) => {
+                let (data, after) = after.split_at_checked(usize::try_from(arg).ok()?)?;
+                payload = data;
                 rest = after;
             }
             _ => return None,
         }
     }
-    let [Some(file_id), Some(block_id), Some(block_size)] = ints else {
-        return None;
-    };
+    let [file_id, block_id, block_size] = ints;
     Some(StreamBlock {
         file_id,
         block_id,
         block_size,
-        payload: payload?,
+        payload: Payload(StringData::Contiguous(payload)),
     })
 }
 
