@@ -314,7 +314,8 @@ fn self_test_job(file_id: u32) {
 }
 
 /// Prepares the bitmap and asks the PAL for the file (v2.0.0's getFileContextFromJob).
-fn create_file(size: u32) -> bool {
+fn create_file() -> bool {
+    let size = FILE.with(|f| f.fileSize);
     let blocks = blocks_in(size);
     let len = bitmap::len_for(blocks);
     let ready = fctx::bitmap_prepare(len)
@@ -538,7 +539,7 @@ pub(super) fn process(doc: &[u8]) -> Outcome {
         );
         return start_file();
     }
-    if platform_in_self_test() || create_file(size) {
+    if platform_in_self_test() || create_file() {
         start_file()
     } else {
         no_file()

@@ -21,12 +21,25 @@ pub const MAX_JOB_ID: usize = sys::OTA_JOB_ID_MAX_SIZE as usize - 1;
 /// AWS's limit on clientToken (Jobs and streams APIs).
 pub const MAX_CLIENT_TOKEN: usize = 64;
 
-/// Room for a topic's fixed parts (the longest is `$aws/things/` + `/jobs/$next/get/accepted`)
-/// and its NUL, beside the thing name and the job or stream ID; each topic is sized for its kind.
-const TOPIC_FIXED: usize = 40;
-const THING_TOPIC_CAP: usize = TOPIC_FIXED + config::MAX_THINGNAME_LEN as usize;
-const JOB_TOPIC_CAP: usize = THING_TOPIC_CAP + MAX_JOB_ID;
-const STREAM_TOPIC_CAP: usize = THING_TOPIC_CAP + MAX_STREAM_NAME;
+const NEXT_ACCEPTED: &[u8] = b"/jobs/$next/get/accepted";
+const NOTIFY_NEXT: &[u8] = b"/jobs/notify-next";
+const NEXT_GET: &[u8] = b"/jobs/$next/get";
+const JOBS: &[u8] = b"/jobs/";
+const UPDATE: &[u8] = b"/update";
+const STREAMS: &[u8] = b"/streams/";
+const DATA: &[u8] = b"/data/cbor";
+const GET: &[u8] = b"/get/cbor";
+
+/// Each topic is sized for its kind: its fixed parts (the longest of them), the longest names it
+/// holds and its NUL, so no frame carries room it can never use.
+const THING: usize = config::MAX_THINGNAME_LEN as usize;
+const THING_TOPIC_CAP: usize = THINGS.len() + NEXT_ACCEPTED.len() + THING + 1;
+const JOB_TOPIC_CAP: usize = THINGS.len() + JOBS.len() + UPDATE.len() + THING + MAX_JOB_ID + 1;
+const STREAM_TOPIC_CAP: usize =
+    THINGS.len() + STREAMS.len() + DATA.len() + THING + MAX_STREAM_NAME + 1;
+const _: () =
+    assert!(NEXT_ACCEPTED.len() >= NOTIFY_NEXT.len() && NEXT_ACCEPTED.len() >= NEXT_GET.len());
+const _: () = assert!(DATA.len() >= GET.len());
 /// v2.0.0's status message buffer (OTA_STATUS_MSG_MAX_SIZE).
 const STATUS_CAP: usize = 128;
 
@@ -59,7 +72,7 @@ fn topic(thing: &(impl Bytes + ?Sized), middle: &[u8]) -> Text<THING_TOPIC_CAP> 
 fn stream_topic(t: &mut Text<STREAM_TOPIC_CAP>, thing: &[u8], stream: &[u8], suffix: &[u8]) {
     t.push(THINGS)
         .push(thing)
-        .push(b"/streams/")
+        .push(STREAMS)
         .push(stream)
         .push(suffix);
 }
@@ -127,15 +140,13 @@ fn publish<const N: usize>(t: &Text<N>, payload: &[u8], qos: u8) -> bool {
 /// `counter` numbers the client tokens; like v2.0.0 it advances once both subscriptions are in
 /// place, whether or not the publish then succeeds.
 pub fn request_job(thing: &(impl Bytes + ?Sized), counter: &mut u32) -> Result<(), OtaErr_t> {
-    if !subscribe(&topic(thing, b"/jobs/$next/get/accepted"), 1)
-        || !subscribe(&topic(thing, b"/jobs/notify-next"), 1)
-    {
+    if !subscribe(&topic(thing, NEXT_ACCEPTED), 1) || !subscribe(&topic(thing, NOTIFY_NEXT), 1) {
         return Err(sys::OtaErrRequestJobFailed);
     }
     let payload = thing.read(|t| next_job_request(t, *counter));
     *counter = counter.wrapping_add(1);
     match payload.as_bytes() {
-        Some(p) if publish(&topic(thing, b"/jobs/$next/get"), p, 1) => Ok(()),
+        Some(p) if publish(&topic(thing, NEXT_GET), p, 1) => Ok(()),
         _ => Err(sys::OtaErrRequestJobFailed),
     }
 }
@@ -158,9 +169,7 @@ pub fn next_job_request(thing: &[u8], counter: u32) -> Text<{ MAX_CLIENT_TOKEN +
 
 /// Unsubscribes the job topics (`notify-next`, then `$next/get/accepted`).
 pub fn cleanup_control(thing: &(impl Bytes + ?Sized)) -> Result<(), OtaErr_t> {
-    if unsubscribe(&topic(thing, b"/jobs/notify-next"), 0)
-        && unsubscribe(&topic(thing, b"/jobs/$next/get/accepted"), 0)
-    {
+    if unsubscribe(&topic(thing, NOTIFY_NEXT), 0) && unsubscribe(&topic(thing, NEXT_ACCEPTED), 0) {
         Ok(())
     } else {
         Err(sys::OtaErrCleanupControlFailed)
@@ -199,12 +208,12 @@ fn reason_text(reason: sys::OtaJobReason_t) -> &'static [u8] {
     }
 }
 
-/// The status message payload, byte for byte as v2.0.0 builds it (with the fixes above).
-pub fn status_payload(status: Status) -> Text<STATUS_CAP> {
+/// The status message payload, byte for byte as v2.0.0 builds it (with the fixes above), into
+/// the caller's buffer: returned by value it was built in this frame and then copied.
+pub fn status_payload(t: &mut Text<STATUS_CAP>, status: Status) {
     const IN_PROGRESS: &[u8] = b"{\"status\":\"IN_PROGRESS\",\"statusDetails\":{";
     const FAILED: &[u8] = b"{\"status\":\"FAILED\",\"statusDetails\":{";
     const SUCCEEDED: &[u8] = b"{\"status\":\"SUCCEEDED\",\"statusDetails\":{";
-    let mut t = Text::new();
     match status {
         Status::Receiving { received, total } => {
             t.push(IN_PROGRESS)
@@ -241,7 +250,6 @@ pub fn status_payload(status: Status) -> Text<STATUS_CAP> {
             t.push(b": 0x").push_hex8(sub_reason).push(b"\"}}");
         }
     }
-    t
 }
 
 /// Publishes a job status update on `$aws/things/<thing>/jobs/<job>/update`; never for an empty
@@ -261,8 +269,9 @@ pub fn update_job_status(
         1
     };
     let mut t = Text::<JOB_TOPIC_CAP>::new();
-    write_topic(&mut t, thing, b"/jobs/", Some(job), b"/update");
-    let payload = status_payload(status);
+    write_topic(&mut t, thing, JOBS, Some(job), UPDATE);
+    let mut payload = Text::new();
+    status_payload(&mut payload, status);
     match payload.as_bytes() {
         Some(p) if publish(&t, p, qos) => Ok(()),
         _ => Err(sys::OtaErrUpdateJobStatusFailed),
@@ -274,25 +283,21 @@ pub trait StreamParts {
     fn read<R>(&self, f: impl FnOnce(&[u8], &[u8]) -> R) -> R;
 }
 
-/// A stream topic, false when the stream name is not one AWS could have made: at most
-/// MAX_STREAM_NAME bytes (U3). One copy for the subscription and its cleanup.
+/// The stream's data topic, from one look at the names; false when the stream name is not one
+/// AWS could have made: at most MAX_STREAM_NAME bytes (U3). Out of line, so the look's frame is
+/// not under the subscription and its cleanup.
 #[inline(never)]
-fn checked_stream_topic(
-    t: &mut Text<STREAM_TOPIC_CAP>,
-    thing: &[u8],
-    stream: &[u8],
-    suffix: &[u8],
-) -> bool {
-    stream_topic(t, thing, stream, suffix);
-    stream.len() <= MAX_STREAM_NAME
+fn data_topic(t: &mut Text<STREAM_TOPIC_CAP>, parts: &impl StreamParts) -> bool {
+    parts.read(|thing, stream| {
+        stream_topic(t, thing, stream, DATA);
+        stream.len() <= MAX_STREAM_NAME
+    })
 }
 
 /// Subscribes to the stream's data topic (QoS 0).
 pub fn init_stream(parts: &impl StreamParts) -> Result<(), OtaErr_t> {
     let mut t = Text::new();
-    let fits =
-        parts.read(|thing, stream| checked_stream_topic(&mut t, thing, stream, b"/data/cbor"));
-    if fits && subscribe(&t, 0) {
+    if data_topic(&mut t, parts) && subscribe(&t, 0) {
         Ok(())
     } else {
         Err(sys::OtaErrInitFileTransferFailed)
@@ -325,7 +330,7 @@ pub fn request_blocks(parts: &impl RequestParts, file_id: u32) -> Result<(), Ota
                 config::MAX_NUM_BLOCKS_REQUEST as i32,
             )
             .map_err(|_| sys::OtaErrFailedToEncodeCbor)?;
-            stream_topic(&mut t, thing, stream, b"/get/cbor");
+            stream_topic(&mut t, thing, stream, GET);
             Ok(size)
         })
         .unwrap_or(Err(sys::OtaErrRequestFileBlockFailed))?;
@@ -339,9 +344,7 @@ pub fn request_blocks(parts: &impl RequestParts, file_id: u32) -> Result<(), Ota
 pub fn cleanup_stream(parts: &impl StreamParts) -> Result<(), OtaErr_t> {
     // A name too long for AWS was never subscribed (init_stream refuses it).
     let mut t = Text::new();
-    let fits =
-        parts.read(|thing, stream| checked_stream_topic(&mut t, thing, stream, b"/data/cbor"));
-    if fits && unsubscribe(&t, 1) {
+    if data_topic(&mut t, parts) && unsubscribe(&t, 1) {
         Ok(())
     } else {
         Err(sys::OtaErrCleanupDataFailed)
@@ -352,6 +355,12 @@ pub fn cleanup_stream(parts: &impl StreamParts) -> Result<(), OtaErr_t> {
 mod tests {
     use super::*;
 
+    fn payload_of(status: Status) -> Text<STATUS_CAP> {
+        let mut t = Text::new();
+        status_payload(&mut t, status);
+        t
+    }
+
     fn s(t: &Text<STATUS_CAP>) -> &str {
         core::str::from_utf8(t.as_bytes().unwrap()).unwrap()
     }
@@ -361,26 +370,34 @@ mod tests {
         let thing = [b't'; config::MAX_THINGNAME_LEN as usize];
         let job = [b'j'; MAX_JOB_ID];
         let stream = [b's'; MAX_STREAM_NAME];
-        for middle in [
-            &b"/jobs/$next/get/accepted"[..],
-            b"/jobs/notify-next",
-            b"/jobs/$next/get",
-        ] {
+        for middle in [NEXT_ACCEPTED, NOTIFY_NEXT, NEXT_GET] {
             assert!(topic(&thing[..], middle).as_bytes().is_some());
         }
         let mut t = Text::<JOB_TOPIC_CAP>::new();
-        write_topic(&mut t, &thing[..], b"/jobs/", Some(&job[..]), b"/update");
+        write_topic(&mut t, &thing[..], JOBS, Some(&job[..]), UPDATE);
         assert!(t.as_bytes().is_some());
-        for suffix in [&b"/data/cbor"[..], b"/get/cbor"] {
+        for suffix in [DATA, GET] {
             let mut t = Text::new();
             stream_topic(&mut t, &thing[..], &stream[..], suffix);
             assert!(t.as_bytes().is_some());
         }
-        // A stream name far longer than AWS allows does not fit, and is reported, never cut.
-        let longer = [b's'; MAX_STREAM_NAME + TOPIC_FIXED];
+        // One byte more than the longest names does not fit, and is reported, never cut.
+        let longer = [b's'; MAX_STREAM_NAME + 1];
         let mut t = Text::new();
-        stream_topic(&mut t, &thing[..], &longer[..], b"/get/cbor");
+        stream_topic(&mut t, &thing[..], &longer[..], DATA);
         assert!(t.as_bytes().is_none());
+        let mut t = Text::<JOB_TOPIC_CAP>::new();
+        write_topic(
+            &mut t,
+            &thing[..],
+            JOBS,
+            Some(&longer[..MAX_JOB_ID + 1]),
+            UPDATE,
+        );
+        assert!(t.as_bytes().is_none());
+        assert!(topic(&[b't'; THING + 1][..], NEXT_ACCEPTED)
+            .as_bytes()
+            .is_none());
     }
 
     #[test]
@@ -407,7 +424,7 @@ mod tests {
 
     #[test]
     fn receive_progress_reports_received_over_total_issue_209() {
-        let t = status_payload(Status::Receiving {
+        let t = payload_of(Status::Receiving {
             received: 64,
             total: 200,
         });
@@ -419,7 +436,7 @@ mod tests {
 
     #[test]
     fn self_test_ready_carries_the_running_version_in_hex() {
-        let t = status_payload(Status::SelfTest {
+        let t = payload_of(Status::SelfTest {
             reason: sys::JobReasonSigCheckPassed,
             version: 0x0100_0001,
         });
@@ -431,7 +448,7 @@ mod tests {
 
     #[test]
     fn succeeded_prints_zero_components_as_zero_issue_475() {
-        let t = status_payload(Status::Succeeded {
+        let t = payload_of(Status::Succeeded {
             version: 0x0100_0003,
         });
         assert_eq!(
@@ -442,7 +459,7 @@ mod tests {
 
     #[test]
     fn failures_render_reason_and_sub_reason_like_v2() {
-        let t = status_payload(Status::Failed {
+        let t = payload_of(Status::Failed {
             reason: sys::JobReasonRejected,
             sub_reason: 0xf,
         });
@@ -450,7 +467,7 @@ mod tests {
             s(&t),
             r#"{"status":"FAILED","statusDetails":{"reason":"rejected: 0x0000000f"}}"#
         );
-        let t = status_payload(Status::Failed {
+        let t = payload_of(Status::Failed {
             reason: sys::JobReasonAborted,
             sub_reason: 0x13,
         });
@@ -458,7 +475,7 @@ mod tests {
             s(&t),
             r#"{"status":"FAILED","statusDetails":{"reason":"aborted: 0x00000013"}}"#
         );
-        let t = status_payload(Status::FailedWithValue {
+        let t = payload_of(Status::FailedWithValue {
             reason: 0xe300_0000,
             sub_reason: 0xffff_fffe,
         });
