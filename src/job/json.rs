@@ -225,45 +225,41 @@ impl<'q> QueryParts<'q> {
             self.key()
         };
         if part.is_some() && self.byte(self.pos) == Some(b'.') {
-            self.pos = self.pos.saturating_add(1);
+            self.pos = self.pos.wrapping_add(1);
         }
         Some(part)
     }
 
     /// `[digits]`, the cursor on the `[`.
     fn index(&mut self) -> Option<Part<'q>> {
-        let mut at = self.pos.saturating_add(1);
+        let start = self.pos.wrapping_add(1);
+        let mut at = start;
         let mut value: u32 = 0;
-        let mut digits = 0usize;
         while let Some(d @ b'0'..=b'9') = self.byte(at) {
             // Once too big it stays too big; the digits are still consumed.
             value = value
-                .checked_mul(10)
-                .and_then(|v| v.checked_add(u32::from(d.wrapping_sub(b'0'))))
-                .unwrap_or(u32::MAX);
-            digits = digits.saturating_add(1);
-            at = at.saturating_add(1);
+                .saturating_mul(10)
+                .saturating_add(u32::from(d.wrapping_sub(b'0')));
+            at = at.wrapping_add(1);
         }
-        if digits == 0 || value > MAX_INDEX || self.byte(at) != Some(b']') {
+        if at == start || value > MAX_INDEX || self.byte(at) != Some(b']') {
             return None;
         }
-        self.pos = at.saturating_add(1);
+        self.pos = at.wrapping_add(1);
         Some(Part::Index(value))
     }
 
     /// A key: everything up to the next `.` or `[`, not empty, not ending the query on one.
     fn key(&mut self) -> Option<Part<'q>> {
-        let start = self.pos;
-        let rest = self.query.get(start..)?;
+        let rest = self.query.get(self.pos..)?;
         let len = rest
             .iter()
             .position(|&b| b == b'.' || b == b'[')
             .unwrap_or(rest.len());
-        let end = start.saturating_add(len);
-        if len == 0 || end.saturating_add(1) == self.query.len() {
+        if len == 0 || len.wrapping_add(1) == rest.len() {
             return None;
         }
-        self.pos = end;
+        self.pos = self.pos.wrapping_add(len);
         Some(Part::Key(rest.get(..len)?))
     }
 }
@@ -424,12 +420,14 @@ fn hex_escape(doc: &[u8], at: usize) -> Option<u16> {
     };
     let mut value: u16 = 0;
     for &d in digits {
+        // A letter is 10 and up, case aside; anything else is 16 or more.
         let digit = match d {
             b'0'..=b'9' => d.wrapping_sub(b'0'),
-            b'a'..=b'f' => d.wrapping_sub(b'a').wrapping_add(10),
-            b'A'..=b'F' => d.wrapping_sub(b'A').wrapping_add(10),
-            _ => return None,
+            _ => (d | 0x20).wrapping_sub(b'a').saturating_add(10),
         };
+        if digit >= 16 {
+            return None;
+        }
         value = value.wrapping_shl(4) | u16::from(digit);
     }
     (value != 0).then_some(value)
