@@ -48,9 +48,9 @@ pub(crate) trait Visit<'a> {
     fn key(&mut self, depth: u32, key: &'a [u8]);
     /// A value starts at `start` in the collection at `depth` (0 for the document's own value,
     /// told only when it is a collection); `element` tells an array's element from an object
-    /// member's value. A scalar comes whole, ending at `end`; a collection (`end` = `None`)
-    /// ends at its `close`.
-    fn value(&mut self, depth: u32, element: bool, start: usize, end: Option<usize>);
+    /// member's value. A scalar comes whole as `text` (a string's between its quotes, as
+    /// written); a collection (`text` = `None`) ends at its `close`.
+    fn value(&mut self, depth: u32, element: bool, start: usize, text: Option<&'a [u8]>);
     /// The collection at `depth` ended just before `end`.
     fn close(&mut self, depth: u32, end: usize);
 }
@@ -81,7 +81,7 @@ fn collections<'a, V: Visit<'a>>(doc: &'a [u8], mut at: usize, visit: &mut V) ->
         (at, b) = token(doc, at)?;
         let in_object = objects & 1 == 1;
         let start = at;
-        // The value that starts here: a scalar with its end, or a collection (`None`).
+        // The value that starts here: a scalar with its text, or a collection (`None`).
         let end = match b {
             b'{' | b'[' => {
                 if depth == MAX_DEPTH {
@@ -117,17 +117,20 @@ fn collections<'a, V: Visit<'a>>(doc: &'a [u8], mut at: usize, visit: &mut V) ->
             _ if expect == Expect::After => return None,
             _ => {
                 let is_key = in_object && expect != Expect::Value;
-                at = match b {
+                let text;
+                (at, text) = match b {
                     b'"' => string_end(doc, at)?,
                     _ if is_key => return None,
-                    _ => other_scalar_end(doc, at)?,
+                    _ => {
+                        let end = other_scalar_end(doc, at)?;
+                        (end, doc.get(start..end).unwrap_or_default())
+                    }
                 };
                 if !is_key {
-                    Some(at)
+                    Some(text)
                 } else {
                     if reachable & 1 == 1 {
-                        let key = doc.get(start.wrapping_add(1)..at.wrapping_sub(1));
-                        visit.key(depth, key.unwrap_or_default());
+                        visit.key(depth, text);
                     }
                     at = skip_ws(doc, at);
                     if doc.get(at) != Some(&b':') {
@@ -335,16 +338,20 @@ fn digits_end(doc: &[u8], mut at: usize) -> usize {
     at
 }
 
-/// A double-quoted string, `at` on its opening quote.
+/// A double-quoted string, `at` on its opening quote: where it ends, and what is between its
+/// quotes, as written.
 // Inlined for the common string, plain ASCII to the closing quote; the rest is out of line.
 #[inline(always)]
-fn string_end(doc: &[u8], at: usize) -> Option<usize> {
+fn string_end(doc: &[u8], at: usize) -> Option<(usize, &[u8])> {
     let body = at.wrapping_add(1);
-    let end = body.wrapping_add(plain_run(doc.get(body..)?));
-    if doc.get(end) == Some(&b'"') {
-        Some(end.wrapping_add(1))
+    let text = doc.get(body..)?;
+    let plain = plain_run(text);
+    let end = body.wrapping_add(plain);
+    if text.get(plain) == Some(&b'"') {
+        Some((end.wrapping_add(1), text.get(..plain)?))
     } else {
-        string_rest(doc, end)
+        let end = string_rest(doc, end)?;
+        Some((end, doc.get(body..end.wrapping_sub(1))?))
     }
 }
 

@@ -361,7 +361,7 @@ impl<'a> Pass<'a, '_, '_> {
     /// A value something waits for: a model node, a search step or a capture.
     // Inlined: the walk reports values from one place.
     #[inline(always)]
-    fn watched_value(&mut self, depth: u32, element: bool, start: usize, end: Option<usize>) {
+    fn watched_value(&mut self, depth: u32, element: bool, start: usize, text: Option<&'a [u8]>) {
         self.quiet = true;
         let query = self.query;
         if element {
@@ -376,7 +376,7 @@ impl<'a> Pass<'a, '_, '_> {
             }
         }
         // A node or a search step goes on inside the value only if it opens the right kind.
-        let opens = match end {
+        let opens = match text {
             None => self.doc.get(start).copied(),
             Some(_) => None,
         };
@@ -404,7 +404,7 @@ impl<'a> Pass<'a, '_, '_> {
             }
         }
         for s in &mut self.sig {
-            if s.waiting && s.depth == inner {
+            if s.depth == inner && s.waiting {
                 let want = match s.part {
                     Part::Key(_) => b'{',
                     Part::Index(_) => b'[',
@@ -419,11 +419,8 @@ impl<'a> Pass<'a, '_, '_> {
             return;
         }
         let doc = self.doc;
-        let value = match end {
-            Some(end) if doc.get(start) == Some(&b'"') => {
-                doc.get(start.wrapping_add(1)..end.wrapping_sub(1))
-            }
-            Some(end) => doc.get(start..end),
+        let value = match text {
+            Some(text) => Some(text),
             // Cut to its length when it closes.
             None => doc.get(start..),
         };
@@ -435,7 +432,7 @@ impl<'a> Pass<'a, '_, '_> {
                 *slot = value;
                 self.found.received |= 1u32.wrapping_shl(dest);
             }
-            if end.is_none() {
+            if text.is_none() {
                 if let Some(open) = self.captures.get_mut(self.open) {
                     *open = (dest | inner.wrapping_shl(8)) as u16;
                     self.open = self.open.wrapping_add(1);
@@ -474,9 +471,9 @@ impl<'a> Visit<'a> for Pass<'a, '_, '_> {
 
     // Inlined: most values are nobody's, and this test is all they cost.
     #[inline(always)]
-    fn value(&mut self, depth: u32, element: bool, start: usize, end: Option<usize>) {
+    fn value(&mut self, depth: u32, element: bool, start: usize, text: Option<&'a [u8]>) {
         if !self.quiet || element {
-            self.watched_value(depth, element, start, end);
+            self.watched_value(depth, element, start, text);
         }
     }
 
