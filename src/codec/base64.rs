@@ -65,19 +65,42 @@ const SPACE: u8 = 65;
 const PAD: u8 = 66;
 const INVALID: u8 = 67;
 
-/// The digit value or class of one input byte: a few compares instead of a 256-byte table.
+/// The lowest byte [`CLASSES`] covers, `+`.
+const FIRST: u8 = b'+';
+
+/// The digit value or class of each byte from `+` to `z`, the span that holds every digit, and
+/// [`INVALID`] for every byte outside it.
+static CLASSES: [u8; 81] = classes();
+
+// Only evaluated by the compiler: an index out of range or an overflow fails the build.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+const fn classes() -> [u8; 81] {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut table = [INVALID; 81];
+    let mut i = 0;
+    while i < ALPHABET.len() {
+        table[(ALPHABET[i] - FIRST) as usize] = i as u8;
+        i += 1;
+    }
+    table[(b'=' - FIRST) as usize] = PAD;
+    table
+}
+
+/// The digit value or class of `byte`, line breaks and spaces taken as [`INVALID`].
+#[inline(always)]
+fn digit(byte: u8) -> u8 {
+    // Bytes outside the span take its last entry: a compare and a move, no branch.
+    let at = usize::from(byte).wrapping_sub(usize::from(FIRST)).min(80);
+    CLASSES.get(at).copied().unwrap_or(INVALID)
+}
+
+/// The digit value or class of one input byte.
 #[inline(always)]
 fn class(byte: u8) -> u8 {
     match byte {
-        b'A'..=b'Z' => byte.wrapping_sub(b'A'),
-        b'a'..=b'z' => byte.wrapping_sub(b'a' - 26),
-        b'0'..=b'9' => byte.wrapping_add(52 - b'0'),
-        b'+' => 62,
-        b'/' => 63,
         b'\n' | b'\r' => LINE_BREAK,
         b' ' => SPACE,
-        b'=' => PAD,
-        _ => INVALID,
+        _ => digit(byte),
     }
 }
 
@@ -95,33 +118,6 @@ fn put(dest: &mut [u8], written: &mut usize, bytes: &[u8]) -> Result<(), Base64E
     Ok(())
 }
 
-/// The three bytes carried by four 6-bit digits.
-#[inline(always)]
-fn quad_bytes(a: u8, b: u8, c: u8, d: u8) -> [u8; 3] {
-    [
-        a.wrapping_shl(2) | b.wrapping_shr(4),
-        b.wrapping_shl(4) | c.wrapping_shr(2),
-        c.wrapping_shl(6) | d,
-    ]
-}
-
-/// The three bytes of four digit symbols; `None` when any of them is not a digit. A loop, not
-/// four inlined `class`es: the fast path stays small on flash.
-#[inline(never)]
-fn digit_group(symbols: [u8; 4]) -> Option<[u8; 3]> {
-    let mut value = 0u32;
-    for symbol in symbols {
-        let digit = class(symbol);
-        // Digits are below 64; every other class has bit 6 set.
-        if digit & LINE_BREAK != 0 {
-            return None;
-        }
-        value = value.wrapping_shl(6) | u32::from(digit);
-    }
-    let [_, a, b, c] = value.to_be_bytes();
-    Some([a, b, c])
-}
-
 /// Decodes base64 `src` into `dest` and returns the number of bytes written.
 ///
 /// Acceptance, error precedence and partial writes follow v2.0.0 `base64Decode` exactly (see
@@ -130,24 +126,39 @@ pub fn decode(dest: &mut [u8], src: &[u8]) -> Result<usize, Base64Error> {
     if src.len() < MIN_ENCODED_LEN {
         return Err(Base64Error::InvalidInputSize);
     }
-
+    // Whole groups of four digits with room for them first, the common case: each is what the
+    // symbol-by-symbol walk below would make of it, so the walk takes over from a group boundary.
     let mut written = 0usize;
-    // Whole groups of four digits first, the common case: each is what the symbol-by-symbol
-    // walk below would make of it, so the walk takes over from a group boundary.
     let mut rest = src;
     while let [s0, s1, s2, s3, tail @ ..] = rest {
-        let Some(bytes) = digit_group([*s0, *s1, *s2, *s3]) else {
+        let [a, b, c, d] = [digit(*s0), digit(*s1), digit(*s2), digit(*s3)];
+        // Digits are below 64; every other class has bit 6 set.
+        if (a | b | c | d) & LINE_BREAK != 0 {
+            break;
+        }
+        let end = written.wrapping_add(3);
+        let Some([x, y, z]) = dest.get_mut(written..end) else {
             break;
         };
-        put(dest, &mut written, &bytes)?;
+        *x = a.wrapping_shl(2) | b.wrapping_shr(4);
+        *y = b.wrapping_shl(4) | c.wrapping_shr(2);
+        *z = c.wrapping_shl(6) | d;
+        written = end;
         rest = tail;
     }
-    // Digits of the group being collected, oldest first; only the first `pending` are valid.
-    let mut digits = [0u8; 4];
+    walk(dest, written, rest)
+}
+
+/// The rest of [`decode`] a symbol at a time, from a group boundary with `written` bytes out.
+#[inline(always)]
+fn walk(dest: &mut [u8], mut written: usize, src: &[u8]) -> Result<usize, Base64Error> {
+    // The digits read so far, 6 bits each (the older ones shift out), and how many of them
+    // belong to the group being collected.
+    let mut value = 0u32;
     let mut pending = 0usize;
     let mut pads = 0u8;
     let mut seen_space = false;
-    for &symbol in rest {
+    for &symbol in src {
         match class(symbol) {
             INVALID => return Err(Base64Error::InvalidSymbol),
             LINE_BREAK => {}
@@ -165,41 +176,35 @@ pub fn decode(dest: &mut [u8], src: &[u8]) -> Result<usize, Base64Error> {
                 if seen_space || pads != 0 {
                     return Err(Base64Error::InvalidSymbolOrdering);
                 }
-                if let Some(slot) = digits.get_mut(pending) {
-                    *slot = digit;
-                }
-                pending = pending.saturating_add(1);
-                if pending == digits.len() {
-                    let [a, b, c, d] = digits;
-                    put(dest, &mut written, &quad_bytes(a, b, c, d))?;
+                value = value.wrapping_shl(6) | u32::from(digit);
+                pending = pending.wrapping_add(1);
+                if pending == 4 {
+                    let [_, a, b, c] = value.to_be_bytes();
+                    put(dest, &mut written, &[a, b, c])?;
                     pending = 0;
                 }
             }
         }
     }
-
-    let [a, b, c, _] = digits;
-    let tail_len = match pending {
+    // Two or three leftover digits carry one or two bytes above 4 or 2 unused bits.
+    let bytes = match pending {
         0 => return Ok(written),
         1 => return Err(Base64Error::InvalidInputSize),
-        2 => 1,
-        _ => 2,
+        n => n.wrapping_sub(1),
     };
     // Room first, then the unused bits, as v2.0.0 checks them.
-    if dest.len().saturating_sub(written) < tail_len {
+    if dest.len().saturating_sub(written) < bytes {
         return Err(Base64Error::InvalidBufferSize);
     }
-    let [first, second, _] = quad_bytes(a, b, c, 0);
-    if tail_len == 1 {
-        if b & 0x0f != 0 {
-            return Err(Base64Error::NonZeroPadding);
-        }
-        put(dest, &mut written, &[first])?;
+    let unused = 6u32.wrapping_sub(bytes.wrapping_mul(2) as u32);
+    if value & !u32::MAX.wrapping_shl(unused) != 0 {
+        return Err(Base64Error::NonZeroPadding);
+    }
+    let [_, _, high, low] = value.wrapping_shr(unused).to_be_bytes();
+    if bytes == 1 {
+        put(dest, &mut written, &[low])?;
     } else {
-        if c & 0x03 != 0 {
-            return Err(Base64Error::NonZeroPadding);
-        }
-        put(dest, &mut written, &[first, second])?;
+        put(dest, &mut written, &[high, low])?;
     }
     Ok(written)
 }

@@ -48,9 +48,9 @@ pub(crate) trait Visit<'a> {
     fn key(&mut self, depth: u32, key: &'a [u8]);
     /// A value starts at `start` in the collection at `depth` (0 for the document's own value,
     /// told only when it is a collection); `element` tells an array's element from an object
-    /// member's value. A scalar comes whole, ending at `end`; a collection (`end` = `None`)
-    /// ends at its `close`.
-    fn value(&mut self, depth: u32, element: bool, start: usize, end: Option<usize>);
+    /// member's value. A scalar comes whole as `text` (a string's between its quotes, as
+    /// written); a collection (`text` = `None`) ends at its `close`.
+    fn value(&mut self, depth: u32, element: bool, start: usize, text: Option<&'a [u8]>);
     /// The collection at `depth` ended just before `end`.
     fn close(&mut self, depth: u32, end: usize);
 }
@@ -77,11 +77,11 @@ fn collections<'a, V: Visit<'a>>(doc: &'a [u8], mut at: usize, visit: &mut V) ->
     let mut reachable: u32 = 1;
     let mut expect = Expect::Value;
     loop {
-        at = skip_ws(doc, at);
-        let b = *doc.get(at)?;
+        let b;
+        (at, b) = token(doc, at)?;
         let in_object = objects & 1 == 1;
         let start = at;
-        // The value that starts here: a scalar with its end, or a collection (`None`).
+        // The value that starts here: a scalar with its text, or a collection (`None`).
         let end = match b {
             b'{' | b'[' => {
                 if depth == MAX_DEPTH {
@@ -117,17 +117,20 @@ fn collections<'a, V: Visit<'a>>(doc: &'a [u8], mut at: usize, visit: &mut V) ->
             _ if expect == Expect::After => return None,
             _ => {
                 let is_key = in_object && expect != Expect::Value;
-                at = match b {
+                let text;
+                (at, text) = match b {
                     b'"' => string_end(doc, at)?,
                     _ if is_key => return None,
-                    _ => other_scalar_end(doc, at)?,
+                    _ => {
+                        let end = other_scalar_end(doc, at)?;
+                        (end, doc.get(start..end).unwrap_or_default())
+                    }
                 };
                 if !is_key {
-                    Some(at)
+                    Some(text)
                 } else {
                     if reachable & 1 == 1 {
-                        let key = doc.get(start.wrapping_add(1)..at.wrapping_sub(1));
-                        visit.key(depth, key.unwrap_or_default());
+                        visit.key(depth, text);
                     }
                     at = skip_ws(doc, at);
                     if doc.get(at) != Some(&b':') {
@@ -151,6 +154,19 @@ fn collections<'a, V: Visit<'a>>(doc: &'a [u8], mut at: usize, visit: &mut V) ->
             reachable = reachable.wrapping_shl(1) | (reachable & 1);
             at = at.wrapping_add(1);
             expect = Expect::First;
+        }
+    }
+}
+
+/// Where the next byte after whitespace from `at` is, and that byte.
+#[inline(always)]
+fn token(doc: &[u8], at: usize) -> Option<(usize, u8)> {
+    // Tokens mostly follow each other without whitespace: one compare for that case.
+    match doc.get(at) {
+        Some(&b) if b > b' ' => Some((at, b)),
+        _ => {
+            let at = skip_ws(doc, at);
+            Some((at, *doc.get(at)?))
         }
     }
 }
@@ -212,45 +228,41 @@ impl<'q> QueryParts<'q> {
             self.key()
         };
         if part.is_some() && self.byte(self.pos) == Some(b'.') {
-            self.pos = self.pos.saturating_add(1);
+            self.pos = self.pos.wrapping_add(1);
         }
         Some(part)
     }
 
     /// `[digits]`, the cursor on the `[`.
     fn index(&mut self) -> Option<Part<'q>> {
-        let mut at = self.pos.saturating_add(1);
+        let start = self.pos.wrapping_add(1);
+        let mut at = start;
         let mut value: u32 = 0;
-        let mut digits = 0usize;
         while let Some(d @ b'0'..=b'9') = self.byte(at) {
             // Once too big it stays too big; the digits are still consumed.
             value = value
-                .checked_mul(10)
-                .and_then(|v| v.checked_add(u32::from(d.wrapping_sub(b'0'))))
-                .unwrap_or(u32::MAX);
-            digits = digits.saturating_add(1);
-            at = at.saturating_add(1);
+                .saturating_mul(10)
+                .saturating_add(u32::from(d.wrapping_sub(b'0')));
+            at = at.wrapping_add(1);
         }
-        if digits == 0 || value > MAX_INDEX || self.byte(at) != Some(b']') {
+        if at == start || value > MAX_INDEX || self.byte(at) != Some(b']') {
             return None;
         }
-        self.pos = at.saturating_add(1);
+        self.pos = at.wrapping_add(1);
         Some(Part::Index(value))
     }
 
     /// A key: everything up to the next `.` or `[`, not empty, not ending the query on one.
     fn key(&mut self) -> Option<Part<'q>> {
-        let start = self.pos;
-        let rest = self.query.get(start..)?;
+        let rest = self.query.get(self.pos..)?;
         let len = rest
             .iter()
             .position(|&b| b == b'.' || b == b'[')
             .unwrap_or(rest.len());
-        let end = start.saturating_add(len);
-        if len == 0 || end.saturating_add(1) == self.query.len() {
+        if len == 0 || len.wrapping_add(1) == rest.len() {
             return None;
         }
-        self.pos = end;
+        self.pos = self.pos.wrapping_add(len);
         Some(Part::Key(rest.get(..len)?))
     }
 }
@@ -269,7 +281,8 @@ fn skip_ws(doc: &[u8], mut at: usize) -> usize {
 /// A string, number or literal.
 fn scalar_end(doc: &[u8], at: usize) -> Option<usize> {
     match doc.get(at)? {
-        b'"' => string_end(doc, at),
+        // A scalar document is rare: the string's fast path stays inlined in one place only.
+        b'"' => string_rest(doc, at.wrapping_add(1)),
         _ => other_scalar_end(doc, at),
     }
 }
@@ -325,16 +338,20 @@ fn digits_end(doc: &[u8], mut at: usize) -> usize {
     at
 }
 
-/// A double-quoted string, `at` on its opening quote.
+/// A double-quoted string, `at` on its opening quote: where it ends, and what is between its
+/// quotes, as written.
 // Inlined for the common string, plain ASCII to the closing quote; the rest is out of line.
 #[inline(always)]
-fn string_end(doc: &[u8], at: usize) -> Option<usize> {
+fn string_end(doc: &[u8], at: usize) -> Option<(usize, &[u8])> {
     let body = at.wrapping_add(1);
-    let end = body.wrapping_add(plain_run(doc.get(body..)?));
-    if doc.get(end) == Some(&b'"') {
-        Some(end.wrapping_add(1))
+    let text = doc.get(body..)?;
+    let plain = plain_run(text);
+    let end = body.wrapping_add(plain);
+    if text.get(plain) == Some(&b'"') {
+        Some((end.wrapping_add(1), text.get(..plain)?))
     } else {
-        string_rest(doc, end)
+        let end = string_rest(doc, end)?;
+        Some((end, doc.get(body..end.wrapping_sub(1))?))
     }
 }
 
@@ -410,12 +427,14 @@ fn hex_escape(doc: &[u8], at: usize) -> Option<u16> {
     };
     let mut value: u16 = 0;
     for &d in digits {
+        // A letter is 10 and up, case aside; anything else is 16 or more.
         let digit = match d {
             b'0'..=b'9' => d.wrapping_sub(b'0'),
-            b'a'..=b'f' => d.wrapping_sub(b'a').wrapping_add(10),
-            b'A'..=b'F' => d.wrapping_sub(b'A').wrapping_add(10),
-            _ => return None,
+            _ => (d | 0x20).wrapping_sub(b'a').saturating_add(10),
         };
+        if digit >= 16 {
+            return None;
+        }
         value = value.wrapping_shl(4) | u16::from(digit);
     }
     (value != 0).then_some(value)

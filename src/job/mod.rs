@@ -265,7 +265,8 @@ pub fn find_values_into<'a>(
 /// silently wraps is upstream #407.
 pub fn parse_u32(text: &[u8]) -> Option<u32> {
     let mut rest = text;
-    while let [b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r', tail @ ..] = rest {
+    // C's isspace: space and \t \n \v \f \r.
+    while let [b' ' | b'\t'..=b'\r', tail @ ..] = rest {
         rest = tail;
     }
     let (negative, rest) = match rest {
@@ -285,7 +286,15 @@ pub fn parse_u32(text: &[u8]) -> Option<u32> {
     }
     let mut value: u32 = 0;
     for &b in digits {
-        let digit = char::from(b).to_digit(radix)?;
+        // A letter is 10 and up, case aside; anything else is too big for any radix.
+        let digit = match b {
+            b'0'..=b'9' => b.wrapping_sub(b'0'),
+            _ => (b | 0x20).wrapping_sub(b'a').saturating_add(10),
+        };
+        let digit = u32::from(digit);
+        if digit >= radix {
+            return None;
+        }
         value = value.checked_mul(radix)?.checked_add(digit)?;
     }
     if negative && value != 0 {

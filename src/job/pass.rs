@@ -21,6 +21,24 @@ const NODES: usize = param::FILES + 3;
 /// No node: the first parameter, which has no key below it.
 const NONE: usize = 0;
 
+/// A bit per parameter that is a node of the key tree: `files`, and each with a key below it.
+const NODE_PARAMS: u32 = node_params();
+
+// Only evaluated by the compiler: an index out of range or an overflow fails the build.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+const fn node_params() -> u32 {
+    let children = tree().children;
+    let mut mask = 1 << param::FILES;
+    let mut i = 0;
+    while i < ROOT {
+        if children[i] != 0 {
+            mask |= 1 << i;
+        }
+        i += 1;
+    }
+    mask
+}
+
 /// The signature's slot bit.
 const SIGNATURE: u32 = 1 << param::SIGNATURE;
 
@@ -36,9 +54,15 @@ struct Tree {
     parent: [u8; NODES],
     /// Parameter `i`'s last key segment is `SEGMENTS[at[i]..at[i + 1]]`.
     at: [u8; PARAM_COUNT + 1],
+    /// The parameter whose last segment a key may be, by the key's [`slot`] ([`NO_PARAM`]:
+    /// none): a key is compared with one segment, not with each of its node's.
+    slots: [u8; SLOTS],
 }
 
 static TREE: Tree = tree();
+/// Multiplier of [`slot`]'s hash, the first from the golden ratio up that gives every model
+/// segment its own slot.
+const MULTIPLIER: u32 = multiplier();
 static SEGMENTS: [u8; segment_bytes()] = segments();
 
 /// Where the last dotted segment of `key` starts.
@@ -51,6 +75,60 @@ const fn last_segment(key: &[u8]) -> usize {
         rest = head;
     }
     0
+}
+
+/// Slots of [`Tree::slots`], and the bits of the hash that picks one.
+const SLOTS: usize = 32;
+const SLOT_SHIFT: u32 = 27;
+/// An empty slot: no parameter has this bit in a node's children.
+const NO_PARAM: u8 = 31;
+
+/// The slot of a key whose last four bytes are `tail` (every model segment has four).
+const fn slot(tail: &[u8; 4], multiplier: u32) -> usize {
+    (u32::from_le_bytes(*tail).wrapping_mul(multiplier) >> SLOT_SHIFT) as usize
+}
+
+/// Parameter `i`'s last segment's last four bytes.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+const fn segment_tail(i: usize) -> [u8; 4] {
+    let key = MODEL[i].key;
+    let n = key.len();
+    assert!(
+        n - last_segment(key) >= 4,
+        "a model key's last segment is shorter than 4 bytes"
+    );
+    [key[n - 4], key[n - 3], key[n - 2], key[n - 1]]
+}
+
+// Only evaluated by the compiler: no multiplier found, an overflow or a panic fails the build.
+#[allow(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::panic
+)]
+const fn multiplier() -> u32 {
+    let mut multiplier: u32 = 0x9E37_79B1;
+    let mut tries = 0;
+    while tries < 100_000 {
+        let mut taken = 0u32;
+        let mut i = 0;
+        while i < PARAM_COUNT {
+            if !MODEL[i].key.is_empty() {
+                let bit = 1 << slot(&segment_tail(i), multiplier);
+                if taken & bit != 0 {
+                    break;
+                }
+                taken |= bit;
+            }
+            i += 1;
+        }
+        if i == PARAM_COUNT {
+            return multiplier;
+        }
+        multiplier = multiplier.wrapping_add(2);
+        tries += 1;
+    }
+    panic!("no multiplier gives each model segment its own slot");
 }
 
 const fn same(a: &[u8], b: &[u8]) -> bool {
@@ -124,7 +202,12 @@ const fn tree() -> Tree {
         children: [0; NODES],
         parent: [ROOT as u8; NODES],
         at: [0; PARAM_COUNT + 1],
+        slots: [NO_PARAM; SLOTS],
     };
+    assert!(
+        PARAM_COUNT <= NO_PARAM as usize,
+        "`NO_PARAM` is a parameter"
+    );
     let mut i = 0;
     while i < PARAM_COUNT {
         let key = MODEL[i].key;
@@ -132,6 +215,7 @@ const fn tree() -> Tree {
         t.at[i + 1] = t.at[i] + segment as u8;
         // The signature's key is the application's, matched by its own search.
         if !key.is_empty() {
+            t.slots[slot(&segment_tail(i), MULTIPLIER)] = i as u8;
             let up = parent_of(key);
             assert!(
                 up <= param::FILES || up == ROOT,
@@ -269,8 +353,7 @@ impl<'a> Pass<'a, '_, '_> {
         }
         self.pending |= bit;
         self.quiet = false;
-        let below = i < ROOT && TREE.children.get(i).is_some_and(|&c| c != 0);
-        if i == param::FILES || below {
+        if NODE_PARAMS & bit != 0 {
             self.next_node = i;
         }
     }
@@ -278,7 +361,7 @@ impl<'a> Pass<'a, '_, '_> {
     /// A value something waits for: a model node, a search step or a capture.
     // Inlined: the walk reports values from one place.
     #[inline(always)]
-    fn watched_value(&mut self, depth: u32, element: bool, start: usize, end: Option<usize>) {
+    fn watched_value(&mut self, depth: u32, element: bool, start: usize, text: Option<&'a [u8]>) {
         self.quiet = true;
         let query = self.query;
         if element {
@@ -293,7 +376,7 @@ impl<'a> Pass<'a, '_, '_> {
             }
         }
         // A node or a search step goes on inside the value only if it opens the right kind.
-        let opens = match end {
+        let opens = match text {
             None => self.doc.get(start).copied(),
             Some(_) => None,
         };
@@ -310,15 +393,18 @@ impl<'a> Pass<'a, '_, '_> {
                 // Its first entry is the next value in it, if it has one (see `close`).
                 self.next_node = FIRST_FILE;
                 self.quiet = false;
-                // Started once and from the query's start: `files` is taken once.
+                // Started once (`files` is taken once), from the query's first step, which the
+                // top search parsed for both: it applies in the entry, one level deeper.
                 if let Some(files) = self.sig.get_mut(1) {
                     files.in_files = true;
-                    let _ = files.step(query, inner);
+                    if files.waiting {
+                        files.depth = inner.wrapping_add(1);
+                    }
                 }
             }
         }
         for s in &mut self.sig {
-            if s.waiting && s.depth == inner {
+            if s.depth == inner && s.waiting {
                 let want = match s.part {
                     Part::Key(_) => b'{',
                     Part::Index(_) => b'[',
@@ -333,11 +419,8 @@ impl<'a> Pass<'a, '_, '_> {
             return;
         }
         let doc = self.doc;
-        let value = match end {
-            Some(end) if doc.get(start) == Some(&b'"') => {
-                doc.get(start.wrapping_add(1)..end.wrapping_sub(1))
-            }
-            Some(end) => doc.get(start..end),
+        let value = match text {
+            Some(text) => Some(text),
             // Cut to its length when it closes.
             None => doc.get(start..),
         };
@@ -349,7 +432,7 @@ impl<'a> Pass<'a, '_, '_> {
                 *slot = value;
                 self.found.received |= 1u32.wrapping_shl(dest);
             }
-            if end.is_none() {
+            if text.is_none() {
                 if let Some(open) = self.captures.get_mut(self.open) {
                     *open = (dest | inner.wrapping_shl(8)) as u16;
                     self.open = self.open.wrapping_add(1);
@@ -362,14 +445,17 @@ impl<'a> Pass<'a, '_, '_> {
 impl<'a> Visit<'a> for Pass<'a, '_, '_> {
     fn key(&mut self, depth: u32, key: &'a [u8]) {
         if depth == self.node_depth {
-            let mut children = TREE.children.get(self.node).copied().unwrap_or(0);
-            while children != 0 {
-                let i = children.trailing_zeros() as usize;
-                if segment(i) == Some(key) {
+            let children = TREE.children.get(self.node).copied().unwrap_or(0);
+            if let Some(tail) = key.last_chunk::<4>() {
+                let i = TREE
+                    .slots
+                    .get(slot(tail, MULTIPLIER))
+                    .copied()
+                    .unwrap_or(NO_PARAM);
+                let i = usize::from(i);
+                if children.wrapping_shr(i as u32) & 1 != 0 && segment(i) == Some(key) {
                     self.claim(i);
-                    break;
                 }
-                children &= children.wrapping_sub(1);
             }
         }
         let query = self.query;
@@ -385,9 +471,9 @@ impl<'a> Visit<'a> for Pass<'a, '_, '_> {
 
     // Inlined: most values are nobody's, and this test is all they cost.
     #[inline(always)]
-    fn value(&mut self, depth: u32, element: bool, start: usize, end: Option<usize>) {
+    fn value(&mut self, depth: u32, element: bool, start: usize, text: Option<&'a [u8]>) {
         if !self.quiet || element {
-            self.watched_value(depth, element, start, end);
+            self.watched_value(depth, element, start, text);
         }
     }
 
@@ -439,10 +525,12 @@ pub(super) fn run<'a>(
         captures: [0; CAPTURES],
         sig: [Search::OFF, Search::OFF],
     };
-    // The top-level search's first step applies to the document's value.
-    if let Some(top) = pass.sig.first_mut() {
-        let _ = top.step(signature_key, 0);
-    }
+    // The top-level search's first step applies to the document's value; the search from
+    // `files` waits with the same first step, not searching (depth 0).
+    let [top, files] = &mut pass.sig;
+    let _ = top.step(signature_key, 0);
+    *files = *top;
+    files.depth = 0;
     let valid = json::walk(doc, &mut pass);
     if !valid {
         reset(found);

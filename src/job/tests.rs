@@ -703,13 +703,26 @@ fn separator() -> impl Strategy<Value = &'static str> {
     ]
 }
 
-/// A key of the model as written, a look-alike (escaped, other case, with a dot), or another.
+/// A key of the model as written, a look-alike (escaped, other case, with a dot, ending as it
+/// does: the key tree finds a segment by its last four bytes), another level's key, or another.
 fn key_text(key: &'static str) -> BoxedStrategy<String> {
+    let segments: Vec<String> = MODEL
+        .iter()
+        .filter(|p| !p.key.is_empty())
+        .map(|p| {
+            let key = std::str::from_utf8(p.key).unwrap();
+            format!("\"{}\"", key.rsplit('.').next().unwrap())
+        })
+        .collect();
     prop_oneof![
         20 => Just(format!("\"{key}\"")),
         1 => Just(format!("\"{}\"", key.to_uppercase())),
         1 => Just(format!("\"\\u00{:02x}{}\"", key.as_bytes()[0], &key[1..])),
         1 => Just(format!("\"{key}.x\"")),
+        1 => Just(format!("\"x{}\"", &key[1..])),
+        1 => Just(format!("\"x{key}\"")),
+        1 => Just(format!("\"{}\"", &key[1..])),
+        1 => prop::sample::select(segments),
         1 => prop::sample::select(vec!["\"x\"", "\"\"", "\"sig-sha256-ecdsa\"", "\"files\""]).prop_map(str::to_string),
     ]
     .boxed()

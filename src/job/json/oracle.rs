@@ -210,7 +210,7 @@ fn skip_scalar(c: &mut Cursor<'_>) -> bool {
 fn skip_string(c: &mut Cursor<'_>) -> bool {
     c.peek() == Some(b'"')
         && string_end(c.buf, c.pos)
-            .inspect(|&end| c.pos = end)
+            .inspect(|&(end, _)| c.pos = end)
             .is_some()
 }
 

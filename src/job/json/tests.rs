@@ -14,7 +14,7 @@ struct Unseen;
 
 impl Visit<'_> for Unseen {
     fn key(&mut self, _: u32, _: &[u8]) {}
-    fn value(&mut self, _: u32, _: bool, _: usize, _: Option<usize>) {}
+    fn value(&mut self, _: u32, _: bool, _: usize, _: Option<&[u8]>) {}
     fn close(&mut self, _: u32, _: usize) {}
 }
 
@@ -449,9 +449,10 @@ impl<'a> Visit<'a> for Record {
     fn key(&mut self, depth: u32, key: &'a [u8]) {
         self.0.push(('k', depth, key.len(), 0));
     }
-    fn value(&mut self, depth: u32, element: bool, start: usize, end: Option<usize>) {
+    fn value(&mut self, depth: u32, element: bool, start: usize, text: Option<&[u8]>) {
         let kind = if element { 'e' } else { 'v' };
-        self.0.push((kind, depth, start, end.unwrap_or(0)));
+        self.0
+            .push((kind, depth, start, text.map_or(0, <[u8]>::len)));
     }
     fn close(&mut self, depth: u32, end: usize) {
         self.0.push(('c', depth, end, 0));
