@@ -122,7 +122,16 @@ fn collections<'a, V: Visit<'a>>(doc: &'a [u8], mut at: usize, visit: &mut V) ->
                     b'"' => string_end(doc, at)?,
                     _ if is_key => return None,
                     _ => {
-                        let end = other_scalar_end(doc, at)?;
+                        let end = match b {
+                            // A whole number, the common one, without the call.
+                            b'1'..=b'9' => match digits_end(doc, at) {
+                                end if matches!(doc.get(end), Some(b'.' | b'e' | b'E')) => {
+                                    other_scalar_end(doc, at)?
+                                }
+                                end => end,
+                            },
+                            _ => other_scalar_end(doc, at)?,
+                        };
                         (end, doc.get(start..end).unwrap_or_default())
                     }
                 };

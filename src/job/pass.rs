@@ -425,12 +425,13 @@ impl<'a> Pass<'a, '_, '_> {
             None => doc.get(start..),
         };
         let mut bits = core::mem::take(&mut self.pending);
+        // Every destination bit is a parameter's.
+        self.found.received |= bits;
         while bits != 0 {
             let dest = bits.trailing_zeros();
             bits &= bits.wrapping_sub(1);
             if let Some(slot) = self.found.values.get_mut(dest as usize) {
                 *slot = value;
-                self.found.received |= 1u32.wrapping_shl(dest);
             }
             if text.is_none() {
                 if let Some(open) = self.captures.get_mut(self.open) {
@@ -457,6 +458,11 @@ impl<'a> Visit<'a> for Pass<'a, '_, '_> {
                     self.claim(i);
                 }
             }
+        }
+        // Most keys are where neither search is.
+        let [top, files] = &self.sig;
+        if top.depth != depth && files.depth != depth {
+            return;
         }
         let query = self.query;
         for s in &mut self.sig {

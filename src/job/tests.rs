@@ -637,6 +637,28 @@ const SIG_KEYS: [&[u8]; 18] = [
 ];
 
 #[test]
+fn numbers_whole_or_not_are_taken_as_the_oracle_takes_them() {
+    // Whole numbers skip the general number scanner; what may follow one decides.
+    let numbers = [
+        "7", "12", "0", "01", "10", "1.", "1.5", "1e", "1e5", "12E+3", "3e-", "9.0e1", "-1", "4x",
+        "5 ", "6,", "2]", "8}", "1.e2",
+    ];
+    for number in numbers {
+        for doc in [
+            format!(r#"{{"timestamp":{number},"execution":{{"jobId":"j"}}}}"#),
+            format!(
+                r#"{{"execution":{{"jobId":"j","jobDocument":{{"afr_ota":{{"files":[{{"filesize":{number},"fileid":1}}]}}}}}}}}"#
+            ),
+            format!(r#"{{"a":[{number},{number}],"sig-sha256-ecdsa":{number}}}"#),
+        ] {
+            for key in SIG_KEYS {
+                assert_same(doc.as_bytes(), key);
+            }
+        }
+    }
+}
+
+#[test]
 fn the_one_pass_parser_agrees_with_the_oracle_on_every_test_document() {
     let hand: &[&[u8]] = &[
         br#"{"filepath":"/top","execution":{"jobId":"j","jobDocument":{"afr_ota":{"protocols":["MQTT"],"files":[{"filepath":"/first","filesize":1,"fileid":2},{"filepath":"/second","filesize":3,"fileid":4,"attr":5}]}}}}"#,
