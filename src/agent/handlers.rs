@@ -2,7 +2,7 @@
 //! where it departs from v2.0.0).
 
 use super::state::{
-    clear_active_job, count, has_active_job, notify, release_file, release_file_keep_record,
+    clear_active_job, count, has_active_job, notify, plane, release_file, release_file_keep_record,
     reset_stats, set_state, signal, until_nul, update_job_status, Agent, Outcome, Plane, Thing,
     ThingStream, AGENT, FILE, STATS,
 };
@@ -91,7 +91,7 @@ impl mqtt::RequestParts for Parts {
 }
 
 fn init_transfer() -> Result<(), OtaErr_t> {
-    match AGENT.with(|a| a.plane) {
+    match plane() {
         Plane::Mqtt => mqtt::init_stream(&ThingStream),
         Plane::Http => {
             AGENT.with(|a| a.in_flight.clear());
@@ -161,7 +161,7 @@ pub(super) fn request_data(_: &OtaEventMsg_t) -> Outcome {
             remaining: f.blocksRemaining,
             active: a.has_job(),
             momentum: a.momentum,
-            plane: a.plane,
+            plane: plane(),
             file_id: a.server_file_id,
             bitmap_len: a.bitmap_len,
             next: None,
@@ -173,7 +173,7 @@ pub(super) fn request_data(_: &OtaEventMsg_t) -> Outcome {
             // MQTT asks for a window of blocks; HTTP for one range, and every body asks for the
             // next (v2.0.0 left the count of a previous MQTT job here, delaying each range by a
             // timer period).
-            a.blocks_to_receive = match a.plane {
+            a.blocks_to_receive = match ask.plane {
                 Plane::Http => {
                     a.in_flight.asking();
                     ask.next = a.next_needed(f);

@@ -1,19 +1,13 @@
 //! Block ingest: decode a data message, check it against the file and the bitmap, write it
 //! through the PAL, and close the file (signature check) after the last block.
 
-use super::state::{Plane, AGENT, FILE};
+use super::state::{plane, Plane, AGENT, FILE};
 use super::timer::start_quiet_timer;
 use crate::bitmap;
 use crate::codec::cbor;
 use crate::config;
 use crate::sys::fctx;
 use crate::sys::{self, iface, pal_status, IngestResult_t, OtaPalStatus_t};
-
-/// A decoded block: its index and its bytes, in place in the received message.
-struct Block<'a> {
-    index: u32,
-    data: Data<'a>,
-}
 
 /// A block's bytes: one slice of the message (the usual case, written without a copy), or a
 /// CBOR payload sent in several chunks, which is joined in the decode buffer first.
@@ -33,50 +27,42 @@ impl Data<'_> {
 
 pub(super) use crate::config::blocks_in;
 
-/// Decodes the message into a block, as the job's data plane frames it.
-fn decode<'m>(message: &'m [u8], at: &Start) -> Result<Option<Block<'m>>, IngestResult_t> {
-    let limit = at.limit;
-    match at.plane {
+/// A message as its plane frames it, read from the message alone: MQTT's block index and
+/// file ID, or an HTTP body (its block is the oldest range asked for).
+struct Decoded<'a> {
+    index: Option<u32>,
+    file_id: Option<i32>,
+    data: Data<'a>,
+}
+
+/// Decodes the message as the job's data plane frames it. It reads nothing of the agent, so it
+/// runs before the block's one lock.
+fn decode(message: &[u8], plane: Plane) -> Result<Decoded<'_>, IngestResult_t> {
+    match plane {
         Plane::Mqtt => {
             let block =
                 cbor::decode_get_stream_response(message).map_err(|_| sys::IngestResultBadData)?;
-            let declared = usize::try_from(block.block_size).ok();
-            // v2.0.0 trusted "l" even when "p" was shorter or longer (U2), and a payload larger
-            // than the decode buffer was refused; both are malformed blocks.
-            if declared != Some(block.payload.len()) || block.payload.len() > limit {
+            // v2.0.0 trusted "l" even when "p" was shorter or longer (U2): a malformed block.
+            if usize::try_from(block.block_size).ok() != Some(block.payload.len()) {
                 return Err(sys::IngestResultBadData);
-            }
-            let expected = at.file_id;
-            if u32::try_from(block.file_id).ok() != Some(expected) {
-                ota_log!(
-                    Warn,
-                    "Ignoring a block of file ",
-                    d(block.file_id),
-                    " (the job's file is ",
-                    u(expected),
-                    ")"
-                );
-                return Ok(None);
             }
             let data = match block.payload.as_slice() {
                 Some(slice) => Data::Slice(slice),
                 None => Data::Chunks(block.payload),
             };
-            Ok(Some(Block {
-                index: block.block_id as u32,
+            Ok(Decoded {
+                index: Some(block.block_id as u32),
+                file_id: Some(block.file_id),
                 data,
-            }))
+            })
         }
-        Plane::Http => {
-            // v2.0.0 copied up to a block into the decode buffer without checking its size (U1).
-            if message.len() > config::FILE_BLOCK_SIZE as usize || message.len() > limit {
-                return Err(sys::IngestResultBadData);
-            }
-            Ok(at.http_index.map(|index| Block {
-                index,
-                data: Data::Slice(message),
-            }))
-        }
+        // v2.0.0 copied up to a block into the decode buffer without checking its size (U1).
+        Plane::Http if message.len() <= config::FILE_BLOCK_SIZE as usize => Ok(Decoded {
+            index: None,
+            file_id: None,
+            data: Data::Slice(message),
+        }),
+        Plane::Http => Err(sys::IngestResultBadData),
         Plane::None => Err(sys::IngestResultUnexpectedBlock),
     }
 }
@@ -133,120 +119,157 @@ pub(super) fn ingest(message: &[u8]) -> (IngestResult_t, OtaPalStatus_t, Option<
     }
 }
 
-/// What ingesting a block needs of the agent and the file, read under one lock.
-struct Start {
-    ready: bool,
-    limit: usize,
-    plane: Plane,
-    file_id: u32,
-    bitmap_len: usize,
-    file_size: u32,
-    /// HTTP: the block this body answers (the oldest range asked for, else the first needed).
-    http_index: Option<u32>,
+/// What the block's one look at the agent and the file decided.
+enum Verdict<'a> {
+    /// No download is in progress.
+    NotReady,
+    /// The message is not a block of this file.
+    Refused(IngestResult_t),
+    /// An HTTP body with no range asked for and no block needed.
+    Unasked,
+    /// A block of another file (v2.0.0's stream could carry several): ignored.
+    OtherFile(i32, u32),
+    /// The block does not fit the file.
+    OutOfRange(u32, usize),
+    Duplicate(u32),
+    NoFile,
+    /// New, and now marked received.
+    New(u32, Data<'a>, Progress),
 }
 
-/// What claiming a valid block found: it is new (and now marked received) with this many
-/// blocks left, or a duplicate, or there is no file to write it to.
-enum Claim {
-    New(Progress),
-    Duplicate,
-    NoFile,
+/// Checks a decoded block against the file and the bitmap and claims it, in the order v2.0.0
+/// checked: a download in progress, the message, the file, the block's place, the bitmap.
+fn claim<'a>(
+    a: &mut super::state::Agent,
+    f: &mut sys::OtaFileContext_t,
+    plane: Plane,
+    decoded: Result<Decoded<'a>, IngestResult_t>,
+) -> Verdict<'a> {
+    if f.blocksRemaining == 0 || fctx::bitmap_ref(f, a.bitmap_len).is_none() {
+        return Verdict::NotReady;
+    }
+    // HTTP: the body answers the oldest range asked for, else the first block needed.
+    let http_index = match plane {
+        Plane::Http => a.in_flight.answer().or_else(|| a.next_needed(f)),
+        _ => None,
+    };
+    let decoded = match decoded {
+        Ok(decoded) => decoded,
+        Err(result) => return Verdict::Refused(result),
+    };
+    // A payload larger than the decode buffer was refused, as in v2.0.0.
+    let limit = fctx::decode_capacity(f).unwrap_or(config::FILE_BLOCK_SIZE as usize);
+    if decoded.data.len() > limit {
+        return Verdict::Refused(sys::IngestResultBadData);
+    }
+    let index = match decoded.file_id {
+        Some(id) if u32::try_from(id).ok() != Some(a.server_file_id) => {
+            return Verdict::OtherFile(id, a.server_file_id);
+        }
+        Some(_) => decoded.index,
+        None => http_index,
+    };
+    let Some(index) = index else {
+        return Verdict::Unasked;
+    };
+    if !valid_block(f.fileSize, index, decoded.data.len()) {
+        return Verdict::OutOfRange(index, decoded.data.len());
+    }
+    let has_file = !f.pFile.is_null();
+    let bitmap_len = a.bitmap_len;
+    match fctx::bitmap(f, bitmap_len) {
+        Some(b) if bitmap::is_needed(b, index) => {
+            if !has_file {
+                return Verdict::NoFile;
+            }
+            // Marked before the write: a write that fails ends the job, so no mark misleads;
+            // nor do the agent's counts.
+            bitmap::mark_received(b, index);
+            f.blocksRemaining = f.blocksRemaining.saturating_sub(1);
+            a.momentum = 0;
+            let window_done = a.blocks_to_receive <= 1;
+            if !window_done {
+                a.blocks_to_receive = a.blocks_to_receive.saturating_sub(1);
+            }
+            let progress = Progress {
+                remaining: f.blocksRemaining,
+                file_size: f.fileSize,
+                window_done,
+                callback: a.callback,
+            };
+            Verdict::New(index, decoded.data, progress)
+        }
+        _ => Verdict::Duplicate(index),
+    }
 }
 
 #[inline(never)]
 fn receive(message: &[u8]) -> Received {
     let mut close_status = pal_status(sys::OtaPalUninitialized);
-    let at = AGENT.with2(&FILE, |a, f| {
-        let ready = f.blocksRemaining > 0 && fctx::bitmap_ref(f, a.bitmap_len).is_some();
-        let http_index = match a.plane {
-            Plane::Http if ready => a.in_flight.answer().or_else(|| a.next_needed(f)),
-            _ => None,
-        };
-        Start {
-            ready,
-            limit: fctx::decode_capacity(f).unwrap_or(config::FILE_BLOCK_SIZE as usize),
-            plane: a.plane,
-            file_id: a.server_file_id,
-            bitmap_len: a.bitmap_len,
-            file_size: f.fileSize,
-            http_index,
-        }
-    });
-    if !at.ready {
-        return Received::Done(sys::IngestResultUnexpectedBlock, close_status);
+    let plane = plane();
+    let decoded = decode(message, plane);
+    let verdict = AGENT.with2(&FILE, |a, f| claim(a, f, plane, decoded));
+    if !matches!(verdict, Verdict::NotReady) {
+        // Every block of a download in progress restarts the request timer, as in v2.0.0, but
+        // for the quiet period.
+        let _ = start_quiet_timer();
     }
-    // Every received block restarts the request timer, as in v2.0.0, but for the quiet period.
-    let _ = start_quiet_timer();
-    let block = match decode(message, &at) {
-        Ok(Some(block)) => block,
-        Ok(None) => {
+    let (index, data, progress) = match verdict {
+        Verdict::New(index, data, progress) => (index, data, progress),
+        Verdict::NotReady => return Received::Done(sys::IngestResultUnexpectedBlock, close_status),
+        Verdict::Refused(result) => return Received::Done(result, close_status),
+        Verdict::Unasked => {
             return Received::Done(
                 sys::IngestResultDuplicate_Continue,
                 pal_status(sys::OtaPalSuccess),
             )
         }
-        Err(result) => return Received::Done(result, close_status),
-    };
-    if !valid_block(at.file_size, block.index, block.data.len()) {
-        ota_log!(
-            Error,
-            "Block ",
-            u(block.index),
-            " of ",
-            u(block.data.len()),
-            " bytes is outside the file"
-        );
-        return Received::Done(sys::IngestResultBlockOutOfRange, close_status);
-    }
-    // Marked before the write: a write that fails ends the job, so the mark never misleads.
-    // The agent's side too: a write that fails ends the job, so neither update misleads.
-    let claim = AGENT.with2(&FILE, |a, f| {
-        let has_file = !f.pFile.is_null();
-        match fctx::bitmap(f, at.bitmap_len) {
-            Some(b) if bitmap::is_needed(b, block.index) => {
-                if !has_file {
-                    return Claim::NoFile;
-                }
-                bitmap::mark_received(b, block.index);
-                f.blocksRemaining = f.blocksRemaining.saturating_sub(1);
-                a.momentum = 0;
-                let window_done = a.blocks_to_receive <= 1;
-                if !window_done {
-                    a.blocks_to_receive = a.blocks_to_receive.saturating_sub(1);
-                }
-                Claim::New(Progress {
-                    remaining: f.blocksRemaining,
-                    file_size: at.file_size,
-                    window_done,
-                    callback: a.callback,
-                })
-            }
-            _ => Claim::Duplicate,
-        }
-    });
-    let progress = match claim {
-        Claim::New(progress) => progress,
-        Claim::Duplicate => {
-            ota_log!(Warn, "Duplicate block ", u(block.index), " ignored");
+        Verdict::OtherFile(id, expected) => {
+            ota_log!(
+                Warn,
+                "Ignoring a block of file ",
+                d(id),
+                " (the job's file is ",
+                u(expected),
+                ")"
+            );
             return Received::Done(
                 sys::IngestResultDuplicate_Continue,
                 pal_status(sys::OtaPalSuccess),
             );
         }
-        Claim::NoFile => return Received::Done(sys::IngestResultBadFileHandle, close_status),
+        Verdict::OutOfRange(index, len) => {
+            ota_log!(
+                Error,
+                "Block ",
+                u(index),
+                " of ",
+                u(len),
+                " bytes is outside the file"
+            );
+            return Received::Done(sys::IngestResultBlockOutOfRange, close_status);
+        }
+        Verdict::Duplicate(index) => {
+            ota_log!(Warn, "Duplicate block ", u(index), " ignored");
+            return Received::Done(
+                sys::IngestResultDuplicate_Continue,
+                pal_status(sys::OtaPalSuccess),
+            );
+        }
+        Verdict::NoFile => return Received::Done(sys::IngestResultBadFileHandle, close_status),
     };
-    let offset = block.index.saturating_mul(config::FILE_BLOCK_SIZE);
-    let written = write(offset, &block.data);
+    let offset = index.saturating_mul(config::FILE_BLOCK_SIZE);
+    let written = write(offset, &data);
     // v2.0.0 counted a short write as success (#436).
-    if usize::try_from(written).ok() != Some(block.data.len()) {
+    if usize::try_from(written).ok() != Some(data.len()) {
         ota_log!(
             Error,
             "PAL wrote ",
             d(written),
             " of ",
-            u(block.data.len()),
+            u(data.len()),
             " bytes of block ",
-            u(block.index)
+            u(index)
         );
         return Received::Done(sys::IngestResultWriteBlockFailed, close_status);
     }
@@ -255,7 +278,7 @@ fn receive(message: &[u8]) -> Received {
         ota_log!(
             Info,
             "Received block ",
-            u(block.index),
+            u(index),
             "; ",
             u(progress.remaining),
             " remaining"

@@ -4,8 +4,8 @@
 
 use super::ingest::blocks_in;
 use super::state::{
-    clear_active_job, image_state, notify, release_file, set_text, signal, until_nul, Outcome,
-    Plane, Thing, AGENT, FILE, SIGNATURE,
+    clear_active_job, image_state, notify, release_file, set_plane, set_text, signal, until_nul,
+    Outcome, Plane, Thing, AGENT, FILE, SIGNATURE,
 };
 use super::timer::signal_or_retry;
 use super::verdict::{in_self_test, platform_in_self_test, set_image_state_with_reason};
@@ -428,7 +428,7 @@ fn start_file() -> Outcome {
         return Outcome::Next;
     }
     let plane = select_plane();
-    AGENT.with(|a| a.plane = plane);
+    set_plane(plane);
     if plane != Plane::None {
         return signal_or_retry(sys::OtaAgentEventCreateFile);
     }

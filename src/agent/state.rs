@@ -10,7 +10,7 @@ use crate::sys::fctx;
 pub(crate) use crate::sys::fctx::FILE;
 use crate::sys::global::Global;
 use crate::sys::{self, iface, OtaErr_t, OtaEventMsg_t, OtaState_t};
-use core::sync::atomic::{AtomicI32, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicI32, AtomicU32, AtomicU8, Ordering};
 
 /// Capacity of the thing name, with its NUL.
 pub(super) const THING_CAP: usize = config::MAX_THINGNAME_LEN as usize + 1;
@@ -27,6 +27,22 @@ pub(crate) enum Plane {
     Http,
 }
 
+/// The current job's plane. Only the agent task writes it, and a block's decoder is chosen by
+/// it before the block's one lock, so it is an atomic beside the agent, not in it.
+static PLANE: AtomicU8 = AtomicU8::new(Plane::None as u8);
+
+pub(super) fn plane() -> Plane {
+    match PLANE.load(Ordering::Relaxed) {
+        1 => Plane::Mqtt,
+        2 => Plane::Http,
+        _ => Plane::None,
+    }
+}
+
+pub(super) fn set_plane(plane: Plane) {
+    PLANE.store(plane as u8, Ordering::Relaxed);
+}
+
 /// What the agent task owns.
 pub(crate) struct Agent {
     pub(super) thing: [u8; THING_CAP],
@@ -35,7 +51,6 @@ pub(crate) struct Agent {
     pub(super) blocks_to_receive: u32,
     pub(super) momentum: u32,
     pub(super) callback: sys::OtaAppCallback_t,
-    pub(super) plane: Plane,
     pub(super) token_counter: u32,
     pub(super) bitmap_len: usize,
     /// No block below this one is needed any more (where HTTP's bitmap scan starts).
@@ -53,7 +68,6 @@ impl Agent {
             blocks_to_receive: 0,
             momentum: 0,
             callback: None,
-            plane: Plane::None,
             token_counter: 0,
             bitmap_len: 0,
             scan_from: 0,
@@ -295,7 +309,8 @@ pub(super) fn release_file_keep_record() {
 
 /// Closes the data plane of the current job, once (v2.0.0's data-interface cleanup).
 fn cleanup_data_plane() {
-    let plane = AGENT.with(|a| core::mem::replace(&mut a.plane, Plane::None));
+    let plane = plane();
+    set_plane(Plane::None);
     let result = match plane {
         Plane::Mqtt => mqtt::cleanup_stream(&ThingStream),
         Plane::Http => {
