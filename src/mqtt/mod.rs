@@ -10,7 +10,7 @@ pub(crate) mod text;
 use crate::codec::cbor;
 use crate::config;
 use crate::sys::{self, iface, OtaErr_t};
-use text::Text;
+use text::{Text, TextBuf};
 
 const THINGS: &[u8] = b"$aws/things/";
 
@@ -77,8 +77,8 @@ fn stream_topic(t: &mut Text<STREAM_TOPIC_CAP>, thing: &[u8], stream: &[u8], suf
         .push(suffix);
 }
 
-fn write_topic<B: Bytes + ?Sized, const N: usize>(
-    t: &mut Text<N>,
+fn write_topic<B: Bytes + ?Sized>(
+    t: &mut TextBuf<[u8]>,
     thing: &(impl Bytes + ?Sized),
     middle: &[u8],
     name: Option<&B>,
@@ -94,8 +94,8 @@ fn write_topic<B: Bytes + ?Sized, const N: usize>(
 
 /// Runs one MQTT interface call on a NUL-terminated topic; false (and an error log naming the
 /// topic) when it fails or the topic did not fit.
-fn mqtt_call<const N: usize>(
-    t: &Text<N>,
+fn mqtt_call(
+    t: &TextBuf<[u8]>,
     action: &str,
     call: impl FnOnce(&[u8]) -> sys::OtaMqttStatus_t,
 ) -> bool {
@@ -119,17 +119,17 @@ fn mqtt_call<const N: usize>(
     status == sys::OtaMqttSuccess
 }
 
-fn subscribe<const N: usize>(t: &Text<N>, qos: u8) -> bool {
+fn subscribe(t: &TextBuf<[u8]>, qos: u8) -> bool {
     mqtt_call(t, "subscribe to", |topic| iface::mqtt_subscribe(topic, qos))
 }
 
-fn unsubscribe<const N: usize>(t: &Text<N>, qos: u8) -> bool {
+fn unsubscribe(t: &TextBuf<[u8]>, qos: u8) -> bool {
     mqtt_call(t, "unsubscribe from", |topic| {
         iface::mqtt_unsubscribe(topic, qos)
     })
 }
 
-fn publish<const N: usize>(t: &Text<N>, payload: &[u8], qos: u8) -> bool {
+fn publish(t: &TextBuf<[u8]>, payload: &[u8], qos: u8) -> bool {
     mqtt_call(t, "publish to", |topic| {
         iface::mqtt_publish(topic, payload, qos)
     })
