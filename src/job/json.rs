@@ -79,7 +79,6 @@ fn collections<'a, V: Visit<'a>>(doc: &'a [u8], mut at: usize, visit: &mut V) ->
     loop {
         let b;
         (at, b) = token(doc, at)?;
-        let in_object = objects & 1 == 1;
         let start = at;
         // The value that starts here: a scalar with its text, or a collection (`None`).
         let end = match b {
@@ -88,19 +87,24 @@ fn collections<'a, V: Visit<'a>>(doc: &'a [u8], mut at: usize, visit: &mut V) ->
                     return None;
                 }
                 // A collection without a key, or after an item without a comma, ends the walk.
-                if expect == Expect::After || (in_object && expect != Expect::Value) {
+                if matches!(expect, Expect::After | Expect::FirstKey | Expect::Key) {
                     reachable &= !1;
                 }
                 None
             }
-            b'}' | b']' if matches!(expect, Expect::First | Expect::After) => {
+            b'}' | b']'
+                if matches!(
+                    expect,
+                    Expect::After | Expect::FirstKey | Expect::FirstElement
+                ) =>
+            {
                 at = at.wrapping_add(1);
                 visit.close(depth, at);
                 if depth == 1 {
                     // The outermost bracket closes whatever it is (coreJSON does not check it).
                     return Some(at);
                 }
-                if in_object != (b == b'}') {
+                if (objects & 1 == 1) != (b == b'}') {
                     return None;
                 }
                 depth = depth.wrapping_sub(1);
@@ -111,12 +115,16 @@ fn collections<'a, V: Visit<'a>>(doc: &'a [u8], mut at: usize, visit: &mut V) ->
             }
             b',' if expect == Expect::After => {
                 at = at.wrapping_add(1);
-                expect = Expect::Item;
+                expect = if objects & 1 == 1 {
+                    Expect::Key
+                } else {
+                    Expect::Element
+                };
                 continue;
             }
             _ if expect == Expect::After => return None,
             _ => {
-                let is_key = in_object && expect != Expect::Value;
+                let is_key = matches!(expect, Expect::FirstKey | Expect::Key);
                 let text;
                 (at, text) = match b {
                     b'"' => string_end(doc, at)?,
@@ -152,17 +160,23 @@ fn collections<'a, V: Visit<'a>>(doc: &'a [u8], mut at: usize, visit: &mut V) ->
             }
         };
         if reachable & 1 == 1 {
-            visit.value(depth, !in_object, start, end);
+            let element = matches!(expect, Expect::FirstElement | Expect::Element);
+            visit.value(depth, element, start, end);
         }
         if end.is_some() {
             expect = Expect::After;
         } else {
             depth = depth.wrapping_add(1);
-            objects = objects.wrapping_shl(1) | u32::from(b == b'{');
+            let object = b == b'{';
+            objects = objects.wrapping_shl(1) | u32::from(object);
             // Inside a collection no search reaches, no item is reachable either.
             reachable = reachable.wrapping_shl(1) | (reachable & 1);
             at = at.wrapping_add(1);
-            expect = Expect::First;
+            expect = if object {
+                Expect::FirstKey
+            } else {
+                Expect::FirstElement
+            };
         }
     }
 }
@@ -180,17 +194,22 @@ fn token(doc: &[u8], at: usize) -> Option<(usize, u8)> {
     }
 }
 
-/// Where a collection's item list stands.
+/// Where a collection's item list stands; an object's items are keys, an array's elements.
+// In this order, where an item ended the walk's reach (`After`, an object's item) is one compare.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Expect {
-    /// Just inside an opening bracket: an item or the closing bracket.
-    First,
-    /// After a comma: an item.
-    Item,
-    /// After an object key and its colon: the member's value.
-    Value,
     /// After an item: a comma, a closing bracket, or (quirk) another collection.
     After,
+    /// Just inside an object's opening bracket: a key or the closing bracket.
+    FirstKey,
+    /// After a comma in an object: a key.
+    Key,
+    /// Just inside an array's opening bracket: an element or the closing bracket.
+    FirstElement,
+    /// After a comma in an array: an element.
+    Element,
+    /// After an object key and its colon (or for the document itself): the value.
+    Value,
 }
 
 /// One step of a query.

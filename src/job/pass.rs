@@ -403,15 +403,18 @@ impl<'a> Pass<'a, '_, '_> {
                 }
             }
         }
-        for s in &mut self.sig {
-            if s.depth == inner && s.waiting {
-                let want = match s.part {
-                    Part::Key(_) => b'{',
-                    Part::Index(_) => b'[',
-                };
-                s.waiting = false;
-                if opens != Some(want) {
-                    s.depth = 0;
+        let [top, files] = &self.sig;
+        if top.depth == inner || files.depth == inner {
+            for s in &mut self.sig {
+                if s.depth == inner && s.waiting {
+                    let want = match s.part {
+                        Part::Key(_) => b'{',
+                        Part::Index(_) => b'[',
+                    };
+                    s.waiting = false;
+                    if opens != Some(want) {
+                        s.depth = 0;
+                    }
                 }
             }
         }

@@ -2,8 +2,21 @@
 //! validation pass, then a search from the top of the document for each model parameter. The
 //! property tests in `job::tests` hold the one-pass parser to exactly what this returns.
 
-use super::{scalar_end, string_end, Expect, Part, QueryParts, MAX_DEPTH};
+use super::{scalar_end, string_end, Part, QueryParts, MAX_DEPTH};
 use crate::job::{param, DocError, Found, Kind, MODEL};
+
+/// Where a collection's item list stands (the oracle's own, apart from the walk's).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Expect {
+    /// Just inside an opening bracket: an item or the closing bracket.
+    First,
+    /// After a comma: an item.
+    Item,
+    /// After an object key and its colon: the member's value.
+    Value,
+    /// After an item: a comma, a closing bracket, or (quirk) another collection.
+    After,
+}
 
 /// What a found value is, told by its first byte; numbered as coreJSON's `JSONTypes_t`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
