@@ -26,19 +26,6 @@ use state::{
 };
 pub(crate) use state::{image_state, signal_event, state};
 
-/// The application's buffers, as `OTA_Init` receives them (NULL pointers or zero sizes mean
-/// "allocate through the OS interface").
-#[derive(Clone, Copy)]
-pub(crate) struct AppBuffers {
-    pub file_path: (*mut u8, u16),
-    pub cert_file: (*mut u8, u16),
-    pub stream_name: (*mut u8, u16),
-    pub decode: (*mut u8, u32),
-    pub bitmap: (*mut u8, u16),
-    pub url: (*mut u8, u16),
-    pub auth_scheme: (*mut u8, u16),
-}
-
 #[inline(never)]
 fn adopt<S: Copy + Default + PartialOrd>(buffer: (*mut u8, S), ptr: &mut *mut u8, size: &mut S) {
     if !buffer.0.is_null() && buffer.1 > S::default() {
@@ -51,7 +38,7 @@ fn adopt<S: Copy + Default + PartialOrd>(buffer: (*mut u8, S), ptr: &mut *mut u8
 
 /// v2.0.0's OTA_Init.
 pub(crate) fn init(
-    buffers: Option<AppBuffers>,
+    buffers: Option<&sys::OtaAppBuffer_t>,
     interfaces: *mut sys::OtaInterfaces_t,
     thing: Option<&[u8]>,
     callback: sys::OtaAppCallback_t,
@@ -87,18 +74,43 @@ pub(crate) fn init(
     iface::install(interfaces);
     FILE.with(|f| {
         *f = fctx::empty();
+        // NULL pointers or zero sizes mean "allocate through the OS interface".
         if let Some(b) = buffers {
-            adopt(b.file_path, &mut f.pFilePath, &mut f.filePathMaxSize);
             adopt(
-                b.cert_file,
+                (b.pUpdateFilePath, b.updateFilePathsize),
+                &mut f.pFilePath,
+                &mut f.filePathMaxSize,
+            );
+            adopt(
+                (b.pCertFilePath, b.certFilePathSize),
                 &mut f.pCertFilepath,
                 &mut f.certFilePathMaxSize,
             );
-            adopt(b.stream_name, &mut f.pStreamName, &mut f.streamNameMaxSize);
-            adopt(b.decode, &mut f.pDecodeMem, &mut f.decodeMemMaxSize);
-            adopt(b.bitmap, &mut f.pRxBlockBitmap, &mut f.blockBitmapMaxSize);
-            adopt(b.url, &mut f.pUpdateUrlPath, &mut f.updateUrlMaxSize);
-            adopt(b.auth_scheme, &mut f.pAuthScheme, &mut f.authSchemeMaxSize);
+            adopt(
+                (b.pStreamName, b.streamNameSize),
+                &mut f.pStreamName,
+                &mut f.streamNameMaxSize,
+            );
+            adopt(
+                (b.pDecodeMemory, b.decodeMemorySize),
+                &mut f.pDecodeMem,
+                &mut f.decodeMemMaxSize,
+            );
+            adopt(
+                (b.pFileBitmap, b.fileBitmapSize),
+                &mut f.pRxBlockBitmap,
+                &mut f.blockBitmapMaxSize,
+            );
+            adopt(
+                (b.pUrl, b.urlSize),
+                &mut f.pUpdateUrlPath,
+                &mut f.updateUrlMaxSize,
+            );
+            adopt(
+                (b.pAuthScheme, b.authSchemeSize),
+                &mut f.pAuthScheme,
+                &mut f.authSchemeMaxSize,
+            );
         }
         f.pJobName = JOB_NAME.as_ptr().cast::<u8>();
         f.jobNameMaxSize = JOB_ID_CAP as u16;

@@ -1,6 +1,6 @@
 //! The agent's C API (`ota.h`): check and convert arguments, call `crate::agent`.
 
-use crate::agent::{self, AppBuffers};
+use crate::agent;
 use crate::sys;
 use core::ffi::c_void;
 
@@ -18,15 +18,7 @@ pub unsafe extern "C" fn OTA_Init(
     OtaAppCallback: sys::OtaAppCallback_t,
 ) -> sys::OtaErr_t {
     // SAFETY: per the contract, a non-NULL buffer description is a valid OtaAppBuffer_t.
-    let buffers = unsafe { pOtaBuffer.as_ref() }.map(|b| AppBuffers {
-        file_path: (b.pUpdateFilePath, b.updateFilePathsize),
-        cert_file: (b.pCertFilePath, b.certFilePathSize),
-        stream_name: (b.pStreamName, b.streamNameSize),
-        decode: (b.pDecodeMemory, b.decodeMemorySize),
-        bitmap: (b.pFileBitmap, b.fileBitmapSize),
-        url: (b.pUrl, b.urlSize),
-        auth_scheme: (b.pAuthScheme, b.authSchemeSize),
-    });
+    let buffers = unsafe { pOtaBuffer.as_ref() };
     let thing = if pThingName.is_null() {
         None
     } else {
