@@ -67,6 +67,8 @@ else
         if (name in base) next
         size = hex($2); kind = tolower($3)
         if (name ~ /^ota::/) { split(name, p, "::"); mod = p[2] }
+        # Methods and closures print as <ota::module::Type>::name: the module is the second part.
+        else if (name ~ /^<ota::/) { split(substr(name, 2), p, "::"); mod = p[2] }
         else if (name ~ /^(OTA_|base64Decode|ota_rs_)/) mod = "ffi (C exports, shim)"
         else if (name ~ /^(core|<)/) mod = "core"
         else mod = "libc / libgcc (pulled in)"
