@@ -66,8 +66,9 @@ fn topic(thing: &(impl Bytes + ?Sized), middle: &[u8]) -> Text<THING_TOPIC_CAP> 
     t
 }
 
-/// A stream's topic, built into a buffer of the caller's frame (one copy on the stack).
-/// Inlined: with its constant parts in view the small copies become stores (the request path).
+/// A stream's topic, built into a buffer of the caller's frame (one copy on the stack). Inlined,
+/// with pushes of its own rather than write_topic's: out of line, a stream request costs ~70
+/// instructions and the firmware 20-30 B more (measured).
 #[inline(always)]
 fn stream_topic(t: &mut Text<STREAM_TOPIC_CAP>, thing: &[u8], stream: &[u8], suffix: &[u8]) {
     t.push(THINGS)
