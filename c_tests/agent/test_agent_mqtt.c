@@ -304,6 +304,51 @@ static void self_test_timeout_resets_the_device( void ** state )
     h_finish();
 }
 
+/* The application asks for a job while the self-test document is handled (here: when the PAL is
+ * told Testing), so its RequestJobDocument is queued before the agent's StartSelfTest. */
+static void check_for_update_as_the_self_test_begins( const char * pLine )
+{
+    if( strcmp( pLine, "pal.set_state Testing" ) == 0 )
+    {
+        assert_int_equal( OTA_CheckForUpdate(), OtaErrNone );
+    }
+}
+
+static void self_test_begins_when_a_job_request_overtakes_it( void ** state )
+{
+    HJob_t doc = h_mqtt_job( "job-1", "stream-A", SIZE5, "0" );
+    HJob_t again = h_mqtt_job( "job-1", "stream-A", SIZE5, "0" );
+
+    ( void ) state;
+    doc.selfTest = "ready";
+    doc.updatedBy = "0x01010000";
+    h_reset();
+    h_cfg.platformState = OtaPalImageStatePendingCommit;
+    assert_int_equal( h_start( NULL ), OtaErrNone );
+    assert_true( h_signal( OtaAgentEventStart ) );
+    assert_true( h_idle() );
+    h_cfg.hook = check_for_update_as_the_self_test_begins;
+    assert_true( h_send_job( h_job_json( &doc ) ) );
+    assert_true( h_idle() );
+    h_cfg.hook = NULL;
+    /* The request took the agent from CreatingFile to WaitingForJob, so StartSelfTest came
+     * where it is not handled. */
+    assert_int_equal( h_callbacks( OtaJobEventStartTest ), 0 );
+    assert_int_equal( OTA_GetState(), OtaAgentStateWaitingForJob );
+    /* The answer to that request, the job under self test again: the self test begins now
+     * (it was ignored, and the self-test timer reset the device into the old image). */
+    assert_true( h_send_job( h_job_json( &again ) ) );
+    assert_true( h_idle() );
+    assert_int_equal( h_callbacks( OtaJobEventStartTest ), 1 );
+    assert_int_equal( OTA_GetImageState(), OtaImageStateTesting );
+    assert_int_equal( h_count( H_PAL, "pal.reset" ), 0 );
+    /* Once begun, the job again is only ignored. */
+    assert_true( h_send_job( h_job_json( &again ) ) );
+    assert_true( h_idle() );
+    assert_int_equal( h_callbacks( OtaJobEventStartTest ), 1 );
+    h_finish();
+}
+
 static void self_test_rejected_by_the_application( void ** state )
 {
     ( void ) state;
@@ -1233,6 +1278,7 @@ int main( void )
         cmocka_unit_test_teardown( update_with_application_buffers_allocates_nothing, h_teardown ),
         cmocka_unit_test_teardown( chunked_block_payload_is_joined_in_allocated_memory, h_teardown ),
         cmocka_unit_test_teardown( self_test_timeout_resets_the_device, h_teardown ),
+        cmocka_unit_test_teardown( self_test_begins_when_a_job_request_overtakes_it, h_teardown ),
         cmocka_unit_test_teardown( self_test_rejected_by_the_application, h_teardown ),
         cmocka_unit_test_teardown( self_test_with_the_same_version_is_rejected, h_teardown ),
         cmocka_unit_test_teardown( self_test_of_a_downgrade_is_rejected, h_teardown ),

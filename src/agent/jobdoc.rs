@@ -522,8 +522,13 @@ pub(super) fn process(doc: &[u8]) -> Outcome {
         return no_file();
     }
     if same_job && image_state() == sys::OtaImageStateTesting {
-        // The job under self test again (OTA_CheckForUpdate or OTA_Resume meanwhile): the self
-        // test is already running; starting a download here would reset the device.
+        // The job under self test again (OTA_CheckForUpdate or OTA_Resume meanwhile): starting a
+        // download here would reset the device. A StartSelfTest that an application's event got
+        // ahead of (a job request or a suspend in CreatingFile) was dropped: begin it now, or
+        // the self-test timer rolls the good image back.
+        if !AGENT.with(|a| a.self_test_begun) {
+            return no_file();
+        }
         ota_log!(
             Info,
             "Job document for the job under self test received; ignored"

@@ -56,6 +56,8 @@ pub(crate) struct Agent {
     /// No block below this one is needed any more (where HTTP's bitmap scan starts).
     pub(super) scan_from: u32,
     pub(super) in_flight: InFlight,
+    /// The application has been told to start its self test (OtaJobEventStartTest) this boot.
+    pub(super) self_test_begun: bool,
 }
 
 impl Agent {
@@ -72,6 +74,7 @@ impl Agent {
             bitmap_len: 0,
             scan_from: 0,
             in_flight: InFlight::new(),
+            self_test_begun: false,
         }
     }
 

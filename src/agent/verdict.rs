@@ -88,6 +88,7 @@ pub(crate) fn set_image_state_with_reason(
 pub(super) fn in_self_test(_: &OtaEventMsg_t) -> Outcome {
     ota_log!(Info, "Beginning self-test");
     if platform_in_self_test() {
+        AGENT.with(|a| a.self_test_begun = true);
         notify(sys::OtaJobEventStartTest, None);
         Outcome::Next
     } else {
