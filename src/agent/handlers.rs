@@ -143,13 +143,13 @@ fn request_blocks(ask: &Ask) -> Result<(), OtaErr_t> {
     match ask.plane {
         Plane::Mqtt => mqtt::request_blocks(&Parts(ask.bitmap_len), ask.file_id),
         Plane::Http => {
-            let result = ask
-                .next
-                .ok_or(sys::OtaErrRequestFileBlockFailed)
-                .and_then(|block| http::request(block, ask.file_size).map(|()| block));
-            // Only a request that went out can be answered (its body is queued, not yet taken).
-            AGENT.with(|a| a.in_flight.asked(result.ok()));
-            result.map(|_| ())
+            let block = ask.next.ok_or(sys::OtaErrRequestFileBlockFailed)?;
+            let result = http::request(block, ask.file_size);
+            if result.is_err() {
+                // Only a request that went out can be answered.
+                AGENT.with(|a| a.in_flight.forget_newest());
+            }
+            result
         }
         Plane::None => Err(sys::OtaErrInvalidDataProtocol),
     }
@@ -175,8 +175,10 @@ pub(super) fn request_data(_: &OtaEventMsg_t) -> Outcome {
             // timer period).
             a.blocks_to_receive = match ask.plane {
                 Plane::Http => {
-                    a.in_flight.asking();
                     ask.next = a.next_needed(f);
+                    if let Some(block) = ask.next {
+                        a.in_flight.ask(block);
+                    }
                     1
                 }
                 _ => config::MAX_NUM_BLOCKS_REQUEST,
@@ -198,7 +200,9 @@ pub(super) fn request_data(_: &OtaEventMsg_t) -> Outcome {
         }
     } else {
         // No request goes out: nothing is being asked for.
-        AGENT.with(|a| a.in_flight.asked(None));
+        if ask.next.is_some() {
+            AGENT.with(|a| a.in_flight.forget_newest());
+        }
         stop_request_timer();
         let err = set_image_state_with_reason(sys::OtaImageStateAborted, sys::OtaErrNone.into());
         if err != sys::OtaErrNone {

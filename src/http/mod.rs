@@ -16,12 +16,9 @@ const IN_FLIGHT: usize = 4;
 pub struct InFlight {
     /// A ring: the oldest request at `head`, `len` of them.
     blocks: [u32; IN_FLIGHT],
-    head: u8,
-    len: u8,
-    /// A request is being made: a client that answers inside it delivers before `asked`.
-    asking: bool,
-    /// The body of the request being made was refused before the request was remembered.
-    refused_early: bool,
+    /// u16, so the ring has no padding and the agent's reset stays one clear of its memory.
+    head: u16,
+    len: u16,
 }
 
 impl InFlight {
@@ -30,35 +27,24 @@ impl InFlight {
             blocks: [0; IN_FLIGHT],
             head: 0,
             len: 0,
-            asking: false,
-            refused_early: false,
         }
     }
 
-    /// A request is about to go out.
-    pub fn asking(&mut self) {
-        self.asking = true;
-        self.refused_early = false;
-    }
-
-    /// The request for `block` went out (`None`: it failed); remembers it unless its body was
-    /// already refused.
-    pub fn asked(&mut self, block: Option<u32>) {
-        self.asking = false;
-        if let Some(block) = block.filter(|_| !core::mem::take(&mut self.refused_early)) {
-            self.push(block);
-        }
+    /// Remembers `block` before its request goes out: a client that answers inside the request
+    /// (or a body the queue refuses meanwhile) finds it already there.
+    pub fn ask(&mut self, block: u32) {
+        self.push(block);
     }
 
     /// The ring slot `n` places after the oldest (IN_FLIGHT is a power of two).
-    fn slot(&self, n: u8) -> usize {
+    fn slot(&self, n: u16) -> usize {
         usize::from(self.head.wrapping_add(n)) % IN_FLIGHT
     }
 
     fn push(&mut self, block: u32) {
         if usize::from(self.len) == IN_FLIGHT {
             // Full: the oldest is forgotten (its body then counts as unasked).
-            self.head = self.slot(1) as u8;
+            self.head = self.slot(1) as u16;
             self.len = self.len.saturating_sub(1);
         }
         let at = self.slot(self.len);
@@ -74,18 +60,15 @@ impl InFlight {
             return None;
         }
         let block = self.blocks.get(self.slot(0)).copied();
-        self.head = self.slot(1) as u8;
+        self.head = self.slot(1) as u16;
         self.len = self.len.saturating_sub(1);
         block
     }
 
-    /// Forgets the newest request: its body was refused by the event queue.
+    /// Forgets the newest request: its body was refused by the event queue, or the request did
+    /// not go out.
     pub fn forget_newest(&mut self) {
-        if self.asking {
-            self.refused_early = true;
-        } else {
-            self.len = self.len.saturating_sub(1);
-        }
+        self.len = self.len.saturating_sub(1);
     }
 
     pub fn clear(&mut self) {
@@ -182,13 +165,11 @@ mod tests {
     fn a_body_refused_inside_its_request_is_never_remembered() {
         let mut f = InFlight::new();
         f.push(0);
-        f.asking();
+        f.ask(1);
         f.forget_newest();
-        f.asked(Some(1));
         assert_eq!(f.answer(), Some(0));
         assert_eq!(f.answer(), None);
-        f.asking();
-        f.asked(Some(2));
+        f.ask(2);
         assert_eq!(f.answer(), Some(2));
     }
 
