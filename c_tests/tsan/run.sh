@@ -8,8 +8,9 @@
 #
 # Output goes to build/tsan/<c|rust>/ (OTA_TSAN_BUILD_DIR overrides build/tsan). Every step is
 # bounded by `timeout`: OTA_TSAN_BUILD_TIMEOUT (default 900 s), OTA_TSAN_RUN_TIMEOUT (300 s per
-# run; OTA_TSAN_RUNS runs, default 1). TSAN_OTA_SELF_TEST_EVENTS=0 is passed to the program
-# (see tsan_ota.c); TSAN_OPTIONS is appended to this script's own.
+# run; OTA_TSAN_RUNS runs, default 1). The program sees this script's environment, so
+# TSAN_OTA_SELF_TEST_EVENTS=0 (see tsan_ota.c) reaches it when set; TSAN_OPTIONS is appended to
+# this script's own.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
