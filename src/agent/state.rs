@@ -194,15 +194,6 @@ impl mqtt::Bytes for Thing {
     }
 }
 
-/// The active job's ID, lent in place.
-struct ActiveJob;
-
-impl mqtt::Bytes for ActiveJob {
-    fn read<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
-        AGENT.with(|a| f(until_nul(&a.active_job)))
-    }
-}
-
 /// The thing name and the current file's stream name, lent in place under one lock.
 pub(super) struct ThingStream;
 
@@ -227,7 +218,8 @@ pub(super) fn clear_active_job() {
 
 /// Publishes a job status update for the active job.
 pub(super) fn update_job_status(status: mqtt::Status) -> Result<(), OtaErr_t> {
-    mqtt::update_job_status(&Thing, &ActiveJob, status)
+    let job = AGENT.with(|a| a.active_job);
+    mqtt::update_job_status(&Thing, until_nul(&job), status)
 }
 
 /// v2.0.0's OTA_SignalEvent: queue an event, counting file blocks.
