@@ -87,7 +87,7 @@ fn valid_block(file_size: u32, index: u32, size: usize) -> bool {
 enum Received {
     Done(IngestResult_t, OtaPalStatus_t),
     Accepted(Progress),
-    Last(OtaPalStatus_t),
+    Last,
 }
 
 /// Where the download stands after a new block that is not the last, read when it was claimed.
@@ -112,15 +112,15 @@ pub(super) fn ingest(message: &[u8]) -> (IngestResult_t, OtaPalStatus_t, Option<
             pal_status(sys::OtaPalSuccess),
             Some(progress),
         ),
-        Received::Last(close_status) => {
-            let (result, status) = finish(close_status);
+        Received::Last => {
+            let (result, status) = finish();
             (result, status, None)
         }
     }
 }
 
-/// What the block's one look at the agent and the file decided.
-enum Verdict<'a> {
+/// Why the block's one look at the agent and the file did not claim the block.
+enum Refusal {
     /// No download is in progress.
     NotReady,
     /// The message is not a block of this file.
@@ -133,54 +133,51 @@ enum Verdict<'a> {
     OutOfRange(u32, usize),
     Duplicate(u32),
     NoFile,
-    /// New, and now marked received.
-    New(u32, Data<'a>, Progress),
 }
 
-/// Checks a decoded block against the file and the bitmap and claims it, in the order v2.0.0
-/// checked: a download in progress, the message, the file, the block's place, the bitmap.
-fn claim<'a>(
+/// Checks a decoded block against the file and the bitmap and claims it (marked received), in
+/// the order v2.0.0 checked: a download in progress, the message, the file, the block's place,
+/// the bitmap. Returns the block's index and the progress.
+fn claim(
     a: &mut super::state::Agent,
     f: &mut sys::OtaFileContext_t,
     plane: Plane,
-    decoded: Result<Decoded<'a>, IngestResult_t>,
-) -> Verdict<'a> {
+    decoded: &Result<Decoded<'_>, IngestResult_t>,
+) -> Result<(u32, Progress), Refusal> {
     if f.blocksRemaining == 0 || fctx::bitmap_ref(f, a.bitmap_len).is_none() {
-        return Verdict::NotReady;
+        return Err(Refusal::NotReady);
     }
     // HTTP: the body answers the oldest range asked for, else the first block needed.
     let http_index = match plane {
         Plane::Http => a.in_flight.answer().or_else(|| a.next_needed(f)),
         _ => None,
     };
-    let decoded = match decoded {
-        Ok(decoded) => decoded,
-        Err(result) => return Verdict::Refused(result),
-    };
+    let decoded = decoded
+        .as_ref()
+        .map_err(|&result| Refusal::Refused(result))?;
+    let len = decoded.data.len();
     // A payload larger than the decode buffer was refused, as in v2.0.0.
     let limit = fctx::decode_capacity(f).unwrap_or(config::FILE_BLOCK_SIZE as usize);
-    if decoded.data.len() > limit {
-        return Verdict::Refused(sys::IngestResultBadData);
+    if len > limit {
+        return Err(Refusal::Refused(sys::IngestResultBadData));
     }
     let index = match decoded.file_id {
         Some(id) if u32::try_from(id).ok() != Some(a.server_file_id) => {
-            return Verdict::OtherFile(id, a.server_file_id);
+            return Err(Refusal::OtherFile(id, a.server_file_id));
         }
         Some(_) => decoded.index,
         None => http_index,
     };
-    let Some(index) = index else {
-        return Verdict::Unasked;
-    };
-    if !valid_block(f.fileSize, index, decoded.data.len()) {
-        return Verdict::OutOfRange(index, decoded.data.len());
+    let index = index.ok_or(Refusal::Unasked)?;
+    if !valid_block(f.fileSize, index, len) {
+        return Err(Refusal::OutOfRange(index, len));
     }
     let has_file = !f.pFile.is_null();
     let bitmap_len = a.bitmap_len;
     match fctx::bitmap(f, bitmap_len) {
         Some(b) if bitmap::is_needed(b, index) => {
             if !has_file {
-                return Verdict::NoFile;
+                return Err(Refusal::NoFile);
             }
             // Marked before the write: a write that fails ends the job, so no mark misleads;
             // nor do the agent's counts.
@@ -197,34 +194,24 @@ fn claim<'a>(
                 window_done,
                 callback: a.callback,
             };
-            Verdict::New(index, decoded.data, progress)
+            Ok((index, progress))
         }
-        _ => Verdict::Duplicate(index),
+        _ => Err(Refusal::Duplicate(index)),
     }
 }
 
-#[inline(never)]
-fn receive(message: &[u8]) -> Received {
-    let mut close_status = pal_status(sys::OtaPalUninitialized);
-    let plane = plane();
-    let decoded = decode(message, plane);
-    let verdict = AGENT.with2(&FILE, |a, f| claim(a, f, plane, decoded));
-    if !matches!(verdict, Verdict::NotReady) {
-        // Every block of a download in progress restarts the request timer, as in v2.0.0, but
-        // for the quiet period.
-        let _ = start_quiet_timer();
-    }
-    let (index, data, progress) = match verdict {
-        Verdict::New(index, data, progress) => (index, data, progress),
-        Verdict::NotReady => return Received::Done(sys::IngestResultUnexpectedBlock, close_status),
-        Verdict::Refused(result) => return Received::Done(result, close_status),
-        Verdict::Unasked => {
-            return Received::Done(
-                sys::IngestResultDuplicate_Continue,
-                pal_status(sys::OtaPalSuccess),
-            )
-        }
-        Verdict::OtherFile(id, expected) => {
+/// What a refused block makes of the ingest, with its log record.
+fn refused(refusal: Refusal) -> Received {
+    let close_status = pal_status(sys::OtaPalUninitialized);
+    let ignored = Received::Done(
+        sys::IngestResultDuplicate_Continue,
+        pal_status(sys::OtaPalSuccess),
+    );
+    match refusal {
+        Refusal::NotReady => Received::Done(sys::IngestResultUnexpectedBlock, close_status),
+        Refusal::Refused(result) => Received::Done(result, close_status),
+        Refusal::Unasked => ignored,
+        Refusal::OtherFile(id, expected) => {
             ota_log!(
                 Warn,
                 "Ignoring a block of file ",
@@ -233,12 +220,9 @@ fn receive(message: &[u8]) -> Received {
                 u(expected),
                 ")"
             );
-            return Received::Done(
-                sys::IngestResultDuplicate_Continue,
-                pal_status(sys::OtaPalSuccess),
-            );
+            ignored
         }
-        Verdict::OutOfRange(index, len) => {
+        Refusal::OutOfRange(index, len) => {
             ota_log!(
                 Error,
                 "Block ",
@@ -247,16 +231,36 @@ fn receive(message: &[u8]) -> Received {
                 u(len),
                 " bytes is outside the file"
             );
-            return Received::Done(sys::IngestResultBlockOutOfRange, close_status);
+            Received::Done(sys::IngestResultBlockOutOfRange, close_status)
         }
-        Verdict::Duplicate(index) => {
+        Refusal::Duplicate(index) => {
             ota_log!(Warn, "Duplicate block ", u(index), " ignored");
-            return Received::Done(
-                sys::IngestResultDuplicate_Continue,
-                pal_status(sys::OtaPalSuccess),
-            );
+            ignored
         }
-        Verdict::NoFile => return Received::Done(sys::IngestResultBadFileHandle, close_status),
+        Refusal::NoFile => Received::Done(sys::IngestResultBadFileHandle, close_status),
+    }
+}
+
+#[inline(never)]
+fn receive(message: &[u8]) -> Received {
+    let plane = plane();
+    let decoded = decode(message, plane);
+    let claimed = AGENT.with2(&FILE, |a, f| claim(a, f, plane, &decoded));
+    if !matches!(claimed, Err(Refusal::NotReady)) {
+        // Every block of a download in progress restarts the request timer, as in v2.0.0, but
+        // for the quiet period.
+        let _ = start_quiet_timer();
+    }
+    let (index, progress) = match claimed {
+        Ok(claimed) => claimed,
+        Err(refusal) => return refused(refusal),
+    };
+    // A claimed block was decoded.
+    let Ok(Decoded { data, .. }) = decoded else {
+        return Received::Done(
+            sys::IngestResultBadData,
+            pal_status(sys::OtaPalUninitialized),
+        );
     };
     let offset = index.saturating_mul(config::FILE_BLOCK_SIZE);
     let written = write(offset, &data);
@@ -271,9 +275,11 @@ fn receive(message: &[u8]) -> Received {
             " bytes of block ",
             u(index)
         );
-        return Received::Done(sys::IngestResultWriteBlockFailed, close_status);
+        return Received::Done(
+            sys::IngestResultWriteBlockFailed,
+            pal_status(sys::OtaPalUninitialized),
+        );
     }
-    close_status = pal_status(sys::OtaPalSuccess);
     if progress.remaining > 0 {
         ota_log!(
             Info,
@@ -285,7 +291,7 @@ fn receive(message: &[u8]) -> Received {
         );
         return Received::Accepted(progress);
     }
-    Received::Last(close_status)
+    Received::Last
 }
 
 /// Writes a block through the PAL; a chunked payload is joined first, in the application's
@@ -313,17 +319,23 @@ fn write(offset: u32, data: &Data<'_>) -> i16 {
 fn before_close() -> bool {
     ota_log!(Info, "Received the final block of the update");
     let _ = iface::timer_stop(sys::OtaRequestTimer);
-    if FILE.with(|f| f.blockBitmapMaxSize == 0) {
+    let (allocated, has_file) = AGENT.with2(&FILE, |a, f| {
+        a.bitmap_len = 0;
+        (f.blockBitmapMaxSize == 0, !f.pFile.is_null())
+    });
+    if allocated {
         fctx::bitmap_release();
     }
-    AGENT.with(|a| a.bitmap_len = 0);
-    FILE.with(|f| !f.pFile.is_null())
+    has_file
 }
 
 /// After the last block: stop the request timer, drop the bitmap, close (verify) the file.
-fn finish(close_status: OtaPalStatus_t) -> (IngestResult_t, OtaPalStatus_t) {
+fn finish() -> (IngestResult_t, OtaPalStatus_t) {
     if !before_close() {
-        return (sys::IngestResultBadFileHandle, close_status);
+        return (
+            sys::IngestResultBadFileHandle,
+            pal_status(sys::OtaPalSuccess),
+        );
     }
     let status = iface::pal_close_file();
     FILE.with(|f| f.pFile = core::ptr::null_mut());
