@@ -134,6 +134,33 @@ fn numbers_follow_the_json_grammar() {
 }
 
 #[test]
+fn every_multi_byte_sequence_is_taken_exactly_when_it_is_utf8() {
+    // Every lead byte, and continuations at and around each range edge the rules have.
+    let next = [0x00, 0x41, 0x7F, 0x80, 0x81, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xF4, 0xFF];
+    for lead in 0x80..=0xFFu8 {
+        for &b in &next {
+            for &c in &next {
+                for &d in &next {
+                    let bytes = [lead, b, c, d];
+                    for len in 1..=4 {
+                        let chars = &bytes[..len];
+                        // Only bytes a string holds as they are: printable ASCII, or >= 0x80.
+                        if chars.iter().any(|&x| x < 0x20 || x == b'"' || x == b'\\') {
+                            continue;
+                        }
+                        let mut doc = vec![b'"'];
+                        doc.extend_from_slice(chars);
+                        doc.push(b'"');
+                        let utf8 = std::str::from_utf8(chars).is_ok();
+                        assert_eq!(validate(&doc), utf8, "{chars:x?}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn strings_must_be_valid_utf8_without_raw_control_bytes() {
     for ok in [
         &b"\"\xc3\xa9\""[..],
