@@ -267,10 +267,15 @@ impl<'q> QueryParts<'q> {
         let mut at = start;
         let mut value: u32 = 0;
         while let Some(d @ b'0'..=b'9') = self.byte(at) {
-            // Once too big it stays too big; the digits are still consumed.
-            value = value
-                .saturating_mul(10)
-                .saturating_add(u32::from(d.wrapping_sub(b'0')));
+            // From 2^28 on, one more digit is past `MAX_INDEX`: it stays too big, and the
+            // digits are still consumed.
+            value = if value < 1 << 28 {
+                value
+                    .wrapping_mul(10)
+                    .wrapping_add(u32::from(d.wrapping_sub(b'0')))
+            } else {
+                u32::MAX
+            };
             at = at.wrapping_add(1);
         }
         if at == start || value > MAX_INDEX || self.byte(at) != Some(b']') {

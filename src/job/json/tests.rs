@@ -325,6 +325,32 @@ fn query_syntax_follows_corejson() {
 }
 
 #[test]
+fn a_query_index_is_taken_up_to_max_index_whatever_its_digits() {
+    fn index(query: &[u8]) -> Option<Option<Part<'_>>> {
+        QueryParts::new(query).next_part()
+    }
+    for (query, value) in [
+        (&b"[0]"[..], 0),
+        (b"[268435455]", 268_435_455),
+        (b"[268435456]", 268_435_456),
+        (b"[2147483639]", MAX_INDEX),
+        (b"[000000000002147483639]", MAX_INDEX),
+    ] {
+        let value = Some(Some(Part::Index(value)));
+        assert_eq!(index(query), value, "{:?}", String::from_utf8_lossy(query));
+    }
+    for query in [
+        &b"[2147483640]"[..],
+        b"[2684354559]",
+        b"[4294967295]",
+        b"[4294967296]",
+        b"[99999999999999999999]",
+    ] {
+        assert_eq!(index(query), Some(None), "{:?}", String::from_utf8_lossy(query));
+    }
+}
+
+#[test]
 fn search_sees_only_the_first_object_of_a_list_of_objects() {
     // What v2.0.0 searches after cutting the brackets off the `files` array.
     let entries = br#" {"filepath":"x","filesize":1} , {"filepath":"y","fileid":2} "#;
