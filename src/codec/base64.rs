@@ -156,24 +156,24 @@ fn walk(dest: &mut [u8], mut written: usize, src: &[u8]) -> Result<usize, Base64
     // belong to the group being collected.
     let mut value = 0u32;
     let mut pending = 0usize;
-    let mut pads = 0u8;
-    let mut seen_space = false;
+    // Bit 0: a space was seen; above it, 2 per padding symbol. A digit needs it to be 0.
+    let mut after = 0u8;
     for &symbol in src {
         match class(symbol) {
             INVALID => return Err(Base64Error::InvalidSymbol),
             LINE_BREAK => {}
-            SPACE => seen_space = true,
+            SPACE => after |= 1,
             PAD => {
-                if seen_space {
+                if after & 1 != 0 {
                     return Err(Base64Error::InvalidSymbolOrdering);
                 }
-                pads = pads.saturating_add(1);
-                if pads > 2 {
+                after = after.saturating_add(2);
+                if after > 4 {
                     return Err(Base64Error::InvalidPaddingSymbol);
                 }
             }
             digit => {
-                if seen_space || pads != 0 {
+                if after != 0 {
                     return Err(Base64Error::InvalidSymbolOrdering);
                 }
                 value = value.wrapping_shl(6) | u32::from(digit);
