@@ -492,9 +492,8 @@ fn utf8_end(doc: &[u8], at: usize, lead: u8) -> Option<usize> {
     // Shortest form: the value needs more than 7, 11 or 16 bits for 2, 3 or 4 bytes.
     let shorter = 0x10_0B_07_u32.wrapping_shr(len.wrapping_sub(2).wrapping_mul(8)) & 0xFF;
     // Surrogates are D800..=DFFF, the values whose bits above the low 11 are 0x1B.
-    let ok = value.wrapping_shr(shorter) != 0
-        && value <= 0x10_FFFF
-        && value.wrapping_shr(11) != 0x1B;
+    let ok =
+        value.wrapping_shr(shorter) != 0 && value <= 0x10_FFFF && value.wrapping_shr(11) != 0x1B;
     ok.then_some(end)
 }
 

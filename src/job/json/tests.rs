@@ -136,7 +136,9 @@ fn numbers_follow_the_json_grammar() {
 #[test]
 fn every_multi_byte_sequence_is_taken_exactly_when_it_is_utf8() {
     // Every lead byte, and continuations at and around each range edge the rules have.
-    let next = [0x00, 0x41, 0x7F, 0x80, 0x81, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xF4, 0xFF];
+    let next = [
+        0x00, 0x41, 0x7F, 0x80, 0x81, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xF4, 0xFF,
+    ];
     for lead in 0x80..=0xFFu8 {
         for &b in &next {
             for &c in &next {
@@ -346,7 +348,12 @@ fn a_query_index_is_taken_up_to_max_index_whatever_its_digits() {
         b"[4294967296]",
         b"[99999999999999999999]",
     ] {
-        assert_eq!(index(query), Some(None), "{:?}", String::from_utf8_lossy(query));
+        assert_eq!(
+            index(query),
+            Some(None),
+            "{:?}",
+            String::from_utf8_lossy(query)
+        );
     }
 }
 
