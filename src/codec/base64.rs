@@ -156,24 +156,24 @@ fn walk(dest: &mut [u8], mut written: usize, src: &[u8]) -> Result<usize, Base64
     // belong to the group being collected.
     let mut value = 0u32;
     let mut pending = 0usize;
-    let mut pads = 0u8;
-    let mut seen_space = false;
+    // Bit 0: a space was seen; above it, 2 per padding symbol. A digit needs it to be 0.
+    let mut after = 0u8;
     for &symbol in src {
         match class(symbol) {
             INVALID => return Err(Base64Error::InvalidSymbol),
             LINE_BREAK => {}
-            SPACE => seen_space = true,
+            SPACE => after |= 1,
             PAD => {
-                if seen_space {
+                if after & 1 != 0 {
                     return Err(Base64Error::InvalidSymbolOrdering);
                 }
-                pads = pads.saturating_add(1);
-                if pads > 2 {
+                after = after.saturating_add(2);
+                if after > 4 {
                     return Err(Base64Error::InvalidPaddingSymbol);
                 }
             }
             digit => {
-                if seen_space || pads != 0 {
+                if after != 0 {
                     return Err(Base64Error::InvalidSymbolOrdering);
                 }
                 value = value.wrapping_shl(6) | u32::from(digit);
@@ -193,18 +193,21 @@ fn walk(dest: &mut [u8], mut written: usize, src: &[u8]) -> Result<usize, Base64
         n => n.wrapping_sub(1),
     };
     // Room first, then the unused bits, as v2.0.0 checks them.
-    if dest.len().saturating_sub(written) < bytes {
-        return Err(Base64Error::InvalidBufferSize);
-    }
+    let end = written.wrapping_add(bytes);
+    let slot = dest
+        .get_mut(written..end)
+        .ok_or(Base64Error::InvalidBufferSize)?;
     let unused = 6u32.wrapping_sub(bytes.wrapping_mul(2) as u32);
     if value & !u32::MAX.wrapping_shl(unused) != 0 {
         return Err(Base64Error::NonZeroPadding);
     }
     let [_, _, high, low] = value.wrapping_shr(unused).to_be_bytes();
-    if bytes == 1 {
-        put(dest, &mut written, &[low])?;
-    } else {
-        put(dest, &mut written, &[high, low])?;
+    // The last byte is the low one; a second, if any, the high one before it.
+    if let [.., last] = slot {
+        *last = low;
     }
-    Ok(written)
+    if let [first, _] = slot {
+        *first = high;
+    }
+    Ok(end)
 }

@@ -215,6 +215,20 @@ fn destination_room_is_checked_before_unused_bits() {
 }
 
 #[test]
+fn a_tail_of_one_or_two_bytes_goes_after_the_groups_in_order_and_needs_room_for_all() {
+    let (res, dest) = run(b"Zm9vYmE", 6);
+    assert_eq!(res, Ok(5));
+    assert_eq!(dest, b"fooba\xA5");
+    let (res, dest) = run(b"Zm9vYg", 5);
+    assert_eq!(res, Ok(4));
+    assert_eq!(dest, b"foob\xA5");
+    let (res, dest) = run(b"Zm9vYmE", 4);
+    assert_eq!(res, Err(Base64Error::InvalidBufferSize));
+    assert_eq!(dest, b"foo\xA5");
+    assert_eq!(run(b"YmE", 1).0, Err(Base64Error::InvalidBufferSize));
+}
+
+#[test]
 fn a_full_group_is_stored_before_later_symbols_are_read() {
     // The fourth digit completes the group (and its size check) before the bad symbol.
     assert_eq!(run(b"Zm9v!", 0).0, Err(Base64Error::InvalidBufferSize));

@@ -267,10 +267,15 @@ impl<'q> QueryParts<'q> {
         let mut at = start;
         let mut value: u32 = 0;
         while let Some(d @ b'0'..=b'9') = self.byte(at) {
-            // Once too big it stays too big; the digits are still consumed.
-            value = value
-                .saturating_mul(10)
-                .saturating_add(u32::from(d.wrapping_sub(b'0')));
+            // From 2^28 on, one more digit is past `MAX_INDEX`: it stays too big, and the
+            // digits are still consumed.
+            value = if value < 1 << 28 {
+                value
+                    .wrapping_mul(10)
+                    .wrapping_add(u32::from(d.wrapping_sub(b'0')))
+            } else {
+                u32::MAX
+            };
             at = at.wrapping_add(1);
         }
         if at == start || value > MAX_INDEX || self.byte(at) != Some(b']') {
@@ -471,21 +476,24 @@ fn hex_escape(doc: &[u8], at: usize) -> Option<u16> {
 /// One multi-byte UTF-8 character with lead byte `lead` (>= 0x80) at `at`: shortest form, at
 /// most U+10FFFF, no surrogates.
 fn utf8_end(doc: &[u8], at: usize, lead: u8) -> Option<usize> {
-    let (len, min, bits) = match lead {
-        0xC2..=0xDF => (2, 0x80, lead & 0x1F),
-        0xE0..=0xEF => (3, 0x800, lead & 0x0F),
-        0xF0..=0xF4 => (4, 0x1_0000, lead & 0x07),
-        _ => return None,
-    };
-    let end = at.wrapping_add(len);
-    let mut value = u32::from(bits);
+    // The lead's high ones count the bytes; leads C0, C1 and F5..F7 fail the value checks.
+    let len = lead.leading_ones();
+    if len.wrapping_sub(2) > 2 {
+        return None;
+    }
+    let end = at.wrapping_add(len as usize);
+    let mut value = u32::from(lead & 0x7F_u8.wrapping_shr(len));
     for &b in doc.get(at.wrapping_add(1)..end)? {
-        if !(0x80..=0xBF).contains(&b) {
+        if b & 0xC0 != 0x80 {
             return None;
         }
         value = value.wrapping_shl(6) | u32::from(b & 0x3F);
     }
-    let ok = value >= min && value <= 0x10_FFFF && !(0xD800..=0xDFFF).contains(&value);
+    // Shortest form: the value needs more than 7, 11 or 16 bits for 2, 3 or 4 bytes.
+    let shorter = 0x10_0B_07_u32.wrapping_shr(len.wrapping_sub(2).wrapping_mul(8)) & 0xFF;
+    // Surrogates are D800..=DFFF, the values whose bits above the low 11 are 0x1B.
+    let ok =
+        value.wrapping_shr(shorter) != 0 && value <= 0x10_FFFF && value.wrapping_shr(11) != 0x1B;
     ok.then_some(end)
 }
 

@@ -275,9 +275,8 @@ pub fn parse_u32(text: &[u8]) -> Option<u32> {
         _ => (false, rest),
     };
     let (radix, digits) = match rest {
-        [b'0', b'x' | b'X', tail @ ..] if tail.first().is_some_and(u8::is_ascii_hexdigit) => {
-            (16, tail)
-        }
+        // `0x` before a non-hex byte is octal 0 with text after it, refused either way.
+        [b'0', b'x' | b'X', tail @ ..] => (16, tail),
         [b'0', ..] => (8, rest),
         _ => (10, rest),
     };

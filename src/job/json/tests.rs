@@ -134,6 +134,35 @@ fn numbers_follow_the_json_grammar() {
 }
 
 #[test]
+fn every_multi_byte_sequence_is_taken_exactly_when_it_is_utf8() {
+    // Every lead byte, and continuations at and around each range edge the rules have.
+    let next = [
+        0x00, 0x41, 0x7F, 0x80, 0x81, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xF4, 0xFF,
+    ];
+    for lead in 0x80..=0xFFu8 {
+        for &b in &next {
+            for &c in &next {
+                for &d in &next {
+                    let bytes = [lead, b, c, d];
+                    for len in 1..=4 {
+                        let chars = &bytes[..len];
+                        // Only bytes a string holds as they are: printable ASCII, or >= 0x80.
+                        if chars.iter().any(|&x| x < 0x20 || x == b'"' || x == b'\\') {
+                            continue;
+                        }
+                        let mut doc = vec![b'"'];
+                        doc.extend_from_slice(chars);
+                        doc.push(b'"');
+                        let utf8 = std::str::from_utf8(chars).is_ok();
+                        assert_eq!(validate(&doc), utf8, "{chars:x?}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn strings_must_be_valid_utf8_without_raw_control_bytes() {
     for ok in [
         &b"\"\xc3\xa9\""[..],
@@ -295,6 +324,37 @@ fn query_syntax_follows_corejson() {
     // The biggest index a query can name.
     assert_eq!(search(doc, b"a.b[2147483639]"), None);
     assert_eq!(MAX_INDEX, 2_147_483_639);
+}
+
+#[test]
+fn a_query_index_is_taken_up_to_max_index_whatever_its_digits() {
+    fn index(query: &[u8]) -> Option<Option<Part<'_>>> {
+        QueryParts::new(query).next_part()
+    }
+    for (query, value) in [
+        (&b"[0]"[..], 0),
+        (b"[268435455]", 268_435_455),
+        (b"[268435456]", 268_435_456),
+        (b"[2147483639]", MAX_INDEX),
+        (b"[000000000002147483639]", MAX_INDEX),
+    ] {
+        let value = Some(Some(Part::Index(value)));
+        assert_eq!(index(query), value, "{:?}", String::from_utf8_lossy(query));
+    }
+    for query in [
+        &b"[2147483640]"[..],
+        b"[2684354559]",
+        b"[4294967295]",
+        b"[4294967296]",
+        b"[99999999999999999999]",
+    ] {
+        assert_eq!(
+            index(query),
+            Some(None),
+            "{:?}",
+            String::from_utf8_lossy(query)
+        );
+    }
 }
 
 #[test]
