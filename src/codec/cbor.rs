@@ -88,7 +88,6 @@ impl CborError {
 /// sends none (tinycbor allows 1024; see the module documentation).
 pub const MAX_SKIP_NESTING: usize = 16;
 
-const MAJOR_UNSIGNED: u8 = 0;
 const MAJOR_NEGATIVE: u8 = 1;
 const MAJOR_BYTES: u8 = 2;
 const MAJOR_TEXT: u8 = 3;
@@ -556,79 +555,64 @@ pub struct StreamBlock<'a> {
     pub payload: Payload<'a>,
 }
 
-/// The four keys of a response, by their single letter.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Key {
-    FileId,
-    BlockId,
-    BlockSize,
-    Payload,
-}
-
-impl Key {
-    fn from_text(text: StringData<'_>) -> Option<Key> {
-        let StringData::Contiguous(&[letter]) = text else {
-            return None;
-        };
-        match letter {
-            b'f' => Some(Key::FileId),
-            b'i' => Some(Key::BlockId),
-            b'l' => Some(Key::BlockSize),
-            b'p' => Some(Key::Payload),
-            _ => None,
-        }
-    }
-}
+/// Each key's bit in the set of keys found, indexed by the letter minus `f`: `f`, `i`, `l` (bit
+/// `1 << i` for their `ints` index `i`), then `p`; 0 for any other letter.
+const KEY_BITS: [u8; 11] = [1, 0, 0, 2, 0, 0, 4, 0, 0, 0, PAYLOAD_BIT];
+const PAYLOAD_BIT: u8 = 8;
+const ALL_KEYS: u8 = 15;
 
 /// The C `int` tinycbor's unchecked `cbor_value_get_int` produces: the low 32 bits of the
 /// argument, complemented for negative integers.
-fn c_int(head: Head) -> i32 {
-    let low = head.arg as u32 as i32;
-    if head.major == MAJOR_NEGATIVE {
+fn c_int(major: u8, arg: u64) -> i32 {
+    let low = arg as u32 as i32;
+    if major == MAJOR_NEGATIVE {
         !low
     } else {
         low
     }
 }
 
-/// Where the walk through the top-level map stands.
-struct MapCursor<'a> {
-    rest: &'a [u8],
-    /// Items (keys and values) left in a definite map; `None` for an indefinite one.
-    left: Option<u32>,
+/// A key that is not a plain one-letter text string: past its tags, a text string is compared
+/// by its joined contents, anything else is skipped. Returns the letter (0: no wanted key).
+#[inline(never)]
+fn general_key(item: &[u8]) -> Result<(u8, &[u8]), CborError> {
+    let mut key_item = item;
+    let (mut head, mut after) = read_head(key_item)?;
+    while head.major == MAJOR_TAG {
+        key_item = after;
+        (head, after) = read_head(key_item)?;
+    }
+    if head.major != MAJOR_TEXT {
+        return Ok((0, skip_item(key_item)?));
+    }
+    let (text, rest) = walk_string(head, after)?;
+    let letter = match text {
+        StringData::Contiguous(&[letter]) => letter,
+        _ => 0,
+    };
+    Ok((letter, rest))
 }
 
-impl<'a> MapCursor<'a> {
-    /// At a key position: is the map finished? Consumes an indefinite map's break.
-    fn at_end(&mut self) -> bool {
-        match self.left {
-            Some(left) => left == 0,
-            None => match self.rest.split_first() {
-                Some((&BREAK, after)) => {
-                    self.rest = after;
-                    self.left = Some(0);
-                    true
-                }
-                _ => false,
-            },
+/// The head of a wanted value as major type, additional information and argument (scalars, so
+/// the hot loop keeps them in registers), with the bytes after it: an argument of up to two
+/// bytes inline, any other head through [`read_head`] (the same result, or tinycbor's verdict).
+#[inline(always)]
+fn value_head(item: &[u8]) -> Result<(u8, u8, u64, &[u8]), CborError> {
+    if let [initial, rest @ ..] = item {
+        let info = initial & 0x1f;
+        let fast = match (info, rest) {
+            (0..=23, _) => Some((u64::from(info), rest)),
+            (25, [b0, b1, rest @ ..]) => Some((u64::from(u16::from_be_bytes([*b0, *b1])), rest)),
+            // Not major type 7: its one-byte form has its own check.
+            (24, [b0, rest @ ..]) if *initial < 0xe0 => Some((u64::from(*b0), rest)),
+            _ => None,
+        };
+        if let Some((arg, rest)) = fast {
+            return Ok((initial >> 5, info, arg, rest));
         }
     }
-
-    /// One key or value has been consumed.
-    fn count_item(&mut self) {
-        if let Some(left) = self.left.as_mut() {
-            *left = left.saturating_sub(1);
-        }
-    }
-
-    /// After a value: tinycbor steps onto the next entry's key and reads its head.
-    fn step_to_next_key(&mut self) -> Result<(), CborError> {
-        self.count_item();
-        if !self.at_end() {
-            read_head(self.rest)?;
-        }
-        Ok(())
-    }
+    let (head, rest) = read_head(item)?;
+    Ok((head.major, head.info, head.arg, rest))
 }
 
 /// Decodes a GetStream response with v2.0.0's verdicts (see the module documentation); the
@@ -636,156 +620,98 @@ impl<'a> MapCursor<'a> {
 ///
 /// The v2.0.0 C function then copies the payload into the caller's buffer; use
 /// [`Payload::copy_to`] for its exact buffer rule.
+// One walk with tinycbor's rules; the shape AWS sends (one-letter text keys, short integer
+// heads, a definite byte string) takes its inline fast paths.
 pub fn decode_get_stream_response(msg: &[u8]) -> Result<StreamBlock<'_>, CborError> {
-    decode_plain(msg).map_or_else(|| decode_general(msg), Ok)
-}
-
-/// The shape AWS sends, in one pass: a map of exactly four pairs, each key a one-letter text
-/// string (`f`, `i`, `l`, `p`, once each, any order), integer values and a definite byte
-/// string. `None` for anything else, which `decode_general` then judges; where this accepts,
-/// the general walk reads the same bytes and accepts with the same values.
-pub(super) fn decode_plain(msg: &[u8]) -> Option<StreamBlock<'_>> {
-    let (&first, mut rest) = msg.split_first()?;
-    if first != PREFIX_MAP | 4 {
-        return None;
-    }
-    // `f`, `i`, `l` by index; a bit per key seen, so four distinct keys are all four.
-    let mut ints = [0i32; 3];
-    let mut seen = 0u8;
-    let mut payload: &[u8] = &[];
-    for _ in 0..4 {
-        let [0x61, letter, initial, entry @ ..] = rest else {
-            return None;
-        };
-        let (major, info) = (initial >> 5, initial & 0x1f);
-        let (arg, after) = read_arg(info, entry).ok()?;
-        let (bit, index) = match letter {
-            b'f' => (1, 0),
-            b'i' => (2, 1),
-            b'l' => (4, 2),
-            b'p' => (8, 3),
-            _ => return None,
-        };
-        if seen & bit != 0 {
-            return None;
+    // A definite map of fewer than 24 pairs, the one AWS sends, inline.
+    let (top, mut rest) = match msg {
+        [initial @ 0xa0..=0xb7, rest @ ..] => {
+            let info = initial & 0x1f;
+            let arg = u64::from(info);
+            (
+                Head {
+                    major: MAJOR_MAP,
+                    info,
+                    arg,
+                },
+                rest,
+            )
         }
-        seen |= bit;
-        match (ints.get_mut(index), major) {
-            (Some(slot), MAJOR_UNSIGNED | MAJOR_NEGATIVE) => {
-                *slot = c_int(Head { major, info, arg });
-                rest = after;
-            }
-            (None, MAJOR_BYTES) => {
-                let (data, after) = after.split_at_checked(usize::try_from(arg).ok()?)?;
-                payload = data;
-                rest = after;
-            }
-            _ => return None,
-        }
-    }
-    let [file_id, block_id, block_size] = ints;
-    Some(StreamBlock {
-        file_id,
-        block_id,
-        block_size,
-        payload: Payload(StringData::Contiguous(payload)),
-    })
-}
-
-/// The whole of tinycbor's rules (see the module documentation).
-pub(super) fn decode_general(msg: &[u8]) -> Result<StreamBlock<'_>, CborError> {
-    let (top, body) = read_head(msg)?;
+        _ => read_head(msg)?,
+    };
     if top.major != MAJOR_MAP {
         return Err(CborError::NotAMap);
     }
-    let mut map = MapCursor {
-        rest: body,
-        left: if top.indefinite() {
-            None
-        } else {
-            Some(container_items(top)?)
-        },
+    let indefinite = top.indefinite();
+    // Entries left. An indefinite map counts down from usize::MAX and never reaches 0: every
+    // entry takes at least two bytes of the message.
+    let mut left = if indefinite {
+        usize::MAX
+    } else {
+        (container_items(top)? / 2) as usize
     };
-
-    let mut file_id = None;
-    let mut block_id = None;
-    let mut block_size = None;
-    let mut payload = None;
-
-    loop {
-        if map.at_end() {
-            return Err(CborError::MissingKey);
+    // `f`, `i`, `l` by index (the fourth slot keeps the index in bounds), and the keys whose
+    // first occurrence is still to come.
+    let mut ints = [0i32; 4];
+    let mut missing = ALL_KEYS;
+    let mut payload = StringData::Contiguous(&[]);
+    while left != 0 {
+        let (letter, value) = match rest {
+            [0x61, letter, value @ ..] => (*letter, value),
+            [BREAK, ..] if indefinite => break,
+            _ => general_key(rest)?,
+        };
+        left = left.wrapping_sub(1);
+        let bit = KEY_BITS
+            .get(usize::from(letter.wrapping_sub(b'f')))
+            .map_or(0, |bit| bit & missing);
+        if bit == 0 {
+            // Skipping reads the value's head first, as tinycbor does (a break fails there).
+            rest = skip_item(value)?;
+            continue;
         }
-
-        // The key, past its tags.
-        let mut key_item = map.rest;
-        let (mut head, mut after) = read_head(key_item)?;
-        while head.major == MAJOR_TAG {
-            key_item = after;
-            (head, after) = read_head(key_item)?;
-        }
-        let key = if head.major == MAJOR_TEXT {
-            let (text, rest) = walk_string(head, after)?;
-            map.rest = rest;
-            Key::from_text(text)
+        missing ^= bit;
+        let (major, info, arg, after) = value_head(value)?;
+        if bit == PAYLOAD_BIT {
+            if major != MAJOR_BYTES {
+                return Err(CborError::WrongType);
+            }
+            (payload, rest) = if info == INFO_INDEFINITE {
+                walk_string(Head { major, info, arg }, after)?
+            } else {
+                // The definite string AWS sends, inline.
+                let len = usize::try_from(arg).map_err(|_| CborError::DataTooLarge)?;
+                let (data, rest) = after
+                    .split_at_checked(len)
+                    .ok_or(CborError::UnexpectedEof)?;
+                (StringData::Contiguous(data), rest)
+            };
         } else {
-            map.rest = skip_item(key_item)?;
-            None
-        };
-
-        // Step onto the value: tinycbor reads its head before anything else.
-        map.count_item();
-        if map.left.is_none() && map.rest.first() == Some(&BREAK) {
-            return Err(CborError::UnexpectedBreak);
-        }
-        let (value, after_value) = read_head(map.rest)?;
-
-        let wanted = match key {
-            Some(Key::FileId) if file_id.is_none() => Some(Key::FileId),
-            Some(Key::BlockId) if block_id.is_none() => Some(Key::BlockId),
-            Some(Key::BlockSize) if block_size.is_none() => Some(Key::BlockSize),
-            Some(Key::Payload) if payload.is_none() => Some(Key::Payload),
-            _ => None,
-        };
-        match wanted {
-            Some(key @ (Key::FileId | Key::BlockId | Key::BlockSize)) => {
-                if value.major != MAJOR_UNSIGNED && value.major != MAJOR_NEGATIVE {
-                    return Err(CborError::WrongType);
-                }
-                let slot = match key {
-                    Key::FileId => &mut file_id,
-                    Key::BlockId => &mut block_id,
-                    _ => &mut block_size,
-                };
-                *slot = Some(c_int(value));
-                map.rest = after_value;
+            if major > MAJOR_NEGATIVE {
+                return Err(CborError::WrongType);
             }
-            Some(Key::Payload) => {
-                if value.major != MAJOR_BYTES {
-                    return Err(CborError::WrongType);
-                }
-                let (data, rest) = walk_string(value, after_value)?;
-                payload = Some(Payload(data));
-                map.rest = rest;
+            if let Some(slot) = ints.get_mut(usize::from(bit >> 1) & 3) {
+                *slot = c_int(major, arg);
             }
-            None => map.rest = skip_item(map.rest)?,
+            rest = after;
         }
-
-        if let (Some(file_id), Some(block_id), Some(block_size), Some(payload)) =
-            (file_id, block_id, block_size, payload)
-        {
+        if missing == 0 {
             // tinycbor stops on an integer value, but finishing the payload string moves it
-            // onto the next entry.
-            if wanted == Some(Key::Payload) {
-                map.step_to_next_key()?;
+            // onto the next entry and reads its head.
+            let ended = left == 0 || (indefinite && rest.first() == Some(&BREAK));
+            if bit == PAYLOAD_BIT && !ended {
+                read_head(rest)?;
             }
+            let [file_id, block_id, block_size, _] = ints;
             return Ok(StreamBlock {
                 file_id,
                 block_id,
                 block_size,
-                payload,
+                payload: Payload(payload),
             });
         }
-        map.step_to_next_key()?;
+        // The next entry's head, which tinycbor reads on stepping past this value, is read as
+        // the next key (with the same verdict).
     }
+    Err(CborError::MissingKey)
 }
