@@ -119,17 +119,17 @@ struct Writer<'o> {
 }
 
 impl Writer<'_> {
-    /// Appends one piece whole, or nothing and `BufferTooSmall`.
-    fn append(&mut self, piece: &[u8]) -> Result<(), CborError> {
+    /// The next `n` bytes, as one piece, or nothing and `BufferTooSmall`.
+    fn piece(&mut self, n: usize) -> Result<&mut [u8], CborError> {
+        let start = self.len;
         let slot = self
             .out
-            .get_mut(self.len..)
-            .and_then(|rest| rest.get_mut(..piece.len()))
+            .get_mut(start..)
+            .and_then(|rest| rest.get_mut(..n))
             .ok_or(CborError::BufferTooSmall)?;
-        slot.copy_from_slice(piece);
         // Cannot wrap: the slot lies inside `out`.
-        self.len = self.len.wrapping_add(piece.len());
-        Ok(())
+        self.len = start.wrapping_add(n);
+        Ok(slot)
     }
 
     /// A one-byte piece: most heads, and a key's letter (a store, where a slice is a memcpy).
@@ -145,30 +145,36 @@ impl Writer<'_> {
 
     /// A head: `prefix` | additional information, then the argument in its shortest form,
     /// written whole or not at all.
-    fn head(&mut self, prefix: u8, arg: u64) -> Result<(), CborError> {
-        // Where the head starts in `piece`: the initial byte, then the argument's low bytes.
-        let (info, start) = match arg {
-            0..=23 => return self.byte(prefix | arg as u8),
-            0x18..=0xff => (INFO_ONE_BYTE, 7),
-            0x100..=0xffff => (INFO_ONE_BYTE | 1, 6),
-            0x1_0000..=0xffff_ffff => (INFO_ONE_BYTE | 2, 4),
-            _ => (INFO_EIGHT_BYTES, 0),
+    fn head(&mut self, prefix: u8, arg: usize) -> Result<(), CborError> {
+        if arg < usize::from(INFO_ONE_BYTE) {
+            return self.byte(prefix | arg as u8);
+        }
+        let (info, width) = if arg <= 0xff {
+            (INFO_ONE_BYTE, 1)
+        } else if arg <= 0xffff {
+            (INFO_ONE_BYTE | 1, 2)
+        } else if arg as u64 <= u64::from(u32::MAX) {
+            (INFO_ONE_BYTE | 2, 4)
+        } else {
+            (INFO_EIGHT_BYTES, 8)
         };
-        let mut piece = [0u8; 9];
-        if let Some(be) = piece.get_mut(1..) {
-            be.copy_from_slice(&arg.to_be_bytes());
-        }
-        // The byte it replaces is a zero above the argument's shortest form.
-        if let Some(initial) = piece.get_mut(start) {
+        if let Some((initial, be)) = self.piece(1usize.wrapping_add(width))?.split_first_mut() {
             *initial = prefix | info;
+            // Big-endian: the lowest byte last.
+            let mut rest = arg;
+            for byte in be.iter_mut().rev() {
+                *byte = rest as u8;
+                rest = rest.wrapping_shr(8);
+            }
         }
-        self.append(piece.get(start..).unwrap_or_default())
+        Ok(())
     }
 
     /// A string: its head and its body are two pieces, as tinycbor appends them.
     fn string(&mut self, prefix: u8, body: &[u8]) -> Result<(), CborError> {
-        self.head(prefix, body.len() as u64)?;
-        self.append(body)
+        self.head(prefix, body.len())?;
+        self.piece(body.len())?.copy_from_slice(body);
+        Ok(())
     }
 
     /// A one-letter text key: head and letter, two pieces as for any string.
@@ -180,9 +186,9 @@ impl Writer<'_> {
     fn int(&mut self, value: i32) -> Result<(), CborError> {
         if value < 0 {
             // -1 - value, always representable as the bitwise complement.
-            self.head(PREFIX_NEGATIVE, u64::from(!value as u32))
+            self.head(PREFIX_NEGATIVE, !value as u32 as usize)
         } else {
-            self.head(PREFIX_UNSIGNED, u64::from(value as u32))
+            self.head(PREFIX_UNSIGNED, value as u32 as usize)
         }
     }
 }
@@ -559,7 +565,11 @@ pub struct StreamBlock<'a> {
 /// `1 << i` for their `ints` index `i`), then `p`; 0 for any other letter.
 const KEY_BITS: [u8; 11] = [1, 0, 0, 2, 0, 0, 4, 0, 0, 0, PAYLOAD_BIT];
 const PAYLOAD_BIT: u8 = 8;
+const INT_BITS: u8 = 7;
 const ALL_KEYS: u8 = 15;
+
+/// The most entries a definite map may declare (tinycbor refuses more than `i32::MAX` pairs).
+const DEFINITE_ENTRIES_MAX: usize = i32::MAX as usize;
 
 /// The C `int` tinycbor's unchecked `cbor_value_get_int` produces: the low 32 bits of the
 /// argument, complemented for negative integers.
@@ -572,47 +582,120 @@ fn c_int(major: u8, arg: u64) -> i32 {
     }
 }
 
-/// A key that is not a plain one-letter text string: past its tags, a text string is compared
-/// by its joined contents, anything else is skipped. Returns the letter (0: no wanted key).
+/// Where a map entry's value goes: `f`, `i`, `l` by index (the fourth slot keeps any index
+/// `bit >> 1 & 3` in bounds) and `p`.
+struct Found<'a> {
+    ints: [i32; 4],
+    payload: StringData<'a>,
+}
+
+impl<'a> Found<'a> {
+    /// The value of an integer key (`bit` of `f`, `i` or `l`).
+    fn set_int(&mut self, bit: u8, major: u8, arg: u64) {
+        if let Some(slot) = self.ints.get_mut(usize::from(bit >> 1) & 3) {
+            *slot = c_int(major, arg);
+        }
+    }
+}
+
+/// The bit of a one-letter key among those still `missing` (0: not wanted).
+fn wanted(letter: u8, missing: u8) -> u8 {
+    KEY_BITS
+        .get(usize::from(letter.wrapping_sub(b'f')))
+        .map_or(0, |bit| bit & missing)
+}
+
+/// The map entry AWS sends, inline: a wanted one-letter text key, then an integer of up to
+/// two bytes or a definite byte string of the key's type. `None` for anything else, which
+/// [`general_entry`] then reads (with the same result where this one succeeds).
+#[inline(always)]
+fn plain_entry<'a>(entry: &'a [u8], missing: u8, found: &mut Found<'a>) -> Option<(u8, &'a [u8])> {
+    // Two bytes past the value's initial byte cover every argument taken here, so one length
+    // check does for the whole head.
+    let [0x61, letter, initial, b0, b1, ..] = *entry else {
+        return None;
+    };
+    let bit = wanted(letter, missing);
+    let info = initial & 0x1f;
+    let (arg, width) = match info {
+        0..=23 => (u16::from(info), 0),
+        24 => (u16::from(b0), 1),
+        25 => (u16::from_be_bytes([b0, b1]), 2),
+        _ => return None,
+    };
+    let after = entry.get(3usize.wrapping_add(width)..)?;
+    let major = initial >> 5;
+    if bit & INT_BITS != 0 && major <= MAJOR_NEGATIVE {
+        found.set_int(bit, major, u64::from(arg));
+        return Some((bit, after));
+    }
+    if bit == PAYLOAD_BIT && major == MAJOR_BYTES {
+        let (data, after) = after.split_at_checked(usize::from(arg))?;
+        found.payload = StringData::Contiguous(data);
+        return Some((bit, after));
+    }
+    None
+}
+
+/// Any map entry, with all of tinycbor's rules: the key past its tags (a text string compared
+/// by its joined contents, anything else skipped), then the value of a wanted key checked and
+/// stored, any other value skipped. Returns the key's bit (0: not wanted) and the bytes after.
 #[inline(never)]
-fn general_key(item: &[u8]) -> Result<(u8, &[u8]), CborError> {
-    let mut key_item = item;
+fn general_entry<'a>(
+    entry: &'a [u8],
+    missing: u8,
+    found: &mut Found<'a>,
+) -> Result<(u8, &'a [u8]), CborError> {
+    let mut key_item = entry;
     let (mut head, mut after) = read_head(key_item)?;
     while head.major == MAJOR_TAG {
         key_item = after;
         (head, after) = read_head(key_item)?;
     }
-    if head.major != MAJOR_TEXT {
-        return Ok((0, skip_item(key_item)?));
-    }
-    let (text, rest) = walk_string(head, after)?;
-    let letter = match text {
-        StringData::Contiguous(&[letter]) => letter,
-        _ => 0,
+    let (bit, value) = if head.major == MAJOR_TEXT {
+        let (text, value) = walk_string(head, after)?;
+        match text {
+            StringData::Contiguous(&[letter]) => (wanted(letter, missing), value),
+            _ => (0, value),
+        }
+    } else {
+        (0, skip_item(key_item)?)
     };
-    Ok((letter, rest))
+    if bit == 0 {
+        // Skipping reads the value's head first, as tinycbor does (a break fails there).
+        return Ok((0, skip_item(value)?));
+    }
+    let (head, after) = read_head(value)?;
+    if bit == PAYLOAD_BIT {
+        if head.major != MAJOR_BYTES {
+            return Err(CborError::WrongType);
+        }
+        let (data, after) = walk_string(head, after)?;
+        found.payload = data;
+        return Ok((bit, after));
+    }
+    if head.major > MAJOR_NEGATIVE {
+        return Err(CborError::WrongType);
+    }
+    found.set_int(bit, head.major, head.arg);
+    Ok((bit, after))
 }
 
-/// The head of a wanted value as major type, additional information and argument (scalars, so
-/// the hot loop keeps them in registers), with the bytes after it: an argument of up to two
-/// bytes inline, any other head through [`read_head`] (the same result, or tinycbor's verdict).
-#[inline(always)]
-fn value_head(item: &[u8]) -> Result<(u8, u8, u64, &[u8]), CborError> {
-    if let [initial, rest @ ..] = item {
-        let info = initial & 0x1f;
-        let fast = match (info, rest) {
-            (0..=23, _) => Some((u64::from(info), rest)),
-            (25, [b0, b1, rest @ ..]) => Some((u64::from(u16::from_be_bytes([*b0, *b1])), rest)),
-            // Not major type 7: its one-byte form has its own check.
-            (24, [b0, rest @ ..]) if *initial < 0xe0 => Some((u64::from(*b0), rest)),
-            _ => None,
-        };
-        if let Some((arg, rest)) = fast {
-            return Ok((initial >> 5, info, arg, rest));
-        }
+/// Any head of the top-level item: it must be a map. Returns the entries it declares (an
+/// indefinite map counts down from usize::MAX, and stays above DEFINITE_ENTRIES_MAX since every
+/// entry takes at least two bytes of the message) and the bytes after the head.
+#[inline(never)]
+fn map_head(msg: &[u8]) -> Result<(usize, &[u8]), CborError> {
+    let (top, rest) = read_head(msg)?;
+    if top.major != MAJOR_MAP {
+        return Err(CborError::NotAMap);
     }
-    let (head, rest) = read_head(item)?;
-    Ok((head.major, head.info, head.arg, rest))
+    let left = if top.indefinite() {
+        usize::MAX
+    } else {
+        (container_items(top)? / 2) as usize
+    };
+    Ok((left, rest))
 }
 
 /// Decodes a GetStream response with v2.0.0's verdicts (see the module documentation); the
@@ -620,94 +703,42 @@ fn value_head(item: &[u8]) -> Result<(u8, u8, u64, &[u8]), CborError> {
 ///
 /// The v2.0.0 C function then copies the payload into the caller's buffer; use
 /// [`Payload::copy_to`] for its exact buffer rule.
-// One walk with tinycbor's rules; the shape AWS sends (one-letter text keys, short integer
-// heads, a definite byte string) takes its inline fast paths.
+// One walk with tinycbor's rules; the shape AWS sends (a small definite map, one-letter text
+// keys, short integers, a definite byte string) takes its inline fast paths.
 pub fn decode_get_stream_response(msg: &[u8]) -> Result<StreamBlock<'_>, CborError> {
-    // A definite map of fewer than 24 pairs, the one AWS sends, inline.
-    let (top, mut rest) = match msg {
-        [initial @ 0xa0..=0xb7, rest @ ..] => {
-            let info = initial & 0x1f;
-            let arg = u64::from(info);
-            (
-                Head {
-                    major: MAJOR_MAP,
-                    info,
-                    arg,
-                },
-                rest,
-            )
-        }
-        _ => read_head(msg)?,
+    let (mut left, mut rest) = match msg {
+        // A definite map of fewer than 24 pairs, the one AWS sends.
+        [initial @ 0xa0..=0xb7, rest @ ..] => (usize::from(initial & 0x1f), rest),
+        _ => map_head(msg)?,
     };
-    if top.major != MAJOR_MAP {
-        return Err(CborError::NotAMap);
-    }
-    let indefinite = top.indefinite();
-    // Entries left. An indefinite map counts down from usize::MAX and never reaches 0: every
-    // entry takes at least two bytes of the message.
-    let mut left = if indefinite {
-        usize::MAX
-    } else {
-        (container_items(top)? / 2) as usize
+    let mut found = Found {
+        ints: [0; 4],
+        payload: StringData::Contiguous(&[]),
     };
-    // `f`, `i`, `l` by index (the fourth slot keeps the index in bounds), and the keys whose
-    // first occurrence is still to come.
-    let mut ints = [0i32; 4];
+    // The keys whose first occurrence is still to come.
     let mut missing = ALL_KEYS;
-    let mut payload = StringData::Contiguous(&[]);
     while left != 0 {
-        let (letter, value) = match rest {
-            [0x61, letter, value @ ..] => (*letter, value),
-            [BREAK, ..] if indefinite => break,
-            _ => general_key(rest)?,
-        };
         left = left.wrapping_sub(1);
-        let bit = KEY_BITS
-            .get(usize::from(letter.wrapping_sub(b'f')))
-            .map_or(0, |bit| bit & missing);
-        if bit == 0 {
-            // Skipping reads the value's head first, as tinycbor does (a break fails there).
-            rest = skip_item(value)?;
-            continue;
-        }
+        let bit;
+        (bit, rest) = match plain_entry(rest, missing, &mut found) {
+            Some(entry) => entry,
+            None if left > DEFINITE_ENTRIES_MAX && rest.first() == Some(&BREAK) => break,
+            None => general_entry(rest, missing, &mut found)?,
+        };
         missing ^= bit;
-        let (major, info, arg, after) = value_head(value)?;
-        if bit == PAYLOAD_BIT {
-            if major != MAJOR_BYTES {
-                return Err(CborError::WrongType);
-            }
-            (payload, rest) = if info == INFO_INDEFINITE {
-                walk_string(Head { major, info, arg }, after)?
-            } else {
-                // The definite string AWS sends, inline.
-                let len = usize::try_from(arg).map_err(|_| CborError::DataTooLarge)?;
-                let (data, rest) = after
-                    .split_at_checked(len)
-                    .ok_or(CborError::UnexpectedEof)?;
-                (StringData::Contiguous(data), rest)
-            };
-        } else {
-            if major > MAJOR_NEGATIVE {
-                return Err(CborError::WrongType);
-            }
-            if let Some(slot) = ints.get_mut(usize::from(bit >> 1) & 3) {
-                *slot = c_int(major, arg);
-            }
-            rest = after;
-        }
         if missing == 0 {
             // tinycbor stops on an integer value, but finishing the payload string moves it
             // onto the next entry and reads its head.
-            let ended = left == 0 || (indefinite && rest.first() == Some(&BREAK));
+            let ended = left == 0 || (left > DEFINITE_ENTRIES_MAX && rest.first() == Some(&BREAK));
             if bit == PAYLOAD_BIT && !ended {
                 read_head(rest)?;
             }
-            let [file_id, block_id, block_size, _] = ints;
+            let [file_id, block_id, block_size, _] = found.ints;
             return Ok(StreamBlock {
                 file_id,
                 block_id,
                 block_size,
-                payload: Payload(payload),
+                payload: Payload(found.payload),
             });
         }
         // The next entry's head, which tinycbor reads on stepping past this value, is read as
