@@ -294,14 +294,27 @@ fn read_head(item: &[u8]) -> Result<(Head, &[u8]), CborError> {
     Ok((Head { major, info, arg }, rest))
 }
 
-/// The contents of a byte or text string as they lie in the message.
+/// The contents of a byte or text string as they lie in the message, and their length. For a
+/// definite-length string, or a chunked one with at most one non-empty chunk, `bytes` is the
+/// string itself (`len` bytes); otherwise it holds the validated chunks of an indefinite-length
+/// string (between its initial byte and its break), which with two or more chunk heads is
+/// always longer than `len`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum StringData<'a> {
-    /// A definite-length string, or a chunked one with at most one non-empty chunk.
-    Contiguous(&'a [u8]),
-    /// The chunks of an indefinite-length string (between its initial byte and its break),
-    /// already validated, and their joined length.
-    Chunked { chunks: &'a [u8], len: usize },
+struct StringData<'a> {
+    bytes: &'a [u8],
+    len: usize,
+}
+
+impl<'a> StringData<'a> {
+    fn contiguous(bytes: &'a [u8]) -> Self {
+        let len = bytes.len();
+        StringData { bytes, len }
+    }
+
+    /// The string as one slice of the message, unless it is split over several chunks.
+    fn as_slice(self) -> Option<&'a [u8]> {
+        (self.bytes.len() == self.len).then_some(self.bytes)
+    }
 }
 
 /// Walks the string whose head was read, checking every chunk; returns its contents and the
@@ -310,7 +323,7 @@ fn walk_string(head: Head, body: &[u8]) -> Result<(StringData<'_>, &[u8]), CborE
     if !head.indefinite() {
         let len = usize::try_from(head.arg).map_err(|_| CborError::DataTooLarge)?;
         let (data, rest) = body.split_at_checked(len).ok_or(CborError::UnexpectedEof)?;
-        return Ok((StringData::Contiguous(data), rest));
+        return Ok((StringData::contiguous(data), rest));
     }
     let mut cur = body;
     let mut total = 0usize;
@@ -321,10 +334,10 @@ fn walk_string(head: Head, body: &[u8]) -> Result<(StringData<'_>, &[u8]), CborE
         if initial == BREAK {
             let chunks_len = body.len().saturating_sub(cur.len());
             let data = if non_empty <= 1 {
-                StringData::Contiguous(only)
+                StringData::contiguous(only)
             } else {
-                StringData::Chunked {
-                    chunks: body.get(..chunks_len).unwrap_or(&[]),
+                StringData {
+                    bytes: body.get(..chunks_len).unwrap_or(&[]),
                     len: total,
                 }
             };
@@ -478,30 +491,24 @@ pub struct Payload<'a>(StringData<'a>);
 impl<'a> Payload<'a> {
     /// Payload length in bytes (the `*pPayloadSize` v2.0.0 reports).
     pub fn len(&self) -> usize {
-        match self.0 {
-            StringData::Contiguous(data) => data.len(),
-            StringData::Chunked { len, .. } => len,
-        }
+        self.0.len
     }
 
     /// The payload as one slice of the message, unless it is split over several chunks.
     pub fn as_slice(&self) -> Option<&'a [u8]> {
-        match self.0 {
-            StringData::Contiguous(data) => Some(data),
-            StringData::Chunked { .. } => None,
-        }
+        self.0.as_slice()
     }
 
     /// The payload's pieces in order (one piece when contiguous).
     pub fn chunks(&self) -> PayloadChunks<'a> {
-        match self.0 {
-            StringData::Contiguous(data) => PayloadChunks {
+        match self.0.as_slice() {
+            Some(data) => PayloadChunks {
                 single: Some(data),
                 encoded: &[],
             },
-            StringData::Chunked { chunks, .. } => PayloadChunks {
+            None => PayloadChunks {
                 single: None,
-                encoded: chunks,
+                encoded: self.0.bytes,
             },
         }
     }
@@ -631,7 +638,7 @@ fn plain_entry<'a>(entry: &'a [u8], missing: u8, found: &mut Found<'a>) -> Optio
     }
     if bit == PAYLOAD_BIT && major == MAJOR_BYTES {
         let (data, after) = after.split_at_checked(usize::from(arg))?;
-        found.payload = StringData::Contiguous(data);
+        found.payload = StringData::contiguous(data);
         return Some((bit, after));
     }
     None
@@ -654,8 +661,8 @@ fn general_entry<'a>(
     }
     let (bit, value) = if head.major == MAJOR_TEXT {
         let (text, value) = walk_string(head, after)?;
-        match text {
-            StringData::Contiguous(&[letter]) => (wanted(letter, missing), value),
+        match text.as_slice() {
+            Some(&[letter]) => (wanted(letter, missing), value),
             _ => (0, value),
         }
     } else {
@@ -713,7 +720,7 @@ pub fn decode_get_stream_response(msg: &[u8]) -> Result<StreamBlock<'_>, CborErr
     };
     let mut found = Found {
         ints: [0; 4],
-        payload: StringData::Contiguous(&[]),
+        payload: StringData::contiguous(&[]),
     };
     // The keys whose first occurrence is still to come.
     let mut missing = ALL_KEYS;
