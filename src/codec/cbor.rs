@@ -146,10 +146,9 @@ impl Writer<'_> {
     /// A head: `prefix` | additional information, then the argument in its shortest form,
     /// written whole or not at all.
     fn head(&mut self, prefix: u8, arg: usize) -> Result<(), CborError> {
-        if arg < usize::from(INFO_ONE_BYTE) {
-            return self.byte(prefix | arg as u8);
-        }
-        let (info, width) = if arg <= 0xff {
+        let (info, width) = if arg < usize::from(INFO_ONE_BYTE) {
+            (arg as u8, 0)
+        } else if arg <= 0xff {
             (INFO_ONE_BYTE, 1)
         } else if arg <= 0xffff {
             (INFO_ONE_BYTE | 1, 2)
@@ -170,26 +169,10 @@ impl Writer<'_> {
         Ok(())
     }
 
-    /// A string: its head and its body are two pieces, as tinycbor appends them.
-    fn string(&mut self, prefix: u8, body: &[u8]) -> Result<(), CborError> {
-        self.head(prefix, body.len())?;
-        self.piece(body.len())?.copy_from_slice(body);
-        Ok(())
-    }
-
     /// A one-letter text key: head and letter, two pieces as for any string.
     fn key(&mut self, letter: u8) -> Result<(), CborError> {
         self.byte(PREFIX_TEXT | 1)?;
         self.byte(letter)
-    }
-
-    fn int(&mut self, value: i32) -> Result<(), CborError> {
-        if value < 0 {
-            // -1 - value, always representable as the bitwise complement.
-            self.head(PREFIX_NEGATIVE, !value as u32 as usize)
-        } else {
-            self.head(PREFIX_UNSIGNED, value as u32 as usize)
-        }
     }
 }
 
@@ -212,21 +195,35 @@ pub fn encode_get_stream_request(
     bitmap: &[u8],
     num_blocks: i32,
 ) -> Result<usize, CborError> {
+    let entries = [
+        (b'c', PREFIX_TEXT, client_token.len(), client_token),
+        int_entry(b'f', file_id),
+        int_entry(b'l', block_size),
+        int_entry(b'o', block_offset),
+        (b'b', PREFIX_BYTES, bitmap.len(), bitmap),
+        int_entry(b'n', num_blocks),
+    ];
     let mut w = Writer { out, len: 0 };
-    w.head(PREFIX_MAP, 6)?;
-    w.key(b'c')?;
-    w.string(PREFIX_TEXT, client_token)?;
-    w.key(b'f')?;
-    w.int(file_id)?;
-    w.key(b'l')?;
-    w.int(block_size)?;
-    w.key(b'o')?;
-    w.int(block_offset)?;
-    w.key(b'b')?;
-    w.string(PREFIX_BYTES, bitmap)?;
-    w.key(b'n')?;
-    w.int(num_blocks)?;
+    w.head(PREFIX_MAP, entries.len())?;
+    // One loop over uniform entries: the firmware holds one copy of the key and head code.
+    for (letter, prefix, arg, body) in entries {
+        w.key(letter)?;
+        w.head(prefix, arg)?;
+        if !body.is_empty() {
+            w.piece(body.len())?.copy_from_slice(body);
+        }
+    }
     Ok(w.len)
+}
+
+/// An integer entry as the encoder's loop takes it: key letter, head prefix and argument
+/// (`-1 - value` for a negative one, always representable as the bitwise complement), no body.
+fn int_entry(letter: u8, value: i32) -> (u8, u8, usize, &'static [u8]) {
+    if value < 0 {
+        (letter, PREFIX_NEGATIVE, !value as u32 as usize, &[])
+    } else {
+        (letter, PREFIX_UNSIGNED, value as u32 as usize, &[])
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
