@@ -651,11 +651,13 @@ fn general_entry<'a>(
     found: &mut Found<'a>,
 ) -> Result<(u8, &'a [u8]), CborError> {
     let mut key_item = entry;
-    let (mut head, mut after) = read_head(key_item)?;
-    while head.major == MAJOR_TAG {
+    let (head, after) = loop {
+        let (head, after) = read_head(key_item)?;
+        if head.major != MAJOR_TAG {
+            break (head, after);
+        }
         key_item = after;
-        (head, after) = read_head(key_item)?;
-    }
+    };
     let (bit, value) = if head.major == MAJOR_TEXT {
         let (text, value) = walk_string(head, after)?;
         match text.as_slice() {
