@@ -316,9 +316,15 @@ impl<'a> StringData<'a> {
 
 /// Walks the string whose head was read, checking every chunk; returns its contents and the
 /// bytes after it.
-fn walk_string(head: Head, body: &[u8]) -> Result<(StringData<'_>, &[u8]), CborError> {
-    if !head.indefinite() {
-        let len = usize::try_from(head.arg).map_err(|_| CborError::DataTooLarge)?;
+// The head's fields as scalars: a `Head` argument is copied to the stack at every call.
+fn walk_string(
+    major: u8,
+    info: u8,
+    arg: u64,
+    body: &[u8],
+) -> Result<(StringData<'_>, &[u8]), CborError> {
+    if info != INFO_INDEFINITE {
+        let len = usize::try_from(arg).map_err(|_| CborError::DataTooLarge)?;
         let (data, rest) = body.split_at_checked(len).ok_or(CborError::UnexpectedEof)?;
         return Ok((StringData::contiguous(data), rest));
     }
@@ -340,7 +346,7 @@ fn walk_string(head: Head, body: &[u8]) -> Result<(StringData<'_>, &[u8]), CborE
             };
             return Ok((data, after_initial));
         }
-        if initial >> 5 != head.major {
+        if initial >> 5 != major {
             return Err(CborError::ChunkTypeMismatch);
         }
         let (len, after_head) = read_arg(initial & 0x1f, after_initial)?;
@@ -418,7 +424,9 @@ fn skip_item(item: &[u8]) -> Result<&[u8], CborError> {
                     after_tag = true;
                     continue;
                 }
-                MAJOR_BYTES | MAJOR_TEXT => cur = walk_string(head, rest)?.1,
+                MAJOR_BYTES | MAJOR_TEXT => {
+                    cur = walk_string(head.major, head.info, head.arg, rest)?.1
+                }
                 MAJOR_ARRAY | MAJOR_MAP => {
                     if depth >= MAX_SKIP_NESTING {
                         return Err(CborError::NestingTooDeep);
@@ -659,7 +667,7 @@ fn general_entry<'a>(
         key_item = after;
     };
     let (bit, value) = if head.major == MAJOR_TEXT {
-        let (text, value) = walk_string(head, after)?;
+        let (text, value) = walk_string(head.major, head.info, head.arg, after)?;
         match text.as_slice() {
             Some(&[letter]) => (wanted(letter, missing), value),
             _ => (0, value),
@@ -676,7 +684,7 @@ fn general_entry<'a>(
         if head.major != MAJOR_BYTES {
             return Err(CborError::WrongType);
         }
-        let (data, after) = walk_string(head, after)?;
+        let (data, after) = walk_string(head.major, head.info, head.arg, after)?;
         found.payload = data;
         return Ok((bit, after));
     }
