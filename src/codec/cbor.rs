@@ -195,18 +195,29 @@ pub fn encode_get_stream_request(
     bitmap: &[u8],
     num_blocks: i32,
 ) -> Result<usize, CborError> {
-    let entries = [
-        (b'c', PREFIX_TEXT, client_token.len(), client_token),
-        int_entry(b'f', file_id),
-        int_entry(b'l', block_size),
-        int_entry(b'o', block_offset),
-        (b'b', PREFIX_BYTES, bitmap.len(), bitmap),
-        int_entry(b'n', num_blocks),
-    ];
     let mut w = Writer { out, len: 0 };
-    w.head(PREFIX_MAP, entries.len())?;
-    // One loop over uniform entries: the firmware holds one copy of the key and head code.
-    for (letter, prefix, arg, body) in entries {
+    w.head(PREFIX_MAP, 6)?;
+    // One loop over the keys: the firmware holds one copy of the key, head and body code.
+    for letter in *b"cflobn" {
+        let (prefix, arg, body) = match letter {
+            b'c' => (PREFIX_TEXT, client_token.len(), client_token),
+            b'b' => (PREFIX_BYTES, bitmap.len(), bitmap),
+            _ => {
+                let value = match letter {
+                    b'f' => file_id,
+                    b'l' => block_size,
+                    b'o' => block_offset,
+                    _ => num_blocks,
+                };
+                // -1 - value for a negative one, always representable as the complement.
+                let (prefix, arg) = if value < 0 {
+                    (PREFIX_NEGATIVE, !value as u32)
+                } else {
+                    (PREFIX_UNSIGNED, value as u32)
+                };
+                (prefix, arg as usize, &[][..])
+            }
+        };
         w.key(letter)?;
         w.head(prefix, arg)?;
         if !body.is_empty() {
@@ -214,16 +225,6 @@ pub fn encode_get_stream_request(
         }
     }
     Ok(w.len)
-}
-
-/// An integer entry as the encoder's loop takes it: key letter, head prefix and argument
-/// (`-1 - value` for a negative one, always representable as the bitwise complement), no body.
-fn int_entry(letter: u8, value: i32) -> (u8, u8, usize, &'static [u8]) {
-    if value < 0 {
-        (letter, PREFIX_NEGATIVE, !value as u32 as usize, &[])
-    } else {
-        (letter, PREFIX_UNSIGNED, value as u32 as usize, &[])
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
