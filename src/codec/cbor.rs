@@ -132,7 +132,7 @@ impl Writer<'_> {
         Ok(slot)
     }
 
-    /// A one-byte piece: most heads, and a key's letter (a store, where a slice is a memcpy).
+    /// A one-byte piece: the map's head, a key's head and letter (a store, not a slice copy).
     fn byte(&mut self, value: u8) -> Result<(), CborError> {
         let slot = self
             .out
@@ -196,7 +196,7 @@ pub fn encode_get_stream_request(
     num_blocks: i32,
 ) -> Result<usize, CborError> {
     let mut w = Writer { out, len: 0 };
-    w.head(PREFIX_MAP, 6)?;
+    w.byte(PREFIX_MAP | 6)?;
     // One loop over the keys: the firmware holds one copy of the key, head and body code.
     for letter in *b"cflobn" {
         let (prefix, arg, body) = match letter {
@@ -220,6 +220,7 @@ pub fn encode_get_stream_request(
         };
         w.key(letter)?;
         w.head(prefix, arg)?;
+        // An empty body always fits; an integer's skips the copy call.
         if !body.is_empty() {
             w.piece(body.len())?.copy_from_slice(body);
         }
