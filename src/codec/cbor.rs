@@ -575,8 +575,8 @@ pub struct StreamBlock<'a> {
     pub payload: Payload<'a>,
 }
 
-/// Each key's bit in the set of keys found, indexed by the letter minus `f`: `f`, `i`, `l` (bit
-/// `1 << i` for their `ints` index `i`), then `p`; 0 for any other letter.
+/// Each key's bit in the set of keys found, indexed by the letter minus `f`: `f`, `i`, `l`
+/// (1, 2, 4, also their slots in `Found::ints`), then `p`; 0 for any other letter.
 const KEY_BITS: [u8; 11] = [1, 0, 0, 2, 0, 0, 4, 0, 0, 0, PAYLOAD_BIT];
 const PAYLOAD_BIT: u8 = 8;
 const INT_BITS: u8 = 7;
@@ -596,17 +596,17 @@ fn c_int(major: u8, arg: u64) -> i32 {
     }
 }
 
-/// Where a map entry's value goes: `f`, `i`, `l` by index (the fourth slot keeps any index
-/// `bit >> 1 & 3` in bounds) and `p`.
+/// Where a map entry's value goes: `f`, `i`, `l` at their bit (1, 2, 4; eight slots keep any
+/// `bit & 7` in bounds) and `p`.
 struct Found<'a> {
-    ints: [i32; 4],
+    ints: [i32; 8],
     payload: StringData<'a>,
 }
 
 impl<'a> Found<'a> {
     /// The value of an integer key (`bit` of `f`, `i` or `l`).
     fn set_int(&mut self, bit: u8, major: u8, arg: u64) {
-        if let Some(slot) = self.ints.get_mut(usize::from(bit >> 1) & 3) {
+        if let Some(slot) = self.ints.get_mut(usize::from(bit & 7)) {
             *slot = c_int(major, arg);
         }
     }
@@ -632,9 +632,9 @@ fn plain_entry<'a>(entry: &'a [u8], missing: u8, found: &mut Found<'a>) -> Optio
     let bit = wanted(letter, missing);
     let info = initial & 0x1f;
     let (arg, width) = match info {
-        0..=23 => (u16::from(info), 0),
-        24 => (u16::from(b0), 1),
-        25 => (u16::from_be_bytes([b0, b1]), 2),
+        0..=23 => (u32::from(info), 0),
+        24 => (u32::from(b0), 1),
+        25 => (u32::from(u16::from_be_bytes([b0, b1])), 2),
         _ => return None,
     };
     let after = entry.get(3usize.wrapping_add(width)..)?;
@@ -644,7 +644,7 @@ fn plain_entry<'a>(entry: &'a [u8], missing: u8, found: &mut Found<'a>) -> Optio
         return Some((bit, after));
     }
     if bit == PAYLOAD_BIT && major == MAJOR_BYTES {
-        let (data, after) = after.split_at_checked(usize::from(arg))?;
+        let (data, after) = after.split_at_checked(arg as usize)?;
         found.payload = StringData::contiguous(data);
         return Some((bit, after));
     }
@@ -728,7 +728,7 @@ pub fn decode_get_stream_response(msg: &[u8]) -> Result<StreamBlock<'_>, CborErr
         _ => map_head(msg)?,
     };
     let mut found = Found {
-        ints: [0; 4],
+        ints: [0; 8],
         payload: StringData::contiguous(&[]),
     };
     // The keys whose first occurrence is still to come.
@@ -749,7 +749,7 @@ pub fn decode_get_stream_response(msg: &[u8]) -> Result<StreamBlock<'_>, CborErr
             if bit == PAYLOAD_BIT && !ended {
                 read_head(rest)?;
             }
-            let [file_id, block_id, block_size, _] = found.ints;
+            let [_, file_id, block_id, _, block_size, ..] = found.ints;
             return Ok(StreamBlock {
                 file_id,
                 block_id,
