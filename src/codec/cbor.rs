@@ -250,10 +250,8 @@ impl Head {
 fn read_arg(info: u8, rest: &[u8]) -> Result<(u64, &[u8]), CborError> {
     let width = match info {
         0..=23 => return Ok((u64::from(info), rest)),
-        24 => 1,
-        25 => 2,
-        26 => 4,
-        27 => 8,
+        // 1, 2, 4 or 8 bytes.
+        24..=27 => 1usize << (info & 3),
         _ => return Err(CborError::IllegalNumber),
     };
     let (bytes, rest) = rest
