@@ -698,7 +698,6 @@ fn general_entry<'a>(
 /// Any head of the top-level item: it must be a map. Returns the entries it declares (an
 /// indefinite map counts down from usize::MAX, and stays above DEFINITE_ENTRIES_MAX since every
 /// entry takes at least two bytes of the message) and the bytes after the head.
-#[inline(never)]
 fn map_head(msg: &[u8]) -> Result<(usize, &[u8]), CborError> {
     let (top, rest) = read_head(msg)?;
     if top.major != MAJOR_MAP {
