@@ -652,7 +652,6 @@ fn plain_entry<'a>(entry: &'a [u8], missing: u8, found: &mut Found<'a>) -> Optio
 /// Any map entry, with all of tinycbor's rules: the key past its tags (a text string compared
 /// by its joined contents, anything else skipped), then the value of a wanted key checked and
 /// stored, any other value skipped. Returns the key's bit (0: not wanted) and the bytes after.
-#[inline(never)]
 fn general_entry<'a>(
     entry: &'a [u8],
     missing: u8,
