@@ -396,71 +396,67 @@ fn skip_item(item: &[u8]) -> Result<&[u8], CborError> {
     let mut stack = [Frame::IndefiniteArray; MAX_SKIP_NESTING];
     let mut depth = 0usize;
     let mut cur = item;
-    let mut after_tag = false;
     loop {
         // `cur` starts an item of the innermost open container (or the item being skipped).
-        let mut closed_by_break = false;
-        if !after_tag && cur.first() == Some(&BREAK) {
-            match depth.checked_sub(1).and_then(|top| stack.get(top)) {
-                Some(Frame::IndefiniteArray | Frame::IndefiniteMap { at_value: false }) => {
-                    closed_by_break = true;
-                }
-                Some(Frame::IndefiniteMap { at_value: true }) => {
-                    return Err(CborError::UnexpectedBreak);
-                }
-                // Not inside an indefinite container: `read_head` refuses the break.
-                Some(Frame::Counted(_)) | None => {}
+        let top = depth.checked_sub(1).and_then(|top| stack.get(top));
+        match (cur, top) {
+            (
+                [BREAK, after @ ..],
+                Some(Frame::IndefiniteArray | Frame::IndefiniteMap { at_value: false }),
+            ) => {
+                cur = after;
+                depth = depth.saturating_sub(1);
             }
-        }
-        if closed_by_break {
-            cur = cur.get(1..).unwrap_or(&[]);
-            depth = depth.saturating_sub(1);
-        } else {
-            let (head, rest) = read_head(cur)?;
-            match head.major {
-                MAJOR_TAG => {
-                    // Tags are not items: the tagged item follows in the same position.
-                    cur = rest;
-                    after_tag = true;
-                    continue;
-                }
-                MAJOR_BYTES | MAJOR_TEXT => {
-                    cur = walk_string(head.major, head.info, head.arg, rest)?.1
-                }
-                MAJOR_ARRAY | MAJOR_MAP => {
-                    if depth >= MAX_SKIP_NESTING {
-                        return Err(CborError::NestingTooDeep);
+            ([BREAK, ..], Some(Frame::IndefiniteMap { at_value: true })) => {
+                return Err(CborError::UnexpectedBreak);
+            }
+            // Anywhere else `read_head` refuses a break, also right after a tag.
+            _ => {
+                // Tags are not items: the tagged item follows in the same position.
+                let (head, rest) = loop {
+                    let (head, rest) = read_head(cur)?;
+                    if head.major != MAJOR_TAG {
+                        break (head, rest);
                     }
                     cur = rest;
-                    after_tag = false;
-                    let frame = if head.indefinite() {
-                        if head.major == MAJOR_MAP {
-                            Frame::IndefiniteMap { at_value: false }
+                };
+                cur = rest;
+                match head.major {
+                    MAJOR_BYTES | MAJOR_TEXT => {
+                        cur = walk_string(head.major, head.info, head.arg, rest)?.1
+                    }
+                    MAJOR_ARRAY | MAJOR_MAP => {
+                        if depth >= MAX_SKIP_NESTING {
+                            return Err(CborError::NestingTooDeep);
+                        }
+                        let frame = if head.indefinite() {
+                            if head.major == MAJOR_MAP {
+                                Frame::IndefiniteMap { at_value: false }
+                            } else {
+                                Frame::IndefiniteArray
+                            }
                         } else {
-                            Frame::IndefiniteArray
+                            let items = container_items(head)?;
+                            // Every item takes at least one byte: a count beyond what is left
+                            // can only fail, so fail now.
+                            if usize::try_from(items).map_or(true, |n| n > cur.len()) {
+                                return Err(CborError::UnexpectedEof);
+                            }
+                            Frame::Counted(items)
+                        };
+                        if !matches!(frame, Frame::Counted(0)) {
+                            if let Some(slot) = stack.get_mut(depth) {
+                                *slot = frame;
+                            }
+                            depth = depth.saturating_add(1);
+                            continue;
                         }
-                    } else {
-                        let items = container_items(head)?;
-                        // Every item takes at least one byte: a count beyond what is left
-                        // can only fail, so fail now.
-                        if usize::try_from(items).map_or(true, |n| n > cur.len()) {
-                            return Err(CborError::UnexpectedEof);
-                        }
-                        Frame::Counted(items)
-                    };
-                    if !matches!(frame, Frame::Counted(0)) {
-                        if let Some(slot) = stack.get_mut(depth) {
-                            *slot = frame;
-                        }
-                        depth = depth.saturating_add(1);
-                        continue;
                     }
+                    // Integers, simple values and floats are all head.
+                    _ => {}
                 }
-                // Integers, simple values and floats are all head.
-                _ => cur = rest,
             }
         }
-        after_tag = false;
         // One item is complete: count it in the containers it closes.
         loop {
             let Some(top) = depth.checked_sub(1) else {
