@@ -330,14 +330,14 @@ fn walk_string(
     }
     let mut cur = body;
     let mut total = 0usize;
-    let mut non_empty = 0usize;
-    let mut only: &[u8] = &[];
+    // The last non-empty chunk: the whole string when it is `total` bytes long.
+    let mut last: &[u8] = &[];
     loop {
         let (&initial, after_initial) = cur.split_first().ok_or(CborError::UnexpectedEof)?;
         if initial == BREAK {
             let chunks_len = body.len().saturating_sub(cur.len());
-            let data = if non_empty <= 1 {
-                StringData::contiguous(only)
+            let data = if last.len() == total {
+                StringData::contiguous(last)
             } else {
                 StringData {
                     bytes: body.get(..chunks_len).unwrap_or(&[]),
@@ -354,10 +354,10 @@ fn walk_string(
         let (data, rest) = after_head
             .split_at_checked(len)
             .ok_or(CborError::UnexpectedEof)?;
-        total = total.checked_add(len).ok_or(CborError::DataTooLarge)?;
+        // Cannot wrap: the chunks are disjoint slices of the message.
+        total = total.wrapping_add(len);
         if !data.is_empty() {
-            non_empty = non_empty.saturating_add(1);
-            only = data;
+            last = data;
         }
         cur = rest;
     }
