@@ -88,7 +88,6 @@ impl CborError {
 /// sends none (tinycbor allows 1024; see the module documentation).
 pub const MAX_SKIP_NESTING: usize = 16;
 
-const MAJOR_UNSIGNED: u8 = 0;
 const MAJOR_NEGATIVE: u8 = 1;
 const MAJOR_BYTES: u8 = 2;
 const MAJOR_TEXT: u8 = 3;
@@ -120,20 +119,20 @@ struct Writer<'o> {
 }
 
 impl Writer<'_> {
-    /// Appends one piece whole, or nothing and `BufferTooSmall`.
-    fn append(&mut self, piece: &[u8]) -> Result<(), CborError> {
+    /// The next `n` bytes, as one piece, or nothing and `BufferTooSmall`.
+    fn piece(&mut self, n: usize) -> Result<&mut [u8], CborError> {
+        let start = self.len;
         let slot = self
             .out
-            .get_mut(self.len..)
-            .and_then(|rest| rest.get_mut(..piece.len()))
+            .get_mut(start..)
+            .and_then(|rest| rest.get_mut(..n))
             .ok_or(CborError::BufferTooSmall)?;
-        slot.copy_from_slice(piece);
         // Cannot wrap: the slot lies inside `out`.
-        self.len = self.len.wrapping_add(piece.len());
-        Ok(())
+        self.len = start.wrapping_add(n);
+        Ok(slot)
     }
 
-    /// A one-byte piece: most heads, and a key's letter (a store, where a slice is a memcpy).
+    /// A one-byte piece: the map's head, a key's head and letter (a store, not a slice copy).
     fn byte(&mut self, value: u8) -> Result<(), CborError> {
         let slot = self
             .out
@@ -146,45 +145,34 @@ impl Writer<'_> {
 
     /// A head: `prefix` | additional information, then the argument in its shortest form,
     /// written whole or not at all.
-    fn head(&mut self, prefix: u8, arg: u64) -> Result<(), CborError> {
-        // Where the head starts in `piece`: the initial byte, then the argument's low bytes.
-        let (info, start) = match arg {
-            0..=23 => return self.byte(prefix | arg as u8),
-            0x18..=0xff => (INFO_ONE_BYTE, 7),
-            0x100..=0xffff => (INFO_ONE_BYTE | 1, 6),
-            0x1_0000..=0xffff_ffff => (INFO_ONE_BYTE | 2, 4),
-            _ => (INFO_EIGHT_BYTES, 0),
+    fn head(&mut self, prefix: u8, arg: usize) -> Result<(), CborError> {
+        let (info, width) = if arg < usize::from(INFO_ONE_BYTE) {
+            (arg as u8, 0)
+        } else if arg <= 0xff {
+            (INFO_ONE_BYTE, 1)
+        } else if arg <= 0xffff {
+            (INFO_ONE_BYTE | 1, 2)
+        } else if arg as u64 <= u64::from(u32::MAX) {
+            (INFO_ONE_BYTE | 2, 4)
+        } else {
+            (INFO_EIGHT_BYTES, 8)
         };
-        let mut piece = [0u8; 9];
-        if let Some(be) = piece.get_mut(1..) {
-            be.copy_from_slice(&arg.to_be_bytes());
-        }
-        // The byte it replaces is a zero above the argument's shortest form.
-        if let Some(initial) = piece.get_mut(start) {
+        if let Some((initial, be)) = self.piece(1usize.wrapping_add(width))?.split_first_mut() {
             *initial = prefix | info;
+            // Big-endian: the lowest byte last.
+            let mut rest = arg;
+            for byte in be.iter_mut().rev() {
+                *byte = rest as u8;
+                rest = rest.wrapping_shr(8);
+            }
         }
-        self.append(piece.get(start..).unwrap_or_default())
-    }
-
-    /// A string: its head and its body are two pieces, as tinycbor appends them.
-    fn string(&mut self, prefix: u8, body: &[u8]) -> Result<(), CborError> {
-        self.head(prefix, body.len() as u64)?;
-        self.append(body)
+        Ok(())
     }
 
     /// A one-letter text key: head and letter, two pieces as for any string.
     fn key(&mut self, letter: u8) -> Result<(), CborError> {
         self.byte(PREFIX_TEXT | 1)?;
         self.byte(letter)
-    }
-
-    fn int(&mut self, value: i32) -> Result<(), CborError> {
-        if value < 0 {
-            // -1 - value, always representable as the bitwise complement.
-            self.head(PREFIX_NEGATIVE, u64::from(!value as u32))
-        } else {
-            self.head(PREFIX_UNSIGNED, u64::from(value as u32))
-        }
     }
 }
 
@@ -208,19 +196,35 @@ pub fn encode_get_stream_request(
     num_blocks: i32,
 ) -> Result<usize, CborError> {
     let mut w = Writer { out, len: 0 };
-    w.head(PREFIX_MAP, 6)?;
-    w.key(b'c')?;
-    w.string(PREFIX_TEXT, client_token)?;
-    w.key(b'f')?;
-    w.int(file_id)?;
-    w.key(b'l')?;
-    w.int(block_size)?;
-    w.key(b'o')?;
-    w.int(block_offset)?;
-    w.key(b'b')?;
-    w.string(PREFIX_BYTES, bitmap)?;
-    w.key(b'n')?;
-    w.int(num_blocks)?;
+    w.byte(PREFIX_MAP | 6)?;
+    // One loop over the keys: the firmware holds one copy of the key, head and body code.
+    for letter in *b"cflobn" {
+        let (prefix, arg, body) = match letter {
+            b'c' => (PREFIX_TEXT, client_token.len(), client_token),
+            b'b' => (PREFIX_BYTES, bitmap.len(), bitmap),
+            _ => {
+                let value = match letter {
+                    b'f' => file_id,
+                    b'l' => block_size,
+                    b'o' => block_offset,
+                    _ => num_blocks,
+                };
+                // -1 - value for a negative one, always representable as the complement.
+                let (prefix, arg) = if value < 0 {
+                    (PREFIX_NEGATIVE, !value as u32)
+                } else {
+                    (PREFIX_UNSIGNED, value as u32)
+                };
+                (prefix, arg as usize, &[][..])
+            }
+        };
+        w.key(letter)?;
+        w.head(prefix, arg)?;
+        // An empty body always fits; an integer's skips the copy call.
+        if !body.is_empty() {
+            w.piece(body.len())?.copy_from_slice(body);
+        }
+    }
     Ok(w.len)
 }
 
@@ -246,10 +250,8 @@ impl Head {
 fn read_arg(info: u8, rest: &[u8]) -> Result<(u64, &[u8]), CborError> {
     let width = match info {
         0..=23 => return Ok((u64::from(info), rest)),
-        24 => 1,
-        25 => 2,
-        26 => 4,
-        27 => 8,
+        // 1, 2, 4 or 8 bytes.
+        24..=27 => 1usize << (info & 3),
         _ => return Err(CborError::IllegalNumber),
     };
     let (bytes, rest) = rest
@@ -289,43 +291,62 @@ fn read_head(item: &[u8]) -> Result<(Head, &[u8]), CborError> {
     Ok((Head { major, info, arg }, rest))
 }
 
-/// The contents of a byte or text string as they lie in the message.
+/// The contents of a byte or text string as they lie in the message, and their length. For a
+/// definite-length string, or a chunked one with at most one non-empty chunk, `bytes` is the
+/// string itself (`len` bytes); otherwise it holds the validated chunks of an indefinite-length
+/// string (between its initial byte and its break), which with two or more chunk heads is
+/// always longer than `len`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum StringData<'a> {
-    /// A definite-length string, or a chunked one with at most one non-empty chunk.
-    Contiguous(&'a [u8]),
-    /// The chunks of an indefinite-length string (between its initial byte and its break),
-    /// already validated, and their joined length.
-    Chunked { chunks: &'a [u8], len: usize },
+struct StringData<'a> {
+    bytes: &'a [u8],
+    len: usize,
+}
+
+impl<'a> StringData<'a> {
+    fn contiguous(bytes: &'a [u8]) -> Self {
+        let len = bytes.len();
+        StringData { bytes, len }
+    }
+
+    /// The string as one slice of the message, unless it is split over several chunks.
+    fn as_slice(self) -> Option<&'a [u8]> {
+        (self.bytes.len() == self.len).then_some(self.bytes)
+    }
 }
 
 /// Walks the string whose head was read, checking every chunk; returns its contents and the
 /// bytes after it.
-fn walk_string(head: Head, body: &[u8]) -> Result<(StringData<'_>, &[u8]), CborError> {
-    if !head.indefinite() {
-        let len = usize::try_from(head.arg).map_err(|_| CborError::DataTooLarge)?;
+// The head's fields as scalars: a `Head` argument is copied to the stack at every call.
+fn walk_string(
+    major: u8,
+    info: u8,
+    arg: u64,
+    body: &[u8],
+) -> Result<(StringData<'_>, &[u8]), CborError> {
+    if info != INFO_INDEFINITE {
+        let len = usize::try_from(arg).map_err(|_| CborError::DataTooLarge)?;
         let (data, rest) = body.split_at_checked(len).ok_or(CborError::UnexpectedEof)?;
-        return Ok((StringData::Contiguous(data), rest));
+        return Ok((StringData::contiguous(data), rest));
     }
     let mut cur = body;
     let mut total = 0usize;
-    let mut non_empty = 0usize;
-    let mut only: &[u8] = &[];
+    // The last non-empty chunk: the whole string when it is `total` bytes long.
+    let mut last: &[u8] = &[];
     loop {
         let (&initial, after_initial) = cur.split_first().ok_or(CborError::UnexpectedEof)?;
         if initial == BREAK {
             let chunks_len = body.len().saturating_sub(cur.len());
-            let data = if non_empty <= 1 {
-                StringData::Contiguous(only)
+            let data = if last.len() == total {
+                StringData::contiguous(last)
             } else {
-                StringData::Chunked {
-                    chunks: body.get(..chunks_len).unwrap_or(&[]),
+                StringData {
+                    bytes: body.get(..chunks_len).unwrap_or(&[]),
                     len: total,
                 }
             };
             return Ok((data, after_initial));
         }
-        if initial >> 5 != head.major {
+        if initial >> 5 != major {
             return Err(CborError::ChunkTypeMismatch);
         }
         let (len, after_head) = read_arg(initial & 0x1f, after_initial)?;
@@ -333,10 +354,10 @@ fn walk_string(head: Head, body: &[u8]) -> Result<(StringData<'_>, &[u8]), CborE
         let (data, rest) = after_head
             .split_at_checked(len)
             .ok_or(CborError::UnexpectedEof)?;
-        total = total.checked_add(len).ok_or(CborError::DataTooLarge)?;
+        // Cannot wrap: the chunks are disjoint slices of the message.
+        total = total.wrapping_add(len);
         if !data.is_empty() {
-            non_empty = non_empty.saturating_add(1);
-            only = data;
+            last = data;
         }
         cur = rest;
     }
@@ -375,69 +396,67 @@ fn skip_item(item: &[u8]) -> Result<&[u8], CborError> {
     let mut stack = [Frame::IndefiniteArray; MAX_SKIP_NESTING];
     let mut depth = 0usize;
     let mut cur = item;
-    let mut after_tag = false;
     loop {
         // `cur` starts an item of the innermost open container (or the item being skipped).
-        let mut closed_by_break = false;
-        if !after_tag && cur.first() == Some(&BREAK) {
-            match depth.checked_sub(1).and_then(|top| stack.get(top)) {
-                Some(Frame::IndefiniteArray | Frame::IndefiniteMap { at_value: false }) => {
-                    closed_by_break = true;
-                }
-                Some(Frame::IndefiniteMap { at_value: true }) => {
-                    return Err(CborError::UnexpectedBreak);
-                }
-                // Not inside an indefinite container: `read_head` refuses the break.
-                Some(Frame::Counted(_)) | None => {}
+        let top = depth.checked_sub(1).and_then(|top| stack.get(top));
+        match (cur, top) {
+            (
+                [BREAK, after @ ..],
+                Some(Frame::IndefiniteArray | Frame::IndefiniteMap { at_value: false }),
+            ) => {
+                cur = after;
+                depth = depth.saturating_sub(1);
             }
-        }
-        if closed_by_break {
-            cur = cur.get(1..).unwrap_or(&[]);
-            depth = depth.saturating_sub(1);
-        } else {
-            let (head, rest) = read_head(cur)?;
-            match head.major {
-                MAJOR_TAG => {
-                    // Tags are not items: the tagged item follows in the same position.
-                    cur = rest;
-                    after_tag = true;
-                    continue;
-                }
-                MAJOR_BYTES | MAJOR_TEXT => cur = walk_string(head, rest)?.1,
-                MAJOR_ARRAY | MAJOR_MAP => {
-                    if depth >= MAX_SKIP_NESTING {
-                        return Err(CborError::NestingTooDeep);
+            ([BREAK, ..], Some(Frame::IndefiniteMap { at_value: true })) => {
+                return Err(CborError::UnexpectedBreak);
+            }
+            // Anywhere else `read_head` refuses a break, also right after a tag.
+            _ => {
+                // Tags are not items: the tagged item follows in the same position.
+                let (head, rest) = loop {
+                    let (head, rest) = read_head(cur)?;
+                    if head.major != MAJOR_TAG {
+                        break (head, rest);
                     }
                     cur = rest;
-                    after_tag = false;
-                    let frame = if head.indefinite() {
-                        if head.major == MAJOR_MAP {
-                            Frame::IndefiniteMap { at_value: false }
+                };
+                cur = rest;
+                match head.major {
+                    MAJOR_BYTES | MAJOR_TEXT => {
+                        cur = walk_string(head.major, head.info, head.arg, rest)?.1
+                    }
+                    MAJOR_ARRAY | MAJOR_MAP => {
+                        if depth >= MAX_SKIP_NESTING {
+                            return Err(CborError::NestingTooDeep);
+                        }
+                        let frame = if head.indefinite() {
+                            if head.major == MAJOR_MAP {
+                                Frame::IndefiniteMap { at_value: false }
+                            } else {
+                                Frame::IndefiniteArray
+                            }
                         } else {
-                            Frame::IndefiniteArray
+                            let items = container_items(head)?;
+                            // Every item takes at least one byte: a count beyond what is left
+                            // can only fail, so fail now.
+                            if usize::try_from(items).map_or(true, |n| n > cur.len()) {
+                                return Err(CborError::UnexpectedEof);
+                            }
+                            Frame::Counted(items)
+                        };
+                        if !matches!(frame, Frame::Counted(0)) {
+                            if let Some(slot) = stack.get_mut(depth) {
+                                *slot = frame;
+                            }
+                            depth = depth.saturating_add(1);
+                            continue;
                         }
-                    } else {
-                        let items = container_items(head)?;
-                        // Every item takes at least one byte: a count beyond what is left
-                        // can only fail, so fail now.
-                        if usize::try_from(items).map_or(true, |n| n > cur.len()) {
-                            return Err(CborError::UnexpectedEof);
-                        }
-                        Frame::Counted(items)
-                    };
-                    if !matches!(frame, Frame::Counted(0)) {
-                        if let Some(slot) = stack.get_mut(depth) {
-                            *slot = frame;
-                        }
-                        depth = depth.saturating_add(1);
-                        continue;
                     }
+                    // Integers, simple values and floats are all head.
+                    _ => {}
                 }
-                // Integers, simple values and floats are all head.
-                _ => cur = rest,
             }
         }
-        after_tag = false;
         // One item is complete: count it in the containers it closes.
         loop {
             let Some(top) = depth.checked_sub(1) else {
@@ -473,30 +492,24 @@ pub struct Payload<'a>(StringData<'a>);
 impl<'a> Payload<'a> {
     /// Payload length in bytes (the `*pPayloadSize` v2.0.0 reports).
     pub fn len(&self) -> usize {
-        match self.0 {
-            StringData::Contiguous(data) => data.len(),
-            StringData::Chunked { len, .. } => len,
-        }
+        self.0.len
     }
 
     /// The payload as one slice of the message, unless it is split over several chunks.
     pub fn as_slice(&self) -> Option<&'a [u8]> {
-        match self.0 {
-            StringData::Contiguous(data) => Some(data),
-            StringData::Chunked { .. } => None,
-        }
+        self.0.as_slice()
     }
 
     /// The payload's pieces in order (one piece when contiguous).
     pub fn chunks(&self) -> PayloadChunks<'a> {
-        match self.0 {
-            StringData::Contiguous(data) => PayloadChunks {
+        match self.0.as_slice() {
+            Some(data) => PayloadChunks {
                 single: Some(data),
                 encoded: &[],
             },
-            StringData::Chunked { chunks, .. } => PayloadChunks {
+            None => PayloadChunks {
                 single: None,
-                encoded: chunks,
+                encoded: self.0.bytes,
             },
         }
     }
@@ -556,79 +569,141 @@ pub struct StreamBlock<'a> {
     pub payload: Payload<'a>,
 }
 
-/// The four keys of a response, by their single letter.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Key {
-    FileId,
-    BlockId,
-    BlockSize,
-    Payload,
-}
+/// Each key's bit in the set of keys found, indexed by the letter minus `f`: `f`, `i`, `l`
+/// (1, 2, 4, also their slots in `Found::ints`), then `p`; 0 for any other letter.
+const KEY_BITS: [u8; 11] = [1, 0, 0, 2, 0, 0, 4, 0, 0, 0, PAYLOAD_BIT];
+const PAYLOAD_BIT: u8 = 8;
+const INT_BITS: u8 = 7;
+const ALL_KEYS: u8 = 15;
 
-impl Key {
-    fn from_text(text: StringData<'_>) -> Option<Key> {
-        let StringData::Contiguous(&[letter]) = text else {
-            return None;
-        };
-        match letter {
-            b'f' => Some(Key::FileId),
-            b'i' => Some(Key::BlockId),
-            b'l' => Some(Key::BlockSize),
-            b'p' => Some(Key::Payload),
-            _ => None,
-        }
-    }
-}
+/// The most entries a definite map may declare (tinycbor refuses more than `i32::MAX` pairs).
+const DEFINITE_ENTRIES_MAX: usize = i32::MAX as usize;
 
 /// The C `int` tinycbor's unchecked `cbor_value_get_int` produces: the low 32 bits of the
 /// argument, complemented for negative integers.
-fn c_int(head: Head) -> i32 {
-    let low = head.arg as u32 as i32;
-    if head.major == MAJOR_NEGATIVE {
+fn c_int(major: u8, arg: u64) -> i32 {
+    let low = arg as u32 as i32;
+    if major == MAJOR_NEGATIVE {
         !low
     } else {
         low
     }
 }
 
-/// Where the walk through the top-level map stands.
-struct MapCursor<'a> {
-    rest: &'a [u8],
-    /// Items (keys and values) left in a definite map; `None` for an indefinite one.
-    left: Option<u32>,
+/// Where a map entry's value goes: `f`, `i`, `l` at their bit (1, 2, 4; eight slots keep any
+/// `bit & 7` in bounds) and `p`.
+struct Found<'a> {
+    ints: [i32; 8],
+    payload: StringData<'a>,
 }
 
-impl<'a> MapCursor<'a> {
-    /// At a key position: is the map finished? Consumes an indefinite map's break.
-    fn at_end(&mut self) -> bool {
-        match self.left {
-            Some(left) => left == 0,
-            None => match self.rest.split_first() {
-                Some((&BREAK, after)) => {
-                    self.rest = after;
-                    self.left = Some(0);
-                    true
-                }
-                _ => false,
-            },
+impl<'a> Found<'a> {
+    /// The value of an integer key (`bit` of `f`, `i` or `l`).
+    fn set_int(&mut self, bit: u8, major: u8, arg: u64) {
+        if let Some(slot) = self.ints.get_mut(usize::from(bit & 7)) {
+            *slot = c_int(major, arg);
         }
     }
+}
 
-    /// One key or value has been consumed.
-    fn count_item(&mut self) {
-        if let Some(left) = self.left.as_mut() {
-            *left = left.saturating_sub(1);
-        }
-    }
+/// The bit of a one-letter key among those still `missing` (0: not wanted).
+fn wanted(letter: u8, missing: u8) -> u8 {
+    KEY_BITS
+        .get(usize::from(letter.wrapping_sub(b'f')))
+        .map_or(0, |bit| bit & missing)
+}
 
-    /// After a value: tinycbor steps onto the next entry's key and reads its head.
-    fn step_to_next_key(&mut self) -> Result<(), CborError> {
-        self.count_item();
-        if !self.at_end() {
-            read_head(self.rest)?;
-        }
-        Ok(())
+/// The map entry AWS sends, inline: a wanted one-letter text key, then an integer of up to
+/// two bytes or a definite byte string of the key's type. `None` for anything else, which
+/// [`general_entry`] then reads (with the same result where this one succeeds).
+#[inline(always)]
+fn plain_entry<'a>(entry: &'a [u8], missing: u8, found: &mut Found<'a>) -> Option<(u8, &'a [u8])> {
+    // Two bytes past the value's initial byte cover every argument taken here, so one length
+    // check does for the whole head.
+    let [0x61, letter, initial, b0, b1, ..] = *entry else {
+        return None;
+    };
+    let bit = wanted(letter, missing);
+    let info = initial & 0x1f;
+    let (arg, width) = match info {
+        0..=23 => (u32::from(info), 0),
+        24 => (u32::from(b0), 1),
+        25 => (u32::from(u16::from_be_bytes([b0, b1])), 2),
+        _ => return None,
+    };
+    let after = entry.get(3usize.wrapping_add(width)..)?;
+    let major = initial >> 5;
+    if bit & INT_BITS != 0 && major <= MAJOR_NEGATIVE {
+        found.set_int(bit, major, u64::from(arg));
+        return Some((bit, after));
     }
+    if bit == PAYLOAD_BIT && major == MAJOR_BYTES {
+        let (data, after) = after.split_at_checked(arg as usize)?;
+        found.payload = StringData::contiguous(data);
+        return Some((bit, after));
+    }
+    None
+}
+
+/// Any map entry, with all of tinycbor's rules: the key past its tags (a text string compared
+/// by its joined contents, anything else skipped), then the value of a wanted key checked and
+/// stored, any other value skipped. Returns the key's bit (0: not wanted) and the bytes after.
+fn general_entry<'a>(
+    entry: &'a [u8],
+    missing: u8,
+    found: &mut Found<'a>,
+) -> Result<(u8, &'a [u8]), CborError> {
+    let mut key_item = entry;
+    let (head, after) = loop {
+        let (head, after) = read_head(key_item)?;
+        if head.major != MAJOR_TAG {
+            break (head, after);
+        }
+        key_item = after;
+    };
+    let (bit, value) = if head.major == MAJOR_TEXT {
+        let (text, value) = walk_string(head.major, head.info, head.arg, after)?;
+        match text.as_slice() {
+            Some(&[letter]) => (wanted(letter, missing), value),
+            _ => (0, value),
+        }
+    } else {
+        (0, skip_item(key_item)?)
+    };
+    if bit == 0 {
+        // Skipping reads the value's head first, as tinycbor does (a break fails there).
+        return Ok((0, skip_item(value)?));
+    }
+    let (head, after) = read_head(value)?;
+    if bit == PAYLOAD_BIT {
+        if head.major != MAJOR_BYTES {
+            return Err(CborError::WrongType);
+        }
+        let (data, after) = walk_string(head.major, head.info, head.arg, after)?;
+        found.payload = data;
+        return Ok((bit, after));
+    }
+    if head.major > MAJOR_NEGATIVE {
+        return Err(CborError::WrongType);
+    }
+    found.set_int(bit, head.major, head.arg);
+    Ok((bit, after))
+}
+
+/// Any head of the top-level item: it must be a map. Returns the entries it declares (an
+/// indefinite map counts down from usize::MAX, and stays above DEFINITE_ENTRIES_MAX since every
+/// entry takes at least two bytes of the message) and the bytes after the head.
+fn map_head(msg: &[u8]) -> Result<(usize, &[u8]), CborError> {
+    let (top, rest) = read_head(msg)?;
+    if top.major != MAJOR_MAP {
+        return Err(CborError::NotAMap);
+    }
+    let left = if top.indefinite() {
+        usize::MAX
+    } else {
+        (container_items(top)? / 2) as usize
+    };
+    Ok((left, rest))
 }
 
 /// Decodes a GetStream response with v2.0.0's verdicts (see the module documentation); the
@@ -636,156 +711,46 @@ impl<'a> MapCursor<'a> {
 ///
 /// The v2.0.0 C function then copies the payload into the caller's buffer; use
 /// [`Payload::copy_to`] for its exact buffer rule.
+// One walk with tinycbor's rules; the shape AWS sends (a small definite map, one-letter text
+// keys, short integers, a definite byte string) takes its inline fast paths.
 pub fn decode_get_stream_response(msg: &[u8]) -> Result<StreamBlock<'_>, CborError> {
-    decode_plain(msg).map_or_else(|| decode_general(msg), Ok)
-}
-
-/// The shape AWS sends, in one pass: a map of exactly four pairs, each key a one-letter text
-/// string (`f`, `i`, `l`, `p`, once each, any order), integer values and a definite byte
-/// string. `None` for anything else, which `decode_general` then judges; where this accepts,
-/// the general walk reads the same bytes and accepts with the same values.
-pub(super) fn decode_plain(msg: &[u8]) -> Option<StreamBlock<'_>> {
-    let (&first, mut rest) = msg.split_first()?;
-    if first != PREFIX_MAP | 4 {
-        return None;
-    }
-    // `f`, `i`, `l` by index; a bit per key seen, so four distinct keys are all four.
-    let mut ints = [0i32; 3];
-    let mut seen = 0u8;
-    let mut payload: &[u8] = &[];
-    for _ in 0..4 {
-        let [0x61, letter, initial, entry @ ..] = rest else {
-            return None;
-        };
-        let (major, info) = (initial >> 5, initial & 0x1f);
-        let (arg, after) = read_arg(info, entry).ok()?;
-        let (bit, index) = match letter {
-            b'f' => (1, 0),
-            b'i' => (2, 1),
-            b'l' => (4, 2),
-            b'p' => (8, 3),
-            _ => return None,
-        };
-        if seen & bit != 0 {
-            return None;
-        }
-        seen |= bit;
-        match (ints.get_mut(index), major) {
-            (Some(slot), MAJOR_UNSIGNED | MAJOR_NEGATIVE) => {
-                *slot = c_int(Head { major, info, arg });
-                rest = after;
-            }
-            (None, MAJOR_BYTES) => {
-                let (data, after) = after.split_at_checked(usize::try_from(arg).ok()?)?;
-                payload = data;
-                rest = after;
-            }
-            _ => return None,
-        }
-    }
-    let [file_id, block_id, block_size] = ints;
-    Some(StreamBlock {
-        file_id,
-        block_id,
-        block_size,
-        payload: Payload(StringData::Contiguous(payload)),
-    })
-}
-
-/// The whole of tinycbor's rules (see the module documentation).
-pub(super) fn decode_general(msg: &[u8]) -> Result<StreamBlock<'_>, CborError> {
-    let (top, body) = read_head(msg)?;
-    if top.major != MAJOR_MAP {
-        return Err(CborError::NotAMap);
-    }
-    let mut map = MapCursor {
-        rest: body,
-        left: if top.indefinite() {
-            None
-        } else {
-            Some(container_items(top)?)
-        },
+    let (mut left, mut rest) = match msg {
+        // A definite map of fewer than 24 pairs, the one AWS sends.
+        [initial @ 0xa0..=0xb7, rest @ ..] => (usize::from(initial & 0x1f), rest),
+        _ => map_head(msg)?,
     };
-
-    let mut file_id = None;
-    let mut block_id = None;
-    let mut block_size = None;
-    let mut payload = None;
-
-    loop {
-        if map.at_end() {
-            return Err(CborError::MissingKey);
-        }
-
-        // The key, past its tags.
-        let mut key_item = map.rest;
-        let (mut head, mut after) = read_head(key_item)?;
-        while head.major == MAJOR_TAG {
-            key_item = after;
-            (head, after) = read_head(key_item)?;
-        }
-        let key = if head.major == MAJOR_TEXT {
-            let (text, rest) = walk_string(head, after)?;
-            map.rest = rest;
-            Key::from_text(text)
-        } else {
-            map.rest = skip_item(key_item)?;
-            None
+    let mut found = Found {
+        ints: [0; 8],
+        payload: StringData::contiguous(&[]),
+    };
+    // The keys whose first occurrence is still to come.
+    let mut missing = ALL_KEYS;
+    while left != 0 {
+        left = left.wrapping_sub(1);
+        let bit;
+        (bit, rest) = match plain_entry(rest, missing, &mut found) {
+            Some(entry) => entry,
+            None if left > DEFINITE_ENTRIES_MAX && rest.first() == Some(&BREAK) => break,
+            None => general_entry(rest, missing, &mut found)?,
         };
-
-        // Step onto the value: tinycbor reads its head before anything else.
-        map.count_item();
-        if map.left.is_none() && map.rest.first() == Some(&BREAK) {
-            return Err(CborError::UnexpectedBreak);
-        }
-        let (value, after_value) = read_head(map.rest)?;
-
-        let wanted = match key {
-            Some(Key::FileId) if file_id.is_none() => Some(Key::FileId),
-            Some(Key::BlockId) if block_id.is_none() => Some(Key::BlockId),
-            Some(Key::BlockSize) if block_size.is_none() => Some(Key::BlockSize),
-            Some(Key::Payload) if payload.is_none() => Some(Key::Payload),
-            _ => None,
-        };
-        match wanted {
-            Some(key @ (Key::FileId | Key::BlockId | Key::BlockSize)) => {
-                if value.major != MAJOR_UNSIGNED && value.major != MAJOR_NEGATIVE {
-                    return Err(CborError::WrongType);
-                }
-                let slot = match key {
-                    Key::FileId => &mut file_id,
-                    Key::BlockId => &mut block_id,
-                    _ => &mut block_size,
-                };
-                *slot = Some(c_int(value));
-                map.rest = after_value;
-            }
-            Some(Key::Payload) => {
-                if value.major != MAJOR_BYTES {
-                    return Err(CborError::WrongType);
-                }
-                let (data, rest) = walk_string(value, after_value)?;
-                payload = Some(Payload(data));
-                map.rest = rest;
-            }
-            None => map.rest = skip_item(map.rest)?,
-        }
-
-        if let (Some(file_id), Some(block_id), Some(block_size), Some(payload)) =
-            (file_id, block_id, block_size, payload)
-        {
+        missing ^= bit;
+        if missing == 0 {
             // tinycbor stops on an integer value, but finishing the payload string moves it
-            // onto the next entry.
-            if wanted == Some(Key::Payload) {
-                map.step_to_next_key()?;
+            // onto the next entry and reads its head.
+            let ended = left == 0 || (left > DEFINITE_ENTRIES_MAX && rest.first() == Some(&BREAK));
+            if bit == PAYLOAD_BIT && !ended {
+                read_head(rest)?;
             }
+            let [_, file_id, block_id, _, block_size, ..] = found.ints;
             return Ok(StreamBlock {
                 file_id,
                 block_id,
                 block_size,
-                payload,
+                payload: Payload(found.payload),
             });
         }
-        map.step_to_next_key()?;
+        // The next entry's head, which tinycbor reads on stepping past this value, is read as
+        // the next key (with the same verdict).
     }
+    Err(CborError::MissingKey)
 }
