@@ -60,9 +60,14 @@ impl Bytes for [u8] {
     }
 }
 
-fn topic(thing: &(impl Bytes + ?Sized), middle: &[u8]) -> Text<THING_TOPIC_CAP> {
-    let mut t = Text::new();
-    write_topic(&mut t, thing, middle, None::<&[u8]>, b"");
+/// `$aws/things/<thing><middle>`, into `t` (emptied first): one buffer serves a request's topics.
+fn thing_topic<'t>(
+    t: &'t mut Text<THING_TOPIC_CAP>,
+    thing: &(impl Bytes + ?Sized),
+    middle: &[u8],
+) -> &'t mut TextBuf<[u8]> {
+    t.clear();
+    write_topic(t, thing, middle, None::<&[u8]>, b"");
     t
 }
 
@@ -96,7 +101,7 @@ fn write_topic<B: Bytes + ?Sized>(
 /// Runs one MQTT interface call on a NUL-terminated topic; false (and an error log naming the
 /// topic) when it fails or the topic did not fit.
 fn mqtt_call(
-    t: &TextBuf<[u8]>,
+    t: &mut TextBuf<[u8]>,
     action: &str,
     call: impl FnOnce(&[u8]) -> sys::OtaMqttStatus_t,
 ) -> bool {
@@ -120,17 +125,17 @@ fn mqtt_call(
     status == sys::OtaMqttSuccess
 }
 
-fn subscribe(t: &TextBuf<[u8]>, qos: u8) -> bool {
+fn subscribe(t: &mut TextBuf<[u8]>, qos: u8) -> bool {
     mqtt_call(t, "subscribe to", |topic| iface::mqtt_subscribe(topic, qos))
 }
 
-fn unsubscribe(t: &TextBuf<[u8]>, qos: u8) -> bool {
+fn unsubscribe(t: &mut TextBuf<[u8]>, qos: u8) -> bool {
     mqtt_call(t, "unsubscribe from", |topic| {
         iface::mqtt_unsubscribe(topic, qos)
     })
 }
 
-fn publish(t: &TextBuf<[u8]>, payload: &[u8], qos: u8) -> bool {
+fn publish(t: &mut TextBuf<[u8]>, payload: &[u8], qos: u8) -> bool {
     mqtt_call(t, "publish to", |topic| {
         iface::mqtt_publish(topic, payload, qos)
     })
@@ -141,36 +146,38 @@ fn publish(t: &TextBuf<[u8]>, payload: &[u8], qos: u8) -> bool {
 /// `counter` numbers the client tokens; like v2.0.0 it advances once both subscriptions are in
 /// place, whether or not the publish then succeeds.
 pub fn request_job(thing: &(impl Bytes + ?Sized), counter: &mut u32) -> Result<(), OtaErr_t> {
-    if !subscribe(&topic(thing, NEXT_ACCEPTED), 1) || !subscribe(&topic(thing, NOTIFY_NEXT), 1) {
+    let mut t = Text::new();
+    if !subscribe(thing_topic(&mut t, thing, NEXT_ACCEPTED), 1)
+        || !subscribe(thing_topic(&mut t, thing, NOTIFY_NEXT), 1)
+    {
         return Err(sys::OtaErrRequestJobFailed);
     }
-    let payload = thing.read(|t| next_job_request(t, *counter));
+    let mut payload = Text::new();
+    thing.read(|name| next_job_request(&mut payload, name, *counter));
     *counter = counter.wrapping_add(1);
     match payload.as_bytes() {
-        Some(p) if publish(&topic(thing, NEXT_GET), p, 1) => Ok(()),
+        Some(p) if publish(thing_topic(&mut t, thing, NEXT_GET), p, 1) => Ok(()),
         _ => Err(sys::OtaErrRequestJobFailed),
     }
 }
 
-/// `{"clientToken":"<counter>:<thing>"}`, the thing name cut so the token stays within 64
-/// bytes (upstream #468).
-pub fn next_job_request(thing: &[u8], counter: u32) -> Text<{ MAX_CLIENT_TOKEN + 24 }> {
-    let mut number = Text::<12>::new();
-    number.push_decimal(counter);
-    let digits = number.as_bytes().unwrap_or(b"0");
-    let room = MAX_CLIENT_TOKEN.saturating_sub(digits.len().saturating_add(1));
-    let mut t = Text::new();
-    t.push(b"{\"clientToken\":\"")
-        .push(digits)
-        .push(b":")
-        .push(thing.get(..room.min(thing.len())).unwrap_or(thing))
+/// `{"clientToken":"<counter>:<thing>"}` into the caller's buffer, the thing name cut so the
+/// token stays within 64 bytes (upstream #468).
+pub fn next_job_request(t: &mut Text<{ MAX_CLIENT_TOKEN + 24 }>, thing: &[u8], counter: u32) {
+    const OPEN: &[u8] = b"{\"clientToken\":\"";
+    t.push(OPEN).push_decimal(counter).push(b":");
+    // What the token holds so far: the digits and the colon.
+    let room = MAX_CLIENT_TOKEN.saturating_sub(t.written().saturating_sub(OPEN.len()));
+    t.push(thing.get(..room.min(thing.len())).unwrap_or(thing))
         .push(b"\"}");
-    t
 }
 
 /// Unsubscribes the job topics (`notify-next`, then `$next/get/accepted`).
 pub fn cleanup_control(thing: &(impl Bytes + ?Sized)) -> Result<(), OtaErr_t> {
-    if unsubscribe(&topic(thing, NOTIFY_NEXT), 0) && unsubscribe(&topic(thing, NEXT_ACCEPTED), 0) {
+    let mut t = Text::new();
+    if unsubscribe(thing_topic(&mut t, thing, NOTIFY_NEXT), 0)
+        && unsubscribe(thing_topic(&mut t, thing, NEXT_ACCEPTED), 0)
+    {
         Ok(())
     } else {
         Err(sys::OtaErrCleanupControlFailed)
@@ -209,48 +216,68 @@ fn reason_text(reason: sys::OtaJobReason_t) -> &'static [u8] {
     }
 }
 
+/// Placeholders in a status template (bytes no template text uses): the next number in decimal,
+/// the next in eight hex digits, the reason's text, and the `statusDetails` opening.
+const DEC: u8 = 1;
+const HEX: u8 = 2;
+const REASON: u8 = 3;
+const DETAILS: u8 = 4;
+
 /// The status message payload, byte for byte as v2.0.0 builds it (with the fixes above), into
-/// the caller's buffer: returned by value it was built in this frame and then copied.
+/// the caller's buffer: `{"status":"` + the variant's template filled in + `"}}`, one routine
+/// for the five messages.
 pub fn status_payload(t: &mut Text<STATUS_CAP>, status: Status) {
-    const IN_PROGRESS: &[u8] = b"{\"status\":\"IN_PROGRESS\",\"statusDetails\":{";
-    const FAILED: &[u8] = b"{\"status\":\"FAILED\",\"statusDetails\":{";
-    const SUCCEEDED: &[u8] = b"{\"status\":\"SUCCEEDED\",\"statusDetails\":{";
-    match status {
+    let (template, reason, numbers): (&[u8], _, [u32; 3]) = match status {
         Status::Receiving { received, total } => {
-            t.push(IN_PROGRESS)
-                .push(b"\"receive\":\"")
-                .push_decimal(received);
-            t.push(b"/").push_decimal(total).push(b"\"}}");
-        }
-        Status::SelfTest { reason, version } => {
-            t.push(IN_PROGRESS)
-                .push(b"\"self_test\":\"")
-                .push(reason_text(reason));
-            t.push(b"\",\"updatedBy\":\"0x")
-                .push_hex8(version)
+            // Sent every 64 blocks, so built directly rather than through the template scan.
+            t.push(b"{\"status\":\"IN_PROGRESS\",\"statusDetails\":{\"receive\":\"")
+                .push_number(received, false)
+                .push(b"/")
+                .push_number(total, false)
                 .push(b"\"}}");
+            return;
         }
-        Status::FailedWithValue { reason, sub_reason } => {
-            t.push(FAILED).push(b"\"reason\":\"0x").push_hex8(reason);
-            t.push(b": 0x").push_hex8(sub_reason).push(b"\"}}");
-        }
-        Status::Succeeded { version } => {
-            t.push(SUCCEEDED)
-                .push(b"\"reason\":\"")
-                .push(reason_text(sys::JobReasonAccepted));
-            t.push(b"  v").push_decimal(version >> 24).push(b".");
-            t.push_decimal((version >> 16) & 0xff)
-                .push(b".")
-                .push_decimal(version & 0xffff);
-            t.push(b"\"}}");
-        }
-        Status::Failed { reason, sub_reason } => {
-            t.push(FAILED)
-                .push(b"\"reason\":\"")
-                .push(reason_text(reason));
-            t.push(b": 0x").push_hex8(sub_reason).push(b"\"}}");
-        }
+        Status::SelfTest { reason, version } => (
+            b"IN_PROGRESS\x04self_test\":\"\x03\",\"updatedBy\":\"0x\x02",
+            reason,
+            [version, 0, 0],
+        ),
+        Status::FailedWithValue { reason, sub_reason } => (
+            b"FAILED\x04reason\":\"0x\x02: 0x\x02",
+            0,
+            [reason, sub_reason, 0],
+        ),
+        Status::Succeeded { version } => (
+            b"SUCCEEDED\x04reason\":\"accepted  v\x01.\x01.\x01",
+            0,
+            [version >> 24, (version >> 16) & 0xff, version & 0xffff],
+        ),
+        Status::Failed { reason, sub_reason } => (
+            b"FAILED\x04reason\":\"\x03: 0x\x02",
+            reason,
+            [sub_reason, 0, 0],
+        ),
+    };
+    t.push(b"{\"status\":\"");
+    let mut numbers = numbers;
+    let mut rest = template;
+    while let Some(at) = rest.iter().position(|&b| b <= DETAILS) {
+        let (text, tail) = rest.split_at(at);
+        t.push(text);
+        let (&mark, tail) = tail.split_first().unwrap_or((&0, &[]));
+        rest = tail;
+        match mark {
+            DEC | HEX => {
+                // Shifted, not indexed, so the numbers stay in registers.
+                let [first, second, third] = numbers;
+                numbers = [second, third, 0];
+                t.push_number(first, mark == HEX)
+            }
+            REASON => t.push(reason_text(reason)),
+            _ => t.push(b"\",\"statusDetails\":{\""),
+        };
     }
+    t.push(rest).push(b"\"}}");
 }
 
 /// Publishes a job status update on `$aws/things/<thing>/jobs/<job>/update`; never for an empty
@@ -274,7 +301,7 @@ pub fn update_job_status(
     let mut payload = Text::new();
     status_payload(&mut payload, status);
     match payload.as_bytes() {
-        Some(p) if publish(&t, p, qos) => Ok(()),
+        Some(p) if publish(&mut t, p, qos) => Ok(()),
         _ => Err(sys::OtaErrUpdateJobStatusFailed),
     }
 }
@@ -298,7 +325,7 @@ fn data_topic(t: &mut Text<STREAM_TOPIC_CAP>, parts: &impl StreamParts) -> bool 
 /// Subscribes to the stream's data topic (QoS 0).
 pub fn init_stream(parts: &impl StreamParts) -> Result<(), OtaErr_t> {
     let mut t = Text::new();
-    if data_topic(&mut t, parts) && subscribe(&t, 0) {
+    if data_topic(&mut t, parts) && subscribe(&mut t, 0) {
         Ok(())
     } else {
         Err(sys::OtaErrInitFileTransferFailed)
@@ -336,7 +363,7 @@ pub fn request_blocks(parts: &impl RequestParts, file_id: u32) -> Result<(), Ota
         })
         .unwrap_or(Err(sys::OtaErrRequestFileBlockFailed))?;
     match message.get(..size) {
-        Some(m) if publish(&t, m, 0) => Ok(()),
+        Some(m) if publish(&mut t, m, 0) => Ok(()),
         _ => Err(sys::OtaErrRequestFileBlockFailed),
     }
 }
@@ -345,7 +372,7 @@ pub fn request_blocks(parts: &impl RequestParts, file_id: u32) -> Result<(), Ota
 pub fn cleanup_stream(parts: &impl StreamParts) -> Result<(), OtaErr_t> {
     // A name too long for AWS was never subscribed (init_stream refuses it).
     let mut t = Text::new();
-    if data_topic(&mut t, parts) && unsubscribe(&t, 1) {
+    if data_topic(&mut t, parts) && unsubscribe(&mut t, 1) {
         Ok(())
     } else {
         Err(sys::OtaErrCleanupDataFailed)
@@ -371,8 +398,11 @@ mod tests {
         let thing = [b't'; config::MAX_THINGNAME_LEN as usize];
         let job = [b'j'; MAX_JOB_ID];
         let stream = [b's'; MAX_STREAM_NAME];
+        let mut topic = Text::new();
         for middle in [NEXT_ACCEPTED, NOTIFY_NEXT, NEXT_GET] {
-            assert!(topic(&thing[..], middle).as_bytes().is_some());
+            assert!(thing_topic(&mut topic, &thing[..], middle)
+                .as_bytes()
+                .is_some());
         }
         let mut t = Text::<JOB_TOPIC_CAP>::new();
         write_topic(&mut t, &thing[..], JOBS, Some(&job[..]), UPDATE);
@@ -396,9 +426,11 @@ mod tests {
             UPDATE,
         );
         assert!(t.as_bytes().is_none());
-        assert!(topic(&[b't'; THING + 1][..], NEXT_ACCEPTED)
-            .as_bytes()
-            .is_none());
+        assert!(
+            thing_topic(&mut topic, &[b't'; THING + 1][..], NEXT_ACCEPTED)
+                .as_bytes()
+                .is_none()
+        );
     }
 
     #[test]
@@ -488,14 +520,16 @@ mod tests {
 
     #[test]
     fn first_client_token_is_zero_not_empty_issue_475() {
-        let t = next_job_request(b"thing", 0);
+        let mut t = Text::new();
+        next_job_request(&mut t, b"thing", 0);
         assert_eq!(t.as_bytes().unwrap(), br#"{"clientToken":"0:thing"}"#);
     }
 
     #[test]
     fn client_token_never_exceeds_64_bytes_issue_468() {
         let thing = [b'x'; 128];
-        let t = next_job_request(&thing, 4_000_000_000);
+        let mut t = Text::new();
+        next_job_request(&mut t, &thing, 4_000_000_000);
         let body = t.as_bytes().unwrap();
         let token = &body[16..body.len() - 2];
         assert_eq!(token.len(), MAX_CLIENT_TOKEN);

@@ -58,34 +58,41 @@ impl TextBuf<[u8]> {
     }
 
     /// Appends a number in decimal; 0 is "0" (v2.0.0 printed nothing, upstream #475).
-    pub fn push_decimal(&mut self, mut value: u32) -> &mut Self {
+    pub fn push_decimal(&mut self, value: u32) -> &mut Self {
+        self.push_number(value, false)
+    }
+
+    /// Appends `value` in decimal, or in exactly eight lower-case hex digits as v2.0.0 prints
+    /// them: one loop for both bases.
+    #[inline(never)]
+    pub fn push_number(&mut self, mut value: u32, hex: bool) -> &mut Self {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let (base, width) = if hex { (16, 8) } else { (10, 1) };
         let mut digits = [0u8; 10];
         let mut start = digits.len();
-        loop {
-            start = start.saturating_sub(1);
-            if let Some(d) = digits.get_mut(start) {
-                *d = b'0'.wrapping_add((value % 10) as u8);
+        while let Some(at) = start.checked_sub(1) {
+            start = at;
+            let digit = value.checked_rem(base).unwrap_or(0);
+            if let (Some(d), Some(&c)) = (digits.get_mut(at), DIGITS.get(digit as usize)) {
+                *d = c;
             }
-            value /= 10;
-            if value == 0 || start == 0 {
+            value = value.checked_div(base).unwrap_or(0);
+            if value == 0 && digits.len().saturating_sub(at) >= width {
                 break;
             }
         }
         self.push(digits.get(start..).unwrap_or(&[]))
     }
 
-    /// Appends a number as exactly eight lower-case hex digits, as v2.0.0 does.
-    pub fn push_hex8(&mut self, value: u32) -> &mut Self {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut digits = [0u8; 8];
-        for (i, d) in digits.iter_mut().enumerate() {
-            let shift = 28u32.saturating_sub((i as u32).saturating_mul(4));
-            *d = HEX
-                .get(((value >> shift) & 0xf) as usize)
-                .copied()
-                .unwrap_or(b'0');
-        }
-        self.push(&digits)
+    /// How many bytes the text holds so far (meaningless after an overflow).
+    pub fn written(&self) -> usize {
+        self.len
+    }
+
+    /// Empties the text, so one buffer serves several topics in turn.
+    pub fn clear(&mut self) {
+        self.len = 0;
+        self.overflow = false;
     }
 
     /// The text without its NUL, or None after an overflow.
@@ -97,13 +104,14 @@ impl TextBuf<[u8]> {
         }
     }
 
-    /// The text with its NUL (for topics handed to C), or None after an overflow.
-    pub fn with_nul(&self) -> Option<&[u8]> {
+    /// The text with its NUL (for topics handed to C), or None after an overflow. The NUL is
+    /// written here, so a buffer emptied by `clear` may hold older text beyond its length.
+    pub fn with_nul(&mut self) -> Option<&[u8]> {
         if self.overflow {
-            None
-        } else {
-            self.bytes.get(..=self.len)
+            return None;
         }
+        *self.bytes.get_mut(self.len)? = 0;
+        self.bytes.get(..=self.len)
     }
 }
 
@@ -118,7 +126,7 @@ mod tests {
             .push(b",")
             .push_decimal(4_294_967_295)
             .push(b",")
-            .push_hex8(0x1c);
+            .push_number(0x1c, true);
         assert_eq!(t.as_bytes().unwrap(), b"0,4294967295,0000001c");
     }
 

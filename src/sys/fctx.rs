@@ -26,16 +26,23 @@ pub enum StoreError {
     BufferTooSmall,
 }
 
+/// A text field's pointer (borrowed as `$($mut)?`) and the capacity of its fixed buffer.
+macro_rules! slot {
+    ($ctx:expr, $field:expr, $($mut:tt)?) => {
+        match $field {
+            Text::FilePath => (&$($mut)? $ctx.pFilePath, $ctx.filePathMaxSize),
+            Text::CertFile => (&$($mut)? $ctx.pCertFilepath, $ctx.certFilePathMaxSize),
+            Text::StreamName => (&$($mut)? $ctx.pStreamName, $ctx.streamNameMaxSize),
+            Text::Url => (&$($mut)? $ctx.pUpdateUrlPath, $ctx.updateUrlMaxSize),
+            Text::AuthScheme => (&$($mut)? $ctx.pAuthScheme, $ctx.authSchemeMaxSize),
+            Text::JobName => (&$($mut)? $ctx.pJobName, $ctx.jobNameMaxSize),
+            Text::Protocols => (&$($mut)? $ctx.pProtocols, $ctx.protocolMaxSize),
+        }
+    };
+}
+
 fn slot(ctx: &mut OtaFileContext_t, field: Text) -> (&mut *mut u8, u16) {
-    match field {
-        Text::FilePath => (&mut ctx.pFilePath, ctx.filePathMaxSize),
-        Text::CertFile => (&mut ctx.pCertFilepath, ctx.certFilePathMaxSize),
-        Text::StreamName => (&mut ctx.pStreamName, ctx.streamNameMaxSize),
-        Text::Url => (&mut ctx.pUpdateUrlPath, ctx.updateUrlMaxSize),
-        Text::AuthScheme => (&mut ctx.pAuthScheme, ctx.authSchemeMaxSize),
-        Text::JobName => (&mut ctx.pJobName, ctx.jobNameMaxSize),
-        Text::Protocols => (&mut ctx.pProtocols, ctx.protocolMaxSize),
-    }
+    slot!(ctx, field, mut)
 }
 
 /// The receive bitmap's pointer and the capacity of the application's buffer (0: allocated).
@@ -107,29 +114,22 @@ pub fn store(field: Text, value: &[u8]) -> Result<(), StoreError> {
 
 /// The text of a field without its NUL (empty when unset).
 pub fn text(ctx: &OtaFileContext_t, field: Text) -> &[u8] {
-    let (ptr, capacity) = match field {
-        Text::FilePath => (ctx.pFilePath, ctx.filePathMaxSize),
-        Text::CertFile => (ctx.pCertFilepath, ctx.certFilePathMaxSize),
-        Text::StreamName => (ctx.pStreamName, ctx.streamNameMaxSize),
-        Text::Url => (ctx.pUpdateUrlPath, ctx.updateUrlMaxSize),
-        Text::AuthScheme => (ctx.pAuthScheme, ctx.authSchemeMaxSize),
-        Text::JobName => (ctx.pJobName, ctx.jobNameMaxSize),
-        Text::Protocols => (ctx.pProtocols, ctx.protocolMaxSize),
-    };
+    let (&ptr, capacity) = slot!(ctx, field,);
     if ptr.is_null() {
         return &[];
     }
+    let limit = if capacity == 0 {
+        usize::MAX
+    } else {
+        usize::from(capacity)
+    };
     // SAFETY: the field points at a buffer of `capacity` bytes (a fixed buffer) or at an
     // allocation that `store` ended with a NUL; the scan stops at the NUL or the capacity.
     unsafe {
         let mut len = 0usize;
-        let limit = if capacity == 0 {
-            usize::MAX
-        } else {
-            usize::from(capacity)
-        };
+        // `len < limit`, so the add cannot wrap.
         while len < limit && *ptr.add(len) != 0 {
-            len = len.saturating_add(1);
+            len = len.wrapping_add(1);
         }
         core::slice::from_raw_parts(ptr, len)
     }
@@ -148,7 +148,7 @@ pub fn release_texts(fields: &[Text], also: fn(&mut OtaFileContext_t) -> *mut u8
             *last = also(ctx);
         }
     });
-    for ptr in taken {
+    for &ptr in &taken {
         iface::free(ptr);
     }
 }
