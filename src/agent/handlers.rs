@@ -2,15 +2,15 @@
 //! where it departs from v2.0.0).
 
 use super::state::{
-    clear_active_job, count, has_active_job, notify, plane, release_file, release_file_keep_record,
-    reset_stats, set_state, signal, until_nul, update_job_status, Agent, Outcome, Plane, Thing,
-    ThingStream, AGENT, FILE, STATS,
+    clear_active_job, count, has_active_job, notify, plane, release_file, reset_stats, set_state,
+    signal, until_nul, update_job_status, Agent, Outcome, Plane, Thing, ThingStream, AGENT, FILE,
+    STATS,
 };
 use super::timer::{
     signal_or_retry, start_request_timer, start_self_test_timer, stop_request_timer,
 };
 use super::verdict::{app_version, platform_in_self_test, set_image_state_with_reason};
-use super::{ingest, jobdoc};
+use super::{ingest, jobdoc, state};
 use crate::config;
 use crate::http;
 use crate::mqtt::{self, Status};
@@ -349,8 +349,8 @@ pub(super) fn shutdown(_: &OtaEventMsg_t) -> Outcome {
             u(err)
         );
     }
-    release_file_keep_record();
-    clear_active_job();
+    // The reset clears the bitmap's length and the active job with the rest, in one lock.
+    state::release_file_parts();
     AGENT.with(|a| *a = Agent::new());
     iface::install(core::ptr::null_mut());
     Outcome::Next

@@ -72,7 +72,9 @@ pub(crate) fn init(
     }
     reset_stats();
     iface::install(interfaces);
-    FILE.with(|f| {
+    // The name is stored with the rest, under the one lock; the agent task does not run yet.
+    let name = thing.filter(|n| n.len() <= config::MAX_THINGNAME_LEN as usize);
+    FILE.with2(&AGENT, |f, a| {
         *f = fctx::empty();
         // NULL pointers or zero sizes mean "allocate through the OS interface".
         if let Some(b) = buffers {
@@ -117,10 +119,11 @@ pub(crate) fn init(
         f.pProtocols = PROTOCOLS.as_ptr().cast::<u8>();
         f.protocolMaxSize = PROTOCOLS_CAP as u16;
         f.pSignature = SIGNATURE.as_ptr();
-    });
-    AGENT.with(|a| {
         *a = Agent::new();
         a.callback = callback;
+        if let Some(name) = name {
+            set_text(&mut a.thing, name);
+        }
     });
     store_image_state(sys::OtaImageStateUnknown);
     let _ = iface::event_init();
@@ -136,8 +139,7 @@ pub(crate) fn init(
             );
             sys::OtaErrUninitialized
         }
-        Some(name) => {
-            AGENT.with(|a| set_text(&mut a.thing, name));
+        Some(_) => {
             set_state(sys::OtaAgentStateInit);
             sys::OtaErrNone
         }
