@@ -36,12 +36,12 @@ pub(super) fn ask_for_job(_: &OtaEventMsg_t) -> Outcome {
 }
 
 /// Shared retry logic of the job request and the transfer start: re-arm the request timer
-/// while momentum lasts, else give up and shut the agent down.
-fn retry_or_give_up(err: OtaErr_t, timer_failed: OtaErr_t) -> Outcome {
-    let momentum = AGENT.with(|a| a.momentum);
+/// while momentum lasts, else give up and shut the agent down. `momentum` is the caller's
+/// reading (only the agent task changes it).
+fn retry_or_give_up(momentum: u32, err: OtaErr_t, timer_failed: OtaErr_t) -> Outcome {
     if momentum < config::MAX_NUM_REQUEST_MOMENTUM {
         if start_request_timer() == sys::OtaOsSuccess {
-            AGENT.with(|a| a.momentum = a.momentum.saturating_add(1));
+            AGENT.with(|a| a.momentum = momentum.saturating_add(1));
             Outcome::Fail(err)
         } else {
             Outcome::Fail(timer_failed)
@@ -57,16 +57,22 @@ fn retry_or_give_up(err: OtaErr_t, timer_failed: OtaErr_t) -> Outcome {
 }
 
 pub(super) fn request_job(_: &OtaEventMsg_t) -> Outcome {
-    let mut counter = AGENT.with(|a| a.token_counter);
+    let (mut counter, momentum) = AGENT.with(|a| (a.token_counter, a.momentum));
     let result = mqtt::request_job(&Thing, &mut counter);
-    AGENT.with(|a| a.token_counter = counter);
+    let sent = result.is_ok();
+    AGENT.with(|a| {
+        a.token_counter = counter;
+        // Reset with the counter: only the agent task reads momentum, so before the timer stop.
+        if sent {
+            a.momentum = 0;
+        }
+    });
     match result {
         Ok(()) => {
             stop_request_timer();
-            AGENT.with(|a| a.momentum = 0);
             Outcome::Next
         }
-        Err(err) => retry_or_give_up(err, sys::OtaErrRequestJobFailed),
+        Err(err) => retry_or_give_up(momentum, err, sys::OtaErrRequestJobFailed),
     }
 }
 
@@ -113,7 +119,8 @@ fn drop_file_without_job() -> Outcome {
 }
 
 pub(super) fn init_file(_: &OtaEventMsg_t) -> Outcome {
-    if !has_active_job() {
+    let (active, momentum) = AGENT.with(|a| (a.has_job(), a.momentum));
+    if !active {
         return drop_file_without_job();
     }
     match init_transfer() {
@@ -122,7 +129,7 @@ pub(super) fn init_file(_: &OtaEventMsg_t) -> Outcome {
             reset_stats();
             signal_or_retry(sys::OtaAgentEventRequestFileBlock)
         }
-        Err(err) => retry_or_give_up(err, sys::OtaErrInitFileTransferFailed),
+        Err(err) => retry_or_give_up(momentum, err, sys::OtaErrInitFileTransferFailed),
     }
 }
 
