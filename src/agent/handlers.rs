@@ -206,10 +206,14 @@ pub(super) fn request_data(_: &OtaEventMsg_t) -> Outcome {
             Err(err) => Outcome::Fail(err),
         }
     } else {
-        // No request goes out: nothing is being asked for.
-        if ask.next.is_some() {
-            AGENT.with(|a| a.in_flight.forget_newest());
-        }
+        // No request goes out: nothing is being asked for, and the momentum is spent (reset now:
+        // only the agent task reads it).
+        AGENT.with(|a| {
+            if ask.next.is_some() {
+                a.in_flight.forget_newest();
+            }
+            a.momentum = 0;
+        });
         stop_request_timer();
         let err = set_image_state_with_reason(sys::OtaImageStateAborted, sys::OtaErrNone.into());
         if err != sys::OtaErrNone {
@@ -217,7 +221,6 @@ pub(super) fn request_data(_: &OtaEventMsg_t) -> Outcome {
         }
         // The job is over (reported FAILED), though the shutdown below keeps records.
         crate::resume::forget();
-        AGENT.with(|a| a.momentum = 0);
         if signal(sys::OtaAgentEventShutdown) {
             Outcome::Fail(sys::OtaErrMomentumAbort)
         } else {
