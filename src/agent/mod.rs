@@ -26,13 +26,12 @@ use state::{
 };
 pub(crate) use state::{image_state, signal_event, state};
 
+/// Takes the application's buffer into an emptied file context's slot (NULL and 0 already).
 #[inline(never)]
-fn adopt<S: Copy + Default + PartialOrd>(buffer: (*mut u8, S), ptr: &mut *mut u8, size: &mut S) {
-    if !buffer.0.is_null() && buffer.1 > S::default() {
+fn adopt(buffer: (*mut u8, u16), ptr: &mut *mut u8, size: &mut u16) {
+    if !buffer.0.is_null() && buffer.1 > 0 {
         *ptr = buffer.0;
         *size = buffer.1;
-    } else {
-        *size = S::default();
     }
 }
 
@@ -93,11 +92,11 @@ pub(crate) fn init(
                 &mut f.pStreamName,
                 &mut f.streamNameMaxSize,
             );
-            adopt(
-                (b.pDecodeMemory, b.decodeMemorySize),
-                &mut f.pDecodeMem,
-                &mut f.decodeMemMaxSize,
-            );
+            // The one 32-bit size, taken in place (a second `adopt` would cost more).
+            if !b.pDecodeMemory.is_null() && b.decodeMemorySize > 0 {
+                f.pDecodeMem = b.pDecodeMemory;
+                f.decodeMemMaxSize = b.decodeMemorySize;
+            }
             adopt(
                 (b.pFileBitmap, b.fileBitmapSize),
                 &mut f.pRxBlockBitmap,
