@@ -2,15 +2,15 @@
 //! where it departs from v2.0.0).
 
 use super::state::{
-    clear_active_job, count, has_active_job, notify, plane, release_file, release_file_keep_record,
-    reset_stats, set_state, signal, until_nul, update_job_status, Agent, Outcome, Plane, Thing,
-    ThingStream, AGENT, FILE, STATS,
+    clear_active_job, count, has_active_job, notify, plane, release_file, reset_stats, set_state,
+    signal, until_nul, update_job_status, Agent, Outcome, Plane, Thing, ThingStream, AGENT, FILE,
+    STATS,
 };
 use super::timer::{
     signal_or_retry, start_request_timer, start_self_test_timer, stop_request_timer,
 };
 use super::verdict::{app_version, platform_in_self_test, set_image_state_with_reason};
-use super::{ingest, jobdoc};
+use super::{ingest, jobdoc, state};
 use crate::config;
 use crate::http;
 use crate::mqtt::{self, Status};
@@ -36,12 +36,12 @@ pub(super) fn ask_for_job(_: &OtaEventMsg_t) -> Outcome {
 }
 
 /// Shared retry logic of the job request and the transfer start: re-arm the request timer
-/// while momentum lasts, else give up and shut the agent down.
-fn retry_or_give_up(err: OtaErr_t, timer_failed: OtaErr_t) -> Outcome {
-    let momentum = AGENT.with(|a| a.momentum);
+/// while momentum lasts, else give up and shut the agent down. `momentum` is the caller's
+/// reading (only the agent task changes it).
+fn retry_or_give_up(momentum: u32, err: OtaErr_t, timer_failed: OtaErr_t) -> Outcome {
     if momentum < config::MAX_NUM_REQUEST_MOMENTUM {
         if start_request_timer() == sys::OtaOsSuccess {
-            AGENT.with(|a| a.momentum = a.momentum.saturating_add(1));
+            AGENT.with(|a| a.momentum = momentum.saturating_add(1));
             Outcome::Fail(err)
         } else {
             Outcome::Fail(timer_failed)
@@ -57,16 +57,22 @@ fn retry_or_give_up(err: OtaErr_t, timer_failed: OtaErr_t) -> Outcome {
 }
 
 pub(super) fn request_job(_: &OtaEventMsg_t) -> Outcome {
-    let mut counter = AGENT.with(|a| a.token_counter);
+    let (mut counter, momentum) = AGENT.with(|a| (a.token_counter, a.momentum));
     let result = mqtt::request_job(&Thing, &mut counter);
-    AGENT.with(|a| a.token_counter = counter);
+    let sent = result.is_ok();
+    AGENT.with(|a| {
+        a.token_counter = counter;
+        // Reset with the counter: only the agent task reads momentum, so before the timer stop.
+        if sent {
+            a.momentum = 0;
+        }
+    });
     match result {
         Ok(()) => {
             stop_request_timer();
-            AGENT.with(|a| a.momentum = 0);
             Outcome::Next
         }
-        Err(err) => retry_or_give_up(err, sys::OtaErrRequestJobFailed),
+        Err(err) => retry_or_give_up(momentum, err, sys::OtaErrRequestJobFailed),
     }
 }
 
@@ -113,7 +119,8 @@ fn drop_file_without_job() -> Outcome {
 }
 
 pub(super) fn init_file(_: &OtaEventMsg_t) -> Outcome {
-    if !has_active_job() {
+    let (active, momentum) = AGENT.with(|a| (a.has_job(), a.momentum));
+    if !active {
         return drop_file_without_job();
     }
     match init_transfer() {
@@ -122,7 +129,7 @@ pub(super) fn init_file(_: &OtaEventMsg_t) -> Outcome {
             reset_stats();
             signal_or_retry(sys::OtaAgentEventRequestFileBlock)
         }
-        Err(err) => retry_or_give_up(err, sys::OtaErrInitFileTransferFailed),
+        Err(err) => retry_or_give_up(momentum, err, sys::OtaErrInitFileTransferFailed),
     }
 }
 
@@ -199,10 +206,14 @@ pub(super) fn request_data(_: &OtaEventMsg_t) -> Outcome {
             Err(err) => Outcome::Fail(err),
         }
     } else {
-        // No request goes out: nothing is being asked for.
-        if ask.next.is_some() {
-            AGENT.with(|a| a.in_flight.forget_newest());
-        }
+        // No request goes out: nothing is being asked for, and the momentum is spent (reset now:
+        // only the agent task reads it).
+        AGENT.with(|a| {
+            if ask.next.is_some() {
+                a.in_flight.forget_newest();
+            }
+            a.momentum = 0;
+        });
         stop_request_timer();
         let err = set_image_state_with_reason(sys::OtaImageStateAborted, sys::OtaErrNone.into());
         if err != sys::OtaErrNone {
@@ -210,7 +221,6 @@ pub(super) fn request_data(_: &OtaEventMsg_t) -> Outcome {
         }
         // The job is over (reported FAILED), though the shutdown below keeps records.
         crate::resume::forget();
-        AGENT.with(|a| a.momentum = 0);
         if signal(sys::OtaAgentEventShutdown) {
             Outcome::Fail(sys::OtaErrMomentumAbort)
         } else {
@@ -349,8 +359,8 @@ pub(super) fn shutdown(_: &OtaEventMsg_t) -> Outcome {
             u(err)
         );
     }
-    release_file_keep_record();
-    clear_active_job();
+    // The reset clears the bitmap's length and the active job with the rest, in one lock.
+    state::release_file_parts();
     AGENT.with(|a| *a = Agent::new());
     iface::install(core::ptr::null_mut());
     Outcome::Next

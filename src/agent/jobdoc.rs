@@ -277,13 +277,8 @@ fn check_version(file_id: u32, updated_by: u32) -> OtaErr_t {
 }
 
 /// v2.0.0's handleSelfTestJobDoc: after the reboot into the new image.
-fn self_test_job(file_id: u32) {
+fn self_test_job(file_id: u32, updated_by: u32) {
     ota_log!(Info, "In self test mode");
-    let updated_by = FILE.with(|f| {
-        // The flag belongs to this document only; v2.0.0 left it set for later jobs (#153).
-        f.isInSelfTest = false;
-        f.updaterVersion
-    });
     let version = check_version(file_id, updated_by);
     if config::ALLOW_DOWNGRADE == 1 || version == sys::OtaErrNone {
         let err = set_image_state_with_reason(sys::OtaImageStateTesting, version.into());
@@ -314,15 +309,16 @@ fn self_test_job(file_id: u32) {
 }
 
 /// Prepares the bitmap and asks the PAL for the file (v2.0.0's getFileContextFromJob).
-fn create_file() -> bool {
-    let size = FILE.with(|f| f.fileSize);
+fn create_file(size: u32) -> bool {
     let blocks = blocks_in(size);
     let len = bitmap::len_for(blocks);
     let ready = fctx::bitmap_prepare(len)
-        && FILE.with(|f| match fctx::bitmap(f, len) {
+        && AGENT.with2(&FILE, |a, f| match fctx::bitmap(f, len) {
             Some(b) => {
                 bitmap::fill(b, blocks);
                 f.blocksRemaining = blocks;
+                a.bitmap_len = len;
+                a.scan_from = 0;
                 true
             }
             None => false,
@@ -332,10 +328,6 @@ fn create_file() -> bool {
         release_file();
         return false;
     }
-    AGENT.with(|a| {
-        a.bitmap_len = len;
-        a.scan_from = 0;
-    });
     if crate::resume::reopen() {
         return true;
     }
@@ -452,6 +444,57 @@ fn start_file() -> Outcome {
     }
 }
 
+/// Why a job's values cannot be downloaded.
+#[derive(Clone, Copy)]
+enum Problem {
+    ZeroSize,
+    /// The stream name's length.
+    LongStream(usize),
+    /// The file's blocks, and the most the bitmap can track.
+    TooManyBlocks(u32, u32),
+}
+
+impl Problem {
+    /// Logs the problem (outside the lock) and names it for the job's status.
+    fn log(self) -> sys::OtaJobParseErr_t {
+        match self {
+            Problem::ZeroSize => sys::OtaJobParseErrZeroFileSize,
+            Problem::LongStream(len) => {
+                // Longer than any AWS stream ID; v2.0.0 overflowed its topic buffers with it (U3).
+                ota_log!(
+                    Error,
+                    "The stream name has ",
+                    u(len),
+                    " characters, more than AWS allows"
+                );
+                sys::OtaJobParseErrNonConformingJobDoc
+            }
+            Problem::TooManyBlocks(blocks, max) => {
+                ota_log!(
+                    Error,
+                    "The file has ",
+                    u(blocks),
+                    " blocks, more than the bitmap can track (",
+                    u(max),
+                    ")"
+                );
+                sys::OtaJobParseErrNonConformingJobDoc
+            }
+        }
+    }
+}
+
+/// The file context and agent as a job document left them.
+struct Look {
+    problem: Option<Problem>,
+    size: u32,
+    file_id: u32,
+    self_test: bool,
+    updated_by: u32,
+    same_job: bool,
+    self_test_begun: bool,
+}
+
 /// Handles one job document (v2.0.0's processJobHandler, before the buffer is handed back).
 pub(super) fn process(doc: &[u8]) -> Outcome {
     let id = match parse(doc) {
@@ -468,55 +511,58 @@ pub(super) fn process(doc: &[u8]) -> Outcome {
         }
         Parsed::Job(id) => id,
     };
-    // The document's values, read once.
-    let (size, stream_len, capacity, file_id, self_test) = FILE.with(|f| {
-        (
-            f.fileSize,
-            fctx::text(f, Text::StreamName).len(),
-            f.blockBitmapMaxSize,
-            f.serverFileID,
-            f.isInSelfTest,
-        )
+    // One look at the document's values and the agent: when the values fit, the job becomes the
+    // active one in the same lock.
+    let look = AGENT.with2(&FILE, |a, f| {
+        let stream_len = fctx::text(f, Text::StreamName).len();
+        let problem = if f.fileSize == 0 {
+            Some(Problem::ZeroSize)
+        } else if stream_len > mqtt::MAX_STREAM_NAME {
+            Some(Problem::LongStream(stream_len))
+        } else if blocks_in(f.fileSize) > max_blocks(f.blockBitmapMaxSize) {
+            Some(Problem::TooManyBlocks(
+                blocks_in(f.fileSize),
+                max_blocks(f.blockBitmapMaxSize),
+            ))
+        } else {
+            None
+        };
+        let mut look = Look {
+            problem,
+            size: f.fileSize,
+            file_id: f.serverFileID,
+            self_test: f.isInSelfTest,
+            updated_by: f.updaterVersion,
+            same_job: false,
+            self_test_begun: a.self_test_begun,
+        };
+        if look.problem.is_none() {
+            look.same_job = a.has_job() && until_nul(&a.active_job) == id.as_bytes();
+            if !look.same_job {
+                set_text(&mut a.active_job, id.as_bytes());
+            }
+            a.server_file_id = look.file_id;
+            // The flag belongs to this document only; v2.0.0 left it set for later jobs (#153).
+            f.isInSelfTest = false;
+        }
+        look
     });
-    let problem = if size == 0 {
-        Some(sys::OtaJobParseErrZeroFileSize)
-    } else if stream_len > mqtt::MAX_STREAM_NAME {
-        // Longer than any AWS stream ID; v2.0.0 overflowed its topic buffers with it (U3).
-        ota_log!(
-            Error,
-            "The stream name has ",
-            u(stream_len),
-            " characters, more than AWS allows"
-        );
-        Some(sys::OtaJobParseErrNonConformingJobDoc)
-    } else if blocks_in(size) > max_blocks(capacity) {
-        ota_log!(
-            Error,
-            "The file has ",
-            u(blocks_in(size)),
-            " blocks, more than the bitmap can track (",
-            u(max_blocks(capacity)),
-            ")"
-        );
-        Some(sys::OtaJobParseErrNonConformingJobDoc)
-    } else {
-        None
-    };
-    if let Some(problem) = problem {
-        report_unusable(&id, problem);
+    if let Some(problem) = look.problem {
+        report_unusable(&id, problem.log());
         release_file();
         return no_file();
     }
-    let same_job = AGENT.with(|a| {
-        let same = a.has_job() && until_nul(&a.active_job) == id.as_bytes();
-        if !same {
-            set_text(&mut a.active_job, id.as_bytes());
-        }
-        a.server_file_id = file_id;
-        same
-    });
+    let Look {
+        size,
+        file_id,
+        self_test,
+        updated_by,
+        same_job,
+        self_test_begun,
+        ..
+    } = look;
     if self_test {
-        self_test_job(file_id);
+        self_test_job(file_id, updated_by);
         // Nothing is downloaded for this document; v2.0.0 closed the file context here too.
         release_file();
         return no_file();
@@ -526,7 +572,7 @@ pub(super) fn process(doc: &[u8]) -> Outcome {
         // download here would reset the device. A StartSelfTest that an application's event got
         // ahead of (a job request or a suspend in CreatingFile) was dropped: begin it now, or
         // the self-test timer rolls the good image back.
-        if !AGENT.with(|a| a.self_test_begun) {
+        if !self_test_begun {
             return no_file();
         }
         ota_log!(
@@ -544,7 +590,7 @@ pub(super) fn process(doc: &[u8]) -> Outcome {
         );
         return start_file();
     }
-    if platform_in_self_test() || create_file() {
+    if platform_in_self_test() || create_file(size) {
         start_file()
     } else {
         no_file()

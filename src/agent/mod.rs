@@ -26,13 +26,12 @@ use state::{
 };
 pub(crate) use state::{image_state, signal_event, state};
 
+/// Takes the application's buffer into an emptied file context's slot (NULL and 0 already).
 #[inline(never)]
-fn adopt<S: Copy + Default + PartialOrd>(buffer: (*mut u8, S), ptr: &mut *mut u8, size: &mut S) {
-    if !buffer.0.is_null() && buffer.1 > S::default() {
+fn adopt(buffer: (*mut u8, u16), ptr: &mut *mut u8, size: &mut u16) {
+    if !buffer.0.is_null() && buffer.1 > 0 {
         *ptr = buffer.0;
         *size = buffer.1;
-    } else {
-        *size = S::default();
     }
 }
 
@@ -72,7 +71,9 @@ pub(crate) fn init(
     }
     reset_stats();
     iface::install(interfaces);
-    FILE.with(|f| {
+    // The name is stored with the rest, under the one lock; the agent task does not run yet.
+    let name = thing.filter(|n| n.len() <= config::MAX_THINGNAME_LEN as usize);
+    FILE.with2(&AGENT, |f, a| {
         *f = fctx::empty();
         // NULL pointers or zero sizes mean "allocate through the OS interface".
         if let Some(b) = buffers {
@@ -91,11 +92,11 @@ pub(crate) fn init(
                 &mut f.pStreamName,
                 &mut f.streamNameMaxSize,
             );
-            adopt(
-                (b.pDecodeMemory, b.decodeMemorySize),
-                &mut f.pDecodeMem,
-                &mut f.decodeMemMaxSize,
-            );
+            // The one 32-bit size, taken in place (a second `adopt` would cost more).
+            if !b.pDecodeMemory.is_null() && b.decodeMemorySize > 0 {
+                f.pDecodeMem = b.pDecodeMemory;
+                f.decodeMemMaxSize = b.decodeMemorySize;
+            }
             adopt(
                 (b.pFileBitmap, b.fileBitmapSize),
                 &mut f.pRxBlockBitmap,
@@ -117,10 +118,11 @@ pub(crate) fn init(
         f.pProtocols = PROTOCOLS.as_ptr().cast::<u8>();
         f.protocolMaxSize = PROTOCOLS_CAP as u16;
         f.pSignature = SIGNATURE.as_ptr();
-    });
-    AGENT.with(|a| {
         *a = Agent::new();
         a.callback = callback;
+        if let Some(name) = name {
+            set_text(&mut a.thing, name);
+        }
     });
     store_image_state(sys::OtaImageStateUnknown);
     let _ = iface::event_init();
@@ -136,8 +138,7 @@ pub(crate) fn init(
             );
             sys::OtaErrUninitialized
         }
-        Some(name) => {
-            AGENT.with(|a| set_text(&mut a.thing, name));
+        Some(_) => {
             set_state(sys::OtaAgentStateInit);
             sys::OtaErrNone
         }

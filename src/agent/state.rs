@@ -296,10 +296,15 @@ pub(super) fn release_file() {
 
 /// As [`release_file`], keeping the resume record: the download may go on after a restart.
 pub(super) fn release_file_keep_record() {
+    release_file_parts();
+    AGENT.with(|a| a.bitmap_len = 0);
+}
+
+/// The calls out of [`release_file_keep_record`], for a caller that resets the agent after.
+pub(super) fn release_file_parts() {
     cleanup_data_plane();
     let _ = iface::pal_abort();
     fctx::release_file();
-    AGENT.with(|a| a.bitmap_len = 0);
 }
 
 /// Closes the data plane of the current job, once (v2.0.0's data-interface cleanup).
