@@ -184,7 +184,7 @@ fn refresh_url(found: &job::Found<'_>) -> Result<(), job::DocError> {
     let Some(url) = found.get(param::UPDATE_DATA_URL) else {
         return Ok(());
     };
-    if FILE.with(|f| fctx::text(f, Text::Url) == url) {
+    if FILE.with(|f| job::eq_bytes(fctx::text(f, Text::Url), url)) {
         return Ok(());
     }
     fctx::store(Text::Url, url).map_err(store_error)
@@ -221,7 +221,8 @@ fn parse(doc: &[u8]) -> Parsed<'_> {
     // One look at the agent: is a job active, and is it this one?
     let (active, same_job) = AGENT.with(|a| {
         let active = a.has_job();
-        let same = active && id.is_some_and(|id| until_nul(&a.active_job) == id.as_bytes());
+        let same =
+            active && id.is_some_and(|id| job::eq_bytes(until_nul(&a.active_job), id.as_bytes()));
         (active, same)
     });
     if id.is_some() && active && !same_job {
@@ -537,7 +538,7 @@ pub(super) fn process(doc: &[u8]) -> Outcome {
             self_test_begun: a.self_test_begun,
         };
         if look.problem.is_none() {
-            look.same_job = a.has_job() && until_nul(&a.active_job) == id.as_bytes();
+            look.same_job = a.has_job() && job::eq_bytes(until_nul(&a.active_job), id.as_bytes());
             if !look.same_job {
                 set_text(&mut a.active_job, id.as_bytes());
             }

@@ -329,7 +329,7 @@ fn other_scalar_end(doc: &[u8], at: usize) -> Option<usize> {
         _ => return number_end(doc, at),
     };
     let end = at.wrapping_add(word.len());
-    (doc.get(at..end)? == word).then_some(end)
+    super::pass::eq_bytes(doc.get(at..end)?, word).then_some(end)
 }
 
 /// A number. The longest well-formed prefix is taken: in `1.` or `1e+` only `1` is the number,

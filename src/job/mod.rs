@@ -24,6 +24,7 @@
 
 pub(crate) mod json;
 mod pass;
+pub(crate) use pass::eq_bytes;
 
 /// How a parameter's value is used; numbered as v2.0.0's `ModelParamType_t`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -131,6 +131,25 @@ const fn multiplier() -> u32 {
     panic!("no multiplier gives each model segment its own slot");
 }
 
+/// Byte-wise equality: a loop over short texts (keys, IDs, a URL), where `==` on slices calls the
+/// C library's memcmp (96 B of a Cortex-M4 firmware).
+pub(crate) fn eq_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    // Four bytes at a time (one word compare), then the rest one by one.
+    let (mut x, mut y) = (a, b);
+    while let (Some((xw, xr)), Some((yw, yr))) =
+        (x.split_first_chunk::<4>(), y.split_first_chunk::<4>())
+    {
+        if xw != yw {
+            return false;
+        }
+        (x, y) = (xr, yr);
+    }
+    x.iter().zip(y).all(|(p, q)| p == q)
+}
+
 const fn same(a: &[u8], b: &[u8]) -> bool {
     let (mut a, mut b) = (a, b);
     loop {
@@ -457,7 +476,9 @@ impl<'a> Visit<'a> for Pass<'a, '_, '_> {
                     .copied()
                     .unwrap_or(NO_PARAM);
                 let i = usize::from(i);
-                if children.wrapping_shr(i as u32) & 1 != 0 && segment(i) == Some(key) {
+                if children.wrapping_shr(i as u32) & 1 != 0
+                    && segment(i).is_some_and(|seg| eq_bytes(seg, key))
+                {
                     self.claim(i);
                 }
             }
@@ -469,7 +490,7 @@ impl<'a> Visit<'a> for Pass<'a, '_, '_> {
         }
         let query = self.query;
         for s in &mut self.sig {
-            if s.at(depth) && matches!(s.part, Part::Key(k) if k == key) {
+            if s.at(depth) && matches!(s.part, Part::Key(k) if eq_bytes(k, key)) {
                 if s.step(query, depth) {
                     self.pending |= s.result(self.found.received);
                 }

@@ -1071,3 +1071,21 @@ proptest! {
         prop_assert!(check_same(&doc, &key).is_ok(), "{}", check_same(&doc, &key).unwrap_err());
     }
 }
+
+#[test]
+fn eq_bytes_agrees_with_slice_equality_at_every_length_and_position() {
+    let a: Vec<u8> = (0u8..13).collect();
+    for len in 0..=a.len() {
+        let x = &a[..len];
+        assert!(super::eq_bytes(x, x));
+        for at in 0..len {
+            let mut y = x.to_vec();
+            y[at] ^= 0x20;
+            assert!(!super::eq_bytes(x, &y), "len {len}, differs at {at}");
+        }
+        if len > 0 {
+            assert!(!super::eq_bytes(x, &x[..len - 1]));
+            assert!(!super::eq_bytes(&x[..len - 1], x));
+        }
+    }
+}
