@@ -194,7 +194,9 @@ fn refresh_url(found: &job::Found<'_>) -> Result<(), job::DocError> {
 // job's start makes afterwards (status publishes, PAL calls) on the agent's stack.
 #[inline(never)]
 fn parse(doc: &[u8]) -> Parsed<'_> {
-    let key = sys::shim::json_file_signature_key().unwrap_or(b"sig-sha256-ecdsa");
+    // OTA_Init refuses to start without the application's key, so the agent always has one; an
+    // empty key would match nothing, and the document would lack its signature.
+    let key = sys::shim::json_file_signature_key().unwrap_or(&[]);
     let mut found = job::Found::default();
     if let Err(err) = job::find_values_into(doc, key, &mut found) {
         ota_log!(
