@@ -705,13 +705,10 @@ fn common_block(msg: &[u8]) -> Option<StreamBlock<'_>> {
         if key != PREFIX_TEXT | 1 || info > INFO_ONE_BYTE | 1 {
             return None;
         }
-        let (arg, width) = if info < INFO_ONE_BYTE {
-            (u32::from(info), 3)
-        } else {
-            // 24 takes the high byte of the pair, 25 both.
-            let shift = u32::from(INFO_ONE_BYTE | 1).wrapping_sub(u32::from(info)) << 3;
-            let pair = u32::from(u16::from_be_bytes([b0, b1]));
-            (pair.wrapping_shr(shift), usize::from(info).wrapping_sub(20))
+        let (arg, width) = match info {
+            0..=23 => (u32::from(info), 3),
+            24 => (u32::from(b0), 4),
+            _ => (u32::from(u16::from_be_bytes([b0, b1])), 5),
         };
         // Cannot wrap: the head lies inside the message.
         at = at.wrapping_add(width);
