@@ -51,6 +51,8 @@
  *
  * The PAL's writeBlock either touches nothing (--pal null, default: the library's own cost) or
  * copies the block into an image buffer (--pal copy: what a RAM-backed PAL would pay on top).
+ * MQTT blocks are {"f","i","l","p"} (default, the published numbers) or, with --aws-shape, what
+ * AWS IoT sends: {"c":"rdy","f","l","i","p"} (the client token echoed, the guide's key order).
  * Without valgrind the program still runs the whole update and checks it (a smoke test).
  */
 
@@ -84,6 +86,7 @@ static enum measure opt_measure = MEASURE_ALL;
 static enum plane opt_plane = PLANE_MQTT;
 static bool opt_pal_copy = false;
 static bool opt_verbose = false;
+static bool opt_aws_shape = false;
 
 /* ------------------------------------------------------------ collection control -- */
 
@@ -925,20 +928,40 @@ static size_t cbor_key( uint8_t * out,
     return 2;
 }
 
-/* The stream service's data message: {"f": file id, "i": block id, "l": size, "p": bytes}. */
+/* The stream service's data message: {"f": file id, "i": block id, "l": size, "p": bytes}, or
+ * with --aws-shape as AWS IoT sends it, the request's client token echoed first and the keys
+ * in the developer guide's order: {"c": "rdy", "f": .., "l": .., "i": .., "p": ..}. */
 static uint32_t encode_block( uint8_t * out,
                               uint32_t block )
 {
     uint32_t size = OTA_FILE_BLOCK_SIZE; /* the file is a whole number of blocks */
     size_t n = 0;
 
-    n += cbor_head( &out[ n ], 5, 4 ); /* map of 4 pairs */
-    n += cbor_key( &out[ n ], 'f' );
-    n += cbor_head( &out[ n ], 0, 0 );
-    n += cbor_key( &out[ n ], 'i' );
-    n += cbor_head( &out[ n ], 0, block );
-    n += cbor_key( &out[ n ], 'l' );
-    n += cbor_head( &out[ n ], 0, size );
+    if( opt_aws_shape )
+    {
+        n += cbor_head( &out[ n ], 5, 5 ); /* map of 5 pairs */
+        n += cbor_key( &out[ n ], 'c' );
+        n += cbor_head( &out[ n ], 3, 3 ); /* text string of 3 bytes */
+        memcpy( &out[ n ], "rdy", 3 );
+        n += 3;
+        n += cbor_key( &out[ n ], 'f' );
+        n += cbor_head( &out[ n ], 0, 0 );
+        n += cbor_key( &out[ n ], 'l' );
+        n += cbor_head( &out[ n ], 0, size );
+        n += cbor_key( &out[ n ], 'i' );
+        n += cbor_head( &out[ n ], 0, block );
+    }
+    else
+    {
+        n += cbor_head( &out[ n ], 5, 4 ); /* map of 4 pairs */
+        n += cbor_key( &out[ n ], 'f' );
+        n += cbor_head( &out[ n ], 0, 0 );
+        n += cbor_key( &out[ n ], 'i' );
+        n += cbor_head( &out[ n ], 0, block );
+        n += cbor_key( &out[ n ], 'l' );
+        n += cbor_head( &out[ n ], 0, size );
+    }
+
     n += cbor_key( &out[ n ], 'p' );
     n += cbor_head( &out[ n ], 2, size );
     memset( &out[ n ], ( int ) ( block * 7U + 1U ) & 0xff, size );
@@ -1136,7 +1159,7 @@ static void usage( void )
 {
     fprintf( stderr,
              "usage: ingest_bench [--file-blocks M] [--blocks N] [--measure all|ingest|request]\n"
-             "                    [--plane mqtt|http] [--pal null|copy] [--verbose]\n"
+             "                    [--plane mqtt|http] [--pal null|copy] [--aws-shape] [--verbose]\n"
              "  M: blocks in the file (2..%u, default 512)\n"
              "  N: blocks in the measured window (0..M-1, default 256)\n",
              ( unsigned ) MAX_FILE_BLOCKS );
@@ -1167,6 +1190,12 @@ int main( int argc,
         if( strcmp( a, "--verbose" ) == 0 )
         {
             opt_verbose = true;
+            continue;
+        }
+
+        if( strcmp( a, "--aws-shape" ) == 0 )
+        {
+            opt_aws_shape = true;
             continue;
         }
 

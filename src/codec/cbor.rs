@@ -198,7 +198,7 @@ pub fn encode_get_stream_request(
     let mut w = Writer { out, len: 0 };
     w.byte(PREFIX_MAP | 6)?;
     // One loop over the keys: the firmware holds one copy of the key, head and body code.
-    for letter in *b"cflobn" {
+    for &letter in b"cflobn" {
         let (prefix, arg, body) = match letter {
             b'c' => (PREFIX_TEXT, client_token.len(), client_token),
             b'b' => (PREFIX_BYTES, bitmap.len(), bitmap),
@@ -519,14 +519,15 @@ impl<'a> Payload<'a> {
     /// and `len()` is returned.
     pub fn copy_to(&self, dest: &mut [u8]) -> Result<usize, CborError> {
         let len = self.len();
-        let dest = dest.get_mut(..len).ok_or(CborError::BufferTooSmall)?;
-        let mut at = 0usize;
+        let mut rest = dest.get_mut(..len).ok_or(CborError::BufferTooSmall)?;
         for piece in self.chunks() {
-            let end = at.saturating_add(piece.len());
-            if let Some(slot) = dest.get_mut(at..end) {
-                slot.copy_from_slice(piece);
-            }
-            at = end;
+            // The pieces add up to `len`: each one fits in what is left.
+            let Some((slot, after)) = core::mem::take(&mut rest).split_at_mut_checked(piece.len())
+            else {
+                break;
+            };
+            slot.copy_from_slice(piece);
+            rest = after;
         }
         Ok(len)
     }
@@ -570,10 +571,10 @@ pub struct StreamBlock<'a> {
 }
 
 /// Each key's bit in the set of keys found, indexed by the letter minus `f`: `f`, `i`, `l`
-/// (1, 2, 4, also their slots in `Found::ints`), then `p`; 0 for any other letter.
+/// (1, 2, 4: slots 0, 1, 2 of `Found::ints` by their trailing zeros), then `p`; 0 for any
+/// other letter.
 const KEY_BITS: [u8; 11] = [1, 0, 0, 2, 0, 0, 4, 0, 0, 0, PAYLOAD_BIT];
 const PAYLOAD_BIT: u8 = 8;
-const INT_BITS: u8 = 7;
 const ALL_KEYS: u8 = 15;
 
 /// The most entries a definite map may declare (tinycbor refuses more than `i32::MAX` pairs).
@@ -590,20 +591,24 @@ fn c_int(major: u8, arg: u64) -> i32 {
     }
 }
 
-/// Where a map entry's value goes: `f`, `i`, `l` at their bit (1, 2, 4; eight slots keep any
-/// `bit & 7` in bounds) and `p`.
+/// Where a map entry's value goes: `f`, `i`, `l` in the slot of their bit, and `p`.
 struct Found<'a> {
-    ints: [i32; 8],
+    ints: [i32; 3],
     payload: StringData<'a>,
 }
 
 impl<'a> Found<'a> {
     /// The value of an integer key (`bit` of `f`, `i` or `l`).
     fn set_int(&mut self, bit: u8, major: u8, arg: u64) {
-        if let Some(slot) = self.ints.get_mut(usize::from(bit & 7)) {
+        if let Some(slot) = self.ints.get_mut(int_slot(bit)) {
             *slot = c_int(major, arg);
         }
     }
+}
+
+/// The slot of `f`, `i` or `l` in `Found::ints` from its bit; out of bounds for 0 and `p`.
+fn int_slot(bit: u8) -> usize {
+    bit.trailing_zeros() as usize
 }
 
 /// The bit of a one-letter key among those still `missing` (0: not wanted).
@@ -611,38 +616,6 @@ fn wanted(letter: u8, missing: u8) -> u8 {
     KEY_BITS
         .get(usize::from(letter.wrapping_sub(b'f')))
         .map_or(0, |bit| bit & missing)
-}
-
-/// The map entry AWS sends, inline: a wanted one-letter text key, then an integer of up to
-/// two bytes or a definite byte string of the key's type. `None` for anything else, which
-/// [`general_entry`] then reads (with the same result where this one succeeds).
-#[inline(always)]
-fn plain_entry<'a>(entry: &'a [u8], missing: u8, found: &mut Found<'a>) -> Option<(u8, &'a [u8])> {
-    // Two bytes past the value's initial byte cover every argument taken here, so one length
-    // check does for the whole head.
-    let [0x61, letter, initial, b0, b1, ..] = *entry else {
-        return None;
-    };
-    let bit = wanted(letter, missing);
-    let info = initial & 0x1f;
-    let (arg, width) = match info {
-        0..=23 => (u32::from(info), 0),
-        24 => (u32::from(b0), 1),
-        25 => (u32::from(u16::from_be_bytes([b0, b1])), 2),
-        _ => return None,
-    };
-    let after = entry.get(3usize.wrapping_add(width)..)?;
-    let major = initial >> 5;
-    if bit & INT_BITS != 0 && major <= MAJOR_NEGATIVE {
-        found.set_int(bit, major, u64::from(arg));
-        return Some((bit, after));
-    }
-    if bit == PAYLOAD_BIT && major == MAJOR_BYTES {
-        let (data, after) = after.split_at_checked(arg as usize)?;
-        found.payload = StringData::contiguous(data);
-        return Some((bit, after));
-    }
-    None
 }
 
 /// Any map entry, with all of tinycbor's rules: the key past its tags (a text string compared
@@ -706,21 +679,88 @@ fn map_head(msg: &[u8]) -> Result<(usize, &[u8]), CborError> {
     Ok((left, rest))
 }
 
+/// The message AWS sends, read straight through: a definite map of 1 to 23 pairs with one-letter
+/// text keys and value heads of at most two argument bytes, `p` last with a definite byte string,
+/// `f`, `i`, `l` before it with integers, and any other key (the echoed client token `c`, a
+/// duplicate) with an integer or a definite text string. `None` for anything else, which the
+/// general walk then reads.
+// tinycbor on this shape: every head is valid, text is not checked, and the map ends with the
+// payload, so no further head is read.
+#[inline(always)]
+fn common_block(msg: &[u8]) -> Option<StreamBlock<'_>> {
+    let (&map, _) = msg.split_first()?;
+    // The pairs before the last one; anything but a small non-empty definite map wraps above 22.
+    let mut before = map.wrapping_sub(PREFIX_MAP | 1);
+    if before > 22 {
+        return None;
+    }
+    let mut ints = [0i32; 3];
+    let mut missing = ALL_KEYS;
+    let mut at = 1usize;
+    loop {
+        // One length check covers the key and the value's head.
+        let &[key, letter, initial, b0, b1] = msg.get(at..)?.first_chunk::<5>()?;
+        let info = initial & 0x1f;
+        let major = initial >> 5;
+        if key != PREFIX_TEXT | 1 || info > INFO_ONE_BYTE | 1 {
+            return None;
+        }
+        let (arg, width) = match info {
+            0..=23 => (u32::from(info), 3),
+            24 => (u32::from(b0), 4),
+            _ => (u32::from(u16::from_be_bytes([b0, b1])), 5),
+        };
+        // Cannot wrap: the head lies inside the message.
+        at = at.wrapping_add(width);
+        let bit = wanted(letter, missing);
+        if before == 0 {
+            // `p` is always missing here: the bit found is all that is missing only for `p`.
+            if bit != missing || major != MAJOR_BYTES {
+                return None;
+            }
+            let payload = msg.get(at..)?.get(..arg as usize)?;
+            let [file_id, block_id, block_size] = ints;
+            return Some(StreamBlock {
+                file_id,
+                block_id,
+                block_size,
+                payload: Payload(StringData::contiguous(payload)),
+            });
+        }
+        before = before.wrapping_sub(1);
+        if major <= MAJOR_NEGATIVE && bit != PAYLOAD_BIT {
+            // An unwanted key (bit 0) has no slot: its integer is skipped.
+            if let Some(slot) = ints.get_mut(int_slot(bit)) {
+                *slot = c_int(major, u64::from(arg));
+            }
+            missing ^= bit;
+        } else if major == MAJOR_TEXT && bit == 0 {
+            // Cannot wrap: `at` is inside the message and `arg` below 2^16.
+            at = at.wrapping_add(arg as usize);
+        } else {
+            return None;
+        }
+    }
+}
+
 /// Decodes a GetStream response with v2.0.0's verdicts (see the module documentation); the
 /// payload borrows `msg`.
 ///
 /// The v2.0.0 C function then copies the payload into the caller's buffer; use
 /// [`Payload::copy_to`] for its exact buffer rule.
-// One walk with tinycbor's rules; the shape AWS sends (a small definite map, one-letter text
-// keys, short integers, a definite byte string) takes its inline fast paths.
+// The shape AWS sends is read straight through; anything else takes the general walk.
 pub fn decode_get_stream_response(msg: &[u8]) -> Result<StreamBlock<'_>, CborError> {
-    let (mut left, mut rest) = match msg {
-        // A definite map of fewer than 24 pairs, the one AWS sends.
-        [initial @ 0xa0..=0xb7, rest @ ..] => (usize::from(initial & 0x1f), rest),
-        _ => map_head(msg)?,
-    };
+    match common_block(msg) {
+        Some(block) => Ok(block),
+        None => decode_general(msg),
+    }
+}
+
+/// Any GetStream response, walked entry by entry with all of tinycbor's rules.
+fn decode_general(msg: &[u8]) -> Result<StreamBlock<'_>, CborError> {
+    let (mut left, mut rest) = map_head(msg)?;
     let mut found = Found {
-        ints: [0; 8],
+        ints: [0; 3],
         payload: StringData::contiguous(&[]),
     };
     // The keys whose first occurrence is still to come.
@@ -728,10 +768,9 @@ pub fn decode_get_stream_response(msg: &[u8]) -> Result<StreamBlock<'_>, CborErr
     while left != 0 {
         left = left.wrapping_sub(1);
         let bit;
-        (bit, rest) = match plain_entry(rest, missing, &mut found) {
-            Some(entry) => entry,
-            None if left > DEFINITE_ENTRIES_MAX && rest.first() == Some(&BREAK) => break,
-            None => general_entry(rest, missing, &mut found)?,
+        (bit, rest) = match rest.first() {
+            Some(&BREAK) if left > DEFINITE_ENTRIES_MAX => break,
+            _ => general_entry(rest, missing, &mut found)?,
         };
         missing ^= bit;
         if missing == 0 {
@@ -741,7 +780,7 @@ pub fn decode_get_stream_response(msg: &[u8]) -> Result<StreamBlock<'_>, CborErr
             if bit == PAYLOAD_BIT && !ended {
                 read_head(rest)?;
             }
-            let [_, file_id, block_id, _, block_size, ..] = found.ints;
+            let [file_id, block_id, block_size] = found.ints;
             return Ok(StreamBlock {
                 file_id,
                 block_id,

@@ -924,6 +924,153 @@ proptest! {
     }
 }
 
+/// Integers of every head width (no argument byte, 1, 2, 4, 8) and of both signs.
+fn any_width_int() -> impl Strategy<Value = i64> {
+    prop_oneof![
+        0i64..24,
+        24i64..256,
+        256i64..65536,
+        65536i64..=i64::from(u32::MAX),
+        any::<i64>(),
+        -24i64..0,
+        -256i64..-24,
+        -65536i64..-256,
+    ]
+}
+
+/// The response AWS IoT sends, with its entries in the given order (AWS: 0 to 4): the echoed
+/// client token `c` (a text string, or an integer when `token_int` is set), then `f`, `l`, `i`
+/// and `p`.
+fn aws_response(
+    token: &[u8],
+    token_int: Option<i64>,
+    [f, l, i]: [i64; 3],
+    payload: &[u8],
+    order: &[usize],
+) -> Vec<u8> {
+    let mut msg = Vec::new();
+    cbor_head(&mut msg, 5, order.len() as u64);
+    for &k in order {
+        msg.extend([0x61, b"cflip"[k]]);
+        match k {
+            0 => match token_int {
+                Some(v) => cbor_int(&mut msg, v),
+                None => {
+                    cbor_head(&mut msg, 3, token.len() as u64);
+                    msg.extend(token);
+                }
+            },
+            1..=3 => cbor_int(&mut msg, [f, l, i][k - 1]),
+            _ => {
+                cbor_head(&mut msg, 2, payload.len() as u64);
+                msg.extend(payload);
+            }
+        }
+    }
+    msg
+}
+
+/// The value tinycbor's `cbor_value_get_int` gives an integer: its low 32 bits.
+fn low32(v: i64) -> i32 {
+    if v < 0 {
+        !(!v as u64 as u32 as i32)
+    } else {
+        v as u64 as u32 as i32
+    }
+}
+
+#[test]
+fn the_aws_response_with_its_client_token_decodes_zero_copy() {
+    let mut msg = h("a5 6163 63726479 6166 00 616c 19 1000 6169 18 2a 6170 59 1000");
+    let start = msg.len();
+    msg.extend(std::iter::repeat(0x5a).take(4096));
+    let block = decode_get_stream_response(&msg).unwrap();
+    assert_eq!(
+        (block.file_id, block.block_id, block.block_size),
+        (0, 42, 4096)
+    );
+    assert_eq!(
+        block.payload.as_slice().map(<[u8]>::as_ptr),
+        Some(msg[start..].as_ptr())
+    );
+    assert_eq!(block.payload.len(), 4096);
+}
+
+#[test]
+fn skipped_entries_before_a_last_payload_keep_tinycbor_verdicts() {
+    // Unknown keys with an integer, a long text, a duplicate key, then `p` last.
+    assert_eq!(accepts("a6 6163 01 6166 01 6178 78 18 000102030405060708090a0b0c0d0e0f1011121314151617 6169 02 616c 03 6170 43 010203"), (1, 2, 3, vec![1, 2, 3]));
+    assert_eq!(
+        accepts("a5 6166 01 6166 63 616263 6169 02 616c 03 6170 41 07"),
+        (1, 2, 3, vec![7])
+    );
+    // A text value that runs past the message, a wanted key with text, a malformed head after
+    // a payload that is not the map's last entry.
+    assert_eq!(
+        refuses("a5 6163 78 40 00 6166 01 6169 02 616c 03 6170 41 07"),
+        CborError::UnexpectedEof
+    );
+    assert_eq!(
+        refuses("a5 6163 60 6166 61 66 6169 02 616c 03 6170 41 07"),
+        CborError::WrongType
+    );
+    assert_eq!(
+        refuses("a6 6163 60 6166 01 6169 02 616c 03 6170 41 07 1c"),
+        CborError::IllegalNumber
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1024))]
+
+    #[test]
+    fn aws_shaped_responses_decode_to_their_low_32_bits(
+        token in proptest::collection::vec(any::<u8>(), 0..40),
+        token_int in proptest::option::of(any_width_int()),
+        ints in [any_width_int(), any_width_int(), any_width_int()],
+        payload in proptest::collection::vec(any::<u8>(), 0..300),
+    ) {
+        let msg = aws_response(&token, token_int, ints, &payload, &[0, 1, 2, 3, 4]);
+        let block = decode_get_stream_response(&msg).unwrap();
+        let [f, l, i] = ints.map(low32);
+        prop_assert_eq!((block.file_id, block.block_id, block.block_size), (f, i, l));
+        prop_assert_eq!(block.payload.as_slice(), Some(&payload[..]));
+        agrees_with_the_oracle(&msg)?;
+    }
+
+    #[test]
+    fn decode_agrees_with_the_oracle_on_aws_responses_in_any_order(
+        token in proptest::collection::vec(any::<u8>(), 0..30),
+        token_int in proptest::option::of(any_width_int()),
+        ints in [any_width_int(), any_width_int(), any_width_int()],
+        payload in proptest::collection::vec(any::<u8>(), 0..40),
+        order in Just(vec![0usize, 1, 2, 3, 4]).prop_shuffle(),
+        count in 0usize..=5,
+    ) {
+        // Keeping only the first `count` entries also leaves out keys and shortens the map.
+        let msg = aws_response(&token, token_int, ints, &payload, &order[..count]);
+        agrees_with_the_oracle(&msg)?;
+    }
+
+    #[test]
+    fn decode_agrees_with_the_oracle_on_mutated_aws_responses(
+        token in proptest::collection::vec(any::<u8>(), 0..8),
+        token_int in proptest::option::of(any_width_int()),
+        ints in [any_width_int(), any_width_int(), any_width_int()],
+        payload in proptest::collection::vec(any::<u8>(), 0..40),
+        truncate in any::<prop::sample::Index>(),
+        cut in any::<bool>(),
+        edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0u8..3), 0..4),
+    ) {
+        let mut msg = aws_response(&token, token_int, ints, &payload, &[0, 1, 2, 3, 4]);
+        mutate(&mut msg, edits);
+        if cut {
+            msg.truncate(truncate.index(msg.len() + 1));
+        }
+        agrees_with_the_oracle(&msg)?;
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Oracle: the two-decoder general walk of 14610f1, kept verbatim as the reference for tinycbor's
 // rules, so the single production decoder is compared against an independent implementation.
