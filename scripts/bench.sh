@@ -258,7 +258,12 @@ for v in "${variants[@]}"; do
             run "${v}http" "$mode-$n" --measure "$mode" --blocks "$n" --plane http
         done
     done
+    # The same, each block shaped as AWS IoT sends it (the client token echoed, c,f,l,i,p).
+    for n in 0 "$blocks"; do
+        run "${v}4" "aws-$n" --measure all --blocks "$n" --aws-shape
+    done
     result[$v.block4]=$(per_block "${v}4" all)
+    result[$v.aws4]=$(per_block "${v}4" aws)
     result[$v.ingest4]=$(per_block "${v}4" ingest)
     result[$v.request4]=$(per_block "${v}4" request)
     result[$v.http]=$(per_block "${v}http" all)
@@ -396,6 +401,7 @@ echo "$per_request4 blocks per stream request (bench/config4)"
 row "MQTT per block (ingest + its share of the next request)" block4
 row "  ingest: signal, decode, bitmap, PAL, status (ours: + request)" ingest4
 row "  share of the next request as its own event (C; ours inline)" request4
+row "MQTT per block, blocks shaped as AWS sends them (--aws-shape)" aws4
 echo
 echo "HTTP data plane, one block per range request (bench/config-http)"
 row "HTTP per block (ingest + the next range request)" http
