@@ -149,14 +149,11 @@ pub(super) fn count(counter: &AtomicU32) {
 }
 
 pub(super) fn reset_stats() {
-    for c in [
-        &STATS.received,
-        &STATS.queued,
-        &STATS.processed,
-        &STATS.dropped,
-    ] {
-        c.store(0, Ordering::Relaxed);
-    }
+    // Four stores: a loop over references to the counters took 60 B on Cortex-M4.
+    STATS.received.store(0, Ordering::Relaxed);
+    STATS.queued.store(0, Ordering::Relaxed);
+    STATS.processed.store(0, Ordering::Relaxed);
+    STATS.dropped.store(0, Ordering::Relaxed);
 }
 
 // The atomics hold C enum values at 32 bits; the `as` narrows back to the C enum's width,
