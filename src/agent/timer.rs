@@ -51,12 +51,13 @@ extern "C" fn on_timer(id: sys::OtaTimerId_t) {
 
 /// Arms (or re-arms) the request timer.
 pub(super) fn start_request_timer() -> sys::OtaOsStatus_t {
-    iface::timer_start(
-        sys::OtaRequestTimer,
-        REQUEST_TIMER,
-        config::FILE_REQUEST_WAIT_MS,
-        on_timer,
-    )
+    arm_request_timer(config::FILE_REQUEST_WAIT_MS)
+}
+
+/// The request timer's one call site, for the whole wait and for the quiet period.
+#[inline(never)]
+fn arm_request_timer(ms: u32) -> sys::OtaOsStatus_t {
+    iface::timer_start(sys::OtaRequestTimer, REQUEST_TIMER, ms, on_timer)
 }
 
 /// How long a window of blocks may go quiet, once its first message came, before the agent
@@ -70,7 +71,7 @@ const QUIET_MS: u32 = if config::FILE_REQUEST_WAIT_MS >= 8 {
 
 /// Re-arms the request timer after a data message: the quiet period, not the whole wait.
 pub(super) fn start_quiet_timer() -> sys::OtaOsStatus_t {
-    iface::timer_start(sys::OtaRequestTimer, REQUEST_TIMER, QUIET_MS, on_timer)
+    arm_request_timer(QUIET_MS)
 }
 
 /// Arms the self-test timer: the application has this long to accept the new image.

@@ -31,14 +31,16 @@ fn nth(names: &'static str, index: u32) -> *const c_char {
     name.as_ptr().cast::<c_char>()
 }
 
-/// The index of a status whose success is 0 and whose failures run on from `first`; values in
-/// between index past every name.
-fn status_index(value: u32, first: u32) -> u32 {
-    match value {
+/// The name of a status whose success is 0 and whose failures run on from `first`; values in
+/// between index past every name. One copy for the four interface status types.
+#[inline(never)]
+fn status_name(names: &'static str, value: u32, first: u32) -> *const c_char {
+    let index = match value {
         0 => 0,
         v if v >= first => v.wrapping_sub(first).saturating_add(1),
         _ => u32::MAX,
-    }
+    };
+    nth(names, index)
 }
 
 /// Name of an `OtaErr_t`.
@@ -106,7 +108,7 @@ pub extern "C" fn OTA_OsStatus_strerror(status: sys::OtaOsStatus_t) -> *const c_
         OtaOsTimerDeleteFailed
     );
     let first = u32::from(sys::OtaOsEventQueueCreateFailed);
-    nth(names, status_index(u32::from(status), first))
+    status_name(names, u32::from(status), first)
 }
 
 /// Name of an `OtaPalMainStatus_t`.
@@ -131,7 +133,7 @@ pub extern "C" fn OTA_PalStatus_strerror(status: sys::OtaPalMainStatus_t) -> *co
         OtaPalFileClose
     );
     let first = u32::from(sys::OtaPalUninitialized);
-    nth(names, status_index(u32::from(status), first))
+    status_name(names, u32::from(status), first)
 }
 
 /// Name of an `OtaMqttStatus_t`.
@@ -144,7 +146,7 @@ pub extern "C" fn OTA_MQTT_strerror(status: sys::OtaMqttStatus_t) -> *const c_ch
         OtaMqttUnsubscribeFailed
     );
     let first = u32::from(sys::OtaMqttPublishFailed);
-    nth(names, status_index(u32::from(status), first))
+    status_name(names, u32::from(status), first)
 }
 
 /// Name of an `OtaHttpStatus_t`.
@@ -157,7 +159,7 @@ pub extern "C" fn OTA_HTTP_strerror(status: sys::OtaHttpStatus_t) -> *const c_ch
         OtaHttpRequestFailed
     );
     let first = u32::from(sys::OtaHttpInitFailed);
-    nth(names, status_index(u32::from(status), first))
+    status_name(names, u32::from(status), first)
 }
 
 #[cfg(test)]
