@@ -126,13 +126,22 @@ fn mqtt_call(
 }
 
 fn subscribe(t: &mut TextBuf<[u8]>, qos: u8) -> bool {
-    mqtt_call(t, "subscribe to", |topic| iface::mqtt_subscribe(topic, qos))
+    subscription(t, qos, false)
 }
 
 fn unsubscribe(t: &mut TextBuf<[u8]>, qos: u8) -> bool {
-    mqtt_call(t, "unsubscribe from", |topic| {
-        iface::mqtt_unsubscribe(topic, qos)
-    })
+    subscription(t, qos, true)
+}
+
+/// Subscribes or (`off`) unsubscribes: one copy of the call and its failure log for both.
+#[inline(never)]
+fn subscription(t: &mut TextBuf<[u8]>, qos: u8, off: bool) -> bool {
+    let action = if off {
+        "unsubscribe from"
+    } else {
+        "subscribe to"
+    };
+    mqtt_call(t, action, |topic| iface::mqtt_subscription(topic, qos, off))
 }
 
 fn publish(t: &mut TextBuf<[u8]>, payload: &[u8], qos: u8) -> bool {

@@ -127,21 +127,18 @@ pub fn free(ptr: *mut u8) {
     }
 }
 
-/// Subscribes to a NUL-terminated topic.
-pub fn mqtt_subscribe(topic: &[u8], qos: u8) -> OtaMqttStatus_t {
-    match (entry!(mqtt.subscribe), topic_parts(topic)) {
+/// Subscribes to or (`off`) unsubscribes from a NUL-terminated topic: both entries have one
+/// signature, so one call site.
+pub fn mqtt_subscription(topic: &[u8], qos: u8, off: bool) -> OtaMqttStatus_t {
+    let (entry, failed) = if off {
+        (entry!(mqtt.unsubscribe), OtaMqttUnsubscribeFailed)
+    } else {
+        (entry!(mqtt.subscribe), OtaMqttSubscribeFailed)
+    };
+    match (entry, topic_parts(topic)) {
         // SAFETY: the topic is valid and NUL-terminated for the duration of the call.
         (Some(f), Some((p, len))) => unsafe { f(p, len, qos) },
-        _ => OtaMqttSubscribeFailed,
-    }
-}
-
-/// Unsubscribes from a NUL-terminated topic.
-pub fn mqtt_unsubscribe(topic: &[u8], qos: u8) -> OtaMqttStatus_t {
-    match (entry!(mqtt.unsubscribe), topic_parts(topic)) {
-        // SAFETY: as for subscribe.
-        (Some(f), Some((p, len))) => unsafe { f(p, len, qos) },
-        _ => OtaMqttUnsubscribeFailed,
+        _ => failed,
     }
 }
 
