@@ -30,18 +30,14 @@ impl InFlight {
         }
     }
 
-    /// Remembers `block` before its request goes out: a client that answers inside the request
-    /// (or a body the queue refuses meanwhile) finds it already there.
-    pub fn ask(&mut self, block: u32) {
-        self.push(block);
-    }
-
     /// The ring slot `n` places after the oldest (IN_FLIGHT is a power of two).
     fn slot(&self, n: u16) -> usize {
         usize::from(self.head.wrapping_add(n)) % IN_FLIGHT
     }
 
-    fn push(&mut self, block: u32) {
+    /// Remembers `block` before its request goes out: a client that answers inside the request
+    /// (or a body the queue refuses meanwhile) finds it already there.
+    pub fn ask(&mut self, block: u32) {
         if usize::from(self.len) == IN_FLIGHT {
             // Full: the oldest is forgotten (its body then counts as unasked).
             self.head = self.slot(1) as u16;
@@ -139,9 +135,9 @@ mod tests {
     #[test]
     fn bodies_answer_requests_in_order_even_when_repeated() {
         let mut f = InFlight::new();
-        f.push(5);
-        f.push(5);
-        f.push(6);
+        f.ask(5);
+        f.ask(5);
+        f.ask(6);
         assert_eq!(f.answer(), Some(5));
         assert_eq!(f.answer(), Some(5));
         assert_eq!(f.answer(), Some(6));
@@ -151,20 +147,20 @@ mod tests {
     #[test]
     fn a_refused_body_forgets_the_newest_request_only() {
         let mut f = InFlight::new();
-        f.push(0);
-        f.push(0);
+        f.ask(0);
+        f.ask(0);
         f.forget_newest();
         assert_eq!(f.answer(), Some(0));
         assert_eq!(f.answer(), None);
         f.forget_newest();
-        f.push(1);
+        f.ask(1);
         assert_eq!(f.answer(), Some(1));
     }
 
     #[test]
     fn a_body_refused_inside_its_request_is_never_remembered() {
         let mut f = InFlight::new();
-        f.push(0);
+        f.ask(0);
         f.ask(1);
         f.forget_newest();
         assert_eq!(f.answer(), Some(0));
@@ -177,7 +173,7 @@ mod tests {
     fn only_the_newest_requests_are_remembered() {
         let mut f = InFlight::new();
         for b in 0..10 {
-            f.push(b);
+            f.ask(b);
         }
         assert_eq!(f.answer(), Some(6));
     }
