@@ -268,7 +268,10 @@ static void chunked_block_payload_is_joined_in_allocated_memory( void ** state )
 
 /* Boots with the platform in PendingCommit and delivers a self-test document for job-1 whose
  * updatedBy is `updatedBy`. */
-static void boot_into_self_test( const char * pUpdatedBy, OtaPalImageState_t platform )
+/* As boot_into_self_test, with `hook` watching the agent's calls while it handles the document. */
+static void boot_into_self_test_hooked( const char * pUpdatedBy,
+                                        OtaPalImageState_t platform,
+                                        void ( * hook )( const char * pLine ) )
 {
     HJob_t doc = h_mqtt_job( "job-1", "stream-A", SIZE5, "0" );
 
@@ -289,8 +292,15 @@ static void boot_into_self_test( const char * pUpdatedBy, OtaPalImageState_t pla
         H_EXPECT( H_ALL, "pal.get_state", L_REQUEST_JOB( "0" ) );
     }
 
+    h_cfg.hook = hook;
     assert_true( h_send_job( h_job_json( &doc ) ) );
     assert_true( h_idle() );
+    h_cfg.hook = NULL;
+}
+
+static void boot_into_self_test( const char * pUpdatedBy, OtaPalImageState_t platform )
+{
+    boot_into_self_test_hooked( pUpdatedBy, platform, NULL );
 }
 
 static void self_test_timeout_resets_the_device( void ** state )
@@ -316,21 +326,11 @@ static void check_for_update_as_the_self_test_begins( const char * pLine )
 
 static void self_test_begins_when_a_job_request_overtakes_it( void ** state )
 {
-    HJob_t doc = h_mqtt_job( "job-1", "stream-A", SIZE5, "0" );
     HJob_t again = h_mqtt_job( "job-1", "stream-A", SIZE5, "0" );
 
     ( void ) state;
-    doc.selfTest = "ready";
-    doc.updatedBy = "0x01010000";
-    h_reset();
-    h_cfg.platformState = OtaPalImageStatePendingCommit;
-    assert_int_equal( h_start( NULL ), OtaErrNone );
-    assert_true( h_signal( OtaAgentEventStart ) );
-    assert_true( h_idle() );
-    h_cfg.hook = check_for_update_as_the_self_test_begins;
-    assert_true( h_send_job( h_job_json( &doc ) ) );
-    assert_true( h_idle() );
-    h_cfg.hook = NULL;
+    boot_into_self_test_hooked( "0x01010000", OtaPalImageStatePendingCommit,
+                                check_for_update_as_the_self_test_begins );
     /* The request took the agent from CreatingFile to WaitingForJob, so StartSelfTest came
      * where it is not handled. */
     assert_int_equal( h_callbacks( OtaJobEventStartTest ), 0 );
