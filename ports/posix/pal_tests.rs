@@ -1992,7 +1992,6 @@ fn resume_record_is_replaced_atomically() {
     let _pal = pal();
     let device = Device::new("record-atomic");
     assert!(resume_save(b"old record"));
-    let old_inode = fs::metadata(record_path(&device)).unwrap();
 
     // A save cut short by a crash leaves only a .tmp: it is not the record.
     fs::write(record_tmp_path(&device), b"half a new rec").unwrap();
@@ -2002,6 +2001,8 @@ fn resume_record_is_replaced_atomically() {
 
     // The next save replaces the stray .tmp and renames a new file over the record.
     assert!(resume_save(b"old record"));
+    // Taken while this file is live: a removed file's inode number may be handed out again.
+    let old_inode = fs::metadata(record_path(&device)).unwrap();
     assert!(resume_save(b"new record"));
     assert!(!record_tmp_path(&device).exists());
     assert_eq!(resume_load(256).as_deref(), Some(&b"new record"[..]));
