@@ -46,7 +46,7 @@ pub(crate) mod sys;
 pub(crate) mod os_posix;
 
 #[cfg(all(feature = "pal-posix", unix))]
-#[path = "../ports/posix/pal.rs"]
+#[path = "../ports/posix/pal/mod.rs"]
 pub(crate) mod pal_posix;
 
 /// A panic is a bug; across the C boundary it must stop the program, never unwind.

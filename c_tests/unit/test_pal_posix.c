@@ -6,7 +6,7 @@
  * certificate per run, and `openssl dgst -sha256 -sign` over the payload, which is exactly how
  * an AWS code-signing profile's sig-sha256-ecdsa signature is made. No key material is
  * committed. Without openssl the signature tests are skipped; the rest still run. The Rust
- * unit tests (ports/posix/pal_tests.rs) make their keys in Rust and need no openssl. */
+ * unit tests (ports/posix/pal/tests.rs) make their keys in Rust and need no openssl. */
 #define _POSIX_C_SOURCE    200809L
 
 #include <stdarg.h>

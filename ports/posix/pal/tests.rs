@@ -1691,7 +1691,7 @@ fn name_rules_accept_plain_names_only() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Resume across reboot (pal_resume.rs)
+// Resume across reboot (resume.rs)
 
 use super::resume::{
     is_resume_file, otaPal_FlushFile, otaPal_PosixResumeErase, otaPal_PosixResumeLoad,
