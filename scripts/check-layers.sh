@@ -11,7 +11,7 @@ node() { # the module a file belongs to
         src/agent/mod.rs) echo agent ;;
         src/sys/mod.rs) echo sys ;;
         src/agent/*.rs | src/sys/*.rs) local d=${1#src/}; echo "${d%.rs}" ;;
-        ports/posix/os.rs) echo os_posix ;;
+        ports/posix/os/*.rs) echo os_posix ;;
         ports/posix/pal/*.rs) echo pal_posix ;;
         src/*/*) local d=${1#src/}; echo "${d%%/*}" ;;
         src/*.rs) local d=${1#src/}; echo "${d%.rs}" ;;
@@ -20,7 +20,7 @@ node() { # the module a file belongs to
 
 edges=$(mktemp)
 trap 'rm -f "$edges"' EXIT
-for f in src/*.rs src/*/*.rs src/*/*/*.rs ports/posix/os.rs ports/posix/pal/*.rs; do
+for f in src/*.rs src/*/*.rs src/*/*/*.rs ports/posix/os/*.rs ports/posix/pal/*.rs; do
     case $f in *tests.rs | */corejson_cases.rs | */oracle.rs | src/lib.rs) continue ;; esac
     from=$(node "$f")
     dir=$(dirname "${f#src/}")

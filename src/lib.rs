@@ -42,7 +42,7 @@ pub(crate) mod sys;
 // on Linux (the port needs pthread clock selection, pthread_atfork and Linux's libc bindings),
 // so on other targets, bare metal included, it compiles to nothing.
 #[cfg(all(feature = "os-posix", target_os = "linux"))]
-#[path = "../ports/posix/os.rs"]
+#[path = "../ports/posix/os/mod.rs"]
 pub(crate) mod os_posix;
 
 #[cfg(all(feature = "pal-posix", unix))]
