@@ -7,6 +7,8 @@
 
 pub(crate) mod text;
 
+use core::mem::MaybeUninit;
+
 use crate::codec::cbor;
 use crate::config;
 use crate::sys::{self, iface, OtaErr_t};
@@ -65,7 +67,7 @@ fn thing_topic<'t>(
     t: &'t mut Text<THING_TOPIC_CAP>,
     thing: &(impl Bytes + ?Sized),
     middle: &[u8],
-) -> &'t mut TextBuf<[u8]> {
+) -> &'t mut TextBuf<[MaybeUninit<u8>]> {
     t.clear();
     write_topic(t, thing, middle, None::<&[u8]>, b"");
     t
@@ -84,7 +86,7 @@ fn stream_topic(t: &mut Text<STREAM_TOPIC_CAP>, thing: &[u8], stream: &[u8], suf
 }
 
 fn write_topic<B: Bytes + ?Sized>(
-    t: &mut TextBuf<[u8]>,
+    t: &mut TextBuf<[MaybeUninit<u8>]>,
     thing: &(impl Bytes + ?Sized),
     middle: &[u8],
     name: Option<&B>,
@@ -101,7 +103,7 @@ fn write_topic<B: Bytes + ?Sized>(
 /// Runs one MQTT interface call on a NUL-terminated topic; false (and an error log naming the
 /// topic) when it fails or the topic did not fit.
 fn mqtt_call(
-    t: &mut TextBuf<[u8]>,
+    t: &mut TextBuf<[MaybeUninit<u8>]>,
     action: &str,
     call: impl FnOnce(&[u8]) -> sys::OtaMqttStatus_t,
 ) -> bool {
@@ -125,17 +127,17 @@ fn mqtt_call(
     status == sys::OtaMqttSuccess
 }
 
-fn subscribe(t: &mut TextBuf<[u8]>, qos: u8) -> bool {
+fn subscribe(t: &mut TextBuf<[MaybeUninit<u8>]>, qos: u8) -> bool {
     subscription(t, qos, false)
 }
 
-fn unsubscribe(t: &mut TextBuf<[u8]>, qos: u8) -> bool {
+fn unsubscribe(t: &mut TextBuf<[MaybeUninit<u8>]>, qos: u8) -> bool {
     subscription(t, qos, true)
 }
 
 /// Subscribes or (`off`) unsubscribes: one copy of the call and its failure log for both.
 #[inline(never)]
-fn subscription(t: &mut TextBuf<[u8]>, qos: u8, off: bool) -> bool {
+fn subscription(t: &mut TextBuf<[MaybeUninit<u8>]>, qos: u8, off: bool) -> bool {
     let action = if off {
         "unsubscribe from"
     } else {
@@ -144,7 +146,7 @@ fn subscription(t: &mut TextBuf<[u8]>, qos: u8, off: bool) -> bool {
     mqtt_call(t, action, |topic| iface::mqtt_subscription(topic, qos, off))
 }
 
-fn publish(t: &mut TextBuf<[u8]>, payload: &[u8], qos: u8) -> bool {
+fn publish(t: &mut TextBuf<[MaybeUninit<u8>]>, payload: &[u8], qos: u8) -> bool {
     mqtt_call(t, "publish to", |topic| {
         iface::mqtt_publish(topic, payload, qos)
     })
