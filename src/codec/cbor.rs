@@ -34,6 +34,8 @@
 //! a firmware task stack fails long before that. Here skipped items are walked with a fixed
 //! explicit stack of [`MAX_SKIP_NESTING`] levels; deeper nesting is refused.
 
+use core::num::NonZeroU8;
+
 /// Why a CBOR message could not be encoded or decoded. v2.0.0 reports every one of these as
 /// `false`; the variants exist for logs and tests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,6 +90,7 @@ impl CborError {
 /// sends none (tinycbor allows 1024; see the module documentation).
 pub const MAX_SKIP_NESTING: usize = 16;
 
+const MAJOR_UNSIGNED: u8 = 0;
 const MAJOR_NEGATIVE: u8 = 1;
 const MAJOR_BYTES: u8 = 2;
 const MAJOR_TEXT: u8 = 3;
@@ -571,11 +574,12 @@ pub struct StreamBlock<'a> {
 }
 
 /// Each key's bit in the set of keys found, indexed by the letter minus `f`: `f`, `i`, `l`
-/// (1, 2, 4: slots 0, 1, 2 of `Found::ints` by their trailing zeros), then `p`; 0 for any
+/// (2, 4, 8: slots 1, 2, 3 of `Found::ints` by their trailing zeros), then `p`; 0 for any
 /// other letter.
-const KEY_BITS: [u8; 11] = [1, 0, 0, 2, 0, 0, 4, 0, 0, 0, PAYLOAD_BIT];
-const PAYLOAD_BIT: u8 = 8;
-const ALL_KEYS: u8 = 15;
+const KEY_BITS: [u8; 11] = [2, 0, 0, 4, 0, 0, 8, 0, 0, 0, PAYLOAD_BIT];
+const INT_BITS: u8 = 0b1110;
+const PAYLOAD_BIT: u8 = 0b1_0000;
+const ALL_KEYS: u8 = INT_BITS | PAYLOAD_BIT;
 
 /// The most entries a definite map may declare (tinycbor refuses more than `i32::MAX` pairs).
 const DEFINITE_ENTRIES_MAX: usize = i32::MAX as usize;
@@ -591,24 +595,20 @@ fn c_int(major: u8, arg: u64) -> i32 {
     }
 }
 
-/// Where a map entry's value goes: `f`, `i`, `l` in the slot of their bit, and `p`.
+/// Where a map entry's value goes: `f`, `i`, `l` in their slots (slot 0 is never read), and
+/// `p`.
 struct Found<'a> {
-    ints: [i32; 3],
+    ints: [i32; 4],
     payload: StringData<'a>,
 }
 
 impl<'a> Found<'a> {
     /// The value of an integer key (`bit` of `f`, `i` or `l`).
     fn set_int(&mut self, bit: u8, major: u8, arg: u64) {
-        if let Some(slot) = self.ints.get_mut(int_slot(bit)) {
+        if let Some(slot) = self.ints.get_mut(bit.trailing_zeros() as usize) {
             *slot = c_int(major, arg);
         }
     }
-}
-
-/// The slot of `f`, `i` or `l` in `Found::ints` from its bit; out of bounds for 0 and `p`.
-fn int_slot(bit: u8) -> usize {
-    bit.trailing_zeros() as usize
 }
 
 /// The bit of a one-letter key among those still `missing` (0: not wanted).
@@ -694,12 +694,13 @@ fn common_block(msg: &[u8]) -> Option<StreamBlock<'_>> {
     if before > 22 {
         return None;
     }
-    let mut ints = [0i32; 3];
+    // Slot 0 is never written: f, i, l are 1, 2, 3.
+    let mut ints = [0i32; 4];
     let mut missing = ALL_KEYS;
-    let mut at = 1usize;
+    let mut rest = msg.get(1..)?;
     loop {
         // One length check covers the key and the value's head.
-        let &[key, letter, initial, b0, b1] = msg.get(at..)?.first_chunk::<5>()?;
+        let (&[key, letter, initial, b0, b1], _) = rest.split_first_chunk::<5>()?;
         let info = initial & 0x1f;
         let major = initial >> 5;
         if key != PREFIX_TEXT | 1 || info > INFO_ONE_BYTE | 1 {
@@ -710,35 +711,37 @@ fn common_block(msg: &[u8]) -> Option<StreamBlock<'_>> {
             24 => (u32::from(b0), 4),
             _ => (u32::from(u16::from_be_bytes([b0, b1])), 5),
         };
-        // Cannot wrap: the head lies inside the message.
-        at = at.wrapping_add(width);
-        let bit = wanted(letter, missing);
+        rest = rest.get(width..)?;
         if before == 0 {
-            // `p` is always missing here: the bit found is all that is missing only for `p`.
-            if bit != missing || major != MAJOR_BYTES {
+            // `p` is still missing only if no earlier entry was `p` (whatever its value).
+            if letter != b'p' || missing != PAYLOAD_BIT || major != MAJOR_BYTES {
                 return None;
             }
-            let payload = msg.get(at..)?.get(..arg as usize)?;
-            let [file_id, block_id, block_size] = ints;
+            let [_, file_id, block_id, block_size] = ints;
             return Some(StreamBlock {
                 file_id,
                 block_id,
                 block_size,
-                payload: Payload(StringData::contiguous(payload)),
+                payload: Payload(StringData::contiguous(rest.get(..arg as usize)?)),
             });
         }
         before = before.wrapping_sub(1);
-        if major <= MAJOR_NEGATIVE && bit != PAYLOAD_BIT {
-            // An unwanted key (bit 0) has no slot: its integer is skipped.
-            if let Some(slot) = ints.get_mut(int_slot(bit)) {
-                *slot = c_int(major, u64::from(arg));
+        let bit = wanted(letter, missing);
+        match major {
+            MAJOR_UNSIGNED | MAJOR_NEGATIVE => {
+                if let Some(int) = NonZeroU8::new(bit & INT_BITS) {
+                    // tinycbor's C int: the low 32 bits, complemented for major type 1.
+                    let value = (arg as i32) ^ i32::from(major).wrapping_neg();
+                    if let Some(slot) = ints.get_mut(int.trailing_zeros() as usize & 3) {
+                        *slot = value;
+                    }
+                }
+                // A first `p` with an integer is found too: the last entry then leaves this
+                // path for the general walk, which refuses it.
+                missing ^= bit;
             }
-            missing ^= bit;
-        } else if major == MAJOR_TEXT && bit == 0 {
-            // Cannot wrap: `at` is inside the message and `arg` below 2^16.
-            at = at.wrapping_add(arg as usize);
-        } else {
-            return None;
+            MAJOR_TEXT if bit == 0 => rest = rest.get(arg as usize..)?,
+            _ => return None,
         }
     }
 }
@@ -760,7 +763,7 @@ pub fn decode_get_stream_response(msg: &[u8]) -> Result<StreamBlock<'_>, CborErr
 fn decode_general(msg: &[u8]) -> Result<StreamBlock<'_>, CborError> {
     let (mut left, mut rest) = map_head(msg)?;
     let mut found = Found {
-        ints: [0; 3],
+        ints: [0; 4],
         payload: StringData::contiguous(&[]),
     };
     // The keys whose first occurrence is still to come.
@@ -780,7 +783,7 @@ fn decode_general(msg: &[u8]) -> Result<StreamBlock<'_>, CborError> {
             if bit == PAYLOAD_BIT && !ended {
                 read_head(rest)?;
             }
-            let [file_id, block_id, block_size] = found.ints;
+            let [_, file_id, block_id, block_size] = found.ints;
             return Ok(StreamBlock {
                 file_id,
                 block_id,
