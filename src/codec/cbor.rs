@@ -34,6 +34,7 @@
 //! a firmware task stack fails long before that. Here skipped items are walked with a fixed
 //! explicit stack of [`MAX_SKIP_NESTING`] levels; deeper nesting is refused.
 
+use core::mem::MaybeUninit;
 use core::num::NonZeroU8;
 
 /// Why a CBOR message could not be encoded or decoded. v2.0.0 reports every one of these as
@@ -115,40 +116,40 @@ const PREFIX_MAP: u8 = 0xa0;
 // Encoding
 // ---------------------------------------------------------------------------------------------
 
-/// Writes whole pieces into a buffer, stopping at the first piece that does not fit.
+/// Writes whole pieces into the start of a buffer, stopping at the first piece that does not
+/// fit. The buffer may be uninitialized: every byte below `len` has been written.
 struct Writer<'o> {
-    out: &'o mut [u8],
+    out: &'o mut [MaybeUninit<u8>],
     len: usize,
 }
 
-impl Writer<'_> {
-    /// The next `n` bytes, as one piece, or nothing and `BufferTooSmall`.
-    fn piece(&mut self, n: usize) -> Result<&mut [u8], CborError> {
-        let start = self.len;
-        let slot = self
-            .out
-            .get_mut(start..)
-            .and_then(|rest| rest.get_mut(..n))
-            .ok_or(CborError::BufferTooSmall)?;
-        // Cannot wrap: the slot lies inside `out`.
-        self.len = start.wrapping_add(n);
-        Ok(slot)
+impl<'o> Writer<'o> {
+    /// Appends `bytes` as one piece, or nothing and None.
+    #[inline(always)]
+    fn put(&mut self, bytes: &[u8]) -> Option<()> {
+        let end = self.len.checked_add(bytes.len())?;
+        let slot = self.out.get_mut(self.len..end)?;
+        // SAFETY: `slot` is `bytes.len()` bytes of `out`, which `bytes` (a shared borrow while
+        // `out` is borrowed mutably) cannot overlap.
+        unsafe {
+            core::ptr::copy_nonoverlapping(bytes.as_ptr(), slot.as_mut_ptr().cast(), bytes.len())
+        };
+        self.len = end;
+        Some(())
     }
 
-    /// A one-byte piece: the map's head, a key's head and letter (a store, not a slice copy).
-    fn byte(&mut self, value: u8) -> Result<(), CborError> {
-        let slot = self
-            .out
-            .get_mut(self.len)
-            .ok_or(CborError::BufferTooSmall)?;
-        *slot = value;
+    /// A one-byte piece (a store, not a slice copy).
+    #[inline(always)]
+    fn byte(&mut self, value: u8) -> Option<()> {
+        self.out.get_mut(self.len)?.write(value);
         self.len = self.len.wrapping_add(1);
-        Ok(())
+        Some(())
     }
 
     /// A head: `prefix` | additional information, then the argument in its shortest form,
-    /// written whole or not at all.
-    fn head(&mut self, prefix: u8, arg: usize) -> Result<(), CborError> {
+    /// written whole or not at all. Out of line: the request's every head shares it.
+    #[inline(never)]
+    fn head(&mut self, prefix: u8, arg: usize) -> Option<()> {
         let (info, width) = if arg < usize::from(INFO_ONE_BYTE) {
             (arg as u8, 0)
         } else if arg <= 0xff {
@@ -160,22 +161,40 @@ impl Writer<'_> {
         } else {
             (INFO_EIGHT_BYTES, 8)
         };
-        if let Some((initial, be)) = self.piece(1usize.wrapping_add(width))?.split_first_mut() {
-            *initial = prefix | info;
-            // Big-endian: the lowest byte last.
-            let mut rest = arg;
-            for byte in be.iter_mut().rev() {
-                *byte = rest as u8;
-                rest = rest.wrapping_shr(8);
-            }
+        let end = self.len.checked_add(1usize.wrapping_add(width))?;
+        let (initial, be) = self.out.get_mut(self.len..end)?.split_first_mut()?;
+        initial.write(prefix | info);
+        // Big-endian: the lowest byte last.
+        let mut rest = arg;
+        for byte in be.iter_mut().rev() {
+            byte.write(rest as u8);
+            rest = rest.wrapping_shr(8);
         }
-        Ok(())
+        self.len = end;
+        Some(())
     }
 
-    /// A one-letter text key: head and letter, two pieces as for any string.
-    fn key(&mut self, letter: u8) -> Result<(), CborError> {
-        self.byte(PREFIX_TEXT | 1)?;
-        self.byte(letter)
+    /// An integer's head.
+    #[inline(always)]
+    fn int(&mut self, value: i32) -> Option<()> {
+        let (prefix, arg) = int_head(value);
+        self.head(prefix, arg as usize)
+    }
+
+    /// The bytes written so far.
+    fn written(self) -> &'o [u8] {
+        let filled = self.out.get(..self.len).unwrap_or(&[]);
+        // SAFETY: every byte below `len` was written, and MaybeUninit<u8> has u8's layout.
+        unsafe { &*(filled as *const [MaybeUninit<u8>] as *const [u8]) }
+    }
+}
+
+/// An integer's head: major type 0, or 1 with argument -1 - value (always the complement).
+fn int_head(value: i32) -> (u8, u32) {
+    if value < 0 {
+        (PREFIX_NEGATIVE, !value as u32)
+    } else {
+        (PREFIX_UNSIGNED, value as u32)
     }
 }
 
@@ -198,37 +217,143 @@ pub fn encode_get_stream_request(
     bitmap: &[u8],
     num_blocks: i32,
 ) -> Result<usize, CborError> {
+    // SAFETY: the writer only ever stores initialized bytes, so `out` stays all initialized.
+    let out = unsafe { &mut *(out as *mut [u8] as *mut [MaybeUninit<u8>]) };
     let mut w = Writer { out, len: 0 };
-    w.byte(PREFIX_MAP | 6)?;
-    // One loop over the keys: the firmware holds one copy of the key, head and body code.
-    for &letter in b"cflobn" {
-        let (prefix, arg, body) = match letter {
-            b'c' => (PREFIX_TEXT, client_token.len(), client_token),
-            b'b' => (PREFIX_BYTES, bitmap.len(), bitmap),
-            _ => {
-                let value = match letter {
-                    b'f' => file_id,
-                    b'l' => block_size,
-                    b'o' => block_offset,
-                    _ => num_blocks,
-                };
-                // -1 - value for a negative one, always representable as the complement.
-                let (prefix, arg) = if value < 0 {
-                    (PREFIX_NEGATIVE, !value as u32)
-                } else {
-                    (PREFIX_UNSIGNED, value as u32)
-                };
-                (prefix, arg as usize, &[][..])
-            }
-        };
-        w.key(letter)?;
-        w.head(prefix, arg)?;
-        // An empty body always fits; an integer's skips the copy call.
-        if !body.is_empty() {
-            w.piece(body.len())?.copy_from_slice(body);
+    let pieces = (|| {
+        w.byte(PREFIX_MAP | 6)?;
+        // One loop over the keys: the firmware holds one copy of the key, head and body code.
+        for &letter in b"cflobn" {
+            // A key: head and letter, two pieces as for any string.
+            w.byte(PREFIX_TEXT | 1)?;
+            w.byte(letter)?;
+            let (prefix, arg, body) = match letter {
+                b'c' => (PREFIX_TEXT, client_token.len(), client_token),
+                b'b' => (PREFIX_BYTES, bitmap.len(), bitmap),
+                _ => {
+                    let value = match letter {
+                        b'f' => file_id,
+                        b'l' => block_size,
+                        b'o' => block_offset,
+                        _ => num_blocks,
+                    };
+                    let (prefix, arg) = int_head(value);
+                    (prefix, arg as usize, &[][..])
+                }
+            };
+            w.head(prefix, arg)?;
+            // An integer's empty body always fits.
+            w.put(body)?;
+        }
+        Some(())
+    })();
+    pieces.map(|()| w.len).ok_or(CborError::BufferTooSmall)
+}
+
+/// Pieces of a GetStream request known when the library is built (the map head, key heads, a
+/// fixed client token, fixed integers), encoded at compile time exactly as
+/// [`encode_get_stream_request`] writes them. A template longer than `N` fails the build.
+#[derive(Clone, Copy)]
+pub struct Fixed<const N: usize> {
+    bytes: [u8; N],
+    len: usize,
+}
+
+// Compile-time only: an index or a sum out of range is a build error, never a panic.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+impl<const N: usize> Fixed<N> {
+    pub const fn new() -> Self {
+        Fixed {
+            bytes: [0; N],
+            len: 0,
         }
     }
-    Ok(w.len)
+
+    const fn byte(mut self, b: u8) -> Self {
+        self.bytes[self.len] = b;
+        self.len += 1;
+        self
+    }
+
+    /// A head in its shortest form (arguments up to 32 bits).
+    const fn head(self, prefix: u8, arg: u32) -> Self {
+        let width: u32 = if arg < INFO_ONE_BYTE as u32 {
+            return self.byte(prefix | arg as u8);
+        } else if arg <= 0xff {
+            1
+        } else if arg <= 0xffff {
+            2
+        } else {
+            4
+        };
+        let info = INFO_ONE_BYTE + width.trailing_zeros() as u8;
+        let mut this = self.byte(prefix | info);
+        let mut shift = width * 8;
+        while shift > 0 {
+            shift -= 8;
+            this = this.byte((arg >> shift) as u8);
+        }
+        this
+    }
+
+    /// A definite map of `pairs` pairs.
+    pub const fn map(self, pairs: u8) -> Self {
+        self.head(PREFIX_MAP, pairs as u32)
+    }
+
+    /// A one-letter text key.
+    pub const fn key(self, letter: u8) -> Self {
+        self.byte(PREFIX_TEXT | 1).byte(letter)
+    }
+
+    /// A key and its text value.
+    pub const fn text(self, letter: u8, value: &[u8]) -> Self {
+        let mut this = self.key(letter).head(PREFIX_TEXT, value.len() as u32);
+        let mut at = 0;
+        while at < value.len() {
+            this = this.byte(value[at]);
+            at += 1;
+        }
+        this
+    }
+
+    /// A key and its integer value.
+    pub const fn int(self, letter: u8, value: i32) -> Self {
+        let this = self.key(letter);
+        if value < 0 {
+            this.head(PREFIX_NEGATIVE, !value as u32)
+        } else {
+            this.head(PREFIX_UNSIGNED, value as u32)
+        }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or(&[])
+    }
+}
+
+/// A GetStream request made of fixed pieces around a file ID and a bitmap: `lead` up to the `f`
+/// key, `middle` from the `l` key to the `b` key, `tail` the `n` entry. The same bytes as
+/// [`encode_get_stream_request`] with those values, written whole or not at all (None: `out`
+/// is too small, and holds nothing meaningful); the encoding is returned.
+// Inlined, so the fixed pieces are stores of constants.
+#[inline(always)]
+pub fn encode_fixed_request<'o, const A: usize, const B: usize, const C: usize>(
+    out: &'o mut [MaybeUninit<u8>],
+    lead: &Fixed<A>,
+    file_id: i32,
+    middle: &Fixed<B>,
+    bitmap: &[u8],
+    tail: &Fixed<C>,
+) -> Option<&'o [u8]> {
+    let mut w = Writer { out, len: 0 };
+    w.put(lead.as_slice())?;
+    w.int(file_id)?;
+    w.put(middle.as_slice())?;
+    w.head(PREFIX_BYTES, bitmap.len())?;
+    w.put(bitmap)?;
+    w.put(tail.as_slice())?;
+    Some(w.written())
 }
 
 // ---------------------------------------------------------------------------------------------
