@@ -239,15 +239,11 @@ const DETAILS: u8 = 4;
 /// for the five messages.
 pub fn status_payload(t: &mut Text<STATUS_CAP>, status: Status) {
     let (template, reason, numbers): (&[u8], _, [u32; 3]) = match status {
-        Status::Receiving { received, total } => {
-            // Sent every 64 blocks, so built directly rather than through the template scan.
-            t.push(b"{\"status\":\"IN_PROGRESS\",\"statusDetails\":{\"receive\":\"")
-                .push_number(received, false)
-                .push(b"/")
-                .push_number(total, false)
-                .push(b"\"}}");
-            return;
-        }
+        Status::Receiving { received, total } => (
+            b"IN_PROGRESS\x04receive\":\"\x01/\x01",
+            0,
+            [received, total, 0],
+        ),
         Status::SelfTest { reason, version } => (
             b"IN_PROGRESS\x04self_test\":\"\x03\",\"updatedBy\":\"0x\x02",
             reason,
