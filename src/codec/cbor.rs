@@ -91,7 +91,6 @@ impl CborError {
 /// sends none (tinycbor allows 1024; see the module documentation).
 pub const MAX_SKIP_NESTING: usize = 16;
 
-const MAJOR_UNSIGNED: u8 = 0;
 const MAJOR_NEGATIVE: u8 = 1;
 const MAJOR_BYTES: u8 = 2;
 const MAJOR_TEXT: u8 = 3;
@@ -852,21 +851,21 @@ fn common_block(msg: &[u8]) -> Option<StreamBlock<'_>> {
         }
         before = before.wrapping_sub(1);
         let bit = wanted(letter, missing);
-        match major {
-            MAJOR_UNSIGNED | MAJOR_NEGATIVE => {
-                if let Some(int) = NonZeroU8::new(bit & INT_BITS) {
-                    // tinycbor's C int: the low 32 bits, complemented for major type 1.
-                    let value = (arg as i32) ^ i32::from(major).wrapping_neg();
-                    if let Some(slot) = ints.get_mut(int.trailing_zeros() as usize & 3) {
-                        *slot = value;
-                    }
+        if major <= MAJOR_NEGATIVE {
+            if let Some(int) = NonZeroU8::new(bit & INT_BITS) {
+                // tinycbor's C int: the low 32 bits, complemented for major type 1.
+                let value = (arg as i32) ^ i32::from(major).wrapping_neg();
+                if let Some(slot) = ints.get_mut(int.trailing_zeros() as usize & 3) {
+                    *slot = value;
                 }
-                // A first `p` with an integer is found too: the last entry then leaves this
-                // path for the general walk, which refuses it.
-                missing ^= bit;
             }
-            MAJOR_TEXT if bit == 0 => rest = rest.get(arg as usize..)?,
-            _ => return None,
+            // A first `p` with an integer is found too: the last entry then leaves this path
+            // for the general walk, which refuses it.
+            missing ^= bit;
+        } else if major == MAJOR_TEXT && bit == 0 {
+            rest = rest.get(arg as usize..)?;
+        } else {
+            return None;
         }
     }
 }
@@ -885,6 +884,8 @@ pub fn decode_get_stream_response(msg: &[u8]) -> Result<StreamBlock<'_>, CborErr
 }
 
 /// Any GetStream response, walked entry by entry with all of tinycbor's rules.
+// Out of line: the common shape's path then saves and restores only the registers it uses.
+#[inline(never)]
 fn decode_general(msg: &[u8]) -> Result<StreamBlock<'_>, CborError> {
     let (mut left, mut rest) = map_head(msg)?;
     let mut found = Found {
