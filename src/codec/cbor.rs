@@ -827,13 +827,14 @@ fn common_block(msg: &[u8]) -> Option<StreamBlock<'_>> {
         let (&[key, letter, initial, b0, b1], _) = rest.split_first_chunk::<5>()?;
         let info = initial & 0x1f;
         let major = initial >> 5;
-        if key != PREFIX_TEXT | 1 || info > INFO_ONE_BYTE | 1 {
+        if key != PREFIX_TEXT | 1 {
             return None;
         }
         let (arg, width) = match info {
             0..=23 => (u32::from(info), 3),
             24 => (u32::from(b0), 4),
-            _ => (u32::from(u16::from_be_bytes([b0, b1])), 5),
+            25 => (u32::from(u16::from_be_bytes([b0, b1])), 5),
+            _ => return None,
         };
         rest = rest.get(width..)?;
         if before == 0 {
