@@ -127,10 +127,14 @@ fn mqtt_call(
     status == sys::OtaMqttSuccess
 }
 
+// Inlined: a call of its own costs more than the one argument it adds at each call site.
+#[inline(always)]
 fn subscribe(t: &mut TextBuf<[MaybeUninit<u8>]>, qos: u8) -> bool {
     subscription(t, qos, false)
 }
 
+// Inlined, as `subscribe`.
+#[inline(always)]
 fn unsubscribe(t: &mut TextBuf<[MaybeUninit<u8>]>, qos: u8) -> bool {
     subscription(t, qos, true)
 }
