@@ -173,11 +173,15 @@ impl<'o> Writer<'o> {
         Some(())
     }
 
-    /// An integer's head.
+    /// A head, with an argument below 24 written inline (a stream request's file ID, as a
+    /// rule: it indexes the job's files) and any other through `head`.
     #[inline(always)]
-    fn int(&mut self, value: i32) -> Option<()> {
-        let (prefix, arg) = int_head(value);
-        self.head(prefix, arg as usize)
+    fn small_head(&mut self, prefix: u8, arg: usize) -> Option<()> {
+        if arg < usize::from(INFO_ONE_BYTE) {
+            self.byte(prefix | arg as u8)
+        } else {
+            self.head(prefix, arg)
+        }
     }
 
     /// The bytes written so far.
@@ -347,7 +351,8 @@ pub fn encode_fixed_request<'o, const A: usize, const B: usize, const C: usize>(
 ) -> Option<&'o [u8]> {
     let mut w = Writer { out, len: 0 };
     w.put(lead.as_slice())?;
-    w.int(file_id)?;
+    let (prefix, arg) = int_head(file_id);
+    w.small_head(prefix, arg as usize)?;
     w.put(middle.as_slice())?;
     w.head(PREFIX_BYTES, bitmap.len())?;
     w.put(bitmap)?;
