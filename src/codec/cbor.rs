@@ -34,6 +34,9 @@
 //! a firmware task stack fails long before that. Here skipped items are walked with a fixed
 //! explicit stack of [`MAX_SKIP_NESTING`] levels; deeper nesting is refused.
 
+use core::mem::MaybeUninit;
+use core::num::NonZeroU8;
+
 /// Why a CBOR message could not be encoded or decoded. v2.0.0 reports every one of these as
 /// `false`; the variants exist for logs and tests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,40 +115,40 @@ const PREFIX_MAP: u8 = 0xa0;
 // Encoding
 // ---------------------------------------------------------------------------------------------
 
-/// Writes whole pieces into a buffer, stopping at the first piece that does not fit.
+/// Writes whole pieces into the start of a buffer, stopping at the first piece that does not
+/// fit. The buffer may be uninitialized: every byte below `len` has been written.
 struct Writer<'o> {
-    out: &'o mut [u8],
+    out: &'o mut [MaybeUninit<u8>],
     len: usize,
 }
 
-impl Writer<'_> {
-    /// The next `n` bytes, as one piece, or nothing and `BufferTooSmall`.
-    fn piece(&mut self, n: usize) -> Result<&mut [u8], CborError> {
-        let start = self.len;
-        let slot = self
-            .out
-            .get_mut(start..)
-            .and_then(|rest| rest.get_mut(..n))
-            .ok_or(CborError::BufferTooSmall)?;
-        // Cannot wrap: the slot lies inside `out`.
-        self.len = start.wrapping_add(n);
-        Ok(slot)
+impl<'o> Writer<'o> {
+    /// Appends `bytes` as one piece, or nothing and None.
+    #[inline(always)]
+    fn put(&mut self, bytes: &[u8]) -> Option<()> {
+        let end = self.len.checked_add(bytes.len())?;
+        let slot = self.out.get_mut(self.len..end)?;
+        // SAFETY: `slot` is `bytes.len()` bytes of `out`, which `bytes` (a shared borrow while
+        // `out` is borrowed mutably) cannot overlap.
+        unsafe {
+            core::ptr::copy_nonoverlapping(bytes.as_ptr(), slot.as_mut_ptr().cast(), bytes.len())
+        };
+        self.len = end;
+        Some(())
     }
 
-    /// A one-byte piece: the map's head, a key's head and letter (a store, not a slice copy).
-    fn byte(&mut self, value: u8) -> Result<(), CborError> {
-        let slot = self
-            .out
-            .get_mut(self.len)
-            .ok_or(CborError::BufferTooSmall)?;
-        *slot = value;
+    /// A one-byte piece (a store, not a slice copy).
+    #[inline(always)]
+    fn byte(&mut self, value: u8) -> Option<()> {
+        self.out.get_mut(self.len)?.write(value);
         self.len = self.len.wrapping_add(1);
-        Ok(())
+        Some(())
     }
 
     /// A head: `prefix` | additional information, then the argument in its shortest form,
-    /// written whole or not at all.
-    fn head(&mut self, prefix: u8, arg: usize) -> Result<(), CborError> {
+    /// written whole or not at all. Out of line: the request's every head shares it.
+    #[inline(never)]
+    fn head(&mut self, prefix: u8, arg: usize) -> Option<()> {
         let (info, width) = if arg < usize::from(INFO_ONE_BYTE) {
             (arg as u8, 0)
         } else if arg <= 0xff {
@@ -157,22 +160,44 @@ impl Writer<'_> {
         } else {
             (INFO_EIGHT_BYTES, 8)
         };
-        if let Some((initial, be)) = self.piece(1usize.wrapping_add(width))?.split_first_mut() {
-            *initial = prefix | info;
-            // Big-endian: the lowest byte last.
-            let mut rest = arg;
-            for byte in be.iter_mut().rev() {
-                *byte = rest as u8;
-                rest = rest.wrapping_shr(8);
-            }
+        let end = self.len.checked_add(1usize.wrapping_add(width))?;
+        let (initial, be) = self.out.get_mut(self.len..end)?.split_first_mut()?;
+        initial.write(prefix | info);
+        // Big-endian: the lowest byte last.
+        let mut rest = arg;
+        for byte in be.iter_mut().rev() {
+            byte.write(rest as u8);
+            rest = rest.wrapping_shr(8);
         }
-        Ok(())
+        self.len = end;
+        Some(())
     }
 
-    /// A one-letter text key: head and letter, two pieces as for any string.
-    fn key(&mut self, letter: u8) -> Result<(), CborError> {
-        self.byte(PREFIX_TEXT | 1)?;
-        self.byte(letter)
+    /// A head, with an argument below 24 written inline (a stream request's file ID, as a
+    /// rule: it indexes the job's files) and any other through `head`.
+    #[inline(always)]
+    fn small_head(&mut self, prefix: u8, arg: usize) -> Option<()> {
+        if arg < usize::from(INFO_ONE_BYTE) {
+            self.byte(prefix | arg as u8)
+        } else {
+            self.head(prefix, arg)
+        }
+    }
+
+    /// The bytes written so far.
+    fn written(self) -> &'o [u8] {
+        let filled = self.out.get(..self.len).unwrap_or(&[]);
+        // SAFETY: every byte below `len` was written, and MaybeUninit<u8> has u8's layout.
+        unsafe { &*(filled as *const [MaybeUninit<u8>] as *const [u8]) }
+    }
+}
+
+/// An integer's head: major type 0, or 1 with argument -1 - value (always the complement).
+fn int_head(value: i32) -> (u8, u32) {
+    if value < 0 {
+        (PREFIX_NEGATIVE, !value as u32)
+    } else {
+        (PREFIX_UNSIGNED, value as u32)
     }
 }
 
@@ -195,37 +220,144 @@ pub fn encode_get_stream_request(
     bitmap: &[u8],
     num_blocks: i32,
 ) -> Result<usize, CborError> {
+    // SAFETY: the writer only ever stores initialized bytes, so `out` stays all initialized.
+    let out = unsafe { &mut *(out as *mut [u8] as *mut [MaybeUninit<u8>]) };
     let mut w = Writer { out, len: 0 };
-    w.byte(PREFIX_MAP | 6)?;
-    // One loop over the keys: the firmware holds one copy of the key, head and body code.
-    for &letter in b"cflobn" {
-        let (prefix, arg, body) = match letter {
-            b'c' => (PREFIX_TEXT, client_token.len(), client_token),
-            b'b' => (PREFIX_BYTES, bitmap.len(), bitmap),
-            _ => {
-                let value = match letter {
-                    b'f' => file_id,
-                    b'l' => block_size,
-                    b'o' => block_offset,
-                    _ => num_blocks,
-                };
-                // -1 - value for a negative one, always representable as the complement.
-                let (prefix, arg) = if value < 0 {
-                    (PREFIX_NEGATIVE, !value as u32)
-                } else {
-                    (PREFIX_UNSIGNED, value as u32)
-                };
-                (prefix, arg as usize, &[][..])
-            }
-        };
-        w.key(letter)?;
-        w.head(prefix, arg)?;
-        // An empty body always fits; an integer's skips the copy call.
-        if !body.is_empty() {
-            w.piece(body.len())?.copy_from_slice(body);
+    let pieces = (|| {
+        w.byte(PREFIX_MAP | 6)?;
+        // One loop over the keys: the firmware holds one copy of the key, head and body code.
+        for &letter in b"cflobn" {
+            // A key: head and letter, two pieces as for any string.
+            w.byte(PREFIX_TEXT | 1)?;
+            w.byte(letter)?;
+            let (prefix, arg, body) = match letter {
+                b'c' => (PREFIX_TEXT, client_token.len(), client_token),
+                b'b' => (PREFIX_BYTES, bitmap.len(), bitmap),
+                _ => {
+                    let value = match letter {
+                        b'f' => file_id,
+                        b'l' => block_size,
+                        b'o' => block_offset,
+                        _ => num_blocks,
+                    };
+                    let (prefix, arg) = int_head(value);
+                    (prefix, arg as usize, &[][..])
+                }
+            };
+            w.head(prefix, arg)?;
+            // An integer's empty body always fits.
+            w.put(body)?;
+        }
+        Some(())
+    })();
+    pieces.map(|()| w.len).ok_or(CborError::BufferTooSmall)
+}
+
+/// Pieces of a GetStream request known when the library is built (the map head, key heads, a
+/// fixed client token, fixed integers), encoded at compile time exactly as
+/// [`encode_get_stream_request`] writes them. A template longer than `N` fails the build.
+#[derive(Clone, Copy)]
+pub struct Fixed<const N: usize> {
+    bytes: [u8; N],
+    len: usize,
+}
+
+// Compile-time only: an index or a sum out of range is a build error, never a panic.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+impl<const N: usize> Fixed<N> {
+    pub const fn new() -> Self {
+        Fixed {
+            bytes: [0; N],
+            len: 0,
         }
     }
-    Ok(w.len)
+
+    const fn byte(mut self, b: u8) -> Self {
+        self.bytes[self.len] = b;
+        self.len += 1;
+        self
+    }
+
+    /// A head in its shortest form (arguments up to 32 bits).
+    const fn head(self, prefix: u8, arg: u32) -> Self {
+        let width: u32 = if arg < INFO_ONE_BYTE as u32 {
+            return self.byte(prefix | arg as u8);
+        } else if arg <= 0xff {
+            1
+        } else if arg <= 0xffff {
+            2
+        } else {
+            4
+        };
+        let info = INFO_ONE_BYTE + width.trailing_zeros() as u8;
+        let mut this = self.byte(prefix | info);
+        let mut shift = width * 8;
+        while shift > 0 {
+            shift -= 8;
+            this = this.byte((arg >> shift) as u8);
+        }
+        this
+    }
+
+    /// A definite map of `pairs` pairs.
+    pub const fn map(self, pairs: u8) -> Self {
+        self.head(PREFIX_MAP, pairs as u32)
+    }
+
+    /// A one-letter text key.
+    pub const fn key(self, letter: u8) -> Self {
+        self.byte(PREFIX_TEXT | 1).byte(letter)
+    }
+
+    /// A key and its text value.
+    pub const fn text(self, letter: u8, value: &[u8]) -> Self {
+        let mut this = self.key(letter).head(PREFIX_TEXT, value.len() as u32);
+        let mut at = 0;
+        while at < value.len() {
+            this = this.byte(value[at]);
+            at += 1;
+        }
+        this
+    }
+
+    /// A key and its integer value.
+    pub const fn int(self, letter: u8, value: i32) -> Self {
+        let this = self.key(letter);
+        if value < 0 {
+            this.head(PREFIX_NEGATIVE, !value as u32)
+        } else {
+            this.head(PREFIX_UNSIGNED, value as u32)
+        }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or(&[])
+    }
+}
+
+/// A GetStream request made of fixed pieces around a file ID and a bitmap: `lead` up to the `f`
+/// key, `middle` from the `l` key to the `b` key, `tail` the `n` entry. The same bytes as
+/// [`encode_get_stream_request`] with those values, written whole or not at all (None: `out`
+/// is too small, and holds nothing meaningful); the encoding is returned.
+// Inlined, so the fixed pieces are stores of constants.
+#[inline(always)]
+pub fn encode_fixed_request<'o, const A: usize, const B: usize, const C: usize>(
+    out: &'o mut [MaybeUninit<u8>],
+    lead: &Fixed<A>,
+    file_id: i32,
+    middle: &Fixed<B>,
+    bitmap: &[u8],
+    tail: &Fixed<C>,
+) -> Option<&'o [u8]> {
+    let mut w = Writer { out, len: 0 };
+    w.put(lead.as_slice())?;
+    let (prefix, arg) = int_head(file_id);
+    w.small_head(prefix, arg as usize)?;
+    w.put(middle.as_slice())?;
+    w.head(PREFIX_BYTES, bitmap.len())?;
+    w.put(bitmap)?;
+    w.put(tail.as_slice())?;
+    Some(w.written())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -571,11 +703,12 @@ pub struct StreamBlock<'a> {
 }
 
 /// Each key's bit in the set of keys found, indexed by the letter minus `f`: `f`, `i`, `l`
-/// (1, 2, 4: slots 0, 1, 2 of `Found::ints` by their trailing zeros), then `p`; 0 for any
+/// (2, 4, 8: slots 1, 2, 3 of `Found::ints` by their trailing zeros), then `p`; 0 for any
 /// other letter.
-const KEY_BITS: [u8; 11] = [1, 0, 0, 2, 0, 0, 4, 0, 0, 0, PAYLOAD_BIT];
-const PAYLOAD_BIT: u8 = 8;
-const ALL_KEYS: u8 = 15;
+const KEY_BITS: [u8; 11] = [2, 0, 0, 4, 0, 0, 8, 0, 0, 0, PAYLOAD_BIT];
+const INT_BITS: u8 = 0b1110;
+const PAYLOAD_BIT: u8 = 0b1_0000;
+const ALL_KEYS: u8 = INT_BITS | PAYLOAD_BIT;
 
 /// The most entries a definite map may declare (tinycbor refuses more than `i32::MAX` pairs).
 const DEFINITE_ENTRIES_MAX: usize = i32::MAX as usize;
@@ -591,24 +724,20 @@ fn c_int(major: u8, arg: u64) -> i32 {
     }
 }
 
-/// Where a map entry's value goes: `f`, `i`, `l` in the slot of their bit, and `p`.
+/// Where a map entry's value goes: `f`, `i`, `l` in their slots (slot 0 is never read), and
+/// `p`.
 struct Found<'a> {
-    ints: [i32; 3],
+    ints: [i32; 4],
     payload: StringData<'a>,
 }
 
 impl<'a> Found<'a> {
     /// The value of an integer key (`bit` of `f`, `i` or `l`).
     fn set_int(&mut self, bit: u8, major: u8, arg: u64) {
-        if let Some(slot) = self.ints.get_mut(int_slot(bit)) {
+        if let Some(slot) = self.ints.get_mut(bit.trailing_zeros() as usize) {
             *slot = c_int(major, arg);
         }
     }
-}
-
-/// The slot of `f`, `i` or `l` in `Found::ints` from its bit; out of bounds for 0 and `p`.
-fn int_slot(bit: u8) -> usize {
-    bit.trailing_zeros() as usize
 }
 
 /// The bit of a one-letter key among those still `missing` (0: not wanted).
@@ -694,49 +823,53 @@ fn common_block(msg: &[u8]) -> Option<StreamBlock<'_>> {
     if before > 22 {
         return None;
     }
-    let mut ints = [0i32; 3];
+    // Slot 0 is never written: f, i, l are 1, 2, 3.
+    let mut ints = [0i32; 4];
     let mut missing = ALL_KEYS;
-    let mut at = 1usize;
+    let mut rest = msg.get(1..)?;
     loop {
         // One length check covers the key and the value's head.
-        let &[key, letter, initial, b0, b1] = msg.get(at..)?.first_chunk::<5>()?;
+        let (&[key, letter, initial, b0, b1], _) = rest.split_first_chunk::<5>()?;
         let info = initial & 0x1f;
         let major = initial >> 5;
-        if key != PREFIX_TEXT | 1 || info > INFO_ONE_BYTE | 1 {
+        if key != PREFIX_TEXT | 1 {
             return None;
         }
         let (arg, width) = match info {
             0..=23 => (u32::from(info), 3),
             24 => (u32::from(b0), 4),
-            _ => (u32::from(u16::from_be_bytes([b0, b1])), 5),
+            25 => (u32::from(u16::from_be_bytes([b0, b1])), 5),
+            _ => return None,
         };
-        // Cannot wrap: the head lies inside the message.
-        at = at.wrapping_add(width);
-        let bit = wanted(letter, missing);
+        rest = rest.get(width..)?;
         if before == 0 {
-            // `p` is always missing here: the bit found is all that is missing only for `p`.
-            if bit != missing || major != MAJOR_BYTES {
+            // `p` is still missing only if no earlier entry was `p` (whatever its value).
+            if letter != b'p' || missing != PAYLOAD_BIT || major != MAJOR_BYTES {
                 return None;
             }
-            let payload = msg.get(at..)?.get(..arg as usize)?;
-            let [file_id, block_id, block_size] = ints;
+            let [_, file_id, block_id, block_size] = ints;
             return Some(StreamBlock {
                 file_id,
                 block_id,
                 block_size,
-                payload: Payload(StringData::contiguous(payload)),
+                payload: Payload(StringData::contiguous(rest.get(..arg as usize)?)),
             });
         }
         before = before.wrapping_sub(1);
-        if major <= MAJOR_NEGATIVE && bit != PAYLOAD_BIT {
-            // An unwanted key (bit 0) has no slot: its integer is skipped.
-            if let Some(slot) = ints.get_mut(int_slot(bit)) {
-                *slot = c_int(major, u64::from(arg));
+        let bit = wanted(letter, missing);
+        if major <= MAJOR_NEGATIVE {
+            if let Some(int) = NonZeroU8::new(bit & INT_BITS) {
+                // tinycbor's C int: the low 32 bits, complemented for major type 1.
+                let value = (arg as i32) ^ i32::from(major).wrapping_neg();
+                if let Some(slot) = ints.get_mut(int.trailing_zeros() as usize & 3) {
+                    *slot = value;
+                }
             }
+            // A first `p` with an integer is found too: the last entry then leaves this path
+            // for the general walk, which refuses it.
             missing ^= bit;
         } else if major == MAJOR_TEXT && bit == 0 {
-            // Cannot wrap: `at` is inside the message and `arg` below 2^16.
-            at = at.wrapping_add(arg as usize);
+            rest = rest.get(arg as usize..)?;
         } else {
             return None;
         }
@@ -757,10 +890,12 @@ pub fn decode_get_stream_response(msg: &[u8]) -> Result<StreamBlock<'_>, CborErr
 }
 
 /// Any GetStream response, walked entry by entry with all of tinycbor's rules.
+// Out of line: the common shape's path then saves and restores only the registers it uses.
+#[inline(never)]
 fn decode_general(msg: &[u8]) -> Result<StreamBlock<'_>, CborError> {
     let (mut left, mut rest) = map_head(msg)?;
     let mut found = Found {
-        ints: [0; 3],
+        ints: [0; 4],
         payload: StringData::contiguous(&[]),
     };
     // The keys whose first occurrence is still to come.
@@ -780,7 +915,7 @@ fn decode_general(msg: &[u8]) -> Result<StreamBlock<'_>, CborError> {
             if bit == PAYLOAD_BIT && !ended {
                 read_head(rest)?;
             }
-            let [file_id, block_id, block_size] = found.ints;
+            let [_, file_id, block_id, block_size] = found.ints;
             return Ok(StreamBlock {
                 file_id,
                 block_id,

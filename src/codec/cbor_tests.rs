@@ -1018,6 +1018,25 @@ fn skipped_entries_before_a_last_payload_keep_tinycbor_verdicts() {
         refuses("a6 6163 60 6166 01 6169 02 616c 03 6170 41 07 1c"),
         CborError::IllegalNumber
     );
+    // `p` with an integer before the last entry, whatever that entry holds: a byte string
+    // under another key, a duplicate `p` or `f`, or nothing more when `p` is not last.
+    for last in ["6178 41 07", "6170 41 07", "6166 41 07", "6163 01"] {
+        let hex = format!("a5 6166 01 6170 05 6169 02 616c 03 {last}");
+        assert_eq!(refuses(&hex), CborError::WrongType, "{hex}");
+    }
+    assert_eq!(
+        refuses("a4 6170 05 6166 01 6169 02 616c 03"),
+        CborError::WrongType
+    );
+    // `p` with a text value before the end, and a duplicate `i` with a byte string last.
+    assert_eq!(
+        refuses("a5 6166 01 6170 61 07 6169 02 616c 03 6170 41 07"),
+        CborError::WrongType
+    );
+    assert_eq!(
+        accepts("a5 6166 01 6169 02 616c 03 6170 41 07 6169 41 07"),
+        (1, 2, 3, vec![7])
+    );
 }
 
 proptest! {

@@ -7,6 +7,8 @@
 
 pub(crate) mod text;
 
+use core::mem::MaybeUninit;
+
 use crate::codec::cbor;
 use crate::config;
 use crate::sys::{self, iface, OtaErr_t};
@@ -65,7 +67,7 @@ fn thing_topic<'t>(
     t: &'t mut Text<THING_TOPIC_CAP>,
     thing: &(impl Bytes + ?Sized),
     middle: &[u8],
-) -> &'t mut TextBuf<[u8]> {
+) -> &'t mut TextBuf<[MaybeUninit<u8>]> {
     t.clear();
     write_topic(t, thing, middle, None::<&[u8]>, b"");
     t
@@ -84,7 +86,7 @@ fn stream_topic(t: &mut Text<STREAM_TOPIC_CAP>, thing: &[u8], stream: &[u8], suf
 }
 
 fn write_topic<B: Bytes + ?Sized>(
-    t: &mut TextBuf<[u8]>,
+    t: &mut TextBuf<[MaybeUninit<u8>]>,
     thing: &(impl Bytes + ?Sized),
     middle: &[u8],
     name: Option<&B>,
@@ -101,7 +103,7 @@ fn write_topic<B: Bytes + ?Sized>(
 /// Runs one MQTT interface call on a NUL-terminated topic; false (and an error log naming the
 /// topic) when it fails or the topic did not fit.
 fn mqtt_call(
-    t: &mut TextBuf<[u8]>,
+    t: &mut TextBuf<[MaybeUninit<u8>]>,
     action: &str,
     call: impl FnOnce(&[u8]) -> sys::OtaMqttStatus_t,
 ) -> bool {
@@ -125,17 +127,21 @@ fn mqtt_call(
     status == sys::OtaMqttSuccess
 }
 
-fn subscribe(t: &mut TextBuf<[u8]>, qos: u8) -> bool {
+// Inlined: a call of its own costs more than the one argument it adds at each call site.
+#[inline(always)]
+fn subscribe(t: &mut TextBuf<[MaybeUninit<u8>]>, qos: u8) -> bool {
     subscription(t, qos, false)
 }
 
-fn unsubscribe(t: &mut TextBuf<[u8]>, qos: u8) -> bool {
+// Inlined, as `subscribe`.
+#[inline(always)]
+fn unsubscribe(t: &mut TextBuf<[MaybeUninit<u8>]>, qos: u8) -> bool {
     subscription(t, qos, true)
 }
 
 /// Subscribes or (`off`) unsubscribes: one copy of the call and its failure log for both.
 #[inline(never)]
-fn subscription(t: &mut TextBuf<[u8]>, qos: u8, off: bool) -> bool {
+fn subscription(t: &mut TextBuf<[MaybeUninit<u8>]>, qos: u8, off: bool) -> bool {
     let action = if off {
         "unsubscribe from"
     } else {
@@ -144,7 +150,7 @@ fn subscription(t: &mut TextBuf<[u8]>, qos: u8, off: bool) -> bool {
     mqtt_call(t, action, |topic| iface::mqtt_subscription(topic, qos, off))
 }
 
-fn publish(t: &mut TextBuf<[u8]>, payload: &[u8], qos: u8) -> bool {
+fn publish(t: &mut TextBuf<[MaybeUninit<u8>]>, payload: &[u8], qos: u8) -> bool {
     mqtt_call(t, "publish to", |topic| {
         iface::mqtt_publish(topic, payload, qos)
     })
@@ -237,15 +243,11 @@ const DETAILS: u8 = 4;
 /// for the five messages.
 pub fn status_payload(t: &mut Text<STATUS_CAP>, status: Status) {
     let (template, reason, numbers): (&[u8], _, [u32; 3]) = match status {
-        Status::Receiving { received, total } => {
-            // Sent every 64 blocks, so built directly rather than through the template scan.
-            t.push(b"{\"status\":\"IN_PROGRESS\",\"statusDetails\":{\"receive\":\"")
-                .push_number(received, false)
-                .push(b"/")
-                .push_number(total, false)
-                .push(b"\"}}");
-            return;
-        }
+        Status::Receiving { received, total } => (
+            b"IN_PROGRESS\x04receive\":\"\x01/\x01",
+            0,
+            [received, total, 0],
+        ),
         Status::SelfTest { reason, version } => (
             b"IN_PROGRESS\x04self_test\":\"\x03\",\"updatedBy\":\"0x\x02",
             reason,
@@ -347,33 +349,44 @@ pub trait RequestParts {
     fn read<R>(&self, f: impl FnOnce(&[u8], &[u8], &[u8]) -> R) -> Option<R>;
 }
 
+/// The pieces of every GetStream request this client sends that do not change: token "rdy",
+/// a block size of FILE_BLOCK_SIZE, offset 0 and MAX_NUM_BLOCKS_REQUEST blocks.
+const REQUEST_LEAD: cbor::Fixed<9> = cbor::Fixed::new().map(6).text(b'c', b"rdy").key(b'f');
+const REQUEST_MIDDLE: cbor::Fixed<16> = cbor::Fixed::new()
+    .int(b'l', config::FILE_BLOCK_SIZE as i32)
+    .int(b'o', 0)
+    .key(b'b');
+const REQUEST_TAIL: cbor::Fixed<7> =
+    cbor::Fixed::new().int(b'n', config::MAX_NUM_BLOCKS_REQUEST as i32);
+
 /// Publishes a CBOR GetStream request for the blocks still set in the bitmap (QoS 0). The
 /// message and topic are built in one `read`; the publish runs after it.
 pub fn request_blocks(parts: &impl RequestParts, file_id: u32) -> Result<(), OtaErr_t> {
-    let mut message = [0u8; REQUEST_CAP];
+    // Filled before it is read, so never zeroed.
+    let mut message = [MaybeUninit::<u8>::uninit(); REQUEST_CAP];
     let mut t = Text::new();
-    let size = parts
+    let encoded = parts
         .read(|thing, stream, bitmap| {
             if stream.len() > MAX_STREAM_NAME {
                 return Err(sys::OtaErrRequestFileBlockFailed);
             }
-            let size = cbor::encode_get_stream_request(
+            let encoded = cbor::encode_fixed_request(
                 &mut message,
-                b"rdy",
+                &REQUEST_LEAD,
                 file_id as i32,
-                config::FILE_BLOCK_SIZE as i32,
-                0,
+                &REQUEST_MIDDLE,
                 bitmap,
-                config::MAX_NUM_BLOCKS_REQUEST as i32,
+                &REQUEST_TAIL,
             )
-            .map_err(|_| sys::OtaErrFailedToEncodeCbor)?;
+            .ok_or(sys::OtaErrFailedToEncodeCbor)?;
             stream_topic(&mut t, thing, stream, GET);
-            Ok(size)
+            Ok(encoded)
         })
         .unwrap_or(Err(sys::OtaErrRequestFileBlockFailed))?;
-    match message.get(..size) {
-        Some(m) if publish(&mut t, m, 0) => Ok(()),
-        _ => Err(sys::OtaErrRequestFileBlockFailed),
+    if publish(&mut t, encoded, 0) {
+        Ok(())
+    } else {
+        Err(sys::OtaErrRequestFileBlockFailed)
     }
 }
 
@@ -462,6 +475,54 @@ mod tests {
             max,
         );
         assert!(short.is_err());
+    }
+
+    #[test]
+    fn the_fixed_request_is_the_generic_encoding_with_the_same_verdict() {
+        let ids = [
+            0,
+            1,
+            23,
+            24,
+            255,
+            256,
+            65535,
+            65536,
+            i32::MAX,
+            -1,
+            -24,
+            -25,
+            -256,
+            -257,
+        ];
+        for file_id in ids.into_iter().chain([-65536, -65537, i32::MIN]) {
+            for len in [0, 1, 23, 24, 64, 127, 128, 129, 140, 200, 255, 256, 300] {
+                let bitmap: Vec<u8> = (0..len).map(|i| i as u8).collect();
+                let mut generic = [0u8; REQUEST_CAP];
+                let expected = cbor::encode_get_stream_request(
+                    &mut generic,
+                    b"rdy",
+                    file_id,
+                    config::FILE_BLOCK_SIZE as i32,
+                    0,
+                    &bitmap,
+                    config::MAX_NUM_BLOCKS_REQUEST as i32,
+                )
+                .ok()
+                .map(|n| generic[..n].to_vec());
+                let mut message = [MaybeUninit::<u8>::uninit(); REQUEST_CAP];
+                let fixed = cbor::encode_fixed_request(
+                    &mut message,
+                    &REQUEST_LEAD,
+                    file_id,
+                    &REQUEST_MIDDLE,
+                    &bitmap,
+                    &REQUEST_TAIL,
+                )
+                .map(<[u8]>::to_vec);
+                assert_eq!(fixed, expected, "file {file_id}, bitmap {len}");
+            }
+        }
     }
 
     #[test]
