@@ -86,8 +86,12 @@ impl Agent {
     /// HTTP: the first block still needed, searched from where the last search stopped (a
     /// download only clears bits, so nothing below it is needed again).
     pub(super) fn next_needed(&mut self, file: &sys::OtaFileContext_t) -> Option<u32> {
-        let next = fctx::bitmap_ref(file, self.bitmap_len)
-            .and_then(|b| crate::bitmap::first_needed(b, self.scan_from));
+        fctx::bitmap_ref(file, self.bitmap_len).and_then(|b| self.next_in(b))
+    }
+
+    /// As [`Agent::next_needed`], in the file's bitmap already at hand.
+    pub(super) fn next_in(&mut self, bitmap: &[u8]) -> Option<u32> {
+        let next = crate::bitmap::first_needed(bitmap, self.scan_from);
         self.scan_from = next.unwrap_or(self.scan_from);
         next
     }
