@@ -226,23 +226,26 @@ pub(super) fn update_job_status(status: mqtt::Status) -> Result<(), OtaErr_t> {
 /// v2.0.0's OTA_SignalEvent: queue an event, counting file blocks.
 pub(crate) fn signal_event(msg: &OtaEventMsg_t) -> bool {
     // After shutdown (or before init) there is no interface to send through (#440).
-    if state() == sys::OtaAgentStateStopped || !iface::installed() {
-        ota_log!(
-            Warn,
-            "Event ",
-            u(msg.eventId),
-            " dropped: the OTA agent is stopped"
-        );
-        if msg.eventId == sys::OtaAgentEventReceivedFileBlock {
-            count(&STATS.dropped);
+    let sender = match iface::event_sender() {
+        Some(sender) if state() != sys::OtaAgentStateStopped => sender,
+        _ => {
+            ota_log!(
+                Warn,
+                "Event ",
+                u(msg.eventId),
+                " dropped: the OTA agent is stopped"
+            );
+            if msg.eventId == sys::OtaAgentEventReceivedFileBlock {
+                count(&STATS.dropped);
+            }
+            return false;
         }
-        return false;
-    }
+    };
     let block = msg.eventId == sys::OtaAgentEventReceivedFileBlock;
     if block {
         count(&STATS.received);
     }
-    let status = iface::event_send(msg);
+    let status = sender.send(msg);
     if status == sys::OtaOsSuccess {
         if block {
             count(&STATS.queued);
