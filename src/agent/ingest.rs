@@ -255,14 +255,14 @@ fn receive(message: &[u8]) -> Received {
         Err(refusal) => return refused(refusal),
     };
     // A claimed block was decoded.
-    let Ok(Decoded { data, .. }) = decoded else {
+    let Ok(Decoded { data, .. }) = &decoded else {
         return Received::Done(
             sys::IngestResultBadData,
             pal_status(sys::OtaPalUninitialized),
         );
     };
     let offset = index.saturating_mul(config::FILE_BLOCK_SIZE);
-    let written = write(offset, &data);
+    let written = write(offset, data);
     // v2.0.0 counted a short write as success (#436).
     if usize::try_from(written).ok() != Some(data.len()) {
         ota_log!(
