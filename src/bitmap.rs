@@ -41,16 +41,15 @@ pub fn mark_received(bitmap: &mut [u8], block: u32) {
 /// so a caller that remembers the last answer scans each byte about once per file.
 pub fn first_needed(bitmap: &[u8], from: u32) -> Option<u32> {
     let skip = (from / 8) as usize;
-    bitmap
-        .iter()
-        .enumerate()
-        .skip(skip)
-        .find(|(_, &b)| b != 0)
-        .map(|(i, &b)| {
-            (i as u32)
-                .saturating_mul(8)
-                .saturating_add(b.trailing_zeros())
-        })
+    let rest = bitmap.get(skip..)?;
+    let at = rest.iter().position(|&b| b != 0)?;
+    let bits = rest.get(at).copied().unwrap_or(0);
+    // A bitmap index times 8 fits in u32 (at most 2^20 blocks), so nothing wraps.
+    Some(
+        (skip.wrapping_add(at) as u32)
+            .wrapping_mul(8)
+            .wrapping_add(bits.trailing_zeros()),
+    )
 }
 
 #[cfg(test)]

@@ -169,8 +169,9 @@ pub(super) fn request_data(_: &OtaEventMsg_t) -> Outcome {
             active: a.has_job(),
             momentum: a.momentum,
             plane: plane(),
-            file_id: a.server_file_id,
-            bitmap_len: a.bitmap_len,
+            // MQTT's, read below when it asks.
+            file_id: 0,
+            bitmap_len: 0,
             next: None,
             file_size: f.fileSize,
         };
@@ -188,7 +189,11 @@ pub(super) fn request_data(_: &OtaEventMsg_t) -> Outcome {
                     }
                     1
                 }
-                _ => config::MAX_NUM_BLOCKS_REQUEST,
+                _ => {
+                    ask.file_id = a.server_file_id;
+                    ask.bitmap_len = a.bitmap_len;
+                    config::MAX_NUM_BLOCKS_REQUEST
+                }
             };
         }
         ask

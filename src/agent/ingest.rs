@@ -67,23 +67,22 @@ fn decode(message: &[u8], plane: Plane) -> Result<Decoded<'_>, IngestResult_t> {
     }
 }
 
-/// Whether `size` is the right length for block `index` (v2.0.0's validateDataBlock).
+/// Whether `size` is the right length for block `index` (v2.0.0's validateDataBlock): a full
+/// block, or the rest of the file for its last.
 fn valid_block(file_size: u32, index: u32, size: usize) -> bool {
-    let Some(last) = blocks_in(file_size).checked_sub(1) else {
-        return false;
-    };
-    let expected = if index < last {
-        config::FILE_BLOCK_SIZE
-    } else if index == last {
-        file_size.saturating_sub(last.saturating_mul(config::FILE_BLOCK_SIZE))
-    } else {
-        return false;
-    };
-    usize::try_from(expected).ok() == Some(size)
+    match index.checked_mul(config::FILE_BLOCK_SIZE) {
+        Some(start) if start < file_size => {
+            let expected = (file_size.wrapping_sub(start)).min(config::FILE_BLOCK_SIZE);
+            usize::try_from(expected).ok() == Some(size)
+        }
+        _ => false,
+    }
 }
 
 /// What one data message did: a result, a new block written with more to come, or the file's
 /// last block arrived and it is to be closed.
+// A plain tag: the niche in Progress's bool took a dozen instructions to decode at every block.
+#[repr(u8)]
 enum Received {
     Done(IngestResult_t, OtaPalStatus_t),
     Accepted(Progress),
@@ -144,20 +143,25 @@ fn claim(
     plane: Plane,
     decoded: &Result<Decoded<'_>, IngestResult_t>,
 ) -> Result<(u32, Progress), Refusal> {
-    if f.blocksRemaining == 0 || fctx::bitmap_ref(f, a.bitmap_len).is_none() {
-        return Err(Refusal::NotReady);
-    }
+    // Read before the bitmap is borrowed (it stays borrowed until the block is marked).
+    let remaining = f.blocksRemaining;
+    let file_size = f.fileSize;
+    let has_file = !f.pFile.is_null();
+    // A payload larger than the decode buffer was refused, as in v2.0.0.
+    let limit = fctx::decode_capacity(f).unwrap_or(config::FILE_BLOCK_SIZE as usize);
+    let bits = match fctx::bitmap(f, a.bitmap_len) {
+        Some(bits) if remaining > 0 => bits,
+        _ => return Err(Refusal::NotReady),
+    };
     // HTTP: the body answers the oldest range asked for, else the first block needed.
     let http_index = match plane {
-        Plane::Http => a.in_flight.answer().or_else(|| a.next_needed(f)),
+        Plane::Http => a.in_flight.answer().or_else(|| a.next_in(bits)),
         _ => None,
     };
     let decoded = decoded
         .as_ref()
         .map_err(|&result| Refusal::Refused(result))?;
     let len = decoded.data.len();
-    // A payload larger than the decode buffer was refused, as in v2.0.0.
-    let limit = fctx::decode_capacity(f).unwrap_or(config::FILE_BLOCK_SIZE as usize);
     if len > limit {
         return Err(Refusal::Refused(sys::IngestResultBadData));
     }
@@ -169,35 +173,32 @@ fn claim(
         None => http_index,
     };
     let index = index.ok_or(Refusal::Unasked)?;
-    if !valid_block(f.fileSize, index, len) {
+    if !valid_block(file_size, index, len) {
         return Err(Refusal::OutOfRange(index, len));
     }
-    let has_file = !f.pFile.is_null();
-    let bitmap_len = a.bitmap_len;
-    match fctx::bitmap(f, bitmap_len) {
-        Some(b) if bitmap::is_needed(b, index) => {
-            if !has_file {
-                return Err(Refusal::NoFile);
-            }
-            // Marked before the write: a write that fails ends the job, so no mark misleads;
-            // nor do the agent's counts.
-            bitmap::mark_received(b, index);
-            f.blocksRemaining = f.blocksRemaining.saturating_sub(1);
-            a.momentum = 0;
-            let window_done = a.blocks_to_receive <= 1;
-            if !window_done {
-                a.blocks_to_receive = a.blocks_to_receive.saturating_sub(1);
-            }
-            let progress = Progress {
-                remaining: f.blocksRemaining,
-                file_size: f.fileSize,
-                window_done,
-                callback: a.callback,
-            };
-            Ok((index, progress))
-        }
-        _ => Err(Refusal::Duplicate(index)),
+    if !bitmap::is_needed(bits, index) {
+        return Err(Refusal::Duplicate(index));
     }
+    if !has_file {
+        return Err(Refusal::NoFile);
+    }
+    // Marked before the write: a write that fails ends the job, so no mark misleads; nor do
+    // the agent's counts.
+    bitmap::mark_received(bits, index);
+    let remaining = remaining.saturating_sub(1);
+    f.blocksRemaining = remaining;
+    a.momentum = 0;
+    let window_done = a.blocks_to_receive <= 1;
+    if !window_done {
+        a.blocks_to_receive = a.blocks_to_receive.saturating_sub(1);
+    }
+    let progress = Progress {
+        remaining,
+        file_size,
+        window_done,
+        callback: a.callback,
+    };
+    Ok((index, progress))
 }
 
 /// What a refused block makes of the ingest, with its log record.
@@ -256,14 +257,14 @@ fn receive(message: &[u8]) -> Received {
         Err(refusal) => return refused(refusal),
     };
     // A claimed block was decoded.
-    let Ok(Decoded { data, .. }) = decoded else {
+    let Ok(Decoded { data, .. }) = &decoded else {
         return Received::Done(
             sys::IngestResultBadData,
             pal_status(sys::OtaPalUninitialized),
         );
     };
     let offset = index.saturating_mul(config::FILE_BLOCK_SIZE);
-    let written = write(offset, &data);
+    let written = write(offset, data);
     // v2.0.0 counted a short write as success (#436).
     if usize::try_from(written).ok() != Some(data.len()) {
         ota_log!(

@@ -21,6 +21,7 @@ pub(super) const PROTOCOLS_CAP: usize = 20;
 
 /// Which data plane the current job uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub(crate) enum Plane {
     None,
     Mqtt,
@@ -32,11 +33,9 @@ pub(crate) enum Plane {
 static PLANE: AtomicU8 = AtomicU8::new(Plane::None as u8);
 
 pub(super) fn plane() -> Plane {
-    match PLANE.load(Ordering::Relaxed) {
-        1 => Plane::Mqtt,
-        2 => Plane::Http,
-        _ => Plane::None,
-    }
+    // SAFETY: PLANE is private to this module and only `set_plane` stores to it, always a
+    // `Plane` discriminant (the enum is repr(u8)).
+    unsafe { core::mem::transmute::<u8, Plane>(PLANE.load(Ordering::Relaxed)) }
 }
 
 pub(super) fn set_plane(plane: Plane) {
@@ -86,8 +85,12 @@ impl Agent {
     /// HTTP: the first block still needed, searched from where the last search stopped (a
     /// download only clears bits, so nothing below it is needed again).
     pub(super) fn next_needed(&mut self, file: &sys::OtaFileContext_t) -> Option<u32> {
-        let next = fctx::bitmap_ref(file, self.bitmap_len)
-            .and_then(|b| crate::bitmap::first_needed(b, self.scan_from));
+        fctx::bitmap_ref(file, self.bitmap_len).and_then(|b| self.next_in(b))
+    }
+
+    /// As [`Agent::next_needed`], in the file's bitmap already at hand.
+    pub(super) fn next_in(&mut self, bitmap: &[u8]) -> Option<u32> {
+        let next = crate::bitmap::first_needed(bitmap, self.scan_from);
         self.scan_from = next.unwrap_or(self.scan_from);
         next
     }
@@ -222,23 +225,26 @@ pub(super) fn update_job_status(status: mqtt::Status) -> Result<(), OtaErr_t> {
 /// v2.0.0's OTA_SignalEvent: queue an event, counting file blocks.
 pub(crate) fn signal_event(msg: &OtaEventMsg_t) -> bool {
     // After shutdown (or before init) there is no interface to send through (#440).
-    if state() == sys::OtaAgentStateStopped || !iface::installed() {
-        ota_log!(
-            Warn,
-            "Event ",
-            u(msg.eventId),
-            " dropped: the OTA agent is stopped"
-        );
-        if msg.eventId == sys::OtaAgentEventReceivedFileBlock {
-            count(&STATS.dropped);
+    let sender = match iface::event_sender() {
+        Some(sender) if state() != sys::OtaAgentStateStopped => sender,
+        _ => {
+            ota_log!(
+                Warn,
+                "Event ",
+                u(msg.eventId),
+                " dropped: the OTA agent is stopped"
+            );
+            if msg.eventId == sys::OtaAgentEventReceivedFileBlock {
+                count(&STATS.dropped);
+            }
+            return false;
         }
-        return false;
-    }
+    };
     let block = msg.eventId == sys::OtaAgentEventReceivedFileBlock;
     if block {
         count(&STATS.received);
     }
-    let status = iface::event_send(msg);
+    let status = sender.send(msg);
     if status == sys::OtaOsSuccess {
         if block {
             count(&STATS.queued);

@@ -46,7 +46,8 @@ impl InFlight {
         let at = self.slot(self.len);
         if let Some(slot) = self.blocks.get_mut(at) {
             *slot = block;
-            self.len = self.len.saturating_add(1);
+            // Below IN_FLIGHT here, so the add cannot wrap.
+            self.len = self.len.wrapping_add(1);
         }
     }
 
@@ -57,7 +58,8 @@ impl InFlight {
         }
         let block = self.blocks.get(self.slot(0)).copied();
         self.head = self.slot(1) as u16;
-        self.len = self.len.saturating_sub(1);
+        // Not 0 here, so the subtraction cannot wrap.
+        self.len = self.len.wrapping_sub(1);
         block
     }
 

@@ -72,7 +72,10 @@ pub(crate) fn reopen() -> bool {
 
 /// After a block is written: saves every `saveEveryBlocks` blocks.
 pub(crate) fn block_written() {
-    call(Hook::BlockWritten);
+    // Tested here too: at every block, the unregistered case makes no call.
+    if ext::installed() {
+        call(Hook::BlockWritten);
+    }
 }
 
 /// Saves now if blocks arrived since the last save (suspend).

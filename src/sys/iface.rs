@@ -55,17 +55,36 @@ pub fn event_init() -> OtaOsStatus_t {
     }
 }
 
-pub fn event_send(msg: &OtaEventMsg_t) -> OtaOsStatus_t {
-    match entry!(os.event.send) {
-        // SAFETY: `msg` is a valid OtaEventMsg_t for the duration of the call; the port copies it.
-        Some(f) => unsafe {
-            f(
-                null_mut(),
-                (msg as *const OtaEventMsg_t).cast::<c_void>(),
-                0,
-            )
-        },
-        None => OtaOsEventQueueSendFailed,
+/// The event queue's send entry as the installed table has it now, or None when no table is
+/// installed: one look at the table for both questions (asked at every block).
+pub fn event_sender() -> Option<EventSender> {
+    let table = TABLE.load(Ordering::Acquire);
+    if table.is_null() {
+        return None;
+    }
+    // SAFETY: as in `entry!`: the application's table, valid until shutdown; read by value.
+    Some(EventSender(unsafe {
+        addr_of!((*table).os.event.send).read()
+    }))
+}
+
+/// An event queue's send entry (NULL when the application left it out).
+pub struct EventSender(OtaSendEvent_t);
+
+impl EventSender {
+    pub fn send(&self, msg: &OtaEventMsg_t) -> OtaOsStatus_t {
+        match self.0 {
+            // SAFETY: `msg` is a valid OtaEventMsg_t for the duration of the call; the port
+            // copies it.
+            Some(f) => unsafe {
+                f(
+                    null_mut(),
+                    (msg as *const OtaEventMsg_t).cast::<c_void>(),
+                    0,
+                )
+            },
+            None => OtaOsEventQueueSendFailed,
+        }
     }
 }
 
