@@ -81,8 +81,6 @@ fn valid_block(file_size: u32, index: u32, size: usize) -> bool {
 
 /// What one data message did: a result, a new block written with more to come, or the file's
 /// last block arrived and it is to be closed.
-// A plain tag: the niche in Progress's bool took a dozen instructions to decode at every block.
-#[repr(u8)]
 enum Received {
     Done(IngestResult_t, OtaPalStatus_t),
     Accepted(Progress),
