@@ -34,7 +34,6 @@
 //! a firmware task stack fails long before that. Here skipped items are walked with a fixed
 //! explicit stack of [`MAX_SKIP_NESTING`] levels; deeper nesting is refused.
 
-use core::mem::MaybeUninit;
 use core::num::NonZeroU8;
 
 /// Why a CBOR message could not be encoded or decoded. v2.0.0 reports every one of these as
@@ -116,9 +115,9 @@ const PREFIX_MAP: u8 = 0xa0;
 // ---------------------------------------------------------------------------------------------
 
 /// Writes whole pieces into the start of a buffer, stopping at the first piece that does not
-/// fit. The buffer may be uninitialized: every byte below `len` has been written.
+/// fit.
 struct Writer<'o> {
-    out: &'o mut [MaybeUninit<u8>],
+    out: &'o mut [u8],
     len: usize,
 }
 
@@ -127,12 +126,7 @@ impl<'o> Writer<'o> {
     #[inline(always)]
     fn put(&mut self, bytes: &[u8]) -> Option<()> {
         let end = self.len.checked_add(bytes.len())?;
-        let slot = self.out.get_mut(self.len..end)?;
-        // SAFETY: `slot` is `bytes.len()` bytes of `out`, which `bytes` (a shared borrow while
-        // `out` is borrowed mutably) cannot overlap.
-        unsafe {
-            core::ptr::copy_nonoverlapping(bytes.as_ptr(), slot.as_mut_ptr().cast(), bytes.len())
-        };
+        self.out.get_mut(self.len..end)?.copy_from_slice(bytes);
         self.len = end;
         Some(())
     }
@@ -140,7 +134,7 @@ impl<'o> Writer<'o> {
     /// A one-byte piece (a store, not a slice copy).
     #[inline(always)]
     fn byte(&mut self, value: u8) -> Option<()> {
-        self.out.get_mut(self.len)?.write(value);
+        *self.out.get_mut(self.len)? = value;
         self.len = self.len.wrapping_add(1);
         Some(())
     }
@@ -162,11 +156,11 @@ impl<'o> Writer<'o> {
         };
         let end = self.len.checked_add(1usize.wrapping_add(width))?;
         let (initial, be) = self.out.get_mut(self.len..end)?.split_first_mut()?;
-        initial.write(prefix | info);
+        *initial = prefix | info;
         // Big-endian: the lowest byte last.
         let mut rest = arg;
         for byte in be.iter_mut().rev() {
-            byte.write(rest as u8);
+            *byte = rest as u8;
             rest = rest.wrapping_shr(8);
         }
         self.len = end;
@@ -186,9 +180,7 @@ impl<'o> Writer<'o> {
 
     /// The bytes written so far.
     fn written(self) -> &'o [u8] {
-        let filled = self.out.get(..self.len).unwrap_or(&[]);
-        // SAFETY: every byte below `len` was written, and MaybeUninit<u8> has u8's layout.
-        unsafe { &*(filled as *const [MaybeUninit<u8>] as *const [u8]) }
+        self.out.get(..self.len).unwrap_or(&[])
     }
 }
 
@@ -220,8 +212,6 @@ pub fn encode_get_stream_request(
     bitmap: &[u8],
     num_blocks: i32,
 ) -> Result<usize, CborError> {
-    // SAFETY: the writer only ever stores initialized bytes, so `out` stays all initialized.
-    let out = unsafe { &mut *(out as *mut [u8] as *mut [MaybeUninit<u8>]) };
     let mut w = Writer { out, len: 0 };
     let pieces = (|| {
         w.byte(PREFIX_MAP | 6)?;
@@ -342,7 +332,7 @@ impl<const N: usize> Fixed<N> {
 // Inlined, so the fixed pieces are stores of constants.
 #[inline(always)]
 pub fn encode_fixed_request<'o, const A: usize, const B: usize, const C: usize>(
-    out: &'o mut [MaybeUninit<u8>],
+    out: &'o mut [u8],
     lead: &Fixed<A>,
     file_id: i32,
     middle: &Fixed<B>,

@@ -1,20 +1,16 @@
 //! Fixed-capacity text for topics and status messages: appends never overflow, an overflow is
 //! remembered and reported, and the result is NUL-terminated for C consumers.
 
-use core::mem::MaybeUninit;
-
-/// A text buffer: `B` is `[MaybeUninit<u8>; N]` where one is built (the last byte is reserved
-/// for the NUL) and `[MaybeUninit<u8>]` where it is written, so every capacity shares one copy
-/// of the code.
+/// A text buffer: `B` is `[u8; N]` where one is built (the last byte is reserved for the NUL)
+/// and `[u8]` where it is written, so every capacity shares one copy of the code.
 pub struct TextBuf<B: ?Sized> {
     len: usize,
     overflow: bool,
-    /// Only `bytes[..len]` is ever read, and `push` writes it first: the buffer is never zeroed.
     bytes: B,
 }
 
 /// A text buffer of `N` bytes.
-pub type Text<const N: usize> = TextBuf<[MaybeUninit<u8>; N]>;
+pub type Text<const N: usize> = TextBuf<[u8; N]>;
 
 impl<const N: usize> Default for Text<N> {
     fn default() -> Self {
@@ -27,46 +23,33 @@ impl<const N: usize> Text<N> {
         TextBuf {
             len: 0,
             overflow: false,
-            bytes: [MaybeUninit::uninit(); N],
+            bytes: [0; N],
         }
     }
 }
 
 // Methods live on the unsized view, so every capacity calls the same code.
 impl<const N: usize> core::ops::Deref for Text<N> {
-    type Target = TextBuf<[MaybeUninit<u8>]>;
-    fn deref(&self) -> &TextBuf<[MaybeUninit<u8>]> {
+    type Target = TextBuf<[u8]>;
+    fn deref(&self) -> &TextBuf<[u8]> {
         self
     }
 }
 
 impl<const N: usize> core::ops::DerefMut for Text<N> {
-    fn deref_mut(&mut self) -> &mut TextBuf<[MaybeUninit<u8>]> {
+    fn deref_mut(&mut self) -> &mut TextBuf<[u8]> {
         self
     }
 }
 
-/// The written bytes of a text.
-///
-/// # Safety
-/// Every byte of `part` has been written.
-unsafe fn written_bytes(part: &[MaybeUninit<u8>]) -> &[u8] {
-    // SAFETY: MaybeUninit<u8> has the layout of u8, and the caller vouches every byte is written.
-    unsafe { &*(part as *const [MaybeUninit<u8>] as *const [u8]) }
-}
-
-impl TextBuf<[MaybeUninit<u8>]> {
+impl TextBuf<[u8]> {
     /// Appends bytes; on overflow nothing is appended and the text is marked invalid.
     pub fn push(&mut self, s: &[u8]) -> &mut Self {
         let end = self.len.checked_add(s.len());
         let cap = self.bytes.len();
         match end.and_then(|end| self.bytes.get_mut(self.len..end).map(|d| (d, end))) {
             Some((dst, end)) if end < cap => {
-                // SAFETY: `dst` is the `s.len()` bytes len..end of this buffer, which `s` (a
-                // shared borrow while the text is borrowed mutably) cannot overlap.
-                unsafe {
-                    core::ptr::copy_nonoverlapping(s.as_ptr(), dst.as_mut_ptr().cast(), s.len())
-                };
+                dst.copy_from_slice(s);
                 self.len = end;
             }
             _ => self.overflow = true,
@@ -117,11 +100,7 @@ impl TextBuf<[MaybeUninit<u8>]> {
         if self.overflow {
             None
         } else {
-            // SAFETY: `push` wrote every byte below `len` (which only `push` raises and `clear`
-            // sets to 0).
-            self.bytes
-                .get(..self.len)
-                .map(|b| unsafe { written_bytes(b) })
+            self.bytes.get(..self.len)
         }
     }
 
@@ -131,11 +110,8 @@ impl TextBuf<[MaybeUninit<u8>]> {
         if self.overflow {
             return None;
         }
-        self.bytes.get_mut(self.len)?.write(0);
-        // SAFETY: `push` wrote every byte below `len`, and the NUL was just written at `len`.
-        self.bytes
-            .get(..=self.len)
-            .map(|b| unsafe { written_bytes(b) })
+        *self.bytes.get_mut(self.len)? = 0;
+        self.bytes.get(..=self.len)
     }
 }
 
