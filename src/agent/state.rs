@@ -21,7 +21,6 @@ pub(super) const PROTOCOLS_CAP: usize = 20;
 
 /// Which data plane the current job uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
 pub(crate) enum Plane {
     None,
     Mqtt,
@@ -33,9 +32,11 @@ pub(crate) enum Plane {
 static PLANE: AtomicU8 = AtomicU8::new(Plane::None as u8);
 
 pub(super) fn plane() -> Plane {
-    // SAFETY: PLANE is private to this module and only `set_plane` stores to it, always a
-    // `Plane` discriminant (the enum is repr(u8)).
-    unsafe { core::mem::transmute::<u8, Plane>(PLANE.load(Ordering::Relaxed)) }
+    match PLANE.load(Ordering::Relaxed) {
+        1 => Plane::Mqtt,
+        2 => Plane::Http,
+        _ => Plane::None,
+    }
 }
 
 pub(super) fn set_plane(plane: Plane) {
