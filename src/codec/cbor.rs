@@ -34,6 +34,8 @@
 //! a firmware task stack fails long before that. Here skipped items are walked with a fixed
 //! explicit stack of [`MAX_SKIP_NESTING`] levels; deeper nesting is refused.
 
+use crate::sys::buf::Fill;
+use core::mem::MaybeUninit;
 use core::num::NonZeroU8;
 
 /// Why a CBOR message could not be encoded or decoded. v2.0.0 reports every one of these as
@@ -114,74 +116,22 @@ const PREFIX_MAP: u8 = 0xa0;
 // Encoding
 // ---------------------------------------------------------------------------------------------
 
-/// Writes whole pieces into the start of a buffer, stopping at the first piece that does not
-/// fit.
-struct Writer<'o> {
-    out: &'o mut [u8],
-    len: usize,
-}
-
-impl<'o> Writer<'o> {
-    /// Appends `bytes` as one piece, or nothing and None.
-    #[inline(always)]
-    fn put(&mut self, bytes: &[u8]) -> Option<()> {
-        let end = self.len.checked_add(bytes.len())?;
-        self.out.get_mut(self.len..end)?.copy_from_slice(bytes);
-        self.len = end;
-        Some(())
-    }
-
-    /// A one-byte piece (a store, not a slice copy).
-    #[inline(always)]
-    fn byte(&mut self, value: u8) -> Option<()> {
-        *self.out.get_mut(self.len)? = value;
-        self.len = self.len.wrapping_add(1);
-        Some(())
-    }
-
-    /// A head: `prefix` | additional information, then the argument in its shortest form,
-    /// written whole or not at all. Out of line: the request's every head shares it.
-    #[inline(never)]
-    fn head(&mut self, prefix: u8, arg: usize) -> Option<()> {
-        let (info, width) = if arg < usize::from(INFO_ONE_BYTE) {
-            (arg as u8, 0)
-        } else if arg <= 0xff {
-            (INFO_ONE_BYTE, 1)
-        } else if arg <= 0xffff {
-            (INFO_ONE_BYTE | 1, 2)
-        } else if arg as u64 <= u64::from(u32::MAX) {
-            (INFO_ONE_BYTE | 2, 4)
-        } else {
-            (INFO_EIGHT_BYTES, 8)
-        };
-        let end = self.len.checked_add(1usize.wrapping_add(width))?;
-        let (initial, be) = self.out.get_mut(self.len..end)?.split_first_mut()?;
-        *initial = prefix | info;
-        // Big-endian: the lowest byte last.
-        let mut rest = arg;
-        for byte in be.iter_mut().rev() {
-            *byte = rest as u8;
-            rest = rest.wrapping_shr(8);
-        }
-        self.len = end;
-        Some(())
-    }
-
-    /// A head, with an argument below 24 written inline (a stream request's file ID, as a
-    /// rule: it indexes the job's files) and any other through `head`.
-    #[inline(always)]
-    fn small_head(&mut self, prefix: u8, arg: usize) -> Option<()> {
-        if arg < usize::from(INFO_ONE_BYTE) {
-            self.byte(prefix | arg as u8)
-        } else {
-            self.head(prefix, arg)
-        }
-    }
-
-    /// The bytes written so far.
-    fn written(self) -> &'o [u8] {
-        self.out.get(..self.len).unwrap_or(&[])
-    }
+/// Appends a head: `prefix` | additional information, then the argument in its shortest form,
+/// whole or not at all. Out of line: every head of a request shares it.
+#[inline(never)]
+fn push_head(w: &mut Fill<'_>, prefix: u8, arg: usize) -> bool {
+    let (info, width) = if arg < usize::from(INFO_ONE_BYTE) {
+        (arg as u8, 0)
+    } else if arg <= 0xff {
+        (INFO_ONE_BYTE, 1)
+    } else if arg <= 0xffff {
+        (INFO_ONE_BYTE | 1, 2)
+    } else if arg as u64 <= u64::from(u32::MAX) {
+        (INFO_ONE_BYTE | 2, 4)
+    } else {
+        (INFO_EIGHT_BYTES, 8)
+    };
+    w.push_be(prefix | info, arg as u64, width)
 }
 
 /// An integer's head: major type 0, or 1 with argument -1 - value (always the complement).
@@ -212,14 +162,13 @@ pub fn encode_get_stream_request(
     bitmap: &[u8],
     num_blocks: i32,
 ) -> Result<usize, CborError> {
-    let mut w = Writer { out, len: 0 };
+    let mut w = Fill::over(out);
     let pieces = (|| {
-        w.byte(PREFIX_MAP | 6)?;
+        w.push_byte(PREFIX_MAP | 6).then_some(())?;
         // One loop over the keys: the firmware holds one copy of the key, head and body code.
         for &letter in b"cflobn" {
             // A key: head and letter, two pieces as for any string.
-            w.byte(PREFIX_TEXT | 1)?;
-            w.byte(letter)?;
+            (w.push_byte(PREFIX_TEXT | 1) && w.push_byte(letter)).then_some(())?;
             let (prefix, arg, body) = match letter {
                 b'c' => (PREFIX_TEXT, client_token.len(), client_token),
                 b'b' => (PREFIX_BYTES, bitmap.len(), bitmap),
@@ -234,13 +183,12 @@ pub fn encode_get_stream_request(
                     (prefix, arg as usize, &[][..])
                 }
             };
-            w.head(prefix, arg)?;
             // An integer's empty body always fits.
-            w.put(body)?;
+            (push_head(&mut w, prefix, arg) && w.push(body)).then_some(())?;
         }
         Some(())
     })();
-    pieces.map(|()| w.len).ok_or(CborError::BufferTooSmall)
+    pieces.map(|()| w.len()).ok_or(CborError::BufferTooSmall)
 }
 
 /// Pieces of a GetStream request known when the library is built (the map head, key heads, a
@@ -332,22 +280,26 @@ impl<const N: usize> Fixed<N> {
 // Inlined, so the fixed pieces are stores of constants.
 #[inline(always)]
 pub fn encode_fixed_request<'o, const A: usize, const B: usize, const C: usize>(
-    out: &'o mut [u8],
+    out: &'o mut [MaybeUninit<u8>],
     lead: &Fixed<A>,
     file_id: i32,
     middle: &Fixed<B>,
     bitmap: &[u8],
     tail: &Fixed<C>,
 ) -> Option<&'o [u8]> {
-    let mut w = Writer { out, len: 0 };
-    w.put(lead.as_slice())?;
+    let mut w = Fill::new(out);
     let (prefix, arg) = int_head(file_id);
-    w.small_head(prefix, arg as usize)?;
-    w.put(middle.as_slice())?;
-    w.head(PREFIX_BYTES, bitmap.len())?;
-    w.put(bitmap)?;
-    w.put(tail.as_slice())?;
-    Some(w.written())
+    let whole = w.push(lead.as_slice())
+        && if arg < u32::from(INFO_ONE_BYTE) {
+            w.push_byte(prefix | arg as u8)
+        } else {
+            push_head(&mut w, prefix, arg as usize)
+        }
+        && w.push(middle.as_slice())
+        && push_head(&mut w, PREFIX_BYTES, bitmap.len())
+        && w.push(bitmap)
+        && w.push(tail.as_slice());
+    whole.then(|| w.into_written())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ pub(crate) mod text;
 use crate::codec::cbor;
 use crate::config;
 use crate::sys::{self, iface, OtaErr_t};
+use core::mem::MaybeUninit;
 use text::{Text, TextBuf};
 
 const THINGS: &[u8] = b"$aws/things/";
@@ -65,7 +66,7 @@ fn thing_topic<'t>(
     t: &'t mut Text<THING_TOPIC_CAP>,
     thing: &(impl Bytes + ?Sized),
     middle: &[u8],
-) -> &'t mut TextBuf<[u8]> {
+) -> &'t mut TextBuf<[MaybeUninit<u8>]> {
     t.clear();
     write_topic(t, thing, middle, None::<&[u8]>, b"");
     t
@@ -84,7 +85,7 @@ fn stream_topic(t: &mut Text<STREAM_TOPIC_CAP>, thing: &[u8], stream: &[u8], suf
 }
 
 fn write_topic<B: Bytes + ?Sized>(
-    t: &mut TextBuf<[u8]>,
+    t: &mut TextBuf<[MaybeUninit<u8>]>,
     thing: &(impl Bytes + ?Sized),
     middle: &[u8],
     name: Option<&B>,
@@ -101,7 +102,7 @@ fn write_topic<B: Bytes + ?Sized>(
 /// Runs one MQTT interface call on a NUL-terminated topic; false (and an error log naming the
 /// topic) when it fails or the topic did not fit.
 fn mqtt_call(
-    t: &mut TextBuf<[u8]>,
+    t: &mut TextBuf<[MaybeUninit<u8>]>,
     action: &str,
     call: impl FnOnce(&[u8]) -> sys::OtaMqttStatus_t,
 ) -> bool {
@@ -127,19 +128,19 @@ fn mqtt_call(
 
 // Inlined: a call of its own costs more than the one argument it adds at each call site.
 #[inline(always)]
-fn subscribe(t: &mut TextBuf<[u8]>, qos: u8) -> bool {
+fn subscribe(t: &mut TextBuf<[MaybeUninit<u8>]>, qos: u8) -> bool {
     subscription(t, qos, false)
 }
 
 // Inlined, as `subscribe`.
 #[inline(always)]
-fn unsubscribe(t: &mut TextBuf<[u8]>, qos: u8) -> bool {
+fn unsubscribe(t: &mut TextBuf<[MaybeUninit<u8>]>, qos: u8) -> bool {
     subscription(t, qos, true)
 }
 
 /// Subscribes or (`off`) unsubscribes: one copy of the call and its failure log for both.
 #[inline(never)]
-fn subscription(t: &mut TextBuf<[u8]>, qos: u8, off: bool) -> bool {
+fn subscription(t: &mut TextBuf<[MaybeUninit<u8>]>, qos: u8, off: bool) -> bool {
     let action = if off {
         "unsubscribe from"
     } else {
@@ -148,7 +149,7 @@ fn subscription(t: &mut TextBuf<[u8]>, qos: u8, off: bool) -> bool {
     mqtt_call(t, action, |topic| iface::mqtt_subscription(topic, qos, off))
 }
 
-fn publish(t: &mut TextBuf<[u8]>, payload: &[u8], qos: u8) -> bool {
+fn publish(t: &mut TextBuf<[MaybeUninit<u8>]>, payload: &[u8], qos: u8) -> bool {
     mqtt_call(t, "publish to", |topic| {
         iface::mqtt_publish(topic, payload, qos)
     })
@@ -360,7 +361,7 @@ const REQUEST_TAIL: cbor::Fixed<7> =
 /// Publishes a CBOR GetStream request for the blocks still set in the bitmap (QoS 0). The
 /// message and topic are built in one `read`; the publish runs after it.
 pub fn request_blocks(parts: &impl RequestParts, file_id: u32) -> Result<(), OtaErr_t> {
-    let mut message = [0u8; REQUEST_CAP];
+    let mut message = [MaybeUninit::uninit(); REQUEST_CAP];
     let mut t = Text::new();
     let encoded = parts
         .read(|thing, stream, bitmap| {
@@ -507,7 +508,7 @@ mod tests {
                 )
                 .ok()
                 .map(|n| generic[..n].to_vec());
-                let mut message = [0u8; REQUEST_CAP];
+                let mut message = [MaybeUninit::uninit(); REQUEST_CAP];
                 let fixed = cbor::encode_fixed_request(
                     &mut message,
                     &REQUEST_LEAD,

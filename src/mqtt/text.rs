@@ -1,16 +1,19 @@
 //! Fixed-capacity text for topics and status messages: appends never overflow, an overflow is
 //! remembered and reported, and the result is NUL-terminated for C consumers.
 
-/// A text buffer: `B` is `[u8; N]` where one is built (the last byte is reserved for the NUL)
-/// and `[u8]` where it is written, so every capacity shares one copy of the code.
+use crate::sys::buf::Buf;
+use core::mem::MaybeUninit;
+
+/// A text buffer: `B` is `[MaybeUninit<u8>; N]` where one is built (the last byte is reserved
+/// for the NUL) and `[MaybeUninit<u8>]` where it is written, so every capacity shares one copy
+/// of the code. Never zeroed: only what was pushed is read back (src/sys/buf.rs).
 pub struct TextBuf<B: ?Sized> {
-    len: usize,
     overflow: bool,
-    bytes: B,
+    buf: Buf<B>,
 }
 
 /// A text buffer of `N` bytes.
-pub type Text<const N: usize> = TextBuf<[u8; N]>;
+pub type Text<const N: usize> = TextBuf<[MaybeUninit<u8>; N]>;
 
 impl<const N: usize> Default for Text<N> {
     fn default() -> Self {
@@ -21,38 +24,37 @@ impl<const N: usize> Default for Text<N> {
 impl<const N: usize> Text<N> {
     pub const fn new() -> Self {
         TextBuf {
-            len: 0,
             overflow: false,
-            bytes: [0; N],
+            buf: Buf::new(),
         }
     }
 }
 
 // Methods live on the unsized view, so every capacity calls the same code.
 impl<const N: usize> core::ops::Deref for Text<N> {
-    type Target = TextBuf<[u8]>;
-    fn deref(&self) -> &TextBuf<[u8]> {
+    type Target = TextBuf<[MaybeUninit<u8>]>;
+    fn deref(&self) -> &TextBuf<[MaybeUninit<u8>]> {
         self
     }
 }
 
 impl<const N: usize> core::ops::DerefMut for Text<N> {
-    fn deref_mut(&mut self) -> &mut TextBuf<[u8]> {
+    fn deref_mut(&mut self) -> &mut TextBuf<[MaybeUninit<u8>]> {
         self
     }
 }
 
-impl TextBuf<[u8]> {
+impl TextBuf<[MaybeUninit<u8>]> {
     /// Appends bytes; on overflow nothing is appended and the text is marked invalid.
     pub fn push(&mut self, s: &[u8]) -> &mut Self {
-        let end = self.len.checked_add(s.len());
-        let cap = self.bytes.len();
-        match end.and_then(|end| self.bytes.get_mut(self.len..end).map(|d| (d, end))) {
-            Some((dst, end)) if end < cap => {
-                dst.copy_from_slice(s);
-                self.len = end;
-            }
-            _ => self.overflow = true,
+        // Below the capacity: the last byte stays free for the NUL.
+        let fits = self
+            .buf
+            .len()
+            .checked_add(s.len())
+            .is_some_and(|end| end < self.buf.capacity());
+        if !(fits && self.buf.push(s)) {
+            self.overflow = true;
         }
         self
     }
@@ -86,32 +88,27 @@ impl TextBuf<[u8]> {
 
     /// How many bytes the text holds so far (meaningless after an overflow).
     pub fn written(&self) -> usize {
-        self.len
+        self.buf.len()
     }
 
     /// Empties the text, so one buffer serves several topics in turn.
     pub fn clear(&mut self) {
-        self.len = 0;
+        self.buf.clear();
         self.overflow = false;
     }
 
     /// The text without its NUL, or None after an overflow.
     pub fn as_bytes(&self) -> Option<&[u8]> {
-        if self.overflow {
-            None
-        } else {
-            self.bytes.get(..self.len)
-        }
+        (!self.overflow).then(|| self.buf.bytes())
     }
 
     /// The text with its NUL (for topics handed to C), or None after an overflow. The NUL is
-    /// written here, so a buffer emptied by `clear` may hold older text beyond its length.
+    /// written here, after the text's last byte.
     pub fn with_nul(&mut self) -> Option<&[u8]> {
         if self.overflow {
             return None;
         }
-        *self.bytes.get_mut(self.len)? = 0;
-        self.bytes.get(..=self.len)
+        self.buf.terminated(0)
     }
 }
 

@@ -3,6 +3,7 @@
 //! touch C memory or call C code: the shim, the application's interface tables, the file
 //! context's buffers.
 
+pub(crate) mod buf;
 pub(crate) mod ext;
 pub(crate) mod fctx;
 pub(crate) mod file;
