@@ -36,7 +36,6 @@
 
 use crate::sys::buf::Fill;
 use core::mem::MaybeUninit;
-use core::num::NonZeroU8;
 
 /// Why a CBOR message could not be encoded or decoded. v2.0.0 reports every one of these as
 /// `false`; the variants exist for logs and tests.
@@ -750,72 +749,85 @@ fn map_head(msg: &[u8]) -> Result<(usize, &[u8]), CborError> {
     Ok((left, rest))
 }
 
-/// The message AWS sends, read straight through: a definite map of 1 to 23 pairs with one-letter
-/// text keys and value heads of at most two argument bytes, `p` last with a definite byte string,
-/// `f`, `i`, `l` before it with integers, and any other key (the echoed client token `c`, a
-/// duplicate) with an integer or a definite text string. `None` for anything else, which the
-/// general walk then reads.
-// tinycbor on this shape: every head is valid, text is not checked, and the map ends with the
-// payload, so no further head is read.
+/// A one-letter text key's two bytes, read as a little-endian u16.
+const fn letter_key(letter: u8) -> u16 {
+    u16::from_le_bytes([PREFIX_TEXT | 1, letter])
+}
+
+/// One map entry with the one-letter key `key` (see [`letter_key`]) and an unsigned integer of
+/// at most two argument bytes (as every encoder writes a block's numbers); the value and the
+/// bytes after.
 #[inline(always)]
-fn common_block(msg: &[u8]) -> Option<StreamBlock<'_>> {
-    let (&map, _) = msg.split_first()?;
-    // The pairs before the last one; anything but a small non-empty definite map wraps above 22.
-    let mut before = map.wrapping_sub(PREFIX_MAP | 1);
-    if before > 22 {
+fn uint_entry(rest: &[u8], key: u16) -> Option<(i32, &[u8])> {
+    // One length check covers the key and the value's head.
+    let (&[head, letter, initial, b0, b1], _) = rest.split_first_chunk::<5>()?;
+    if u16::from_le_bytes([head, letter]) != key {
         return None;
     }
-    // Slot 0 is never written: f, i, l are 1, 2, 3.
-    let mut ints = [0i32; 4];
-    let mut missing = ALL_KEYS;
-    let mut rest = msg.get(1..)?;
-    loop {
-        // One length check covers the key and the value's head.
-        let (&[key, letter, initial, b0, b1], _) = rest.split_first_chunk::<5>()?;
-        let info = initial & 0x1f;
-        let major = initial >> 5;
-        if key != PREFIX_TEXT | 1 {
+    let (value, width) = match initial {
+        0..=23 => (u32::from(initial), 3),
+        24 => (u32::from(b0), 4),
+        25 => (u32::from(u16::from_be_bytes([b0, b1])), 5),
+        _ => return None,
+    };
+    Some((value as i32, rest.get(width..)?))
+}
+
+/// The two layouts a block arrives in, read in one straight pass: `{"f","i","l","p"}` (v2.0.0's
+/// own tests and every simulator here) and `{"c","f","l","i","p"}` (AWS, its client token
+/// echoed first: a text of at most 23 bytes), the integers unsigned in at most two bytes, the
+/// payload a definite byte string of at most 65,535 bytes. `None` for anything else.
+// tinycbor reads these exactly so: every head is valid, text is not checked, and the map ends
+// with the payload, so no further head is read.
+#[inline(always)]
+fn shaped_block(msg: &[u8]) -> Option<StreamBlock<'_>> {
+    // The integers' keys in order: `f`, then `i`, `l` or (AWS) `l`, `i`.
+    const FIL: [u16; 3] = [letter_key(b'f'), letter_key(b'i'), letter_key(b'l')];
+    const FLI: [u16; 3] = [letter_key(b'f'), letter_key(b'l'), letter_key(b'i')];
+    let (&map, mut rest) = msg.split_first()?;
+    let (keys, aws) = if map == PREFIX_MAP | 4 {
+        (&FIL, false)
+    } else if map == PREFIX_MAP | 5 {
+        let (&[key, letter, initial], after) = rest.split_first_chunk::<3>()?;
+        let token = usize::from(initial.wrapping_sub(PREFIX_TEXT));
+        if u16::from_le_bytes([key, letter]) != letter_key(b'c')
+            || token >= usize::from(INFO_ONE_BYTE)
+        {
             return None;
         }
-        let (arg, width) = match info {
-            0..=23 => (u32::from(info), 3),
-            24 => (u32::from(b0), 4),
-            25 => (u32::from(u16::from_be_bytes([b0, b1])), 5),
-            _ => return None,
-        };
-        rest = rest.get(width..)?;
-        if before == 0 {
-            // `p` is still missing only if no earlier entry was `p` (whatever its value).
-            if letter != b'p' || missing != PAYLOAD_BIT || major != MAJOR_BYTES {
-                return None;
-            }
-            let [_, file_id, block_id, block_size] = ints;
-            return Some(StreamBlock {
-                file_id,
-                block_id,
-                block_size,
-                payload: Payload(StringData::contiguous(rest.get(..arg as usize)?)),
-            });
-        }
-        before = before.wrapping_sub(1);
-        let bit = wanted(letter, missing);
-        if major <= MAJOR_NEGATIVE {
-            if let Some(int) = NonZeroU8::new(bit & INT_BITS) {
-                // tinycbor's C int: the low 32 bits, complemented for major type 1.
-                let value = (arg as i32) ^ i32::from(major).wrapping_neg();
-                if let Some(slot) = ints.get_mut(int.trailing_zeros() as usize & 3) {
-                    *slot = value;
-                }
-            }
-            // A first `p` with an integer is found too: the last entry then leaves this path
-            // for the general walk, which refuses it.
-            missing ^= bit;
-        } else if major == MAJOR_TEXT && bit == 0 {
-            rest = rest.get(arg as usize..)?;
-        } else {
-            return None;
-        }
+        rest = after.get(token..)?;
+        (&FLI, true)
+    } else {
+        return None;
+    };
+    let mut values = [0i32; 3];
+    for (value, &key) in values.iter_mut().zip(keys) {
+        let (read, after) = uint_entry(rest, key)?;
+        *value = read;
+        rest = after;
     }
+    let [file_id, second, third] = values;
+    let (block_id, block_size) = if aws {
+        (third, second)
+    } else {
+        (second, third)
+    };
+    let (&[key, letter, initial, b0, b1], _) = rest.split_first_chunk::<5>()?;
+    if u16::from_le_bytes([key, letter]) != letter_key(b'p') {
+        return None;
+    }
+    let (len, width) = match initial {
+        0x40..=0x57 => (usize::from(initial & 0x1f), 3),
+        0x58 => (usize::from(b0), 4),
+        0x59 => (usize::from(u16::from_be_bytes([b0, b1])), 5),
+        _ => return None,
+    };
+    Some(StreamBlock {
+        file_id,
+        block_id,
+        block_size,
+        payload: Payload(StringData::contiguous(rest.get(width..)?.get(..len)?)),
+    })
 }
 
 /// Decodes a GetStream response with v2.0.0's verdicts (see the module documentation); the
@@ -825,14 +837,14 @@ fn common_block(msg: &[u8]) -> Option<StreamBlock<'_>> {
 /// [`Payload::copy_to`] for its exact buffer rule.
 // The shape AWS sends is read straight through; anything else takes the general walk.
 pub fn decode_get_stream_response(msg: &[u8]) -> Result<StreamBlock<'_>, CborError> {
-    match common_block(msg) {
+    match shaped_block(msg) {
         Some(block) => Ok(block),
         None => decode_general(msg),
     }
 }
 
 /// Any GetStream response, walked entry by entry with all of tinycbor's rules.
-// Out of line: the common shape's path then saves and restores only the registers it uses.
+// Out of line: the shaped path then saves and restores only the registers it uses.
 #[inline(never)]
 fn decode_general(msg: &[u8]) -> Result<StreamBlock<'_>, CborError> {
     let (mut left, mut rest) = map_head(msg)?;

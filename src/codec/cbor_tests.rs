@@ -1072,6 +1072,36 @@ proptest! {
     }
 
     #[test]
+    fn responses_in_the_test_order_decode_to_their_low_32_bits(
+        ints in [any_width_int(), any_width_int(), any_width_int()],
+        payload in proptest::collection::vec(any::<u8>(), 0..300),
+    ) {
+        // {"f","i","l","p"}: the order of v2.0.0's tests and of every simulator here.
+        let msg = aws_response(b"", None, ints, &payload, &[1, 3, 2, 4]);
+        let block = decode_get_stream_response(&msg).unwrap();
+        let [f, l, i] = ints.map(low32);
+        prop_assert_eq!((block.file_id, block.block_id, block.block_size), (f, i, l));
+        prop_assert_eq!(block.payload.as_slice(), Some(&payload[..]));
+        agrees_with_the_oracle(&msg)?;
+    }
+
+    #[test]
+    fn decode_agrees_with_the_oracle_on_mutated_test_order_responses(
+        ints in [any_width_int(), any_width_int(), any_width_int()],
+        payload in proptest::collection::vec(any::<u8>(), 0..40),
+        truncate in any::<prop::sample::Index>(),
+        cut in any::<bool>(),
+        edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0u8..3), 0..4),
+    ) {
+        let mut msg = aws_response(b"", None, ints, &payload, &[1, 3, 2, 4]);
+        mutate(&mut msg, edits);
+        if cut {
+            msg.truncate(truncate.index(msg.len() + 1));
+        }
+        agrees_with_the_oracle(&msg)?;
+    }
+
+    #[test]
     fn decode_agrees_with_the_oracle_on_mutated_aws_responses(
         token in proptest::collection::vec(any::<u8>(), 0..8),
         token_int in proptest::option::of(any_width_int()),
