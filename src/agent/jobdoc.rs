@@ -99,79 +99,62 @@ fn store(found: &job::Found<'_>) -> Result<(), job::DocError> {
         s.size = 0;
         s.data.fill(0);
     });
-    // The numbers are written together once the walk stops, as far as it got.
-    let mut numbers = Numbers::default();
-    let result = store_values(found, &mut numbers);
-    FILE.with(|f| {
-        f.isInSelfTest = numbers.self_test;
-        f.updaterVersion = numbers.updated_by.unwrap_or(f.updaterVersion);
-        f.fileSize = numbers.file_size.unwrap_or(f.fileSize);
-        f.serverFileID = numbers.file_id.unwrap_or(f.serverFileID);
-        f.fileAttributes = numbers.attributes.unwrap_or(f.fileAttributes);
-        f.fileType = numbers.file_type.unwrap_or(f.fileType);
-    });
-    result
+    store_values(found)
 }
 
-/// The file context's numbers a document sets.
-#[derive(Default)]
-struct Numbers {
-    self_test: bool,
-    updated_by: Option<u32>,
-    file_size: Option<u32>,
-    file_id: Option<u32>,
-    attributes: Option<u32>,
-    file_type: Option<u32>,
+/// Where a model value goes in the file context.
+enum Dest {
+    Text(Text),
+    /// A number, with its setter (a small function each, instead of a copy of the store code).
+    Number(fn(&mut sys::OtaFileContext_t, u32)),
+    Signature,
+    SelfTest,
 }
 
-fn store_values(found: &job::Found<'_>, numbers: &mut Numbers) -> Result<(), job::DocError> {
+fn dest(index: usize) -> Option<Dest> {
+    Some(match index {
+        param::JOB_ID => Dest::Text(Text::JobName),
+        param::STREAM_NAME => Dest::Text(Text::StreamName),
+        param::PROTOCOLS => Dest::Text(Text::Protocols),
+        param::FILE_PATH => Dest::Text(Text::FilePath),
+        param::CERT_FILE => Dest::Text(Text::CertFile),
+        param::UPDATE_DATA_URL => Dest::Text(Text::Url),
+        param::AUTH_SCHEME => Dest::Text(Text::AuthScheme),
+        param::UPDATED_BY => Dest::Number(|f, n| f.updaterVersion = n),
+        param::FILE_SIZE => Dest::Number(|f, n| f.fileSize = n),
+        param::FILE_ID => Dest::Number(|f, n| f.serverFileID = n),
+        param::ATTRIBUTES => Dest::Number(|f, n| f.fileAttributes = n),
+        param::FILE_TYPE => Dest::Number(|f, n| f.fileType = n),
+        param::SIGNATURE => Dest::Signature,
+        param::SELF_TEST => Dest::SelfTest,
+        _ => return None,
+    })
+}
+
+/// Stores each found value in model order, as far as it gets: the first failure wins.
+fn store_values(found: &job::Found<'_>) -> Result<(), job::DocError> {
     for (index, value) in found.iter() {
-        let text = match (index, value) {
-            (param::SELF_TEST, Some(_)) => {
-                numbers.self_test = true;
-                continue;
-            }
-            (_, Some(v)) => v,
-            (_, None) => continue,
-        };
-        let field = match index {
-            param::JOB_ID => Some(Text::JobName),
-            param::STREAM_NAME => Some(Text::StreamName),
-            param::PROTOCOLS => Some(Text::Protocols),
-            param::FILE_PATH => Some(Text::FilePath),
-            param::CERT_FILE => Some(Text::CertFile),
-            param::UPDATE_DATA_URL => Some(Text::Url),
-            param::AUTH_SCHEME => Some(Text::AuthScheme),
-            _ => None,
-        };
-        if let Some(field) = field {
-            fctx::store(field, text).map_err(store_error)?;
+        let (Some(text), Some(dest)) = (value, dest(index)) else {
             continue;
-        }
-        let number = || job::parse_u32(text).ok_or(job::DocError::InvalidNumChar);
-        match index {
-            param::UPDATED_BY => numbers.updated_by = Some(number()?),
-            param::FILE_SIZE => numbers.file_size = Some(number()?),
-            param::FILE_ID => {
+        };
+        match dest {
+            Dest::Text(field) => fctx::store(field, text).map_err(store_error)?,
+            Dest::Number(set) => {
+                let n = job::parse_u32(text).ok_or(job::DocError::InvalidNumChar)?;
                 // AWS numbers a job's files 0..=255; anything above would go out as a negative
                 // `f` in every request, and every reply would be refused until momentum aborted.
-                let n = number().and_then(|n| match n {
-                    0..=MAX_FILE_ID => Ok(n),
-                    _ => Err(job::DocError::InvalidNumChar),
-                })?;
-                numbers.file_id = Some(n);
+                if index == param::FILE_ID && n > MAX_FILE_ID {
+                    return Err(job::DocError::InvalidNumChar);
+                }
+                FILE.with(|f| set(f, n));
             }
-            param::ATTRIBUTES => numbers.attributes = Some(number()?),
-            param::FILE_TYPE => numbers.file_type = Some(number()?),
-            param::SIGNATURE => {
-                SIGNATURE.with(|s| {
-                    let n = base64::decode(&mut s.data, text)
-                        .map_err(|_| job::DocError::Base64Decode)?;
-                    s.size = u16::try_from(n).map_err(|_| job::DocError::Base64Decode)?;
-                    Ok::<(), job::DocError>(())
-                })?;
-            }
-            _ => {}
+            Dest::Signature => SIGNATURE.with(|s| {
+                let n =
+                    base64::decode(&mut s.data, text).map_err(|_| job::DocError::Base64Decode)?;
+                s.size = u16::try_from(n).map_err(|_| job::DocError::Base64Decode)?;
+                Ok::<(), job::DocError>(())
+            })?,
+            Dest::SelfTest => FILE.with(|f| f.isInSelfTest = true),
         }
     }
     Ok(())
