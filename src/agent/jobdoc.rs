@@ -102,60 +102,61 @@ fn store(found: &job::Found<'_>) -> Result<(), job::DocError> {
     store_values(found)
 }
 
-/// Where a model value goes in the file context.
-enum Dest {
-    Text(Text),
-    /// A number, with its setter (a small function each, instead of a copy of the store code).
-    Number(fn(&mut sys::OtaFileContext_t, u32)),
-    Signature,
-    SelfTest,
-}
-
-fn dest(index: usize) -> Option<Dest> {
-    Some(match index {
-        param::JOB_ID => Dest::Text(Text::JobName),
-        param::STREAM_NAME => Dest::Text(Text::StreamName),
-        param::PROTOCOLS => Dest::Text(Text::Protocols),
-        param::FILE_PATH => Dest::Text(Text::FilePath),
-        param::CERT_FILE => Dest::Text(Text::CertFile),
-        param::UPDATE_DATA_URL => Dest::Text(Text::Url),
-        param::AUTH_SCHEME => Dest::Text(Text::AuthScheme),
-        param::UPDATED_BY => Dest::Number(|f, n| f.updaterVersion = n),
-        param::FILE_SIZE => Dest::Number(|f, n| f.fileSize = n),
-        param::FILE_ID => Dest::Number(|f, n| f.serverFileID = n),
-        param::ATTRIBUTES => Dest::Number(|f, n| f.fileAttributes = n),
-        param::FILE_TYPE => Dest::Number(|f, n| f.fileType = n),
-        param::SIGNATURE => Dest::Signature,
-        param::SELF_TEST => Dest::SelfTest,
-        _ => return None,
-    })
+/// The file context's number a numeric model value goes to.
+fn number_slot(f: &mut sys::OtaFileContext_t, index: usize) -> &mut u32 {
+    match index {
+        param::UPDATED_BY => &mut f.updaterVersion,
+        param::FILE_SIZE => &mut f.fileSize,
+        param::FILE_ID => &mut f.serverFileID,
+        param::ATTRIBUTES => &mut f.fileAttributes,
+        _ => &mut f.fileType,
+    }
 }
 
 /// Stores each found value in model order, as far as it gets: the first failure wins.
 fn store_values(found: &job::Found<'_>) -> Result<(), job::DocError> {
     for (index, value) in found.iter() {
-        let (Some(text), Some(dest)) = (value, dest(index)) else {
+        let Some(text) = value else {
             continue;
         };
-        match dest {
-            Dest::Text(field) => fctx::store(field, text).map_err(store_error)?,
-            Dest::Number(set) => {
+        let field = match index {
+            param::JOB_ID => Text::JobName,
+            param::STREAM_NAME => Text::StreamName,
+            param::PROTOCOLS => Text::Protocols,
+            param::FILE_PATH => Text::FilePath,
+            param::CERT_FILE => Text::CertFile,
+            param::UPDATE_DATA_URL => Text::Url,
+            param::AUTH_SCHEME => Text::AuthScheme,
+            param::UPDATED_BY
+            | param::FILE_SIZE
+            | param::FILE_ID
+            | param::ATTRIBUTES
+            | param::FILE_TYPE => {
                 let n = job::parse_u32(text).ok_or(job::DocError::InvalidNumChar)?;
                 // AWS numbers a job's files 0..=255; anything above would go out as a negative
                 // `f` in every request, and every reply would be refused until momentum aborted.
                 if index == param::FILE_ID && n > MAX_FILE_ID {
                     return Err(job::DocError::InvalidNumChar);
                 }
-                FILE.with(|f| set(f, n));
+                FILE.with(|f| *number_slot(f, index) = n);
+                continue;
             }
-            Dest::Signature => SIGNATURE.with(|s| {
-                let n =
-                    base64::decode(&mut s.data, text).map_err(|_| job::DocError::Base64Decode)?;
-                s.size = u16::try_from(n).map_err(|_| job::DocError::Base64Decode)?;
-                Ok::<(), job::DocError>(())
-            })?,
-            Dest::SelfTest => FILE.with(|f| f.isInSelfTest = true),
-        }
+            param::SIGNATURE => {
+                SIGNATURE.with(|s| {
+                    let n = base64::decode(&mut s.data, text)
+                        .map_err(|_| job::DocError::Base64Decode)?;
+                    s.size = u16::try_from(n).map_err(|_| job::DocError::Base64Decode)?;
+                    Ok::<(), job::DocError>(())
+                })?;
+                continue;
+            }
+            param::SELF_TEST => {
+                FILE.with(|f| f.isInSelfTest = true);
+                continue;
+            }
+            _ => continue,
+        };
+        fctx::store(field, text).map_err(store_error)?;
     }
     Ok(())
 }
