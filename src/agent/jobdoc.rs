@@ -73,7 +73,13 @@ fn store_error(e: StoreError) -> job::DocError {
 }
 
 /// Stores every value the model keeps, in model order; the first failure wins, as in v2.0.0.
-fn store(found: &job::Found<'_>) -> Result<(), job::DocError> {
+/// For the active job's document again (a resend, or a refreshed pre-signed URL), as v2.0.0's
+/// OtaJobParseErrUpdateCurrentJob path, only the URL may change: the open file's path,
+/// certificate, size, ID and signature stay as they are, and an unchanged URL is not touched.
+fn store(found: &job::Found<'_>, same_job: bool) -> Result<(), job::DocError> {
+    if same_job {
+        return store_values(found, true);
+    }
     // A value the document leaves out must not come from the previous job: v2.0.0 kept stale
     // text in the application's buffers (e.g. an HTTP job without URL used the last job's URL).
     fctx::release_texts(
@@ -99,7 +105,7 @@ fn store(found: &job::Found<'_>) -> Result<(), job::DocError> {
         s.size = 0;
         s.data.fill(0);
     });
-    store_values(found)
+    store_values(found, false)
 }
 
 /// The file context's number a numeric model value goes to.
@@ -114,11 +120,18 @@ fn number_slot(f: &mut sys::OtaFileContext_t, index: usize) -> &mut u32 {
 }
 
 /// Stores each found value in model order, as far as it gets: the first failure wins.
-fn store_values(found: &job::Found<'_>) -> Result<(), job::DocError> {
+fn store_values(found: &job::Found<'_>, same_job: bool) -> Result<(), job::DocError> {
     for (index, value) in found.iter() {
         let Some(text) = value else {
             continue;
         };
+        // The active job again: only a changed URL is taken.
+        if same_job
+            && (index != param::UPDATE_DATA_URL
+                || FILE.with(|f| job::eq_bytes(fctx::text(f, Text::Url), text)))
+        {
+            continue;
+        }
         let field = match index {
             param::JOB_ID => Text::JobName,
             param::STREAM_NAME => Text::StreamName,
@@ -159,19 +172,6 @@ fn store_values(found: &job::Found<'_>) -> Result<(), job::DocError> {
         fctx::store(field, text).map_err(store_error)?;
     }
     Ok(())
-}
-
-/// The active job's document again (a resend, or a refreshed pre-signed URL): as v2.0.0's
-/// OtaJobParseErrUpdateCurrentJob path, only the URL may change. The open file's path,
-/// certificate, size, ID and signature stay as they are, and an unchanged URL is not touched.
-fn refresh_url(found: &job::Found<'_>) -> Result<(), job::DocError> {
-    let Some(url) = found.get(param::UPDATE_DATA_URL) else {
-        return Ok(());
-    };
-    if FILE.with(|f| job::eq_bytes(fctx::text(f, Text::Url), url)) {
-        return Ok(());
-    }
-    fctx::store(Text::Url, url).map_err(store_error)
 }
 
 // Out of line: the model's search results live only in this frame, not under every call the
@@ -217,12 +217,7 @@ fn parse(doc: &[u8]) -> Parsed<'_> {
         release_file();
         clear_active_job();
     }
-    let stored = if same_job {
-        refresh_url(&found)
-    } else {
-        store(&found)
-    };
-    if let Err(err) = stored {
+    if let Err(err) = store(&found, same_job) {
         ota_log!(
             Error,
             "Job document rejected: DocParseErr_t=",
