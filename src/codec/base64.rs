@@ -25,34 +25,29 @@
 //!    decode to one or two bytes: first the room for them is checked (`InvalidBufferSize`), then
 //!    the unused low bits must be zero (`NonZeroPadding`).
 
-/// Why base64 input was refused; each variant is one `Base64Status_t` failure of v2.0.0.
+/// Why base64 input was refused; each variant is one `Base64Status_t` failure of v2.0.0, and its
+/// discriminant is that status's value (`ota_base64_private.h`), so [`Base64Error::code`] is free.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub enum Base64Error {
     /// A byte that is neither a base64 digit nor one of `=`, space, `\n`, `\r`.
-    InvalidSymbol,
+    InvalidSymbol = 1,
     /// A data symbol after a space or after padding, or padding after a space.
-    InvalidSymbolOrdering,
+    InvalidSymbolOrdering = 2,
     /// Fewer than two input bytes, or a single data symbol left over at the end.
-    InvalidInputSize,
+    InvalidInputSize = 3,
     /// The decoded bytes do not fit in the destination.
-    InvalidBufferSize,
+    InvalidBufferSize = 5,
     /// The bits below the last decoded byte are not zero.
-    NonZeroPadding,
+    NonZeroPadding = 6,
     /// More than two padding symbols.
-    InvalidPaddingSymbol,
+    InvalidPaddingSymbol = 7,
 }
 
 impl Base64Error {
     /// The numeric `Base64Status_t` value of this failure (`ota_base64_private.h`, v2.0.0).
     pub const fn code(self) -> u32 {
-        match self {
-            Base64Error::InvalidSymbol => 1,
-            Base64Error::InvalidSymbolOrdering => 2,
-            Base64Error::InvalidInputSize => 3,
-            Base64Error::InvalidBufferSize => 5,
-            Base64Error::NonZeroPadding => 6,
-            Base64Error::InvalidPaddingSymbol => 7,
-        }
+        self as u32
     }
 }
 
