@@ -340,20 +340,21 @@ fn max_blocks(capacity: u16) -> u32 {
 
 /// The data plane named by the job's protocol list, in the configured priority.
 fn select_plane() -> Plane {
-    let mut protocols = [0u8; 21];
-    let has_url = FILE.with(|f| {
-        set_text(&mut protocols, fctx::text(f, Text::Protocols));
-        !fctx::text(f, Text::Url).is_empty()
+    // Searched in place: a few compares under the lock, no copy of the list.
+    let (mqtt, http) = FILE.with(|f| {
+        let text = fctx::text(f, Text::Protocols);
+        let has = |name: &[u8]| text.windows(name.len()).any(|w| w == name);
+        // HTTP needs the pre-signed URL; without one the job cannot use it (v2.0.0 retried the
+        // HTTP init until momentum shut the agent down).
+        (
+            has(b"MQTT"),
+            has(b"HTTP") && !fctx::text(f, Text::Url).is_empty(),
+        )
     });
-    let text = until_nul(&protocols);
-    let has = |name: &[u8]| text.windows(name.len()).any(|w| w == name);
-    let mqtt = (config::ENABLED_DATA_PROTOCOLS & sys::OTA_DATA_OVER_MQTT != 0 && has(b"MQTT"))
+    let mqtt = (config::ENABLED_DATA_PROTOCOLS & sys::OTA_DATA_OVER_MQTT != 0 && mqtt)
         .then_some(Plane::Mqtt);
-    // HTTP needs the pre-signed URL; without one the job cannot use it (v2.0.0 retried the
-    // HTTP init until momentum shut the agent down).
-    let http =
-        (config::ENABLED_DATA_PROTOCOLS & sys::OTA_DATA_OVER_HTTP != 0 && has(b"HTTP") && has_url)
-            .then_some(Plane::Http);
+    let http = (config::ENABLED_DATA_PROTOCOLS & sys::OTA_DATA_OVER_HTTP != 0 && http)
+        .then_some(Plane::Http);
     let choice = if config::PRIMARY_DATA_PROTOCOL == sys::OTA_DATA_OVER_HTTP {
         http.or(mqtt)
     } else {

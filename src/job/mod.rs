@@ -253,7 +253,10 @@ pub fn find_values_into<'a>(
     signature_key: &[u8],
     found: &mut Found<'a>,
 ) -> Result<(), DocError> {
-    debug_assert!(*found == Found::default(), "find_values_into needs an empty Found");
+    debug_assert!(
+        *found == Found::default(),
+        "find_values_into needs an empty Found"
+    );
     pass::run(doc, signature_key, found)
 }
 
