@@ -73,7 +73,13 @@ fn store_error(e: StoreError) -> job::DocError {
 }
 
 /// Stores every value the model keeps, in model order; the first failure wins, as in v2.0.0.
-fn store(found: &job::Found<'_>) -> Result<(), job::DocError> {
+/// For the active job's document again (a resend, or a refreshed pre-signed URL), as v2.0.0's
+/// OtaJobParseErrUpdateCurrentJob path, only the URL may change: the open file's path,
+/// certificate, size, ID and signature stay as they are, and an unchanged URL is not touched.
+fn store(found: &job::Found<'_>, same_job: bool) -> Result<(), job::DocError> {
+    if same_job {
+        return store_values(found, true);
+    }
     // A value the document leaves out must not come from the previous job: v2.0.0 kept stale
     // text in the application's buffers (e.g. an HTTP job without URL used the last job's URL).
     fctx::release_texts(
@@ -99,70 +105,55 @@ fn store(found: &job::Found<'_>) -> Result<(), job::DocError> {
         s.size = 0;
         s.data.fill(0);
     });
-    // The numbers are written together once the walk stops, as far as it got.
-    let mut numbers = Numbers::default();
-    let result = store_values(found, &mut numbers);
-    FILE.with(|f| {
-        f.isInSelfTest = numbers.self_test;
-        f.updaterVersion = numbers.updated_by.unwrap_or(f.updaterVersion);
-        f.fileSize = numbers.file_size.unwrap_or(f.fileSize);
-        f.serverFileID = numbers.file_id.unwrap_or(f.serverFileID);
-        f.fileAttributes = numbers.attributes.unwrap_or(f.fileAttributes);
-        f.fileType = numbers.file_type.unwrap_or(f.fileType);
-    });
-    result
+    store_values(found, false)
 }
 
-/// The file context's numbers a document sets.
-#[derive(Default)]
-struct Numbers {
-    self_test: bool,
-    updated_by: Option<u32>,
-    file_size: Option<u32>,
-    file_id: Option<u32>,
-    attributes: Option<u32>,
-    file_type: Option<u32>,
+/// The file context's number a numeric model value goes to.
+fn number_slot(f: &mut sys::OtaFileContext_t, index: usize) -> &mut u32 {
+    match index {
+        param::UPDATED_BY => &mut f.updaterVersion,
+        param::FILE_SIZE => &mut f.fileSize,
+        param::FILE_ID => &mut f.serverFileID,
+        param::ATTRIBUTES => &mut f.fileAttributes,
+        _ => &mut f.fileType,
+    }
 }
 
-fn store_values(found: &job::Found<'_>, numbers: &mut Numbers) -> Result<(), job::DocError> {
+/// Stores each found value in model order, as far as it gets: the first failure wins.
+fn store_values(found: &job::Found<'_>, same_job: bool) -> Result<(), job::DocError> {
     for (index, value) in found.iter() {
-        let text = match (index, value) {
-            (param::SELF_TEST, Some(_)) => {
-                numbers.self_test = true;
-                continue;
-            }
-            (_, Some(v)) => v,
-            (_, None) => continue,
+        let Some(text) = value else {
+            continue;
         };
-        let field = match index {
-            param::JOB_ID => Some(Text::JobName),
-            param::STREAM_NAME => Some(Text::StreamName),
-            param::PROTOCOLS => Some(Text::Protocols),
-            param::FILE_PATH => Some(Text::FilePath),
-            param::CERT_FILE => Some(Text::CertFile),
-            param::UPDATE_DATA_URL => Some(Text::Url),
-            param::AUTH_SCHEME => Some(Text::AuthScheme),
-            _ => None,
-        };
-        if let Some(field) = field {
-            fctx::store(field, text).map_err(store_error)?;
+        // The active job again: only a changed URL is taken.
+        if same_job
+            && (index != param::UPDATE_DATA_URL
+                || FILE.with(|f| job::eq_bytes(fctx::text(f, Text::Url), text)))
+        {
             continue;
         }
-        let number = || job::parse_u32(text).ok_or(job::DocError::InvalidNumChar);
-        match index {
-            param::UPDATED_BY => numbers.updated_by = Some(number()?),
-            param::FILE_SIZE => numbers.file_size = Some(number()?),
-            param::FILE_ID => {
+        let field = match index {
+            param::JOB_ID => Text::JobName,
+            param::STREAM_NAME => Text::StreamName,
+            param::PROTOCOLS => Text::Protocols,
+            param::FILE_PATH => Text::FilePath,
+            param::CERT_FILE => Text::CertFile,
+            param::UPDATE_DATA_URL => Text::Url,
+            param::AUTH_SCHEME => Text::AuthScheme,
+            param::UPDATED_BY
+            | param::FILE_SIZE
+            | param::FILE_ID
+            | param::ATTRIBUTES
+            | param::FILE_TYPE => {
+                let n = job::parse_u32(text).ok_or(job::DocError::InvalidNumChar)?;
                 // AWS numbers a job's files 0..=255; anything above would go out as a negative
                 // `f` in every request, and every reply would be refused until momentum aborted.
-                let n = number().and_then(|n| match n {
-                    0..=MAX_FILE_ID => Ok(n),
-                    _ => Err(job::DocError::InvalidNumChar),
-                })?;
-                numbers.file_id = Some(n);
+                if index == param::FILE_ID && n > MAX_FILE_ID {
+                    return Err(job::DocError::InvalidNumChar);
+                }
+                FILE.with(|f| *number_slot(f, index) = n);
+                continue;
             }
-            param::ATTRIBUTES => numbers.attributes = Some(number()?),
-            param::FILE_TYPE => numbers.file_type = Some(number()?),
             param::SIGNATURE => {
                 SIGNATURE.with(|s| {
                     let n = base64::decode(&mut s.data, text)
@@ -170,24 +161,17 @@ fn store_values(found: &job::Found<'_>, numbers: &mut Numbers) -> Result<(), job
                     s.size = u16::try_from(n).map_err(|_| job::DocError::Base64Decode)?;
                     Ok::<(), job::DocError>(())
                 })?;
+                continue;
             }
-            _ => {}
-        }
+            param::SELF_TEST => {
+                FILE.with(|f| f.isInSelfTest = true);
+                continue;
+            }
+            _ => continue,
+        };
+        fctx::store(field, text).map_err(store_error)?;
     }
     Ok(())
-}
-
-/// The active job's document again (a resend, or a refreshed pre-signed URL): as v2.0.0's
-/// OtaJobParseErrUpdateCurrentJob path, only the URL may change. The open file's path,
-/// certificate, size, ID and signature stay as they are, and an unchanged URL is not touched.
-fn refresh_url(found: &job::Found<'_>) -> Result<(), job::DocError> {
-    let Some(url) = found.get(param::UPDATE_DATA_URL) else {
-        return Ok(());
-    };
-    if FILE.with(|f| job::eq_bytes(fctx::text(f, Text::Url), url)) {
-        return Ok(());
-    }
-    fctx::store(Text::Url, url).map_err(store_error)
 }
 
 // Out of line: the model's search results live only in this frame, not under every call the
@@ -233,12 +217,7 @@ fn parse(doc: &[u8]) -> Parsed<'_> {
         release_file();
         clear_active_job();
     }
-    let stored = if same_job {
-        refresh_url(&found)
-    } else {
-        store(&found)
-    };
-    if let Err(err) = stored {
+    if let Err(err) = store(&found, same_job) {
         ota_log!(
             Error,
             "Job document rejected: DocParseErr_t=",
@@ -361,20 +340,21 @@ fn max_blocks(capacity: u16) -> u32 {
 
 /// The data plane named by the job's protocol list, in the configured priority.
 fn select_plane() -> Plane {
-    let mut protocols = [0u8; 21];
-    let has_url = FILE.with(|f| {
-        set_text(&mut protocols, fctx::text(f, Text::Protocols));
-        !fctx::text(f, Text::Url).is_empty()
+    // Searched in place: a few compares under the lock, no copy of the list.
+    let (mqtt, http) = FILE.with(|f| {
+        let text = fctx::text(f, Text::Protocols);
+        let has = |name: &[u8]| text.windows(name.len()).any(|w| w == name);
+        // HTTP needs the pre-signed URL; without one the job cannot use it (v2.0.0 retried the
+        // HTTP init until momentum shut the agent down).
+        (
+            has(b"MQTT"),
+            has(b"HTTP") && !fctx::text(f, Text::Url).is_empty(),
+        )
     });
-    let text = until_nul(&protocols);
-    let has = |name: &[u8]| text.windows(name.len()).any(|w| w == name);
-    let mqtt = (config::ENABLED_DATA_PROTOCOLS & sys::OTA_DATA_OVER_MQTT != 0 && has(b"MQTT"))
+    let mqtt = (config::ENABLED_DATA_PROTOCOLS & sys::OTA_DATA_OVER_MQTT != 0 && mqtt)
         .then_some(Plane::Mqtt);
-    // HTTP needs the pre-signed URL; without one the job cannot use it (v2.0.0 retried the
-    // HTTP init until momentum shut the agent down).
-    let http =
-        (config::ENABLED_DATA_PROTOCOLS & sys::OTA_DATA_OVER_HTTP != 0 && has(b"HTTP") && has_url)
-            .then_some(Plane::Http);
+    let http = (config::ENABLED_DATA_PROTOCOLS & sys::OTA_DATA_OVER_HTTP != 0 && http)
+        .then_some(Plane::Http);
     let choice = if config::PRIMARY_DATA_PROTOCOL == sys::OTA_DATA_OVER_HTTP {
         http.or(mqtt)
     } else {

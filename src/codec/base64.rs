@@ -25,97 +25,63 @@
 //!    decode to one or two bytes: first the room for them is checked (`InvalidBufferSize`), then
 //!    the unused low bits must be zero (`NonZeroPadding`).
 
-/// Why base64 input was refused; each variant is one `Base64Status_t` failure of v2.0.0.
+/// Why base64 input was refused; each variant is one `Base64Status_t` failure of v2.0.0, and its
+/// discriminant is that status's value (`ota_base64_private.h`), so [`Base64Error::code`] is free.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub enum Base64Error {
     /// A byte that is neither a base64 digit nor one of `=`, space, `\n`, `\r`.
-    InvalidSymbol,
+    InvalidSymbol = 1,
     /// A data symbol after a space or after padding, or padding after a space.
-    InvalidSymbolOrdering,
+    InvalidSymbolOrdering = 2,
     /// Fewer than two input bytes, or a single data symbol left over at the end.
-    InvalidInputSize,
+    InvalidInputSize = 3,
     /// The decoded bytes do not fit in the destination.
-    InvalidBufferSize,
+    InvalidBufferSize = 5,
     /// The bits below the last decoded byte are not zero.
-    NonZeroPadding,
+    NonZeroPadding = 6,
     /// More than two padding symbols.
-    InvalidPaddingSymbol,
+    InvalidPaddingSymbol = 7,
 }
 
 impl Base64Error {
     /// The numeric `Base64Status_t` value of this failure (`ota_base64_private.h`, v2.0.0).
     pub const fn code(self) -> u32 {
-        match self {
-            Base64Error::InvalidSymbol => 1,
-            Base64Error::InvalidSymbolOrdering => 2,
-            Base64Error::InvalidInputSize => 3,
-            Base64Error::InvalidBufferSize => 5,
-            Base64Error::NonZeroPadding => 6,
-            Base64Error::InvalidPaddingSymbol => 7,
-        }
+        self as u32
     }
 }
 
 /// Inputs shorter than this are refused before any symbol is looked at.
 const MIN_ENCODED_LEN: usize = 2;
 
-/// Symbol classes above the 64 digit values.
-const LINE_BREAK: u8 = 64;
-const SPACE: u8 = 65;
-const PAD: u8 = 66;
-const INVALID: u8 = 67;
+/// The value [`digit`] gives every byte that is not a digit.
+const NOT_DIGIT: u8 = 64;
 
-/// The lowest byte [`CLASSES`] covers, `+`.
+/// The lowest byte [`DIGITS`] covers, `+`.
 const FIRST: u8 = b'+';
 
-/// The digit value or class of each byte from `+` to `z`, the span that holds every digit, and
-/// [`INVALID`] for every byte outside it.
-static CLASSES: [u8; 81] = classes();
+/// The digit value of each byte from `+` to `z`, the span that holds every digit, and
+/// [`NOT_DIGIT`] for the other bytes in it.
+static DIGITS: [u8; 80] = digits();
 
 // Only evaluated by the compiler: an index out of range or an overflow fails the build.
 #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
-const fn classes() -> [u8; 81] {
+const fn digits() -> [u8; 80] {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut table = [INVALID; 81];
+    let mut table = [NOT_DIGIT; 80];
     let mut i = 0;
     while i < ALPHABET.len() {
         table[(ALPHABET[i] - FIRST) as usize] = i as u8;
         i += 1;
     }
-    table[(b'=' - FIRST) as usize] = PAD;
     table
 }
 
-/// The digit value or class of `byte`, line breaks and spaces taken as [`INVALID`].
+/// The digit value of `byte`, or [`NOT_DIGIT`].
 #[inline(always)]
 fn digit(byte: u8) -> u8 {
-    // Bytes outside the span take its last entry: a compare and a move, no branch.
-    let at = usize::from(byte).wrapping_sub(usize::from(FIRST)).min(80);
-    CLASSES.get(at).copied().unwrap_or(INVALID)
-}
-
-/// The digit value or class of one input byte.
-#[inline(always)]
-fn class(byte: u8) -> u8 {
-    match byte {
-        b'\n' | b'\r' => LINE_BREAK,
-        b' ' => SPACE,
-        _ => digit(byte),
-    }
-}
-
-/// Appends `bytes` after the `*written` bytes already in `dest`.
-#[inline(always)]
-fn put(dest: &mut [u8], written: &mut usize, bytes: &[u8]) -> Result<(), Base64Error> {
-    let end = written
-        .checked_add(bytes.len())
-        .ok_or(Base64Error::InvalidBufferSize)?;
-    let slot = dest
-        .get_mut(*written..end)
-        .ok_or(Base64Error::InvalidBufferSize)?;
-    slot.copy_from_slice(bytes);
-    *written = end;
-    Ok(())
+    let at = usize::from(byte.wrapping_sub(FIRST));
+    DIGITS.get(at).copied().unwrap_or(NOT_DIGIT)
 }
 
 /// Decodes base64 `src` into `dest` and returns the number of bytes written.
@@ -126,44 +92,51 @@ pub fn decode(dest: &mut [u8], src: &[u8]) -> Result<usize, Base64Error> {
     if src.len() < MIN_ENCODED_LEN {
         return Err(Base64Error::InvalidInputSize);
     }
-    // Whole groups of four digits with room for them first, the common case: each is what the
-    // symbol-by-symbol walk below would make of it, so the walk takes over from a group boundary.
     let mut written = 0usize;
-    let mut rest = src;
-    while let [s0, s1, s2, s3, tail @ ..] = rest {
-        let [a, b, c, d] = [digit(*s0), digit(*s1), digit(*s2), digit(*s3)];
-        // Digits are below 64; every other class has bit 6 set.
-        if (a | b | c | d) & LINE_BREAK != 0 {
-            break;
-        }
-        let end = written.wrapping_add(3);
-        let Some([x, y, z]) = dest.get_mut(written..end) else {
-            break;
-        };
-        *x = a.wrapping_shl(2) | b.wrapping_shr(4);
-        *y = b.wrapping_shl(4) | c.wrapping_shr(2);
-        *z = c.wrapping_shl(6) | d;
-        written = end;
-        rest = tail;
-    }
-    walk(dest, written, rest)
-}
-
-/// The rest of [`decode`] a symbol at a time, from a group boundary with `written` bytes out.
-#[inline(always)]
-fn walk(dest: &mut [u8], mut written: usize, src: &[u8]) -> Result<usize, Base64Error> {
     // The digits read so far, 6 bits each (the older ones shift out), and how many of them
     // belong to the group being collected.
     let mut value = 0u32;
     let mut pending = 0usize;
-    // Bit 0: a space was seen; above it, 2 per padding symbol. A digit needs it to be 0.
+    // Bit 0: a space was seen; above it, 2 per padding symbol.
     let mut after = 0u8;
-    for &symbol in src {
-        match class(symbol) {
-            INVALID => return Err(Base64Error::InvalidSymbol),
-            LINE_BREAK => {}
-            SPACE => after |= 1,
-            PAD => {
+    let mut symbols = src.iter();
+    // Digits and line breaks up to the first space or `=` (a whole-group fast path cost 144 B).
+    for &symbol in symbols.by_ref() {
+        let d = digit(symbol);
+        if d != NOT_DIGIT {
+            value = value.wrapping_shl(6) | u32::from(d);
+            pending = pending.wrapping_add(1);
+            if pending == 4 {
+                let end = written.wrapping_add(3);
+                let Some([x, y, z]) = dest.get_mut(written..end) else {
+                    return Err(Base64Error::InvalidBufferSize);
+                };
+                let [_, a, b, c] = value.to_be_bytes();
+                (*x, *y, *z) = (a, b, c);
+                written = end;
+                pending = 0;
+            }
+            continue;
+        }
+        match symbol {
+            b'\n' | b'\r' => {}
+            b' ' => {
+                after = 1;
+                break;
+            }
+            b'=' => {
+                after = 2;
+                break;
+            }
+            _ => return Err(Base64Error::InvalidSymbol),
+        }
+    }
+    // After a space or padding symbol only more of them and line breaks may follow.
+    for &symbol in symbols {
+        match symbol {
+            b'\n' | b'\r' => {}
+            b' ' => after |= 1,
+            b'=' => {
                 if after & 1 != 0 {
                     return Err(Base64Error::InvalidSymbolOrdering);
                 }
@@ -172,18 +145,8 @@ fn walk(dest: &mut [u8], mut written: usize, src: &[u8]) -> Result<usize, Base64
                     return Err(Base64Error::InvalidPaddingSymbol);
                 }
             }
-            digit => {
-                if after != 0 {
-                    return Err(Base64Error::InvalidSymbolOrdering);
-                }
-                value = value.wrapping_shl(6) | u32::from(digit);
-                pending = pending.wrapping_add(1);
-                if pending == 4 {
-                    let [_, a, b, c] = value.to_be_bytes();
-                    put(dest, &mut written, &[a, b, c])?;
-                    pending = 0;
-                }
-            }
+            _ if digit(symbol) != NOT_DIGIT => return Err(Base64Error::InvalidSymbolOrdering),
+            _ => return Err(Base64Error::InvalidSymbol),
         }
     }
     // Two or three leftover digits carry one or two bytes above 4 or 2 unused bits.

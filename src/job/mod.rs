@@ -246,13 +246,17 @@ impl<'a> Found<'a> {
 /// of an object, or the elements of an array, only up to the first item that is not after a
 /// comma or, in an object, not a `"key": value` pair (coreJSON's collection quirks).
 ///
-/// The results go into the caller's `found` (left empty on error), so the agent keeps one copy
-/// of them on its stack instead of three.
+/// The results go into the caller's `found`, which must come in empty (`Found::default()`) and
+/// is left empty on error, so the agent keeps one copy of them on its stack instead of three.
 pub fn find_values_into<'a>(
     doc: &'a [u8],
     signature_key: &[u8],
     found: &mut Found<'a>,
 ) -> Result<(), DocError> {
+    debug_assert!(
+        *found == Found::default(),
+        "find_values_into needs an empty Found"
+    );
     pass::run(doc, signature_key, found)
 }
 

@@ -540,7 +540,6 @@ pub(super) fn run<'a>(
     signature_key: &[u8],
     found: &mut Found<'a>,
 ) -> Result<(), DocError> {
-    reset(found);
     let mut pass = Pass {
         doc,
         found,
