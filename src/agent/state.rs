@@ -31,10 +31,16 @@ pub(crate) enum Plane {
 /// it before the block's one lock, so it is an atomic beside the agent, not in it.
 static PLANE: AtomicU8 = AtomicU8::new(Plane::None as u8);
 
+/// Whether the application's config compiles each data plane in (`configENABLED_DATA_PROTOCOLS`).
+pub(super) const MQTT_DATA: bool = config::ENABLED_DATA_PROTOCOLS & sys::OTA_DATA_OVER_MQTT != 0;
+pub(super) const HTTP_DATA: bool = config::ENABLED_DATA_PROTOCOLS & sys::OTA_DATA_OVER_HTTP != 0;
+
+/// The job document picks only a plane the config enables, so reading the others as None
+/// leaves a disabled plane's code out of the firmware, as v2.0.0's `#if`s did.
 pub(super) fn plane() -> Plane {
     match PLANE.load(Ordering::Relaxed) {
-        1 => Plane::Mqtt,
-        2 => Plane::Http,
+        1 if MQTT_DATA => Plane::Mqtt,
+        2 if HTTP_DATA => Plane::Http,
         _ => Plane::None,
     }
 }
@@ -264,7 +270,9 @@ pub(crate) fn signal_event(msg: &OtaEventMsg_t) -> bool {
             // The body of the newest range will never be ingested: forget that request, or
             // every later body would be taken for the range before its own (F4).
             // (MQTT never asks through `in_flight`, so there it is empty and stays so.)
-            AGENT.with(|a| a.in_flight.forget_newest());
+            if HTTP_DATA {
+                AGENT.with(|a| a.in_flight.forget_newest());
+            }
         }
         false
     }
