@@ -146,6 +146,7 @@ struct Ask {
     file_size: u32,
 }
 
+#[inline(always)]
 fn request_blocks(ask: &Ask) -> Result<(), OtaErr_t> {
     match ask.plane {
         Plane::Mqtt => mqtt::request_blocks(&Parts(ask.bitmap_len), ask.file_id),
@@ -163,12 +164,22 @@ fn request_blocks(ask: &Ask) -> Result<(), OtaErr_t> {
 }
 
 pub(super) fn request_data(_: &OtaEventMsg_t) -> Outcome {
+    // HTTP gets its own copy, with one range per request folded in (a const parameter, so each
+    // copy has its own lock closure, inlined at its one call).
+    match plane() {
+        Plane::Http => request_as::<true>(Plane::Http),
+        plane => request_as::<false>(plane),
+    }
+}
+
+#[inline(always)]
+fn request_as<const HTTP: bool>(plane: Plane) -> Outcome {
     let ask = AGENT.with2(&FILE, |a, f| {
         let mut ask = Ask {
             remaining: f.blocksRemaining,
             active: a.has_job(),
             momentum: a.momentum,
-            plane: plane(),
+            plane,
             // MQTT's, read below when it asks.
             file_id: 0,
             bitmap_len: 0,
@@ -263,10 +274,46 @@ fn finish_download(complete: bool) {
 }
 
 pub(super) fn process_data(msg: &OtaEventMsg_t) -> Outcome {
-    let (result, close_status, progress) = ingest::ingest(iface::event_payload(msg));
+    let progress = match ingest::ingest(iface::event_payload(msg)) {
+        ingest::Ingested::Accepted(progress) => progress,
+        ingest::Ingested::Done(result, close_status) => {
+            return block_not_added(msg, result, close_status)
+        }
+    };
+    count(&STATS.processed);
+    crate::resume::block_written();
+    let total = ingest::blocks_in(progress.file_size);
+    let received = total.saturating_sub(progress.remaining);
+    let frequency = config::OTA_UPDATE_STATUS_FREQUENCY.max(1);
     let mut err = sys::OtaErrNone;
-    let mut callback = None;
-    let mut ask_next = false;
+    // v2.0.0 reported only every `frequency` blocks, so nothing before block 64 (#426).
+    if received.checked_rem(frequency) == Some(0) || received == 1 {
+        if let Err(e) = update_job_status(Status::Receiving { received, total }) {
+            err = e;
+        }
+    }
+    iface::app_callback(progress.callback, sys::OtaJobEventProcessed, Some(msg));
+    // The window is done: ask for the next one here, with the buffer already back. v2.0.0 queued
+    // itself a RequestFileBlock event, a trip through the queue that a full queue could refuse.
+    let asked = if progress.window_done {
+        request_data(msg)
+    } else {
+        Outcome::Next
+    };
+    match asked {
+        Outcome::Next if err != sys::OtaErrNone => Outcome::Fail(err),
+        other => other,
+    }
+}
+
+/// A data message that added no block with more to come: the download's end, its failure, or
+/// a message that changes nothing.
+fn block_not_added(
+    msg: &OtaEventMsg_t,
+    result: sys::IngestResult_t,
+    close_status: sys::OtaPalStatus_t,
+) -> Outcome {
+    let mut err = sys::OtaErrNone;
     if result == sys::IngestResultUnexpectedBlock {
         // A block after the download ended (a duplicate of the last one, or one queued behind
         // a failure): hand it back; v2.0.0 rejected the image it had just verified.
@@ -295,37 +342,14 @@ pub(super) fn process_data(msg: &OtaEventMsg_t) -> Outcome {
             err = e;
         }
         finish_download(false);
-    } else if let Some(progress) = progress {
-        count(&STATS.processed);
-        crate::resume::block_written();
-        let total = ingest::blocks_in(progress.file_size);
-        let received = total.saturating_sub(progress.remaining);
-        callback = Some(progress.callback);
-        let frequency = config::OTA_UPDATE_STATUS_FREQUENCY.max(1);
-        // v2.0.0 reported only every `frequency` blocks, so nothing before block 64 (#426).
-        if received.checked_rem(frequency) == Some(0) || received == 1 {
-            if let Err(e) = update_job_status(Status::Receiving { received, total }) {
-                err = e;
-            }
-        }
-        ask_next = progress.window_done;
     }
     // A duplicate block changes nothing: v2.0.0 counted it towards the next request, which
     // snowballed into request storms and momentum aborts (#428).
-    match callback {
-        Some(cb) => iface::app_callback(cb, sys::OtaJobEventProcessed, Some(msg)),
-        None => notify(sys::OtaJobEventProcessed, Some(msg)),
-    }
-    // The window is done: ask for the next one here, with the buffer already back. v2.0.0 queued
-    // itself a RequestFileBlock event, a trip through the queue that a full queue could refuse.
-    let asked = if ask_next {
-        request_data(msg)
-    } else {
+    notify(sys::OtaJobEventProcessed, Some(msg));
+    if err == sys::OtaErrNone {
         Outcome::Next
-    };
-    match asked {
-        Outcome::Next if err != sys::OtaErrNone => Outcome::Fail(err),
-        other => other,
+    } else {
+        Outcome::Fail(err)
     }
 }
 
