@@ -115,7 +115,7 @@ fn drop_file_without_job() -> Outcome {
     stop_request_timer();
     release_file();
     AGENT.with(|a| a.momentum = 0);
-    Outcome::Abandon(sys::OtaErrNoActiveJob, sys::OtaAgentStateWaitingForJob)
+    Outcome::Abandon(sys::OtaErrNoActiveJob)
 }
 
 pub(super) fn init_file(_: &OtaEventMsg_t) -> Outcome {
@@ -243,10 +243,7 @@ fn request_as<const HTTP: bool>(plane: Plane) -> Outcome {
             // No shutdown is coming and nothing is armed: close the job's file and wait for the
             // next job, where v2.0.0 stayed in RequestingFileBlock with no way out.
             release_file();
-            Outcome::Abandon(
-                sys::OtaErrSignalEventFailed,
-                sys::OtaAgentStateWaitingForJob,
-            )
+            Outcome::Abandon(sys::OtaErrSignalEventFailed)
         }
     }
 }
@@ -415,7 +412,7 @@ pub(super) fn job_notification(msg: &OtaEventMsg_t) -> Outcome {
     notify(sys::OtaJobEventProcessed, Some(msg));
     match signal_or_retry(sys::OtaAgentEventRequestJobDocument) {
         // The download is gone either way: leave WaitingForFileBlock, whose rows expect a file.
-        Outcome::Fail(err) => Outcome::Abandon(err, sys::OtaAgentStateRequestingJob),
+        Outcome::Fail(err) => Outcome::AbandonForNewJob(err),
         outcome => outcome,
     }
 }

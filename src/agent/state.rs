@@ -295,8 +295,11 @@ pub(crate) enum Outcome {
     /// Stay in the current state; the handler failed with this error.
     Fail(OtaErr_t),
     /// The handler failed with this error and left nothing pending in the current state, so the
-    /// agent moves to the given one, where the next job can still reach it.
-    Abandon(OtaErr_t, OtaState_t),
+    /// agent moves to WaitingForJob, where the next job can still reach it.
+    Abandon(OtaErr_t),
+    /// As `Abandon`, to RequestingJob: a new job document came and its request is pending.
+    /// (One field per variant, so an outcome comes back in two registers, not through memory.)
+    AbandonForNewJob(OtaErr_t),
 }
 
 /// Releases everything the current file holds (v2.0.0's otaClose): data plane, PAL file,
