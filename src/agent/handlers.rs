@@ -271,24 +271,29 @@ fn finish_download(complete: bool) {
 }
 
 pub(super) fn process_data(msg: &OtaEventMsg_t) -> Outcome {
-    let progress = match ingest::ingest(iface::event_payload(msg)) {
+    let progress = match ingest::receive(iface::event_payload(msg)) {
         ingest::Ingested::Accepted(progress) => progress,
         ingest::Ingested::Done(result, close_status) => {
             return block_not_added(msg, result, close_status)
         }
     };
+    if progress.remaining == 0 {
+        // The close (the PAL's signature check, the deepest call of an update) runs here, after
+        // the block's decode state is gone from the stack.
+        let (result, close_status) = ingest::finish();
+        return block_not_added(msg, result, close_status);
+    }
     count(&STATS.processed);
     crate::resume::block_written();
     let total = ingest::blocks_in(progress.file_size);
     let received = total.saturating_sub(progress.remaining);
     let frequency = config::OTA_UPDATE_STATUS_FREQUENCY.max(1);
-    let mut err = sys::OtaErrNone;
     // v2.0.0 reported only every `frequency` blocks, so nothing before block 64 (#426).
-    if received.checked_rem(frequency) == Some(0) || received == 1 {
-        if let Err(e) = update_job_status(Status::Receiving { received, total }) {
-            err = e;
-        }
-    }
+    let err = if received.checked_rem(frequency) == Some(0) || received == 1 {
+        report_progress(received, total)
+    } else {
+        sys::OtaErrNone
+    };
     iface::app_callback(progress.callback, sys::OtaJobEventProcessed, Some(msg));
     // The window is done: ask for the next one here, with the buffer already back. v2.0.0 queued
     // itself a RequestFileBlock event, a trip through the queue that a full queue could refuse.
@@ -300,6 +305,16 @@ pub(super) fn process_data(msg: &OtaEventMsg_t) -> Outcome {
     match asked {
         Outcome::Next if err != sys::OtaErrNone => Outcome::Fail(err),
         other => other,
+    }
+}
+
+/// The job's progress update, every `frequency` blocks: out of the per-block path.
+#[cold]
+#[inline(never)]
+fn report_progress(received: u32, total: u32) -> OtaErr_t {
+    match update_job_status(Status::Receiving { received, total }) {
+        Ok(()) => sys::OtaErrNone,
+        Err(e) => e,
     }
 }
 

@@ -97,19 +97,6 @@ pub(super) enum Ingested {
     Done(IngestResult_t, OtaPalStatus_t),
 }
 
-/// Ingests one data message; after the file's last block, closes the file.
-pub(super) fn ingest(message: &[u8]) -> Ingested {
-    // The close (the PAL's signature check, the deepest call of an update) runs after the
-    // block's decode state is gone from the stack.
-    match receive(message) {
-        Ingested::Accepted(progress) if progress.remaining == 0 => {
-            let (result, status) = finish();
-            Ingested::Done(result, status)
-        }
-        other => other,
-    }
-}
-
 /// Why the block's one look at the agent and the file did not claim the block.
 enum Refusal {
     /// No download is in progress.
@@ -235,8 +222,10 @@ fn refused(refusal: Refusal) -> Ingested {
     }
 }
 
+/// Ingests one data message; after the file's last block (none remaining) the caller closes
+/// the file with [`finish`].
 #[inline(never)]
-fn receive(message: &[u8]) -> Ingested {
+pub(super) fn receive(message: &[u8]) -> Ingested {
     // HTTP gets its own copy, with the framing (no header, the range's block) folded in.
     // (A const parameter, so each copy has its own lock closure, inlined at its one call.)
     match plane() {
@@ -333,7 +322,7 @@ fn before_close() -> bool {
 }
 
 /// After the last block: stop the request timer, drop the bitmap, close (verify) the file.
-fn finish() -> (IngestResult_t, OtaPalStatus_t) {
+pub(super) fn finish() -> (IngestResult_t, OtaPalStatus_t) {
     if !before_close() {
         return (
             sys::IngestResultBadFileHandle,
