@@ -167,9 +167,21 @@ pub(super) fn request_data(_: &OtaEventMsg_t) -> Outcome {
     // HTTP gets its own copy, with one range per request folded in (a const parameter, so each
     // copy has its own lock closure, inlined at its one call).
     match plane() {
-        Plane::Http => request_as::<true>(Plane::Http),
-        plane => request_as::<false>(plane),
+        Plane::Http => request_range(),
+        plane => request_stream(plane),
     }
+}
+
+/// HTTP's copy, out of line: its frame is a fraction of the one MQTT's request is built in.
+#[inline(never)]
+fn request_range() -> Outcome {
+    request_as::<true>(Plane::Http)
+}
+
+/// The MQTT (or no) plane's copy, out of line so that the HTTP one runs under no frame of it.
+#[inline(never)]
+fn request_stream(plane: Plane) -> Outcome {
+    request_as::<false>(plane)
 }
 
 #[inline(always)]
