@@ -96,10 +96,11 @@ impl Agent {
     }
 
     /// As [`Agent::next_needed`], in the file's bitmap already at hand.
+    #[inline]
     pub(super) fn next_in(&mut self, bitmap: &[u8]) -> Option<u32> {
-        let next = crate::bitmap::first_needed(bitmap, self.scan_from);
-        self.scan_from = next.unwrap_or(self.scan_from);
-        next
+        let next = crate::bitmap::first_needed(bitmap, self.scan_from)?;
+        self.scan_from = next;
+        Some(next)
     }
 }
 
