@@ -47,7 +47,11 @@ pub fn first_needed(bitmap: &[u8], from: u32) -> Option<u32> {
         let bits = *bitmap.get(at)?;
         if bits != 0 {
             // A bitmap index times 8 fits in u32 (at most 2^20 blocks), so nothing wraps.
-            return Some((at as u32).wrapping_mul(8).wrapping_add(bits.trailing_zeros()));
+            return Some(
+                (at as u32)
+                    .wrapping_mul(8)
+                    .wrapping_add(bits.trailing_zeros()),
+            );
         }
         // Below the bitmap's length here, so the add cannot wrap.
         at = at.wrapping_add(1);
