@@ -4,7 +4,7 @@
 use super::state::{
     clear_active_job, count, has_active_job, notify, plane, release_file, reset_stats, set_state,
     signal, until_nul, update_job_status, Agent, Outcome, Plane, Thing, ThingStream, AGENT, FILE,
-    STATS,
+    HTTP_DATA, STATS,
 };
 use super::timer::{
     signal_or_retry, start_request_timer, start_self_test_timer, stop_request_timer,
@@ -164,28 +164,28 @@ fn request_blocks(ask: &Ask) -> Result<(), OtaErr_t> {
 }
 
 pub(super) fn request_data(_: &OtaEventMsg_t) -> Outcome {
-    // HTTP gets its own copy, with one range per request folded in (a const parameter, so each
-    // copy has its own lock closure, inlined at its one call).
+    // HTTP gets its own copies (here and after each block), with one range per request folded
+    // in; the const parameters give each copy its own lock closure, inlined at its one call.
     match plane() {
-        Plane::Http => request_range(),
+        Plane::Http => request_as::<true, false>(Plane::Http),
         plane => request_stream(plane),
     }
 }
 
-/// HTTP's copy, out of line: its frame is a fraction of the one MQTT's request is built in.
-#[inline(never)]
-fn request_range() -> Outcome {
-    request_as::<true>(Plane::Http)
+/// The next range after an HTTP block, inlined into the block's handler.
+#[inline(always)]
+fn request_next_range() -> Outcome {
+    request_as::<true, true>(Plane::Http)
 }
 
 /// The MQTT (or no) plane's copy, out of line so that the HTTP one runs under no frame of it.
 #[inline(never)]
 fn request_stream(plane: Plane) -> Outcome {
-    request_as::<false>(plane)
+    request_as::<false, false>(plane)
 }
 
 #[inline(always)]
-fn request_as<const HTTP: bool>(plane: Plane) -> Outcome {
+fn request_as<const HTTP: bool, const AFTER_BLOCK: bool>(plane: Plane) -> Outcome {
     let ask = AGENT.with2(&FILE, |a, f| {
         let mut ask = Ask {
             remaining: f.blocksRemaining,
@@ -283,7 +283,24 @@ fn finish_download(complete: bool) {
 }
 
 pub(super) fn process_data(msg: &OtaEventMsg_t) -> Outcome {
-    let progress = match ingest::receive(iface::event_payload(msg)) {
+    // HTTP gets its own copy, with the block's ingest and the next range's request inlined
+    // (HTTP_DATA first: without HTTP the plane is not even read here).
+    if HTTP_DATA && plane() == Plane::Http {
+        process_as::<true>(msg)
+    } else {
+        process_as::<false>(msg)
+    }
+}
+
+#[inline(always)]
+fn process_as<const HTTP: bool>(msg: &OtaEventMsg_t) -> Outcome {
+    let payload = iface::event_payload(msg);
+    let ingested = if HTTP {
+        ingest::receive_http(payload)
+    } else {
+        ingest::receive(payload)
+    };
+    let progress = match ingested {
         ingest::Ingested::Accepted(progress) => progress,
         ingest::Ingested::Done(result, close_status) => {
             return block_not_added(msg, result, close_status)
@@ -309,10 +326,12 @@ pub(super) fn process_data(msg: &OtaEventMsg_t) -> Outcome {
     iface::app_callback(progress.callback, sys::OtaJobEventProcessed, Some(msg));
     // The window is done: ask for the next one here, with the buffer already back. v2.0.0 queued
     // itself a RequestFileBlock event, a trip through the queue that a full queue could refuse.
-    let asked = if progress.window_done {
-        request_data(msg)
-    } else {
+    let asked = if !progress.window_done {
         Outcome::Next
+    } else if HTTP {
+        request_next_range()
+    } else {
+        request_data(msg)
     };
     match asked {
         Outcome::Next if err != sys::OtaErrNone => Outcome::Fail(err),

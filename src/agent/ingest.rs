@@ -222,18 +222,21 @@ fn refused(refusal: Refusal) -> Ingested {
     }
 }
 
-/// Ingests one data message; after the file's last block (none remaining) the caller closes
-/// the file with [`finish`].
+/// Ingests one data message of the job's plane; after the file's last block (none remaining)
+/// the caller closes the file with [`finish`].
 #[inline(never)]
 pub(super) fn receive(message: &[u8]) -> Ingested {
-    // HTTP gets its own copy, with the framing (no header, the range's block) folded in.
-    // (A const parameter, so each copy has its own lock closure, inlined at its one call.)
-    match plane() {
-        Plane::Http => receive_as::<true>(message, Plane::Http),
-        plane => receive_as::<false>(message, plane),
-    }
+    receive_as::<false>(message, plane())
 }
 
+/// [`receive`] for an HTTP job, inlined into its caller: the framing (no header, the range's
+/// block) is folded in.
+#[inline(always)]
+pub(super) fn receive_http(message: &[u8]) -> Ingested {
+    receive_as::<true>(message, Plane::Http)
+}
+
+/// (The const parameter gives each copy its own lock closure, inlined at its one call.)
 #[inline(always)]
 fn receive_as<const HTTP: bool>(message: &[u8], plane: Plane) -> Ingested {
     let decoded = decode(message, plane);

@@ -93,6 +93,7 @@ pub fn init() -> Result<(), OtaErr_t> {
 }
 
 /// Asks for one block.
+#[inline(always)]
 pub fn request(block: u32, file_size: u32) -> Result<(), OtaErr_t> {
     let (start, end) = range(block, file_size).ok_or(sys::OtaErrRequestFileBlockFailed)?;
     let status = iface::http_request(start, end);
