@@ -165,27 +165,33 @@ fn request_blocks(ask: &Ask) -> Result<(), OtaErr_t> {
 
 pub(super) fn request_data(_: &OtaEventMsg_t) -> Outcome {
     // HTTP gets its own copies (here and after each block), with one range per request folded
-    // in; the const parameters give each copy its own lock closure, inlined at its one call.
+    // in; each passes its own way to the next block, so each has its own lock closure, inlined
+    // at its one call.
     match plane() {
-        Plane::Http => request_as::<true, false>(Plane::Http),
+        Plane::Http => request_as(Plane::Http, |a, f| a.next_needed(f)),
         plane => request_stream(plane),
     }
 }
 
-/// The next range after an HTTP block, inlined into the block's handler.
+/// The next range after an HTTP block, inlined into the block's handler: `next` is the block
+/// its claim found next in the bitmap (nothing changes the bitmap in between).
 #[inline(always)]
-fn request_next_range() -> Outcome {
-    request_as::<true, true>(Plane::Http)
+fn request_next_range(next: Option<u32>) -> Outcome {
+    request_as(Plane::Http, move |_, _| next)
 }
 
 /// The MQTT (or no) plane's copy, out of line so that the HTTP one runs under no frame of it.
 #[inline(never)]
 fn request_stream(plane: Plane) -> Outcome {
-    request_as::<false, false>(plane)
+    request_as(plane, |_, _| None)
 }
 
+/// Asks for the next blocks; HTTP's range is the block `next` finds.
 #[inline(always)]
-fn request_as<const HTTP: bool, const AFTER_BLOCK: bool>(plane: Plane) -> Outcome {
+fn request_as(
+    plane: Plane,
+    next: impl FnOnce(&mut Agent, &sys::OtaFileContext_t) -> Option<u32>,
+) -> Outcome {
     let ask = AGENT.with2(&FILE, |a, f| {
         let mut ask = Ask {
             remaining: f.blocksRemaining,
@@ -206,7 +212,7 @@ fn request_as<const HTTP: bool, const AFTER_BLOCK: bool>(plane: Plane) -> Outcom
             // timer period).
             a.blocks_to_receive = match ask.plane {
                 Plane::Http => {
-                    ask.next = a.next_needed(f);
+                    ask.next = next(a, f);
                     if let Some(block) = ask.next {
                         a.in_flight.ask(block);
                     }
@@ -295,10 +301,10 @@ pub(super) fn process_data(msg: &OtaEventMsg_t) -> Outcome {
 #[inline(always)]
 fn process_as<const HTTP: bool>(msg: &OtaEventMsg_t) -> Outcome {
     let payload = iface::event_payload(msg);
-    let ingested = if HTTP {
+    let (ingested, next) = if HTTP {
         ingest::receive_http(payload)
     } else {
-        ingest::receive(payload)
+        (ingest::receive(payload), None)
     };
     let progress = match ingested {
         ingest::Ingested::Accepted(progress) => progress,
@@ -329,7 +335,7 @@ fn process_as<const HTTP: bool>(msg: &OtaEventMsg_t) -> Outcome {
     let asked = if !progress.window_done {
         Outcome::Next
     } else if HTTP {
-        request_next_range()
+        request_next_range(next)
     } else {
         request_data(msg)
     };

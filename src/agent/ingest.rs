@@ -115,13 +115,15 @@ enum Refusal {
 
 /// Checks a decoded block against the file and the bitmap and claims it (marked received), in
 /// the order v2.0.0 checked: a download in progress, the message, the file, the block's place,
-/// the bitmap. Returns the block's index and the progress.
+/// the bitmap. Returns the block's index and the progress; HTTP's copy also stores the next
+/// block needed in `next`.
 #[inline(always)]
-fn claim(
+fn claim<const HTTP: bool>(
     a: &mut super::state::Agent,
     f: &mut sys::OtaFileContext_t,
     plane: Plane,
     decoded: &Result<Decoded<'_>, IngestResult_t>,
+    next: &mut Option<u32>,
 ) -> Result<(u32, Progress), Refusal> {
     // Read before the bitmap is borrowed (it stays borrowed until the block is marked).
     let remaining = f.blocksRemaining;
@@ -165,6 +167,9 @@ fn claim(
     // Marked before the write: a write that fails ends the job, so no mark misleads; nor do
     // the agent's counts.
     bitmap::mark_received(bits, index);
+    if HTTP {
+        *next = a.next_in(bits);
+    }
     let remaining = remaining.saturating_sub(1);
     f.blocksRemaining = remaining;
     a.momentum = 0;
@@ -226,21 +231,24 @@ fn refused(refusal: Refusal) -> Ingested {
 /// the caller closes the file with [`finish`].
 #[inline(never)]
 pub(super) fn receive(message: &[u8]) -> Ingested {
-    receive_as::<false>(message, plane())
+    receive_as::<false>(message, plane(), &mut None)
 }
 
 /// [`receive`] for an HTTP job, inlined into its caller: the framing (no header, the range's
-/// block) is folded in.
+/// block) is folded in. With a claimed block comes the next block needed (the next range to ask
+/// for), found with the bitmap at hand.
 #[inline(always)]
-pub(super) fn receive_http(message: &[u8]) -> Ingested {
-    receive_as::<true>(message, Plane::Http)
+pub(super) fn receive_http(message: &[u8]) -> (Ingested, Option<u32>) {
+    let mut next = None;
+    let ingested = receive_as::<true>(message, Plane::Http, &mut next);
+    (ingested, next)
 }
 
 /// (The const parameter gives each copy its own lock closure, inlined at its one call.)
 #[inline(always)]
-fn receive_as<const HTTP: bool>(message: &[u8], plane: Plane) -> Ingested {
+fn receive_as<const HTTP: bool>(message: &[u8], plane: Plane, next: &mut Option<u32>) -> Ingested {
     let decoded = decode(message, plane);
-    let claimed = AGENT.with2(&FILE, |a, f| claim(a, f, plane, &decoded));
+    let claimed = AGENT.with2(&FILE, |a, f| claim::<HTTP>(a, f, plane, &decoded, next));
     if !matches!(claimed, Err(Refusal::NotReady)) {
         // Every block of a download in progress restarts the request timer, as in v2.0.0, but
         // for the quiet period.
