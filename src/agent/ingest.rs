@@ -170,12 +170,14 @@ fn claim<const HTTP: bool>(
     if HTTP {
         *next = a.next_in(bits);
     }
-    let remaining = remaining.saturating_sub(1);
+    // Not 0 (no bitmap is lent otherwise), so the subtraction cannot wrap.
+    let remaining = remaining.wrapping_sub(1);
     f.blocksRemaining = remaining;
     a.momentum = 0;
     let window_done = a.blocks_to_receive <= 1;
     if !window_done {
-        a.blocks_to_receive = a.blocks_to_receive.saturating_sub(1);
+        // Above 1 here, so the subtraction cannot wrap.
+        a.blocks_to_receive = a.blocks_to_receive.wrapping_sub(1);
     }
     let progress = Progress {
         remaining,
