@@ -164,13 +164,20 @@ fn request_blocks(ask: &Ask) -> Result<(), OtaErr_t> {
 }
 
 pub(super) fn request_data(_: &OtaEventMsg_t) -> Outcome {
-    // HTTP gets its own copies (here and after each block), with one range per request folded
-    // in; each passes its own way to the next block, so each has its own lock closure, inlined
-    // at its one call.
+    // HTTP gets its own copies (here, out of line, and inlined after each block), with one
+    // range per request folded in; each passes its own way to the next block, so each has its
+    // own lock closure, inlined at its one call.
     match plane() {
-        Plane::Http => request_as(Plane::Http, |a, f| a.next_needed(f)),
-        plane => request_stream(plane),
+        Plane::Http => request_range(),
+        plane => request_as(plane, |_, _| None),
     }
+}
+
+/// HTTP's copy for the table's rows (a timer, the first request), out of line: it runs under
+/// none of the frame the MQTT request is built in.
+#[inline(never)]
+fn request_range() -> Outcome {
+    request_as(Plane::Http, |a, f| a.next_needed(f))
 }
 
 /// The next range after an HTTP block, inlined into the block's handler: `next` is the block
@@ -178,12 +185,6 @@ pub(super) fn request_data(_: &OtaEventMsg_t) -> Outcome {
 #[inline(always)]
 fn request_next_range(next: Option<u32>) -> Outcome {
     request_as(Plane::Http, move |_, _| next)
-}
-
-/// The MQTT (or no) plane's copy, out of line so that the HTTP one runs under no frame of it.
-#[inline(never)]
-fn request_stream(plane: Plane) -> Outcome {
-    request_as(plane, |_, _| None)
 }
 
 /// Asks for the next blocks; HTTP's range is the block `next` finds.
