@@ -4,7 +4,7 @@
 use super::state::{
     clear_active_job, count, has_active_job, notify, plane, release_file, reset_stats, set_state,
     signal, until_nul, update_job_status, Agent, Outcome, Plane, Thing, ThingStream, AGENT, FILE,
-    STATS,
+    HTTP_DATA, STATS,
 };
 use super::timer::{
     signal_or_retry, start_request_timer, start_self_test_timer, stop_request_timer,
@@ -115,7 +115,7 @@ fn drop_file_without_job() -> Outcome {
     stop_request_timer();
     release_file();
     AGENT.with(|a| a.momentum = 0);
-    Outcome::Abandon(sys::OtaErrNoActiveJob, sys::OtaAgentStateWaitingForJob)
+    Outcome::Abandon(sys::OtaErrNoActiveJob)
 }
 
 pub(super) fn init_file(_: &OtaEventMsg_t) -> Outcome {
@@ -146,6 +146,7 @@ struct Ask {
     file_size: u32,
 }
 
+#[inline(always)]
 fn request_blocks(ask: &Ask) -> Result<(), OtaErr_t> {
     match ask.plane {
         Plane::Mqtt => mqtt::request_blocks(&Parts(ask.bitmap_len), ask.file_id),
@@ -163,12 +164,41 @@ fn request_blocks(ask: &Ask) -> Result<(), OtaErr_t> {
 }
 
 pub(super) fn request_data(_: &OtaEventMsg_t) -> Outcome {
+    // HTTP gets its own copies (here, out of line, and inlined after each block), with one
+    // range per request folded in; each passes its own way to the next block, so each has its
+    // own lock closure, inlined at its one call.
+    match plane() {
+        Plane::Http => request_range(),
+        plane => request_as(plane, |_, _| None),
+    }
+}
+
+/// HTTP's copy for the table's rows (a timer, the first request), out of line: it runs under
+/// none of the frame the MQTT request is built in.
+#[inline(never)]
+fn request_range() -> Outcome {
+    request_as(Plane::Http, |a, f| a.next_needed(f))
+}
+
+/// The next range after an HTTP block, inlined into the block's handler: `next` is the block
+/// its claim found next in the bitmap (nothing changes the bitmap in between).
+#[inline(always)]
+fn request_next_range(next: Option<u32>) -> Outcome {
+    request_as(Plane::Http, move |_, _| next)
+}
+
+/// Asks for the next blocks; HTTP's range is the block `next` finds.
+#[inline(always)]
+fn request_as(
+    plane: Plane,
+    next: impl FnOnce(&mut Agent, &sys::OtaFileContext_t) -> Option<u32>,
+) -> Outcome {
     let ask = AGENT.with2(&FILE, |a, f| {
         let mut ask = Ask {
             remaining: f.blocksRemaining,
             active: a.has_job(),
             momentum: a.momentum,
-            plane: plane(),
+            plane,
             // MQTT's, read below when it asks.
             file_id: 0,
             bitmap_len: 0,
@@ -183,7 +213,7 @@ pub(super) fn request_data(_: &OtaEventMsg_t) -> Outcome {
             // timer period).
             a.blocks_to_receive = match ask.plane {
                 Plane::Http => {
-                    ask.next = a.next_needed(f);
+                    ask.next = next(a, f);
                     if let Some(block) = ask.next {
                         a.in_flight.ask(block);
                     }
@@ -232,10 +262,7 @@ pub(super) fn request_data(_: &OtaEventMsg_t) -> Outcome {
             // No shutdown is coming and nothing is armed: close the job's file and wait for the
             // next job, where v2.0.0 stayed in RequestingFileBlock with no way out.
             release_file();
-            Outcome::Abandon(
-                sys::OtaErrSignalEventFailed,
-                sys::OtaAgentStateWaitingForJob,
-            )
+            Outcome::Abandon(sys::OtaErrSignalEventFailed)
         }
     }
 }
@@ -263,10 +290,80 @@ fn finish_download(complete: bool) {
 }
 
 pub(super) fn process_data(msg: &OtaEventMsg_t) -> Outcome {
-    let (result, close_status, progress) = ingest::ingest(iface::event_payload(msg));
+    // HTTP gets its own copy, with the block's ingest and the next range's request inlined
+    // (HTTP_DATA first: without HTTP the plane is not even read here).
+    if HTTP_DATA && plane() == Plane::Http {
+        process_as::<true>(msg)
+    } else {
+        process_as::<false>(msg)
+    }
+}
+
+#[inline(always)]
+fn process_as<const HTTP: bool>(msg: &OtaEventMsg_t) -> Outcome {
+    let payload = iface::event_payload(msg);
+    let (ingested, next) = if HTTP {
+        ingest::receive_http(payload)
+    } else {
+        (ingest::receive(payload), None)
+    };
+    let progress = match ingested {
+        ingest::Ingested::Accepted(progress) => progress,
+        ingest::Ingested::Done(result, close_status) => {
+            return block_not_added(msg, result, close_status)
+        }
+    };
+    if progress.remaining == 0 {
+        // The close (the PAL's signature check, the deepest call of an update) runs here, after
+        // the block's decode state is gone from the stack.
+        let (result, close_status) = ingest::finish();
+        return block_not_added(msg, result, close_status);
+    }
+    count(&STATS.processed);
+    crate::resume::block_written();
+    let total = ingest::blocks_in(progress.file_size);
+    let received = total.saturating_sub(progress.remaining);
+    let frequency = config::OTA_UPDATE_STATUS_FREQUENCY.max(1);
+    // v2.0.0 reported only every `frequency` blocks, so nothing before block 64 (#426).
+    let err = if received.checked_rem(frequency) == Some(0) || received == 1 {
+        report_progress(received, total)
+    } else {
+        sys::OtaErrNone
+    };
+    iface::app_callback(progress.callback, sys::OtaJobEventProcessed, Some(msg));
+    // The window is done: ask for the next one here, with the buffer already back. v2.0.0 queued
+    // itself a RequestFileBlock event, a trip through the queue that a full queue could refuse.
+    let asked = if !progress.window_done {
+        Outcome::Next
+    } else if HTTP {
+        request_next_range(next)
+    } else {
+        request_data(msg)
+    };
+    match asked {
+        Outcome::Next if err != sys::OtaErrNone => Outcome::Fail(err),
+        other => other,
+    }
+}
+
+/// The job's progress update, every `frequency` blocks. Inlined: a frame of its own would add
+/// to the deepest stack of a download, the update's own.
+#[inline(always)]
+fn report_progress(received: u32, total: u32) -> OtaErr_t {
+    match update_job_status(Status::Receiving { received, total }) {
+        Ok(()) => sys::OtaErrNone,
+        Err(e) => e,
+    }
+}
+
+/// A data message that added no block with more to come: the download's end, its failure, or
+/// a message that changes nothing.
+fn block_not_added(
+    msg: &OtaEventMsg_t,
+    result: sys::IngestResult_t,
+    close_status: sys::OtaPalStatus_t,
+) -> Outcome {
     let mut err = sys::OtaErrNone;
-    let mut callback = None;
-    let mut ask_next = false;
     if result == sys::IngestResultUnexpectedBlock {
         // A block after the download ended (a duplicate of the last one, or one queued behind
         // a failure): hand it back; v2.0.0 rejected the image it had just verified.
@@ -295,37 +392,14 @@ pub(super) fn process_data(msg: &OtaEventMsg_t) -> Outcome {
             err = e;
         }
         finish_download(false);
-    } else if let Some(progress) = progress {
-        count(&STATS.processed);
-        crate::resume::block_written();
-        let total = ingest::blocks_in(progress.file_size);
-        let received = total.saturating_sub(progress.remaining);
-        callback = Some(progress.callback);
-        let frequency = config::OTA_UPDATE_STATUS_FREQUENCY.max(1);
-        // v2.0.0 reported only every `frequency` blocks, so nothing before block 64 (#426).
-        if received.checked_rem(frequency) == Some(0) || received == 1 {
-            if let Err(e) = update_job_status(Status::Receiving { received, total }) {
-                err = e;
-            }
-        }
-        ask_next = progress.window_done;
     }
     // A duplicate block changes nothing: v2.0.0 counted it towards the next request, which
     // snowballed into request storms and momentum aborts (#428).
-    match callback {
-        Some(cb) => iface::app_callback(cb, sys::OtaJobEventProcessed, Some(msg)),
-        None => notify(sys::OtaJobEventProcessed, Some(msg)),
-    }
-    // The window is done: ask for the next one here, with the buffer already back. v2.0.0 queued
-    // itself a RequestFileBlock event, a trip through the queue that a full queue could refuse.
-    let asked = if ask_next {
-        request_data(msg)
-    } else {
+    notify(sys::OtaJobEventProcessed, Some(msg));
+    if err == sys::OtaErrNone {
         Outcome::Next
-    };
-    match asked {
-        Outcome::Next if err != sys::OtaErrNone => Outcome::Fail(err),
-        other => other,
+    } else {
+        Outcome::Fail(err)
     }
 }
 
@@ -391,7 +465,7 @@ pub(super) fn job_notification(msg: &OtaEventMsg_t) -> Outcome {
     notify(sys::OtaJobEventProcessed, Some(msg));
     match signal_or_retry(sys::OtaAgentEventRequestJobDocument) {
         // The download is gone either way: leave WaitingForFileBlock, whose rows expect a file.
-        Outcome::Fail(err) => Outcome::Abandon(err, sys::OtaAgentStateRequestingJob),
+        Outcome::Fail(err) => Outcome::AbandonForNewJob(err),
         outcome => outcome,
     }
 }

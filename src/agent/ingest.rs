@@ -37,6 +37,7 @@ struct Decoded<'a> {
 
 /// Decodes the message as the job's data plane frames it. It reads nothing of the agent, so it
 /// runs before the block's one lock.
+#[inline(always)]
 fn decode(message: &[u8], plane: Plane) -> Result<Decoded<'_>, IngestResult_t> {
     match plane {
         Plane::Mqtt => {
@@ -79,15 +80,7 @@ fn valid_block(file_size: u32, index: u32, size: usize) -> bool {
     }
 }
 
-/// What one data message did: a result, a new block written with more to come, or the file's
-/// last block arrived and it is to be closed.
-enum Received {
-    Done(IngestResult_t, OtaPalStatus_t),
-    Accepted(Progress),
-    Last,
-}
-
-/// Where the download stands after a new block that is not the last, read when it was claimed.
+/// Where the download stands after a new block, read when it was claimed.
 pub(super) struct Progress {
     /// Blocks still needed, and the file's size.
     pub remaining: u32,
@@ -97,23 +90,11 @@ pub(super) struct Progress {
     pub callback: sys::OtaAppCallback_t,
 }
 
-/// Ingests one data message; returns the result, the PAL's close status, and for an accepted
-/// block that is not the last, the progress.
-pub(super) fn ingest(message: &[u8]) -> (IngestResult_t, OtaPalStatus_t, Option<Progress>) {
-    // The close (the PAL's signature check, the deepest call of an update) runs after the
-    // block's decode state is gone from the stack.
-    match receive(message) {
-        Received::Done(result, status) => (result, status, None),
-        Received::Accepted(progress) => (
-            sys::IngestResultAccepted_Continue,
-            pal_status(sys::OtaPalSuccess),
-            Some(progress),
-        ),
-        Received::Last => {
-            let (result, status) = finish();
-            (result, status, None)
-        }
-    }
+/// What one data message did to the download: a new block written (the last one when none
+/// remain), or nothing added (a refusal, a failure, the file closed), with the PAL's close status.
+pub(super) enum Ingested {
+    Accepted(Progress),
+    Done(IngestResult_t, OtaPalStatus_t),
 }
 
 /// Why the block's one look at the agent and the file did not claim the block.
@@ -134,12 +115,15 @@ enum Refusal {
 
 /// Checks a decoded block against the file and the bitmap and claims it (marked received), in
 /// the order v2.0.0 checked: a download in progress, the message, the file, the block's place,
-/// the bitmap. Returns the block's index and the progress.
-fn claim(
+/// the bitmap. Returns the block's index and the progress; HTTP's copy also stores the next
+/// block needed in `next`.
+#[inline(always)]
+fn claim<const HTTP: bool>(
     a: &mut super::state::Agent,
     f: &mut sys::OtaFileContext_t,
     plane: Plane,
     decoded: &Result<Decoded<'_>, IngestResult_t>,
+    next: &mut Option<u32>,
 ) -> Result<(u32, Progress), Refusal> {
     // Read before the bitmap is borrowed (it stays borrowed until the block is marked).
     let remaining = f.blocksRemaining;
@@ -183,12 +167,17 @@ fn claim(
     // Marked before the write: a write that fails ends the job, so no mark misleads; nor do
     // the agent's counts.
     bitmap::mark_received(bits, index);
-    let remaining = remaining.saturating_sub(1);
+    if HTTP {
+        *next = a.next_in(bits);
+    }
+    // Not 0 (no bitmap is lent otherwise), so the subtraction cannot wrap.
+    let remaining = remaining.wrapping_sub(1);
     f.blocksRemaining = remaining;
     a.momentum = 0;
     let window_done = a.blocks_to_receive <= 1;
     if !window_done {
-        a.blocks_to_receive = a.blocks_to_receive.saturating_sub(1);
+        // Above 1 here, so the subtraction cannot wrap.
+        a.blocks_to_receive = a.blocks_to_receive.wrapping_sub(1);
     }
     let progress = Progress {
         remaining,
@@ -200,15 +189,15 @@ fn claim(
 }
 
 /// What a refused block makes of the ingest, with its log record.
-fn refused(refusal: Refusal) -> Received {
+fn refused(refusal: Refusal) -> Ingested {
     let close_status = pal_status(sys::OtaPalUninitialized);
-    let ignored = Received::Done(
+    let ignored = Ingested::Done(
         sys::IngestResultDuplicate_Continue,
         pal_status(sys::OtaPalSuccess),
     );
     match refusal {
-        Refusal::NotReady => Received::Done(sys::IngestResultUnexpectedBlock, close_status),
-        Refusal::Refused(result) => Received::Done(result, close_status),
+        Refusal::NotReady => Ingested::Done(sys::IngestResultUnexpectedBlock, close_status),
+        Refusal::Refused(result) => Ingested::Done(result, close_status),
         Refusal::Unasked => ignored,
         Refusal::OtherFile(id, expected) => {
             ota_log!(
@@ -230,21 +219,38 @@ fn refused(refusal: Refusal) -> Received {
                 u(len),
                 " bytes is outside the file"
             );
-            Received::Done(sys::IngestResultBlockOutOfRange, close_status)
+            Ingested::Done(sys::IngestResultBlockOutOfRange, close_status)
         }
         Refusal::Duplicate(index) => {
             ota_log!(Warn, "Duplicate block ", u(index), " ignored");
             ignored
         }
-        Refusal::NoFile => Received::Done(sys::IngestResultBadFileHandle, close_status),
+        Refusal::NoFile => Ingested::Done(sys::IngestResultBadFileHandle, close_status),
     }
 }
 
+/// Ingests one data message of the job's plane; after the file's last block (none remaining)
+/// the caller closes the file with [`finish`].
 #[inline(never)]
-fn receive(message: &[u8]) -> Received {
-    let plane = plane();
+pub(super) fn receive(message: &[u8]) -> Ingested {
+    receive_as::<false>(message, plane(), &mut None)
+}
+
+/// [`receive`] for an HTTP job, inlined into its caller: the framing (no header, the range's
+/// block) is folded in. With a claimed block comes the next block needed (the next range to ask
+/// for), found with the bitmap at hand.
+#[inline(always)]
+pub(super) fn receive_http(message: &[u8]) -> (Ingested, Option<u32>) {
+    let mut next = None;
+    let ingested = receive_as::<true>(message, Plane::Http, &mut next);
+    (ingested, next)
+}
+
+/// (The const parameter gives each copy its own lock closure, inlined at its one call.)
+#[inline(always)]
+fn receive_as<const HTTP: bool>(message: &[u8], plane: Plane, next: &mut Option<u32>) -> Ingested {
     let decoded = decode(message, plane);
-    let claimed = AGENT.with2(&FILE, |a, f| claim(a, f, plane, &decoded));
+    let claimed = AGENT.with2(&FILE, |a, f| claim::<HTTP>(a, f, plane, &decoded, next));
     if !matches!(claimed, Err(Refusal::NotReady)) {
         // Every block of a download in progress restarts the request timer, as in v2.0.0, but
         // for the quiet period.
@@ -256,7 +262,7 @@ fn receive(message: &[u8]) -> Received {
     };
     // A claimed block was decoded.
     let Ok(Decoded { data, .. }) = &decoded else {
-        return Received::Done(
+        return Ingested::Done(
             sys::IngestResultBadData,
             pal_status(sys::OtaPalUninitialized),
         );
@@ -274,7 +280,7 @@ fn receive(message: &[u8]) -> Received {
             " bytes of block ",
             u(index)
         );
-        return Received::Done(
+        return Ingested::Done(
             sys::IngestResultWriteBlockFailed,
             pal_status(sys::OtaPalUninitialized),
         );
@@ -288,13 +294,13 @@ fn receive(message: &[u8]) -> Received {
             u(progress.remaining),
             " remaining"
         );
-        return Received::Accepted(progress);
     }
-    Received::Last
+    Ingested::Accepted(progress)
 }
 
 /// Writes a block through the PAL; a chunked payload is joined first, in the application's
 /// decode buffer or in memory from the OS interface (as v2.0.0 allocated its decode memory).
+#[inline(always)]
 fn write(offset: u32, data: &Data<'_>) -> i16 {
     let payload = match data {
         Data::Slice(bytes) => return iface::pal_write_block(offset, bytes),
@@ -329,7 +335,7 @@ fn before_close() -> bool {
 }
 
 /// After the last block: stop the request timer, drop the bitmap, close (verify) the file.
-fn finish() -> (IngestResult_t, OtaPalStatus_t) {
+pub(super) fn finish() -> (IngestResult_t, OtaPalStatus_t) {
     if !before_close() {
         return (
             sys::IngestResultBadFileHandle,

@@ -416,9 +416,13 @@ fn dispatch(msg: &OtaEventMsg_t) {
             }
             Outcome::Stay => {}
             Outcome::Fail(err) => handler_failed(msg.eventId, err, current),
-            Outcome::Abandon(err, next) => {
+            Outcome::Abandon(err) => {
                 handler_failed(msg.eventId, err, current);
-                set_state(next);
+                set_state(sys::OtaAgentStateWaitingForJob);
+            }
+            Outcome::AbandonForNewJob(err) => {
+                handler_failed(msg.eventId, err, current);
+                set_state(sys::OtaAgentStateRequestingJob);
             }
         },
         None => unexpected(msg, current),

@@ -31,10 +31,16 @@ pub(crate) enum Plane {
 /// it before the block's one lock, so it is an atomic beside the agent, not in it.
 static PLANE: AtomicU8 = AtomicU8::new(Plane::None as u8);
 
+/// Whether the application's config compiles each data plane in (`configENABLED_DATA_PROTOCOLS`).
+pub(super) const MQTT_DATA: bool = config::ENABLED_DATA_PROTOCOLS & sys::OTA_DATA_OVER_MQTT != 0;
+pub(super) const HTTP_DATA: bool = config::ENABLED_DATA_PROTOCOLS & sys::OTA_DATA_OVER_HTTP != 0;
+
+/// The job document picks only a plane the config enables, so reading the others as None
+/// leaves a disabled plane's code out of the firmware, as v2.0.0's `#if`s did.
 pub(super) fn plane() -> Plane {
     match PLANE.load(Ordering::Relaxed) {
-        1 => Plane::Mqtt,
-        2 => Plane::Http,
+        1 if MQTT_DATA => Plane::Mqtt,
+        2 if HTTP_DATA => Plane::Http,
         _ => Plane::None,
     }
 }
@@ -90,10 +96,11 @@ impl Agent {
     }
 
     /// As [`Agent::next_needed`], in the file's bitmap already at hand.
+    #[inline]
     pub(super) fn next_in(&mut self, bitmap: &[u8]) -> Option<u32> {
-        let next = crate::bitmap::first_needed(bitmap, self.scan_from);
-        self.scan_from = next.unwrap_or(self.scan_from);
-        next
+        let next = crate::bitmap::first_needed(bitmap, self.scan_from)?;
+        self.scan_from = next;
+        Some(next)
     }
 }
 
@@ -264,7 +271,9 @@ pub(crate) fn signal_event(msg: &OtaEventMsg_t) -> bool {
             // The body of the newest range will never be ingested: forget that request, or
             // every later body would be taken for the range before its own (F4).
             // (MQTT never asks through `in_flight`, so there it is empty and stays so.)
-            AGENT.with(|a| a.in_flight.forget_newest());
+            if HTTP_DATA {
+                AGENT.with(|a| a.in_flight.forget_newest());
+            }
         }
         false
     }
@@ -287,8 +296,11 @@ pub(crate) enum Outcome {
     /// Stay in the current state; the handler failed with this error.
     Fail(OtaErr_t),
     /// The handler failed with this error and left nothing pending in the current state, so the
-    /// agent moves to the given one, where the next job can still reach it.
-    Abandon(OtaErr_t, OtaState_t),
+    /// agent moves to WaitingForJob, where the next job can still reach it.
+    Abandon(OtaErr_t),
+    /// As `Abandon`, to RequestingJob: a new job document came and its request is pending.
+    /// (One field per variant, so an outcome comes back in two registers, not through memory.)
+    AbandonForNewJob(OtaErr_t),
 }
 
 /// Releases everything the current file holds (v2.0.0's otaClose): data plane, PAL file,

@@ -172,60 +172,90 @@ void ota_rs_trap( void )
     #include <stdatomic.h>
     #include <stdbool.h>
 
-/* One lock for the agent task and the application's threads (pthreads): taken with one atomic
- * compare-and-swap when free, which it nearly always is (a few loads and stores are done under
- * it); a thread that finds it held sleeps on a condition variable, never spins. Nesting is
- * counted per thread. Uncontended it costs about a sixth of a pthread mutex. */
-static atomic_int otaRsHeld;
-static atomic_int otaRsWaiters;
+/* One lock for the agent task and the application's threads (pthreads): one word holding its
+ * owner, taken with one atomic compare-and-swap when free, which it nearly always is (a few
+ * loads and stores are done under it). The owner is the address of a thread-local variable,
+ * so a nested enter sees its own thread there without a per-thread depth count; bit 0 of the
+ * word says a thread sleeps on the condition variable (never spins) waiting for it. */
+static atomic_uintptr_t otaRsOwner;
 static pthread_mutex_t otaRsSleep = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t otaRsWake = PTHREAD_COND_INITIALIZER;
-static __thread uint32_t otaRsDepth;
+/* Only its address is used (4-aligned, so bit 0 is free). Initial-exec: reached from the thread
+ * pointer without a __tls_get_addr call; its 4 bytes fit glibc's static TLS reserve even when
+ * a shared library holding libota.a is dlopen()ed. */
+static __thread uint32_t otaRsSelf __attribute__( ( tls_model( "initial-exec" ) ) );
+
+#define OTA_RS_WAITING    ( ( uintptr_t ) 1U )
 
 /* ThreadSanitizer's annotations, present when the program links its runtime: this file is
  * usually built without -fsanitize=thread, so TSan would not see the atomics order accesses. */
 extern void __tsan_acquire( void * pAddr ) __attribute__( ( weak ) );
 extern void __tsan_release( void * pAddr ) __attribute__( ( weak ) );
 
-static bool otaRsTake( void )
-{
-    int expected = 0;
-    bool taken = atomic_compare_exchange_strong( &otaRsHeld, &expected, 1 );
-
-    if( taken && ( __tsan_acquire != NULL ) )
-    {
-        __tsan_acquire( &otaRsHeld );
-    }
-
-    return taken;
-}
-
 /* Out of line, as is the wake-up below: the uncontended enter and exit stay leaf functions
- * without a stack frame (about half the instructions of an inlined slow path's prologue). */
-__attribute__( ( noinline ) ) static void otaRsTakeSlowly( void )
+ * without a stack frame. `seen` is the owner the enter's compare-and-swap found: this thread
+ * (a nested enter, which returns 0) or another. Under otaRsSleep a waiter either takes the free
+ * lock or marks it waited for and sleeps; the owner's release swaps the word to 0, so it sees
+ * the mark and broadcasts under otaRsSleep, after the waiter is asleep. */
+__attribute__( ( noinline ) ) static uint32_t otaRsTakeSlowly( uintptr_t self,
+                                                             uintptr_t seen )
 {
-    ( void ) pthread_mutex_lock( &otaRsSleep );
-    ( void ) atomic_fetch_add( &otaRsWaiters, 1 );
-
-    /* The releaser stores 0 before it reads the waiter count (both sequentially consistent):
-     * either it sees this waiter and wakes it under otaRsSleep, or this take sees the 0. */
-    while( !otaRsTake() )
+    if( ( seen & ~OTA_RS_WAITING ) == self )
     {
-        ( void ) pthread_cond_wait( &otaRsWake, &otaRsSleep );
+        return 0U;
     }
 
-    ( void ) atomic_fetch_sub( &otaRsWaiters, 1 );
+    ( void ) pthread_mutex_lock( &otaRsSleep );
+    seen = atomic_load( &otaRsOwner );
+
+    for( ; ; )
+    {
+        if( seen == 0U )
+        {
+            if( atomic_compare_exchange_strong( &otaRsOwner, &seen, self ) )
+            {
+                break;
+            }
+        }
+        else if( ( ( seen & OTA_RS_WAITING ) != 0U ) ||
+                 atomic_compare_exchange_strong( &otaRsOwner, &seen, seen | OTA_RS_WAITING ) )
+        {
+            ( void ) pthread_cond_wait( &otaRsWake, &otaRsSleep );
+            seen = atomic_load( &otaRsOwner );
+        }
+        else
+        {
+            /* The CAS failed and reloaded `seen`: look again. */
+        }
+    }
+
     ( void ) pthread_mutex_unlock( &otaRsSleep );
+
+    if( __tsan_acquire != NULL )
+    {
+        __tsan_acquire( &otaRsOwner );
+    }
+
+    return 1U;
 }
 
+/* Returns 1 when this call took the lock (its exit releases it), 0 when the thread held it. */
 __attribute__( ( weak ) ) uint32_t ota_rs_critical_enter( void )
 {
-    if( ( otaRsDepth++ == 0U ) && !otaRsTake() )
+    uintptr_t self = ( uintptr_t ) &otaRsSelf;
+    uintptr_t seen = 0U;
+
+    if( __builtin_expect( !atomic_compare_exchange_strong( &otaRsOwner, &seen, self ), 0 ) )
     {
-        otaRsTakeSlowly();
+        return otaRsTakeSlowly( self, seen );
     }
 
-    return 0U;
+    if( __tsan_acquire != NULL )
+    {
+        __tsan_acquire( &otaRsOwner );
+    }
+
+    return 1U;
 }
 
 __attribute__( ( noinline ) ) static void otaRsWakeWaiters( void )
@@ -237,18 +267,14 @@ __attribute__( ( noinline ) ) static void otaRsWakeWaiters( void )
 
 __attribute__( ( weak ) ) void ota_rs_critical_exit( uint32_t saved )
 {
-    ( void ) saved;
-
-    if( --otaRsDepth == 0U )
+    if( saved != 0U )
     {
         if( __tsan_release != NULL )
         {
-            __tsan_release( &otaRsHeld );
+            __tsan_release( &otaRsOwner );
         }
 
-        atomic_store( &otaRsHeld, 0 );
-
-        if( atomic_load( &otaRsWaiters ) != 0 )
+        if( ( atomic_exchange( &otaRsOwner, 0U ) & OTA_RS_WAITING ) != 0U )
         {
             otaRsWakeWaiters();
         }

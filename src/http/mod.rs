@@ -14,11 +14,12 @@ const IN_FLIGHT: usize = 4;
 /// Blocks asked for and not yet answered, oldest first.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct InFlight {
-    /// A ring: the oldest request at `head`, `len` of them.
+    /// A ring: the oldest request at `head % IN_FLIGHT`, the next free slot at `tail %
+    /// IN_FLIGHT`; both count up and wrap, and `tail - head` requests are in it.
     blocks: [u32; IN_FLIGHT],
     /// u16, so the ring has no padding and the agent's reset stays one clear of its memory.
     head: u16,
-    len: u16,
+    tail: u16,
 }
 
 impl InFlight {
@@ -26,51 +27,48 @@ impl InFlight {
         InFlight {
             blocks: [0; IN_FLIGHT],
             head: 0,
-            len: 0,
+            tail: 0,
         }
     }
 
-    /// The ring slot `n` places after the oldest (IN_FLIGHT is a power of two).
-    fn slot(&self, n: u16) -> usize {
-        usize::from(self.head.wrapping_add(n)) % IN_FLIGHT
+    /// The ring slot of count `n` (IN_FLIGHT is a power of two, so the wrap at 2^16 keeps it).
+    fn slot(n: u16) -> usize {
+        usize::from(n) % IN_FLIGHT
     }
 
     /// Remembers `block` before its request goes out: a client that answers inside the request
     /// (or a body the queue refuses meanwhile) finds it already there.
     pub fn ask(&mut self, block: u32) {
-        if usize::from(self.len) == IN_FLIGHT {
+        if usize::from(self.tail.wrapping_sub(self.head)) >= IN_FLIGHT {
             // Full: the oldest is forgotten (its body then counts as unasked).
-            self.head = self.slot(1) as u16;
-            self.len = self.len.saturating_sub(1);
+            self.head = self.head.wrapping_add(1);
         }
-        let at = self.slot(self.len);
-        if let Some(slot) = self.blocks.get_mut(at) {
+        if let Some(slot) = self.blocks.get_mut(Self::slot(self.tail)) {
             *slot = block;
-            // Below IN_FLIGHT here, so the add cannot wrap.
-            self.len = self.len.wrapping_add(1);
         }
+        self.tail = self.tail.wrapping_add(1);
     }
 
     /// The block the next body answers, if a request is outstanding.
     pub fn answer(&mut self) -> Option<u32> {
-        if self.len == 0 {
+        if self.head == self.tail {
             return None;
         }
-        let block = self.blocks.get(self.slot(0)).copied();
-        self.head = self.slot(1) as u16;
-        // Not 0 here, so the subtraction cannot wrap.
-        self.len = self.len.wrapping_sub(1);
+        let block = self.blocks.get(Self::slot(self.head)).copied();
+        self.head = self.head.wrapping_add(1);
         block
     }
 
     /// Forgets the newest request: its body was refused by the event queue, or the request did
     /// not go out.
     pub fn forget_newest(&mut self) {
-        self.len = self.len.saturating_sub(1);
+        if self.head != self.tail {
+            self.tail = self.tail.wrapping_sub(1);
+        }
     }
 
     pub fn clear(&mut self) {
-        self.len = 0;
+        self.head = self.tail;
     }
 }
 
@@ -93,6 +91,7 @@ pub fn init() -> Result<(), OtaErr_t> {
 }
 
 /// Asks for one block.
+#[inline(always)]
 pub fn request(block: u32, file_size: u32) -> Result<(), OtaErr_t> {
     let (start, end) = range(block, file_size).ok_or(sys::OtaErrRequestFileBlockFailed)?;
     let status = iface::http_request(start, end);
@@ -169,6 +168,18 @@ mod tests {
         assert_eq!(f.answer(), None);
         f.ask(2);
         assert_eq!(f.answer(), Some(2));
+    }
+
+    #[test]
+    fn the_ring_keeps_its_order_where_its_counters_wrap() {
+        let mut f = InFlight::new();
+        for b in 0..70_000u32 {
+            f.ask(b);
+            f.ask(b + 1);
+            assert_eq!(f.answer(), Some(b));
+            f.forget_newest();
+            assert_eq!(f.answer(), None);
+        }
     }
 
     #[test]
