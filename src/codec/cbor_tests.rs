@@ -1039,6 +1039,16 @@ fn skipped_entries_before_a_last_payload_keep_tinycbor_verdicts() {
     );
 }
 
+/// `msg` decodes to the low 32 bits of `[f, l, i]` and to `payload` in one piece, as the oracle
+/// decodes it.
+fn decodes_to(msg: &[u8], ints: [i64; 3], payload: &[u8]) -> Result<(), TestCaseError> {
+    let block = decode_get_stream_response(msg).unwrap();
+    let [f, l, i] = ints.map(low32);
+    prop_assert_eq!((block.file_id, block.block_id, block.block_size), (f, i, l));
+    prop_assert_eq!(block.payload.as_slice(), Some(payload));
+    agrees_with_the_oracle(msg)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(1024))]
 
@@ -1050,11 +1060,7 @@ proptest! {
         payload in proptest::collection::vec(any::<u8>(), 0..300),
     ) {
         let msg = aws_response(&token, token_int, ints, &payload, &[0, 1, 2, 3, 4]);
-        let block = decode_get_stream_response(&msg).unwrap();
-        let [f, l, i] = ints.map(low32);
-        prop_assert_eq!((block.file_id, block.block_id, block.block_size), (f, i, l));
-        prop_assert_eq!(block.payload.as_slice(), Some(&payload[..]));
-        agrees_with_the_oracle(&msg)?;
+        decodes_to(&msg, ints, &payload)?;
     }
 
     #[test]
@@ -1078,11 +1084,7 @@ proptest! {
     ) {
         // {"f","i","l","p"}: the order of v2.0.0's tests and of every simulator here.
         let msg = aws_response(b"", None, ints, &payload, &[1, 3, 2, 4]);
-        let block = decode_get_stream_response(&msg).unwrap();
-        let [f, l, i] = ints.map(low32);
-        prop_assert_eq!((block.file_id, block.block_id, block.block_size), (f, i, l));
-        prop_assert_eq!(block.payload.as_slice(), Some(&payload[..]));
-        agrees_with_the_oracle(&msg)?;
+        decodes_to(&msg, ints, &payload)?;
     }
 
     #[test]

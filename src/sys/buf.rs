@@ -63,17 +63,14 @@ impl Buf<[MaybeUninit<u8>]> {
     /// Appends `src` whole, or nothing and false.
     #[inline(always)]
     pub fn push(&mut self, src: &[u8]) -> bool {
-        let Some(end) = self.len.checked_add(src.len()) else {
-            return false;
+        // The same invariant: the bytes below `len` are written.
+        let mut fill = Fill {
+            out: &mut self.bytes,
+            len: self.len,
         };
-        let Some(dst) = self.bytes.get_mut(self.len..end) else {
-            return false;
-        };
-        // SAFETY: `dst` is `src.len()` bytes of this buffer, which `src` (a shared borrow while
-        // the buffer is borrowed mutably) cannot overlap.
-        unsafe { copy_nonoverlapping(src.as_ptr(), dst.as_mut_ptr().cast::<u8>(), src.len()) };
-        self.len = end;
-        true
+        let pushed = fill.push(src);
+        self.len = fill.len;
+        pushed
     }
 
     /// Forgets what was appended (the bytes stay, unreadable).
