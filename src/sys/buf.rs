@@ -9,8 +9,8 @@ use core::ptr::copy_nonoverlapping;
 /// Bytes appended to a fixed buffer: `B` is `[MaybeUninit<u8>; N]` where one is declared and
 /// `[MaybeUninit<u8>]` where it is written, so every capacity shares one copy of the code.
 pub struct Buf<B: ?Sized> {
-    /// Every byte below `len` has been written: `push` and `push_byte` are the only writers,
-    /// and each advances `len` over exactly what it wrote.
+    /// Every byte below `len` has been written: `push` (through [`Fill`]) is the only writer
+    /// that advances `len`, over exactly what it wrote; `terminated` writes the byte at `len`.
     len: usize,
     bytes: B,
 }
@@ -44,9 +44,12 @@ impl<const N: usize> core::ops::DerefMut for Buf<[MaybeUninit<u8>; N]> {
 }
 
 /// The initialized view of written bytes.
-fn written(part: &[MaybeUninit<u8>]) -> &[u8] {
-    // SAFETY: callers pass only bytes below `len` (or the one just written at `len`), all
-    // written; MaybeUninit<u8> has the size, alignment and layout of u8.
+///
+/// # Safety
+/// Every byte of `part` has been written.
+unsafe fn written(part: &[MaybeUninit<u8>]) -> &[u8] {
+    // SAFETY: every byte is written (the caller's promise), and MaybeUninit<u8> has the size,
+    // alignment and layout of u8.
     unsafe { &*(part as *const [MaybeUninit<u8>] as *const [u8]) }
 }
 
@@ -80,14 +83,16 @@ impl Buf<[MaybeUninit<u8>]> {
 
     /// The bytes appended so far.
     pub fn bytes(&self) -> &[u8] {
-        written(self.bytes.get(..self.len).unwrap_or(&[]))
+        // SAFETY: the bytes below `len` are written (the field's invariant).
+        unsafe { written(self.bytes.get(..self.len).unwrap_or(&[])) }
     }
 
     /// The bytes appended so far and `last` after them, which is written but not counted (a C
     /// string's NUL); None when there is no room for it.
     pub fn terminated(&mut self, last: u8) -> Option<&[u8]> {
         self.bytes.get_mut(self.len)?.write(last);
-        Some(written(self.bytes.get(..=self.len)?))
+        // SAFETY: the bytes below `len` are written, and the one at `len` was just now.
+        Some(unsafe { written(self.bytes.get(..=self.len)?) })
     }
 }
 
@@ -176,7 +181,8 @@ impl<'a> Fill<'a> {
 
     /// The bytes appended, for as long as the buffer is borrowed.
     pub fn into_written(self) -> &'a [u8] {
-        written(self.out.get(..self.len).unwrap_or(&[]))
+        // SAFETY: the bytes below `len` are written (the field's invariant).
+        unsafe { written(self.out.get(..self.len).unwrap_or(&[])) }
     }
 }
 
