@@ -5,7 +5,7 @@
 use super::ingest::blocks_in;
 use super::state::{
     clear_active_job, image_state, notify, release_file, set_plane, set_text, signal, until_nul,
-    Outcome, Plane, Thing, AGENT, FILE, SIGNATURE,
+    Outcome, Plane, Thing, AGENT, FILE, HTTP_DATA, MQTT_DATA, SIGNATURE,
 };
 use super::timer::signal_or_retry;
 use super::verdict::{in_self_test, platform_in_self_test, set_image_state_with_reason};
@@ -351,10 +351,8 @@ fn select_plane() -> Plane {
             has(b"HTTP") && !fctx::text(f, Text::Url).is_empty(),
         )
     });
-    let mqtt = (config::ENABLED_DATA_PROTOCOLS & sys::OTA_DATA_OVER_MQTT != 0 && mqtt)
-        .then_some(Plane::Mqtt);
-    let http = (config::ENABLED_DATA_PROTOCOLS & sys::OTA_DATA_OVER_HTTP != 0 && http)
-        .then_some(Plane::Http);
+    let mqtt = (MQTT_DATA && mqtt).then_some(Plane::Mqtt);
+    let http = (HTTP_DATA && http).then_some(Plane::Http);
     let choice = if config::PRIMARY_DATA_PROTOCOL == sys::OTA_DATA_OVER_HTTP {
         http.or(mqtt)
     } else {
