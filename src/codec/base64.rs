@@ -57,6 +57,11 @@ const MIN_ENCODED_LEN: usize = 2;
 /// The value [`digit`] gives every byte that is not a digit.
 const NOT_DIGIT: u8 = 64;
 
+/// [`decode`]'s marks of a space seen and of each padding symbol, both at or above
+/// [`NOT_DIGIT`].
+const SPACE: u32 = NOT_DIGIT as u32;
+const PAD: u32 = 2 * SPACE;
+
 /// The lowest byte [`DIGITS`] covers, `+`.
 const FIRST: u8 = b'+';
 
@@ -97,14 +102,14 @@ pub fn decode(dest: &mut [u8], src: &[u8]) -> Result<usize, Base64Error> {
     // belong to the group being collected.
     let mut value = 0u32;
     let mut pending = 0usize;
-    // Bit 0: a space was seen; above it, 2 per padding symbol.
-    let mut after = 0u8;
-    let mut symbols = src.iter();
-    // Digits and line breaks up to the first space or `=` (a whole-group fast path cost 144 B).
-    for &symbol in symbols.by_ref() {
-        let d = digit(symbol);
-        if d != NOT_DIGIT {
-            value = value.wrapping_shl(6) | u32::from(d);
+    // [`SPACE`] once a space was seen, plus [`PAD`] per padding symbol: not zero once a digit
+    // may no longer follow, and or-ed into each digit value to send every digit after that
+    // down the slow path (one loop, not one before and one after: less flash).
+    let mut after = 0u32;
+    for &symbol in src {
+        let d = u32::from(digit(symbol)) | after;
+        if d < u32::from(NOT_DIGIT) {
+            value = value.wrapping_shl(6) | d;
             pending = pending.wrapping_add(1);
             if pending == 4 {
                 let end = written.wrapping_add(3);
@@ -120,28 +125,13 @@ pub fn decode(dest: &mut [u8], src: &[u8]) -> Result<usize, Base64Error> {
         }
         match symbol {
             b'\n' | b'\r' => {}
-            b' ' => {
-                after = 1;
-                break;
-            }
+            b' ' => after |= SPACE,
             b'=' => {
-                after = 2;
-                break;
-            }
-            _ => return Err(Base64Error::InvalidSymbol),
-        }
-    }
-    // After a space or padding symbol only more of them and line breaks may follow.
-    for &symbol in symbols {
-        match symbol {
-            b'\n' | b'\r' => {}
-            b' ' => after |= 1,
-            b'=' => {
-                if after & 1 != 0 {
+                if after & SPACE != 0 {
                     return Err(Base64Error::InvalidSymbolOrdering);
                 }
-                after = after.saturating_add(2);
-                if after > 4 {
+                after = after.wrapping_add(PAD);
+                if after > 2 * PAD {
                     return Err(Base64Error::InvalidPaddingSymbol);
                 }
             }
