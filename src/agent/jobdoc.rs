@@ -62,6 +62,9 @@ fn report_unusable(job: &JobId<'_>, parse_error: sys::OtaJobParseErr_t) {
     }
 }
 
+// A decoded signature's length, at most its buffer's, fits in the size field.
+const _: () = assert!(fctx::empty_signature().data.len() <= u16::MAX as usize);
+
 /// The largest file ID AWS IoT gives a file of a job (CreateOTAUpdate's `fileId`).
 const MAX_FILE_ID: u32 = 255;
 
@@ -158,7 +161,8 @@ fn store_values(found: &job::Found<'_>, same_job: bool) -> Result<(), job::DocEr
                 SIGNATURE.with(|s| {
                     let n = base64::decode(&mut s.data, text)
                         .map_err(|_| job::DocError::Base64Decode)?;
-                    s.size = u16::try_from(n).map_err(|_| job::DocError::Base64Decode)?;
+                    // At most the buffer's length, which fits (asserted at the top).
+                    s.size = n as u16;
                     Ok::<(), job::DocError>(())
                 })?;
                 continue;
