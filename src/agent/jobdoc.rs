@@ -345,18 +345,19 @@ fn max_blocks(capacity: u16) -> u32 {
 /// The data plane named by the job's protocol list, in the configured priority.
 fn select_plane() -> Plane {
     // Searched in place: a few compares under the lock, no copy of the list.
+    // A plane compiled out is tested first: its search is then left out of the firmware.
     let (mqtt, http) = FILE.with(|f| {
         let text = fctx::text(f, Text::Protocols);
         let has = |name: &[u8]| text.windows(name.len()).any(|w| w == name);
         // HTTP needs the pre-signed URL; without one the job cannot use it (v2.0.0 retried the
         // HTTP init until momentum shut the agent down).
         (
-            has(b"MQTT"),
-            has(b"HTTP") && !fctx::text(f, Text::Url).is_empty(),
+            MQTT_DATA && has(b"MQTT"),
+            HTTP_DATA && has(b"HTTP") && !fctx::text(f, Text::Url).is_empty(),
         )
     });
-    let mqtt = (MQTT_DATA && mqtt).then_some(Plane::Mqtt);
-    let http = (HTTP_DATA && http).then_some(Plane::Http);
+    let mqtt = mqtt.then_some(Plane::Mqtt);
+    let http = http.then_some(Plane::Http);
     let choice = if config::PRIMARY_DATA_PROTOCOL == sys::OTA_DATA_OVER_HTTP {
         http.or(mqtt)
     } else {
