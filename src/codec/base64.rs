@@ -62,6 +62,9 @@ const NOT_DIGIT: u8 = 64;
 const SPACE: u32 = NOT_DIGIT as u32;
 const PAD: u32 = 2 * SPACE;
 
+/// [`decode`]'s group of no digits yet: the marker bit alone.
+const GROUP_START: u32 = 1;
+
 /// The lowest byte [`DIGITS`] covers, `+`.
 const FIRST: u8 = b'+';
 
@@ -98,10 +101,10 @@ pub fn decode(dest: &mut [u8], src: &[u8]) -> Result<usize, Base64Error> {
         return Err(Base64Error::InvalidInputSize);
     }
     let mut written = 0usize;
-    // The digits read so far, 6 bits each (the older ones shift out), and how many of them
-    // belong to the group being collected.
-    let mut value = 0u32;
-    let mut pending = 0usize;
+    // The digits of the group being collected, 6 bits each, below a marker bit: the group is
+    // whole when the marker reaches bit 24, and the marker's place tells how many digits are
+    // left over at the end (no digit counter to keep: less flash, and less work per symbol).
+    let mut value = GROUP_START;
     // [`SPACE`] once a space was seen, plus [`PAD`] per padding symbol: not zero once a digit
     // may no longer follow, and or-ed into each digit value to send every digit after that
     // down the slow path (one loop, not one before and one after: less flash).
@@ -110,8 +113,7 @@ pub fn decode(dest: &mut [u8], src: &[u8]) -> Result<usize, Base64Error> {
         let d = u32::from(digit(symbol)) | after;
         if d < u32::from(NOT_DIGIT) {
             value = value.wrapping_shl(6) | d;
-            pending = pending.wrapping_add(1);
-            if pending == 4 {
+            if value >= GROUP_START << 24 {
                 let end = written.wrapping_add(3);
                 let Some([x, y, z]) = dest.get_mut(written..end) else {
                     return Err(Base64Error::InvalidBufferSize);
@@ -119,7 +121,7 @@ pub fn decode(dest: &mut [u8], src: &[u8]) -> Result<usize, Base64Error> {
                 let [_, a, b, c] = value.to_be_bytes();
                 (*x, *y, *z) = (a, b, c);
                 written = end;
-                pending = 0;
+                value = GROUP_START;
             }
             continue;
         }
@@ -139,28 +141,32 @@ pub fn decode(dest: &mut [u8], src: &[u8]) -> Result<usize, Base64Error> {
             _ => return Err(Base64Error::InvalidSymbol),
         }
     }
-    // Two or three leftover digits carry one or two bytes above 4 or 2 unused bits.
-    let bytes = match pending {
-        0 => return Ok(written),
-        1 => return Err(Base64Error::InvalidInputSize),
-        n => n.wrapping_sub(1),
+    // Two or three leftover digits carry one or two bytes above 4 or 2 unused bits: shifted
+    // into a whole group, the bytes after the decoded ones hold the unused bits.
+    let (bytes, shift) = if value == GROUP_START {
+        return Ok(written);
+    } else if value < GROUP_START << 12 {
+        return Err(Base64Error::InvalidInputSize);
+    } else if value < GROUP_START << 18 {
+        (1, 12)
+    } else {
+        (2, 6)
     };
     // Room first, then the unused bits, as v2.0.0 checks them.
     let end = written.wrapping_add(bytes);
     let slot = dest
         .get_mut(written..end)
         .ok_or(Base64Error::InvalidBufferSize)?;
-    let unused = 6u32.wrapping_sub(bytes.wrapping_mul(2) as u32);
-    if value & !u32::MAX.wrapping_shl(unused) != 0 {
+    let group = value.wrapping_shl(shift);
+    let [_, a, b, c] = group.to_be_bytes();
+    if c != 0 || (bytes == 1 && b != 0) {
         return Err(Base64Error::NonZeroPadding);
     }
-    let [_, _, high, low] = value.wrapping_shr(unused).to_be_bytes();
-    // The last byte is the low one; a second, if any, the high one before it.
-    if let [.., last] = slot {
-        *last = low;
-    }
-    if let [first, _] = slot {
-        *first = high;
+    if let [x, rest @ ..] = slot {
+        *x = a;
+        if let [y] = rest {
+            *y = b;
+        }
     }
     Ok(end)
 }
