@@ -371,7 +371,7 @@ fn block_not_added(
         count(&STATS.dropped);
     } else if result == sys::IngestResultFileComplete {
         if let Err(e) = update_job_status(Status::SelfTest {
-            reason: sys::JobReasonSigCheckPassed,
+            reason: mqtt::REASON_READY,
             version: app_version(),
         }) {
             err = e;

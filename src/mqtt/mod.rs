@@ -204,31 +204,25 @@ pub enum Status {
     /// IN_PROGRESS `"receive":"R/N"` (QoS 0).
     Receiving { received: u32, total: u32 },
     /// IN_PROGRESS `"self_test":"<reason>","updatedBy":"0x<version>"`.
-    SelfTest {
-        reason: sys::OtaJobReason_t,
-        version: u32,
-    },
+    SelfTest { reason: &'static [u8], version: u32 },
     /// FAILED `"reason":"0x<reason>: 0x<sub>"`.
     FailedWithValue { reason: u32, sub_reason: u32 },
     /// SUCCEEDED `"reason":"accepted  v<major>.<minor>.<build>"`.
     Succeeded { version: u32 },
     /// FAILED `"reason":"<rejected|aborted>: 0x<sub>"`.
     Failed {
-        reason: sys::OtaJobReason_t,
+        reason: &'static [u8],
         sub_reason: u32,
     },
 }
 
-fn reason_text(reason: sys::OtaJobReason_t) -> &'static [u8] {
-    match reason {
-        sys::JobReasonSigCheckPassed => b"ready",
-        sys::JobReasonSelfTestActive => b"active",
-        sys::JobReasonAccepted => b"accepted",
-        sys::JobReasonRejected => b"rejected",
-        sys::JobReasonAborted => b"aborted",
-        _ => b"",
-    }
-}
+/// v2.0.0's texts of the job reasons a status carries (JobReasonSigCheckPassed,
+/// JobReasonSelfTestActive, JobReasonRejected, JobReasonAborted), passed as text: a lookup by
+/// reason code cost the firmware its tables.
+pub const REASON_READY: &[u8] = b"ready";
+pub const REASON_ACTIVE: &[u8] = b"active";
+pub const REASON_REJECTED: &[u8] = b"rejected";
+pub const REASON_ABORTED: &[u8] = b"aborted";
 
 /// Placeholders in a status template (bytes no template text uses): the next number in decimal,
 /// the next in eight hex digits, the reason's text, and the `statusDetails` opening.
@@ -241,10 +235,10 @@ const DETAILS: u8 = 4;
 /// the caller's buffer: `{"status":"` + the variant's template filled in + `"}}`, one routine
 /// for the five messages.
 pub fn status_payload(t: &mut Text<STATUS_CAP>, status: Status) {
-    let (template, reason, numbers): (&[u8], _, [u32; 3]) = match status {
+    let (template, reason, numbers): (&[u8], &[u8], [u32; 3]) = match status {
         Status::Receiving { received, total } => (
             b"IN_PROGRESS\x04receive\":\"\x01/\x01",
-            0,
+            &[],
             [received, total, 0],
         ),
         Status::SelfTest { reason, version } => (
@@ -254,12 +248,12 @@ pub fn status_payload(t: &mut Text<STATUS_CAP>, status: Status) {
         ),
         Status::FailedWithValue { reason, sub_reason } => (
             b"FAILED\x04reason\":\"0x\x02: 0x\x02",
-            0,
+            &[],
             [reason, sub_reason, 0],
         ),
         Status::Succeeded { version } => (
             b"SUCCEEDED\x04reason\":\"accepted  v\x01.\x01.\x01",
-            0,
+            &[],
             [version >> 24, (version >> 16) & 0xff, version & 0xffff],
         ),
         Status::Failed { reason, sub_reason } => (
@@ -283,7 +277,7 @@ pub fn status_payload(t: &mut Text<STATUS_CAP>, status: Status) {
                 numbers = [second, third, 0];
                 t.push_number(first, mark == HEX)
             }
-            REASON => t.push(reason_text(reason)),
+            REASON => t.push(reason),
             _ => t.push(b"\",\"statusDetails\":{\""),
         };
     }
@@ -538,7 +532,7 @@ mod tests {
     #[test]
     fn self_test_ready_carries_the_running_version_in_hex() {
         let t = payload_of(Status::SelfTest {
-            reason: sys::JobReasonSigCheckPassed,
+            reason: REASON_READY,
             version: 0x0100_0001,
         });
         assert_eq!(
@@ -561,7 +555,7 @@ mod tests {
     #[test]
     fn failures_render_reason_and_sub_reason_like_v2() {
         let t = payload_of(Status::Failed {
-            reason: sys::JobReasonRejected,
+            reason: REASON_REJECTED,
             sub_reason: 0xf,
         });
         assert_eq!(
@@ -569,7 +563,7 @@ mod tests {
             r#"{"status":"FAILED","statusDetails":{"reason":"rejected: 0x0000000f"}}"#
         );
         let t = payload_of(Status::Failed {
-            reason: sys::JobReasonAborted,
+            reason: REASON_ABORTED,
             sub_reason: 0x13,
         });
         assert_eq!(
