@@ -26,15 +26,6 @@ use state::{
 };
 pub(crate) use state::{image_state, signal_event, state};
 
-/// Takes the application's buffer into an emptied file context's slot (NULL and 0 already).
-#[inline(never)]
-fn adopt(buffer: (*mut u8, u16), ptr: &mut *mut u8, size: &mut u16) {
-    if !buffer.0.is_null() && buffer.1 > 0 {
-        *ptr = buffer.0;
-        *size = buffer.1;
-    }
-}
-
 /// v2.0.0's OTA_Init.
 pub(crate) fn init(
     buffers: Option<&sys::OtaAppBuffer_t>,
@@ -77,41 +68,7 @@ pub(crate) fn init(
         *f = fctx::empty();
         // NULL pointers or zero sizes mean "allocate through the OS interface".
         if let Some(b) = buffers {
-            adopt(
-                (b.pUpdateFilePath, b.updateFilePathsize),
-                &mut f.pFilePath,
-                &mut f.filePathMaxSize,
-            );
-            adopt(
-                (b.pCertFilePath, b.certFilePathSize),
-                &mut f.pCertFilepath,
-                &mut f.certFilePathMaxSize,
-            );
-            adopt(
-                (b.pStreamName, b.streamNameSize),
-                &mut f.pStreamName,
-                &mut f.streamNameMaxSize,
-            );
-            // The one 32-bit size, taken in place (a second `adopt` would cost more).
-            if !b.pDecodeMemory.is_null() && b.decodeMemorySize > 0 {
-                f.pDecodeMem = b.pDecodeMemory;
-                f.decodeMemMaxSize = b.decodeMemorySize;
-            }
-            adopt(
-                (b.pFileBitmap, b.fileBitmapSize),
-                &mut f.pRxBlockBitmap,
-                &mut f.blockBitmapMaxSize,
-            );
-            adopt(
-                (b.pUrl, b.urlSize),
-                &mut f.pUpdateUrlPath,
-                &mut f.updateUrlMaxSize,
-            );
-            adopt(
-                (b.pAuthScheme, b.authSchemeSize),
-                &mut f.pAuthScheme,
-                &mut f.authSchemeMaxSize,
-            );
+            fctx::adopt_buffers(f, b);
         }
         f.pJobName = JOB_NAME.as_ptr().cast::<u8>();
         f.jobNameMaxSize = JOB_ID_CAP as u16;

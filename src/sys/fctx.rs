@@ -4,7 +4,7 @@
 //! through those pointers.
 
 pub(crate) use crate::sys::file::{empty, empty_signature, FILE};
-use crate::sys::{iface, OtaFileContext_t};
+use crate::sys::{iface, OtaAppBuffer_t, OtaFileContext_t};
 use core::ptr::{copy_nonoverlapping, null_mut, write_bytes};
 
 /// The NUL-terminated text fields of the file context.
@@ -110,6 +110,63 @@ pub fn store(field: Text, value: &[u8]) -> Result<(), StoreError> {
         FILE.with(|ctx| *slot(ctx, field).0 = dst);
     }
     Ok(())
+}
+
+/// One of the application's buffers and the file context's slot for it: the offsets of the
+/// pointer and the 16-bit size in `OtaAppBuffer_t`, then in `OtaFileContext_t`. A table, as
+/// one call per buffer cost the firmware 14 bytes each.
+macro_rules! adopted {
+    ($ptr:ident, $size:ident => $fptr:ident, $fsize:ident) => {{
+        // The fields' types, checked: the loop below reads and writes them as these.
+        let _: fn(&OtaAppBuffer_t, &OtaFileContext_t) -> [(*mut u8, u16); 2] =
+            |b, f| [(b.$ptr, b.$size), (f.$fptr, f.$fsize)];
+        [
+            core::mem::offset_of!(OtaAppBuffer_t, $ptr) as u8,
+            core::mem::offset_of!(OtaAppBuffer_t, $size) as u8,
+            core::mem::offset_of!(OtaFileContext_t, $fptr) as u8,
+            core::mem::offset_of!(OtaFileContext_t, $fsize) as u8,
+        ]
+    }};
+}
+
+// Every offset fits the table's bytes.
+const _: () = assert!(
+    core::mem::size_of::<OtaAppBuffer_t>() <= 256
+        && core::mem::size_of::<OtaFileContext_t>() <= 256
+);
+
+const ADOPTED: [[u8; 4]; 6] = [
+    adopted!(pUpdateFilePath, updateFilePathsize => pFilePath, filePathMaxSize),
+    adopted!(pCertFilePath, certFilePathSize => pCertFilepath, certFilePathMaxSize),
+    adopted!(pStreamName, streamNameSize => pStreamName, streamNameMaxSize),
+    adopted!(pFileBitmap, fileBitmapSize => pRxBlockBitmap, blockBitmapMaxSize),
+    adopted!(pUrl, urlSize => pUpdateUrlPath, updateUrlMaxSize),
+    adopted!(pAuthScheme, authSchemeSize => pAuthScheme, authSchemeMaxSize),
+];
+
+/// Takes the application's buffers into an emptied file context (NULL and 0 already): each
+/// with a pointer and a size, the rest left to the application's malloc. The decode buffer's
+/// size is 32 bits, so it is taken apart.
+pub fn adopt_buffers(f: &mut OtaFileContext_t, b: &OtaAppBuffer_t) {
+    let src = (b as *const OtaAppBuffer_t).cast::<u8>();
+    let dst = (f as *mut OtaFileContext_t).cast::<u8>();
+    for &[ptr_at, size_at, fptr_at, fsize_at] in &ADOPTED {
+        // SAFETY: each offset is offset_of! of a field of the struct it is added to, whose type
+        // `adopted!` checked is the one read or written here; the reads and writes stay inside
+        // `b` and `f`, which the references make valid and (for `f`) exclusive.
+        unsafe {
+            let ptr = src.add(ptr_at.into()).cast::<*mut u8>().read();
+            let size = src.add(size_at.into()).cast::<u16>().read();
+            if !ptr.is_null() && size > 0 {
+                dst.add(fptr_at.into()).cast::<*mut u8>().write(ptr);
+                dst.add(fsize_at.into()).cast::<u16>().write(size);
+            }
+        }
+    }
+    if !b.pDecodeMemory.is_null() && b.decodeMemorySize > 0 {
+        f.pDecodeMem = b.pDecodeMemory;
+        f.decodeMemMaxSize = b.decodeMemorySize;
+    }
 }
 
 /// The text of a field without its NUL (empty when unset).
@@ -241,4 +298,42 @@ pub fn with_allocation<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> Option<
     let result = f(unsafe { core::slice::from_raw_parts_mut(ptr, len) });
     iface::free(ptr);
     Some(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_application_buffer_lands_in_its_slot_and_an_empty_one_is_left() {
+        let mut bytes = [0u8; 8];
+        let base = bytes.as_mut_ptr();
+        let p = |i: usize| base.wrapping_add(i);
+        let b = OtaAppBuffer_t {
+            pUpdateFilePath: p(1),
+            updateFilePathsize: 11,
+            pCertFilePath: p(2),
+            certFilePathSize: 12,
+            // A size without a pointer, and a pointer without a size, are not taken.
+            pStreamName: null_mut(),
+            streamNameSize: 13,
+            pDecodeMemory: p(3),
+            decodeMemorySize: 70_000,
+            pFileBitmap: p(4),
+            fileBitmapSize: 0,
+            pUrl: p(5),
+            urlSize: 15,
+            pAuthScheme: p(6),
+            authSchemeSize: 16,
+        };
+        let mut f = empty();
+        adopt_buffers(&mut f, &b);
+        assert_eq!((f.pFilePath, f.filePathMaxSize), (p(1), 11));
+        assert_eq!((f.pCertFilepath, f.certFilePathMaxSize), (p(2), 12));
+        assert_eq!((f.pStreamName, f.streamNameMaxSize), (null_mut(), 0));
+        assert_eq!((f.pDecodeMem, f.decodeMemMaxSize), (p(3), 70_000));
+        assert_eq!((f.pRxBlockBitmap, f.blockBitmapMaxSize), (null_mut(), 0));
+        assert_eq!((f.pUpdateUrlPath, f.updateUrlMaxSize), (p(5), 15));
+        assert_eq!((f.pAuthScheme, f.authSchemeMaxSize), (p(6), 16));
+    }
 }
