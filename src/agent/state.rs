@@ -151,6 +151,12 @@ pub(super) static STATS: Stats = Stats {
 // Out of line: an inline read-modify-write loop at each of the eight sites cost more than a call.
 #[inline(never)]
 pub(super) fn count(counter: &AtomicU32) {
+    count_inline(counter);
+}
+
+/// [`count`] inlined, for the two counts every queued block makes.
+#[inline(always)]
+fn count_inline(counter: &AtomicU32) {
     #[cfg(target_has_atomic = "32")]
     counter.fetch_add(1, Ordering::Relaxed);
     // Armv6-M has no read-modify-write atomics: a count racing another one may be lost.
@@ -254,12 +260,12 @@ pub(crate) fn signal_event(msg: &OtaEventMsg_t) -> bool {
     };
     let block = msg.eventId == sys::OtaAgentEventReceivedFileBlock;
     if block {
-        count(&STATS.received);
+        count_inline(&STATS.received);
     }
     let status = sender.send(msg);
     if status == sys::OtaOsSuccess {
         if block {
-            count(&STATS.queued);
+            count_inline(&STATS.queued);
         }
         true
     } else {
