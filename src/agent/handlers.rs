@@ -309,8 +309,9 @@ fn process_as<const HTTP: bool>(msg: &OtaEventMsg_t) -> Outcome {
     };
     let progress = match ingested {
         ingest::Ingested::Accepted(progress) => progress,
-        ingest::Ingested::Done(result, close_status) => {
-            return block_not_added(msg, result, close_status)
+        ingest::Ingested::Done(result) => {
+            // The file was not closed: no close status for a failure's report.
+            return block_not_added(msg, result, sys::pal_status(sys::OtaPalUninitialized));
         }
     };
     if progress.remaining == 0 {

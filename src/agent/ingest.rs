@@ -91,10 +91,11 @@ pub(super) struct Progress {
 }
 
 /// What one data message did to the download: a new block written (the last one when none
-/// remain), or nothing added (a refusal, a failure, the file closed), with the PAL's close status.
+/// remain), or nothing added (a refusal, a failure). The file is not closed here, so there is
+/// no close status to carry.
 pub(super) enum Ingested {
     Accepted(Progress),
-    Done(IngestResult_t, OtaPalStatus_t),
+    Done(IngestResult_t),
 }
 
 /// Why the block's one look at the agent and the file did not claim the block.
@@ -190,14 +191,10 @@ fn claim<const HTTP: bool>(
 
 /// What a refused block makes of the ingest, with its log record.
 fn refused(refusal: Refusal) -> Ingested {
-    let close_status = pal_status(sys::OtaPalUninitialized);
-    let ignored = Ingested::Done(
-        sys::IngestResultDuplicate_Continue,
-        pal_status(sys::OtaPalSuccess),
-    );
+    let ignored = Ingested::Done(sys::IngestResultDuplicate_Continue);
     match refusal {
-        Refusal::NotReady => Ingested::Done(sys::IngestResultUnexpectedBlock, close_status),
-        Refusal::Refused(result) => Ingested::Done(result, close_status),
+        Refusal::NotReady => Ingested::Done(sys::IngestResultUnexpectedBlock),
+        Refusal::Refused(result) => Ingested::Done(result),
         Refusal::Unasked => ignored,
         Refusal::OtherFile(id, expected) => {
             ota_log!(
@@ -219,13 +216,13 @@ fn refused(refusal: Refusal) -> Ingested {
                 u(len),
                 " bytes is outside the file"
             );
-            Ingested::Done(sys::IngestResultBlockOutOfRange, close_status)
+            Ingested::Done(sys::IngestResultBlockOutOfRange)
         }
         Refusal::Duplicate(index) => {
             ota_log!(Warn, "Duplicate block ", u(index), " ignored");
             ignored
         }
-        Refusal::NoFile => Ingested::Done(sys::IngestResultBadFileHandle, close_status),
+        Refusal::NoFile => Ingested::Done(sys::IngestResultBadFileHandle),
     }
 }
 
@@ -262,10 +259,7 @@ fn receive_as<const HTTP: bool>(message: &[u8], plane: Plane, next: &mut Option<
     };
     // A claimed block was decoded.
     let Ok(Decoded { data, .. }) = &decoded else {
-        return Ingested::Done(
-            sys::IngestResultBadData,
-            pal_status(sys::OtaPalUninitialized),
-        );
+        return Ingested::Done(sys::IngestResultBadData);
     };
     let offset = index.saturating_mul(config::FILE_BLOCK_SIZE);
     let written = write(offset, data);
@@ -280,10 +274,7 @@ fn receive_as<const HTTP: bool>(message: &[u8], plane: Plane, next: &mut Option<
             " bytes of block ",
             u(index)
         );
-        return Ingested::Done(
-            sys::IngestResultWriteBlockFailed,
-            pal_status(sys::OtaPalUninitialized),
-        );
+        return Ingested::Done(sys::IngestResultWriteBlockFailed);
     }
     if progress.remaining > 0 {
         ota_log!(
