@@ -130,12 +130,19 @@ pub(crate) fn statistics() -> sys::OtaAgentStatistics_t {
     }
 }
 
-pub(crate) fn check_for_update() -> OtaErr_t {
-    if signal(sys::OtaAgentEventRequestJobDocument) {
+/// Queues an API call's event: OtaErrSignalEventFailed when the queue refuses it. One copy of
+/// the mapping for the four calls.
+#[inline(never)]
+fn queue(event: sys::OtaEvent_t) -> OtaErr_t {
+    if signal(event) {
         sys::OtaErrNone
     } else {
         sys::OtaErrSignalEventFailed
     }
+}
+
+pub(crate) fn check_for_update() -> OtaErr_t {
+    queue(sys::OtaAgentEventRequestJobDocument)
 }
 
 pub(crate) fn suspend() -> OtaErr_t {
@@ -144,11 +151,7 @@ pub(crate) fn suspend() -> OtaErr_t {
         return sys::OtaErrAgentStopped;
     }
     let _ = iface::timer_stop(sys::OtaRequestTimer);
-    if signal(sys::OtaAgentEventSuspend) {
-        sys::OtaErrNone
-    } else {
-        sys::OtaErrSignalEventFailed
-    }
+    queue(sys::OtaAgentEventSuspend)
 }
 
 pub(crate) fn resume() -> OtaErr_t {
@@ -156,11 +159,7 @@ pub(crate) fn resume() -> OtaErr_t {
         ota_log!(Warn, "Failed to resume the OTA agent: it is stopped");
         return sys::OtaErrAgentStopped;
     }
-    if signal(sys::OtaAgentEventResume) {
-        sys::OtaErrNone
-    } else {
-        sys::OtaErrSignalEventFailed
-    }
+    queue(sys::OtaAgentEventResume)
 }
 
 pub(crate) fn activate_new_image() -> OtaErr_t {
@@ -183,13 +182,7 @@ pub(crate) fn activate_new_image() -> OtaErr_t {
 
 pub(crate) fn set_image_state(state: sys::OtaImageState_t) -> OtaErr_t {
     match state {
-        sys::OtaImageStateAborted => {
-            if signal(sys::OtaAgentEventUserAbort) {
-                sys::OtaErrNone
-            } else {
-                sys::OtaErrSignalEventFailed
-            }
-        }
+        sys::OtaImageStateAborted => queue(sys::OtaAgentEventUserAbort),
         sys::OtaImageStateRejected | sys::OtaImageStateAccepted => {
             if iface::installed() {
                 verdict::set_image_state_with_reason(state, 0)
