@@ -21,8 +21,8 @@ use crate::sys::fctx::{self, FILE};
 use crate::sys::{self, iface, OtaErr_t, OtaEventMsg_t, OtaState_t};
 use core::sync::atomic::Ordering;
 use state::{
-    count, notify, reset_stats, set_state, set_text, signal, store_image_state, Agent, Outcome,
-    AGENT, JOB_ID_CAP, JOB_NAME, PROTOCOLS, PROTOCOLS_CAP, SIGNATURE, STATS,
+    count, notify, reset_stats, set_state, signal, store_image_state, Agent, Outcome, AGENT,
+    JOB_ID_CAP, JOB_NAME, PROTOCOLS, PROTOCOLS_CAP, SIGNATURE, STATS,
 };
 pub(crate) use state::{image_state, signal_event, state};
 
@@ -78,7 +78,10 @@ pub(crate) fn init(
         *a = Agent::new();
         a.callback = callback;
         if let Some(name) = name {
-            set_text(&mut a.thing, name);
+            // Into the agent just zeroed: no clearing first; the filter left room for the NUL.
+            if let Some(dst) = a.thing.get_mut(..name.len()) {
+                dst.copy_from_slice(name);
+            }
         }
     });
     store_image_state(sys::OtaImageStateUnknown);
