@@ -304,9 +304,7 @@ fn write(offset: u32, data: &Data<'_>) -> i16 {
             .and_then(|n| buf.get(..n))
             .map_or(-1, |joined| iface::pal_write_block(offset, joined))
     };
-    fctx::with_decode_buffer(join_and_write)
-        .or_else(|| fctx::with_allocation(config::FILE_BLOCK_SIZE as usize, join_and_write))
-        .unwrap_or(-1)
+    fctx::with_scratch(config::FILE_BLOCK_SIZE as usize, join_and_write).unwrap_or(-1)
 }
 
 /// The download's end before the close: stop the request timer, drop the bitmap; false when

@@ -279,24 +279,25 @@ pub fn decode_capacity(ctx: &OtaFileContext_t) -> Option<usize> {
     (!ctx.pDecodeMem.is_null() && len > 0).then_some(len)
 }
 
-/// Runs `f` on the application's decode buffer, if it gave one. The file context is not
-/// borrowed while `f` runs, so `f` may call the PAL.
-pub fn with_decode_buffer<R>(f: impl FnOnce(&mut [u8]) -> R) -> Option<R> {
-    let (ptr, len) = FILE.with(|c| decode_capacity(c).map(|len| (c.pDecodeMem, len)))?;
-    // SAFETY: the application gave pDecodeMemory with decodeMemorySize bytes, for the agent's
-    // use only, for as long as the agent runs.
-    Some(f(unsafe { core::slice::from_raw_parts_mut(ptr, len) }))
-}
-
-/// Runs `f` on `len` bytes from the application's malloc, freed afterwards.
-pub fn with_allocation<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> Option<R> {
-    let ptr = iface::malloc(len);
+/// Runs `f` on the application's decode buffer, if it gave one, else on `len` bytes from the
+/// application's malloc, freed afterwards (as v2.0.0 allocated its decode memory); None when
+/// the allocation fails. The file context is not borrowed while `f` runs, so `f` may call the
+/// PAL. One call of `f` for both buffers, so it is inlined once.
+pub fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> Option<R> {
+    let given = FILE.with(|c| decode_capacity(c).map(|len| (c.pDecodeMem, len)));
+    let (ptr, len) = match given {
+        Some(given) => given,
+        None => (iface::malloc(len), len),
+    };
     if ptr.is_null() {
         return None;
     }
-    // SAFETY: a fresh allocation of `len` bytes, freed below after its only use.
+    // SAFETY: the application's pDecodeMemory with decodeMemorySize bytes, for the agent's use
+    // only while it runs, or a fresh allocation of `len` bytes, freed below after its only use.
     let result = f(unsafe { core::slice::from_raw_parts_mut(ptr, len) });
-    iface::free(ptr);
+    if given.is_none() {
+        iface::free(ptr);
+    }
     Some(result)
 }
 
