@@ -351,10 +351,7 @@ fn process_as<const HTTP: bool>(msg: &OtaEventMsg_t) -> Outcome {
 /// to the deepest stack of a download, the update's own.
 #[inline(always)]
 fn report_progress(received: u32, total: u32) -> OtaErr_t {
-    match update_job_status(Status::Receiving { received, total }) {
-        Ok(()) => sys::OtaErrNone,
-        Err(e) => e,
-    }
+    update_job_status(Status::Receiving { received, total })
 }
 
 /// A data message that added no block with more to come: the download's end, its failure, or
@@ -371,12 +368,10 @@ fn block_not_added(
         ota_log!(Warn, "Block received with no download in progress; ignored");
         count(&STATS.dropped);
     } else if result == sys::IngestResultFileComplete {
-        if let Err(e) = update_job_status(Status::SelfTest {
+        err = update_job_status(Status::SelfTest {
             reason: mqtt::REASON_READY,
             version: app_version(),
-        }) {
-            err = e;
-        }
+        });
         finish_download(true);
         count(&STATS.processed);
     } else if result < sys::IngestResultFileComplete {
@@ -386,12 +381,10 @@ fn block_not_added(
             d(result)
         );
         let _ = iface::pal_set_image_state(sys::OtaImageStateRejected);
-        if let Err(e) = update_job_status(Status::FailedWithValue {
+        err = update_job_status(Status::FailedWithValue {
             reason: close_status,
             sub_reason: result as u32,
-        }) {
-            err = e;
-        }
+        });
         finish_download(false);
     }
     // A duplicate block changes nothing: v2.0.0 counted it towards the next request, which

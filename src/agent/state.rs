@@ -234,10 +234,14 @@ pub(super) fn clear_active_job() {
     AGENT.with(|a| a.active_job.fill(0));
 }
 
-/// Publishes a job status update for the active job.
-pub(super) fn update_job_status(status: mqtt::Status) -> Result<(), OtaErr_t> {
+/// Publishes a job status update for the active job: OtaErrNone or the failure's code, as the
+/// handlers keep it (one conversion here, not one at each of their reports).
+pub(super) fn update_job_status(status: mqtt::Status) -> OtaErr_t {
     let job = AGENT.with(|a| a.active_job);
-    mqtt::update_job_status(&Thing, until_nul(&job), status)
+    match mqtt::update_job_status(&Thing, until_nul(&job), status) {
+        Ok(()) => sys::OtaErrNone,
+        Err(e) => e,
+    }
 }
 
 /// v2.0.0's OTA_SignalEvent: queue an event, counting file blocks.
