@@ -26,23 +26,65 @@ pub enum StoreError {
     BufferTooSmall,
 }
 
-/// A text field's pointer (borrowed as `$($mut)?`) and the capacity of its fixed buffer.
-macro_rules! slot {
-    ($ctx:expr, $field:expr, $($mut:tt)?) => {
-        match $field {
-            Text::FilePath => (&$($mut)? $ctx.pFilePath, $ctx.filePathMaxSize),
-            Text::CertFile => (&$($mut)? $ctx.pCertFilepath, $ctx.certFilePathMaxSize),
-            Text::StreamName => (&$($mut)? $ctx.pStreamName, $ctx.streamNameMaxSize),
-            Text::Url => (&$($mut)? $ctx.pUpdateUrlPath, $ctx.updateUrlMaxSize),
-            Text::AuthScheme => (&$($mut)? $ctx.pAuthScheme, $ctx.authSchemeMaxSize),
-            Text::JobName => (&$($mut)? $ctx.pJobName, $ctx.jobNameMaxSize),
-            Text::Protocols => (&$($mut)? $ctx.pProtocols, $ctx.protocolMaxSize),
-        }
-    };
+/// Where a text field's pointer and the 16-bit capacity of its fixed buffer sit in the file
+/// context. Offsets in a table: a `match` on the field became two tables of addresses for each
+/// of `slot` and `text`, 112 bytes in all.
+macro_rules! slot_at {
+    ($ptr:ident, $cap:ident) => {{
+        // The fields' types, checked: `slot` and `text` read them as these.
+        let _: fn(&OtaFileContext_t) -> (*mut u8, u16) = |f| (f.$ptr, f.$cap);
+        [
+            core::mem::offset_of!(OtaFileContext_t, $ptr) as u8,
+            core::mem::offset_of!(OtaFileContext_t, $cap) as u8,
+        ]
+    }};
 }
 
+// Every offset fits the table's bytes.
+const _: () = assert!(core::mem::size_of::<OtaFileContext_t>() <= 256);
+
+/// [`slot_at!`] of each text field, in [`Text`]'s order.
+const SLOTS: [[u8; 2]; 7] = [
+    slot_at!(pFilePath, filePathMaxSize),
+    slot_at!(pCertFilepath, certFilePathMaxSize),
+    slot_at!(pStreamName, streamNameMaxSize),
+    slot_at!(pUpdateUrlPath, updateUrlMaxSize),
+    slot_at!(pAuthScheme, authSchemeMaxSize),
+    slot_at!(pJobName, jobNameMaxSize),
+    slot_at!(pProtocols, protocolMaxSize),
+];
+
+/// The offsets of `field`'s pointer and capacity.
+fn slot_offsets(field: Text) -> (usize, usize) {
+    // Every Text has its row; the fallback (the first row) is never taken.
+    let [ptr_at, cap_at] = SLOTS.get(field as usize).copied().unwrap_or(SLOTS[0]);
+    (ptr_at.into(), cap_at.into())
+}
+
+/// A text field's pointer, borrowed with the context, and the capacity of its fixed buffer.
 fn slot(ctx: &mut OtaFileContext_t, field: Text) -> (&mut *mut u8, u16) {
-    slot!(ctx, field, mut)
+    let (ptr_at, cap_at) = slot_offsets(field);
+    let base = (ctx as *mut OtaFileContext_t).cast::<u8>();
+    // SAFETY: the offsets are offset_of! of fields of OtaFileContext_t whose types slot_at!
+    // checked are *mut u8 and u16; both lie inside `ctx`, which is borrowed mutably for the
+    // reference's life; the capacity is read by value, before the reference is made.
+    unsafe {
+        let capacity = base.add(cap_at).cast::<u16>().read();
+        (&mut *base.add(ptr_at).cast::<*mut u8>(), capacity)
+    }
+}
+
+/// As [`slot`], read only: the field's pointer and capacity, by value.
+fn slot_value(ctx: &OtaFileContext_t, field: Text) -> (*mut u8, u16) {
+    let (ptr_at, cap_at) = slot_offsets(field);
+    let base = (ctx as *const OtaFileContext_t).cast::<u8>();
+    // SAFETY: as for `slot`; both fields are read by value from the shared context.
+    unsafe {
+        (
+            base.add(ptr_at).cast::<*mut u8>().read(),
+            base.add(cap_at).cast::<u16>().read(),
+        )
+    }
 }
 
 /// The receive bitmap's pointer and the capacity of the application's buffer (0: allocated).
@@ -171,7 +213,7 @@ pub fn adopt_buffers(f: &mut OtaFileContext_t, b: &OtaAppBuffer_t) {
 
 /// The text of a field without its NUL (empty when unset).
 pub fn text(ctx: &OtaFileContext_t, field: Text) -> &[u8] {
-    let (&ptr, capacity) = slot!(ctx, field,);
+    let (ptr, capacity) = slot_value(ctx, field);
     if ptr.is_null() {
         return &[];
     }
