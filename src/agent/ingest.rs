@@ -313,13 +313,12 @@ fn write(offset: u32, data: &Data<'_>) -> i16 {
 fn before_close() -> bool {
     ota_log!(Info, "Received the final block of the update");
     let _ = iface::timer_stop(sys::OtaRequestTimer);
-    let (allocated, has_file) = AGENT.with2(&FILE, |a, f| {
+    // One lock for the agent's and the file's parts; the allocation is freed outside it.
+    let (taken, has_file) = AGENT.with2(&FILE, |a, f| {
         a.bitmap_len = 0;
-        (f.blockBitmapMaxSize == 0, !f.pFile.is_null())
+        (fctx::take_allocated_bitmap(f), !f.pFile.is_null())
     });
-    if allocated {
-        fctx::bitmap_release();
-    }
+    iface::free(taken);
     has_file
 }
 

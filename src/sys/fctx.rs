@@ -306,13 +306,15 @@ pub fn bitmap_ref(ctx: &OtaFileContext_t, len: usize) -> Option<&[u8]> {
     Some(unsafe { core::slice::from_raw_parts(ctx.pRxBlockBitmap, len) })
 }
 
-/// Forgets the bitmap: a fixed buffer is zeroed, allocated memory is freed (outside the lock).
-/// No blocks are owed without it, so a stale request timer finds nothing to ask for.
-pub fn bitmap_release() {
-    iface::free(FILE.with(|ctx| {
-        ctx.blocksRemaining = 0;
-        clear_or_take(bitmap_slot(ctx))
-    }));
+/// Under the caller's lock, forgets an allocated bitmap: takes it out for the caller to free
+/// outside the lock (NULL for the application's buffer, which stays). No blocks are owed
+/// without it, so a stale request timer finds nothing to ask for.
+pub fn take_allocated_bitmap(ctx: &mut OtaFileContext_t) -> *mut u8 {
+    if ctx.blockBitmapMaxSize != 0 {
+        return null_mut();
+    }
+    ctx.blocksRemaining = 0;
+    clear_or_take(bitmap_slot(ctx))
 }
 
 /// Capacity of the application's decode buffer, if it gave one.
