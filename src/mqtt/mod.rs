@@ -99,26 +99,18 @@ fn write_topic<B: Bytes + ?Sized>(
     t.push(suffix);
 }
 
-/// Runs one MQTT interface call on a NUL-terminated topic: publishes `payload`, or (none)
-/// subscribes, or unsubscribes when `off`; false (and an error log naming the topic) when it
-/// fails or the topic did not fit. One copy for the three calls.
-#[inline(never)]
+/// Runs one MQTT interface call on a NUL-terminated topic; false (and an error log naming the
+/// topic) when it fails or the topic did not fit.
 fn mqtt_call(
     t: &mut TextBuf<[MaybeUninit<u8>]>,
-    qos: u8,
-    off: bool,
-    payload: Option<&[u8]>,
+    action: &str,
+    call: impl FnOnce(&[u8]) -> sys::OtaMqttStatus_t,
 ) -> bool {
-    let action = match (payload, off) {
-        (Some(_), _) => "publish to",
-        (None, true) => "unsubscribe from",
-        (None, false) => "subscribe to",
-    };
     let Some(bytes) = t.with_nul() else {
         ota_log!(Error, "Failed to ", s(action), ": the topic does not fit");
         return false;
     };
-    let status = iface::mqtt_call(bytes, qos, off, payload);
+    let status = call(bytes);
     if status != sys::OtaMqttSuccess {
         let topic = bytes.split_last().map_or(&[][..], |(_, text)| text);
         ota_log!(
@@ -146,16 +138,21 @@ fn unsubscribe(t: &mut TextBuf<[MaybeUninit<u8>]>, qos: u8) -> bool {
     subscription(t, qos, true)
 }
 
-/// Subscribes or (`off`) unsubscribes. Out of line: its four callers pass no payload.
+/// Subscribes or (`off`) unsubscribes: one copy of the call and its failure log for both.
 #[inline(never)]
 fn subscription(t: &mut TextBuf<[MaybeUninit<u8>]>, qos: u8, off: bool) -> bool {
-    mqtt_call(t, qos, off, None)
+    let action = if off {
+        "unsubscribe from"
+    } else {
+        "subscribe to"
+    };
+    mqtt_call(t, action, |topic| iface::mqtt_subscription(topic, qos, off))
 }
 
-/// Publishes; out of line, as `subscription`.
-#[inline(never)]
 fn publish(t: &mut TextBuf<[MaybeUninit<u8>]>, payload: &[u8], qos: u8) -> bool {
-    mqtt_call(t, qos, false, Some(payload))
+    mqtt_call(t, "publish to", |topic| {
+        iface::mqtt_publish(topic, payload, qos)
+    })
 }
 
 /// Asks for the next pending job: (re)subscribes to `$next/get/accepted` and `notify-next`,

@@ -146,38 +146,30 @@ pub fn free(ptr: *mut u8) {
     }
 }
 
-/// Publishes `payload` on a NUL-terminated topic, or (no payload) subscribes to it, or
-/// unsubscribes from it when `off`: one check of the topic for the three entries.
-pub fn mqtt_call(topic: &[u8], qos: u8, off: bool, payload: Option<&[u8]>) -> OtaMqttStatus_t {
-    let failed = match (payload, off) {
-        (Some(_), _) => OtaMqttPublishFailed,
-        (None, true) => OtaMqttUnsubscribeFailed,
-        (None, false) => OtaMqttSubscribeFailed,
+/// Subscribes to or (`off`) unsubscribes from a NUL-terminated topic: both entries have one
+/// signature, so one call site.
+pub fn mqtt_subscription(topic: &[u8], qos: u8, off: bool) -> OtaMqttStatus_t {
+    let (entry, failed) = if off {
+        (entry!(mqtt.unsubscribe), OtaMqttUnsubscribeFailed)
+    } else {
+        (entry!(mqtt.subscribe), OtaMqttSubscribeFailed)
     };
-    let Some((p, len)) = topic_parts(topic) else {
-        return failed;
-    };
-    match payload {
-        Some(payload) => match (entry!(mqtt.publish), u32::try_from(payload.len())) {
-            // SAFETY: topic and payload are valid for the duration of the call.
-            (Some(f), Ok(size)) => unsafe {
-                f(p, len, payload.as_ptr().cast::<c_char>(), size, qos)
-            },
-            _ => failed,
+    match (entry, topic_parts(topic)) {
+        // SAFETY: the topic is valid and NUL-terminated for the duration of the call.
+        (Some(f), Some((p, len))) => unsafe { f(p, len, qos) },
+        _ => failed,
+    }
+}
+
+/// Publishes `payload` on a NUL-terminated topic.
+pub fn mqtt_publish(topic: &[u8], payload: &[u8], qos: u8) -> OtaMqttStatus_t {
+    let size = u32::try_from(payload.len()).ok();
+    match (entry!(mqtt.publish), topic_parts(topic), size) {
+        // SAFETY: topic and payload are valid for the duration of the call.
+        (Some(f), Some((p, len)), Some(size)) => unsafe {
+            f(p, len, payload.as_ptr().cast::<c_char>(), size, qos)
         },
-        None => {
-            // Both entries have one signature, so one call site.
-            let entry = if off {
-                entry!(mqtt.unsubscribe)
-            } else {
-                entry!(mqtt.subscribe)
-            };
-            match entry {
-                // SAFETY: the topic is valid and NUL-terminated for the duration of the call.
-                Some(f) => unsafe { f(p, len, qos) },
-                None => failed,
-            }
-        }
+        _ => OtaMqttPublishFailed,
     }
 }
 
