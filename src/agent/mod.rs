@@ -3,7 +3,7 @@
 //! Events arrive through the application's OS queue (`OTA_SignalEvent`), the agent task
 //! (`OTA_EventProcessingTask`) takes them one by one, finds the row of the transition table for
 //! the current state and event, runs its handler and, when the handler succeeds, moves to the
-//! row's next state — v2.0.0's table, with the rows listed in `KEYS` and `HANDLERS`.
+//! row's next state — v2.0.0's table, with the rows listed in `TABLE`.
 //!
 //! State lives in statics like v2.0.0's (`state.rs`): the state, image state and counters are
 //! atomics (other threads read them); everything else is behind `sys::global`'s lock.
@@ -218,38 +218,19 @@ pub(crate) fn event_processing_task() {
 
 type Handler = fn(&OtaEventMsg_t) -> Outcome;
 
-/// A row's state and event, packed into one byte, and its next state; the handler is kept
-/// apart, in [`HANDLERS`], so a row takes 6 bytes where one struct of all four took 8.
-struct Key {
-    on: u8,
+struct Row {
+    state: OtaState_t,
+    event: sys::OtaEvent_t,
+    handler: Handler,
     next: OtaState_t,
 }
 
-/// A state and an event as [`Key::on`] holds them: 4 bits each, every one of v2.0.0's fits.
-#[allow(clippy::unnecessary_cast)] // C enums are one byte on arm-none-eabi, 32 bits on hosts
-const fn on(state: OtaState_t, event: sys::OtaEvent_t) -> u8 {
-    assert!((state as u32) < 16 && (event as u32) < 16);
-    ((state as u8) << 4) | event as u8
-}
-
-/// The rows' keys and handlers, in two arrays (see [`Key`]).
-macro_rules! table {
-    ($(($state:expr, $event:expr, $handler:expr, $next:expr $(,)?)),* $(,)?) => {
-        static KEYS: [Key; ROWS] = [$(Key { on: const { on($state, $event) }, next: $next }),*];
-        static HANDLERS: [Handler; ROWS] = [$($handler),*];
-    };
-}
-
-const ROWS: usize = 23;
-
-#[cfg(test)]
-impl Key {
-    fn state(&self) -> OtaState_t {
-        (self.on >> 4).into()
-    }
-
-    fn event(&self) -> sys::OtaEvent_t {
-        (self.on & 15).into()
+const fn row(state: OtaState_t, event: sys::OtaEvent_t, handler: Handler, next: OtaState_t) -> Row {
+    Row {
+        state,
+        event,
+        handler,
+        next,
     }
 }
 
@@ -265,54 +246,54 @@ use sys::{
     OtaAgentStateWaitingForFileBlock as WAITING_BLOCK, OtaAgentStateWaitingForJob as WAITING_JOB,
 };
 
-// v2.0.0's transition table (ota.c); the added rows are marked. No two rows match one state
-// and event, so the order only sets the search's cost: the download's two rows come first.
-table![
-    (WAITING_BLOCK, GOT_BLOCK, h::process_data, WAITING_BLOCK),
-    (WAITING_BLOCK, REQ_BLOCK, h::request_data, WAITING_BLOCK),
-    (READY, sys::OtaAgentEventStart, h::start, REQUESTING_JOB),
+/// v2.0.0's transition table (ota.c); the added rows are marked. No two rows match one state
+/// and event, so the order only sets the search's cost: the download's two rows come first.
+static TABLE: [Row; 23] = [
+    row(WAITING_BLOCK, GOT_BLOCK, h::process_data, WAITING_BLOCK),
+    row(WAITING_BLOCK, REQ_BLOCK, h::request_data, WAITING_BLOCK),
+    row(READY, sys::OtaAgentEventStart, h::start, REQUESTING_JOB),
     // Added: the start's job request did not fit the queue; the request timer asks again.
-    (READY, TIMER, h::ask_for_job, REQUESTING_JOB),
-    (REQUESTING_JOB, REQ_JOB, h::request_job, WAITING_JOB),
-    (REQUESTING_JOB, TIMER, h::request_job, WAITING_JOB),
-    (WAITING_JOB, GOT_JOB, h::process_job, CREATING),
+    row(READY, TIMER, h::ask_for_job, REQUESTING_JOB),
+    row(REQUESTING_JOB, REQ_JOB, h::request_job, WAITING_JOB),
+    row(REQUESTING_JOB, TIMER, h::request_job, WAITING_JOB),
+    row(WAITING_JOB, GOT_JOB, h::process_job, CREATING),
     // Added: OTA_CheckForUpdate while waiting asks again. v2.0.0 ignored it, so a lost reply
     // to $next/get left the agent waiting for ever.
-    (WAITING_JOB, REQ_JOB, h::request_job, WAITING_JOB),
-    (
+    row(WAITING_JOB, REQ_JOB, h::request_job, WAITING_JOB),
+    row(
         CREATING,
         sys::OtaAgentEventStartSelfTest,
         verdict::in_self_test,
         WAITING_JOB,
     ),
-    (CREATING, CREATE_FILE, h::init_file, REQUESTING_BLOCK),
-    (CREATING, TIMER, h::init_file, REQUESTING_BLOCK),
+    row(CREATING, CREATE_FILE, h::init_file, REQUESTING_BLOCK),
+    row(CREATING, TIMER, h::init_file, REQUESTING_BLOCK),
     // Added: after a job fails in CreatingFile (e.g. no supported protocol) the agent asks for
     // the next job instead of sitting in CreatingFile, where v2.0.0 ignored every later job.
-    (CREATING, REQ_JOB, h::request_job, WAITING_JOB),
-    (REQUESTING_BLOCK, REQ_BLOCK, h::request_data, WAITING_BLOCK),
-    (REQUESTING_BLOCK, TIMER, h::request_data, WAITING_BLOCK),
+    row(CREATING, REQ_JOB, h::request_job, WAITING_JOB),
+    row(REQUESTING_BLOCK, REQ_BLOCK, h::request_data, WAITING_BLOCK),
+    row(REQUESTING_BLOCK, TIMER, h::request_data, WAITING_BLOCK),
     // Added: OTA_CheckForUpdate asks for a job here too, as in WaitingForFileBlock. When the
     // step to the first request was refused and so was the request timer, nothing else leaves.
-    (REQUESTING_BLOCK, REQ_JOB, h::request_job, WAITING_JOB),
-    (WAITING_BLOCK, TIMER, h::request_data, WAITING_BLOCK),
-    (WAITING_BLOCK, REQ_JOB, h::request_job, WAITING_JOB),
-    (WAITING_BLOCK, GOT_JOB, h::job_notification, REQUESTING_JOB),
-    (WAITING_BLOCK, CLOSE_FILE, h::close_file, WAITING_JOB),
-    (
+    row(REQUESTING_BLOCK, REQ_JOB, h::request_job, WAITING_JOB),
+    row(WAITING_BLOCK, TIMER, h::request_data, WAITING_BLOCK),
+    row(WAITING_BLOCK, REQ_JOB, h::request_job, WAITING_JOB),
+    row(WAITING_BLOCK, GOT_JOB, h::job_notification, REQUESTING_JOB),
+    row(WAITING_BLOCK, CLOSE_FILE, h::close_file, WAITING_JOB),
+    row(
         sys::OtaAgentStateSuspended,
         sys::OtaAgentEventResume,
         h::resume,
         REQUESTING_JOB,
     ),
-    (
+    row(
         ALL,
         sys::OtaAgentEventSuspend,
         h::suspend,
         sys::OtaAgentStateSuspended,
     ),
-    (ALL, sys::OtaAgentEventUserAbort, h::user_abort, WAITING_JOB),
-    (
+    row(ALL, sys::OtaAgentEventUserAbort, h::user_abort, WAITING_JOB),
+    row(
         ALL,
         sys::OtaAgentEventShutdown,
         h::shutdown,
@@ -368,23 +349,11 @@ fn event_name(event: sys::OtaEvent_t) -> &'static str {
 
 fn dispatch(msg: &OtaEventMsg_t) {
     let current = state();
-    // A row's `on` for this state and event, and for any state; a state past 4 bits matches
-    // no row (a negative one sign-extends past 8), nor does an event past them (searched for
-    // by none).
-    let event = u32::from(msg.eventId);
-    let here = (current as u32).wrapping_shl(4) | event;
-    let anywhere = (ALL as u32).wrapping_shl(4) | event;
-    let found = if event < 16 {
-        KEYS.iter().position(|r| {
-            let on = u32::from(r.on);
-            on == here || on == anywhere
-        })
-    } else {
-        None
-    };
-    let found = found.and_then(|i| Some((KEYS.get(i)?, HANDLERS.get(i)?)));
+    let found = TABLE
+        .iter()
+        .find(|r| (r.state == current || r.state == ALL) && r.event == msg.eventId);
     match found {
-        Some((r, handler)) => match handler(msg) {
+        Some(r) => match (r.handler)(msg) {
             Outcome::Next => {
                 ota_log!(
                     Info,
@@ -453,15 +422,15 @@ mod tests {
 
     #[test]
     fn no_two_table_rows_match_one_state_and_event() {
-        for (i, a) in KEYS.iter().enumerate() {
-            for b in &KEYS[i + 1..] {
-                let states_meet = a.state() == b.state() || a.state() == ALL || b.state() == ALL;
+        for (i, a) in TABLE.iter().enumerate() {
+            for b in &TABLE[i + 1..] {
+                let states_meet = a.state == b.state || a.state == ALL || b.state == ALL;
                 assert!(
-                    !(states_meet && a.event() == b.event()),
+                    !(states_meet && a.event == b.event),
                     "rows for state {} and {} both take event {}",
-                    a.state(),
-                    b.state(),
-                    a.event()
+                    a.state,
+                    b.state,
+                    a.event
                 );
             }
         }
@@ -471,27 +440,14 @@ mod tests {
     fn table_rows_are_reachable_in_v2_order() {
         // The first row for (WaitingForFileBlock, ReceivedJobDocument) is the notification
         // handler, as in v2.0.0.
-        let r = KEYS
+        let r = TABLE
             .iter()
-            .find(|r| r.state() == WAITING_BLOCK && r.event() == GOT_JOB)
+            .find(|r| r.state == WAITING_BLOCK && r.event == GOT_JOB)
             .unwrap();
         assert_eq!(r.next, REQUESTING_JOB);
-        assert_eq!(KEYS.iter().filter(|r| r.state() == ALL).count(), 3);
-        assert!(KEYS
+        assert_eq!(TABLE.iter().filter(|r| r.state == ALL).count(), 3);
+        assert!(TABLE
             .iter()
-            .any(|r| r.state() == WAITING_JOB && r.event() == REQ_JOB));
-    }
-
-    #[test]
-    fn a_row_keeps_its_state_and_event_in_its_byte() {
-        assert_eq!(
-            KEYS.first().map(|r| (r.state(), r.event())),
-            Some((WAITING_BLOCK, GOT_BLOCK))
-        );
-        let last = KEYS.last().unwrap();
-        assert_eq!(
-            (last.state(), last.event()),
-            (ALL, sys::OtaAgentEventShutdown)
-        );
+            .any(|r| r.state == WAITING_JOB && r.event == REQ_JOB));
     }
 }
