@@ -3,7 +3,7 @@
 //! Events arrive through the application's OS queue (`OTA_SignalEvent`), the agent task
 //! (`OTA_EventProcessingTask`) takes them one by one, finds the row of the transition table for
 //! the current state and event, runs its handler and, when the handler succeeds, moves to the
-//! row's next state — v2.0.0's table, with the rows listed in `TABLE`.
+//! row's next state — v2.0.0's table, with the rows listed in `table!`.
 //!
 //! State lives in statics like v2.0.0's (`state.rs`): the state, image state and counters are
 //! atomics (other threads read them); everything else is behind `sys::global`'s lock.
@@ -218,21 +218,23 @@ pub(crate) fn event_processing_task() {
 
 type Handler = fn(&OtaEventMsg_t) -> Outcome;
 
-struct Row {
+/// A row's state, event and next state; the handler is kept apart, in [`HANDLERS`], so a row
+/// takes 7 bytes where one struct of all four padded to 8.
+struct Key {
     state: OtaState_t,
     event: sys::OtaEvent_t,
-    handler: Handler,
     next: OtaState_t,
 }
 
-const fn row(state: OtaState_t, event: sys::OtaEvent_t, handler: Handler, next: OtaState_t) -> Row {
-    Row {
-        state,
-        event,
-        handler,
-        next,
-    }
+/// The rows' keys and handlers, in two arrays (see [`Key`]).
+macro_rules! table {
+    ($(($state:expr, $event:expr, $handler:expr, $next:expr $(,)?)),* $(,)?) => {
+        static KEYS: [Key; ROWS] = [$(Key { state: $state, event: $event, next: $next }),*];
+        static HANDLERS: [Handler; ROWS] = [$($handler),*];
+    };
 }
+
+const ROWS: usize = 23;
 
 use handlers as h;
 use sys::{
@@ -246,54 +248,54 @@ use sys::{
     OtaAgentStateWaitingForFileBlock as WAITING_BLOCK, OtaAgentStateWaitingForJob as WAITING_JOB,
 };
 
-/// v2.0.0's transition table (ota.c); the added rows are marked. No two rows match one state
-/// and event, so the order only sets the search's cost: the download's two rows come first.
-static TABLE: [Row; 23] = [
-    row(WAITING_BLOCK, GOT_BLOCK, h::process_data, WAITING_BLOCK),
-    row(WAITING_BLOCK, REQ_BLOCK, h::request_data, WAITING_BLOCK),
-    row(READY, sys::OtaAgentEventStart, h::start, REQUESTING_JOB),
+// v2.0.0's transition table (ota.c); the added rows are marked. No two rows match one state
+// and event, so the order only sets the search's cost: the download's two rows come first.
+table![
+    (WAITING_BLOCK, GOT_BLOCK, h::process_data, WAITING_BLOCK),
+    (WAITING_BLOCK, REQ_BLOCK, h::request_data, WAITING_BLOCK),
+    (READY, sys::OtaAgentEventStart, h::start, REQUESTING_JOB),
     // Added: the start's job request did not fit the queue; the request timer asks again.
-    row(READY, TIMER, h::ask_for_job, REQUESTING_JOB),
-    row(REQUESTING_JOB, REQ_JOB, h::request_job, WAITING_JOB),
-    row(REQUESTING_JOB, TIMER, h::request_job, WAITING_JOB),
-    row(WAITING_JOB, GOT_JOB, h::process_job, CREATING),
+    (READY, TIMER, h::ask_for_job, REQUESTING_JOB),
+    (REQUESTING_JOB, REQ_JOB, h::request_job, WAITING_JOB),
+    (REQUESTING_JOB, TIMER, h::request_job, WAITING_JOB),
+    (WAITING_JOB, GOT_JOB, h::process_job, CREATING),
     // Added: OTA_CheckForUpdate while waiting asks again. v2.0.0 ignored it, so a lost reply
     // to $next/get left the agent waiting for ever.
-    row(WAITING_JOB, REQ_JOB, h::request_job, WAITING_JOB),
-    row(
+    (WAITING_JOB, REQ_JOB, h::request_job, WAITING_JOB),
+    (
         CREATING,
         sys::OtaAgentEventStartSelfTest,
         verdict::in_self_test,
         WAITING_JOB,
     ),
-    row(CREATING, CREATE_FILE, h::init_file, REQUESTING_BLOCK),
-    row(CREATING, TIMER, h::init_file, REQUESTING_BLOCK),
+    (CREATING, CREATE_FILE, h::init_file, REQUESTING_BLOCK),
+    (CREATING, TIMER, h::init_file, REQUESTING_BLOCK),
     // Added: after a job fails in CreatingFile (e.g. no supported protocol) the agent asks for
     // the next job instead of sitting in CreatingFile, where v2.0.0 ignored every later job.
-    row(CREATING, REQ_JOB, h::request_job, WAITING_JOB),
-    row(REQUESTING_BLOCK, REQ_BLOCK, h::request_data, WAITING_BLOCK),
-    row(REQUESTING_BLOCK, TIMER, h::request_data, WAITING_BLOCK),
+    (CREATING, REQ_JOB, h::request_job, WAITING_JOB),
+    (REQUESTING_BLOCK, REQ_BLOCK, h::request_data, WAITING_BLOCK),
+    (REQUESTING_BLOCK, TIMER, h::request_data, WAITING_BLOCK),
     // Added: OTA_CheckForUpdate asks for a job here too, as in WaitingForFileBlock. When the
     // step to the first request was refused and so was the request timer, nothing else leaves.
-    row(REQUESTING_BLOCK, REQ_JOB, h::request_job, WAITING_JOB),
-    row(WAITING_BLOCK, TIMER, h::request_data, WAITING_BLOCK),
-    row(WAITING_BLOCK, REQ_JOB, h::request_job, WAITING_JOB),
-    row(WAITING_BLOCK, GOT_JOB, h::job_notification, REQUESTING_JOB),
-    row(WAITING_BLOCK, CLOSE_FILE, h::close_file, WAITING_JOB),
-    row(
+    (REQUESTING_BLOCK, REQ_JOB, h::request_job, WAITING_JOB),
+    (WAITING_BLOCK, TIMER, h::request_data, WAITING_BLOCK),
+    (WAITING_BLOCK, REQ_JOB, h::request_job, WAITING_JOB),
+    (WAITING_BLOCK, GOT_JOB, h::job_notification, REQUESTING_JOB),
+    (WAITING_BLOCK, CLOSE_FILE, h::close_file, WAITING_JOB),
+    (
         sys::OtaAgentStateSuspended,
         sys::OtaAgentEventResume,
         h::resume,
         REQUESTING_JOB,
     ),
-    row(
+    (
         ALL,
         sys::OtaAgentEventSuspend,
         h::suspend,
         sys::OtaAgentStateSuspended,
     ),
-    row(ALL, sys::OtaAgentEventUserAbort, h::user_abort, WAITING_JOB),
-    row(
+    (ALL, sys::OtaAgentEventUserAbort, h::user_abort, WAITING_JOB),
+    (
         ALL,
         sys::OtaAgentEventShutdown,
         h::shutdown,
@@ -349,11 +351,12 @@ fn event_name(event: sys::OtaEvent_t) -> &'static str {
 
 fn dispatch(msg: &OtaEventMsg_t) {
     let current = state();
-    let found = TABLE
+    let found = KEYS
         .iter()
-        .find(|r| (r.state == current || r.state == ALL) && r.event == msg.eventId);
+        .zip(&HANDLERS)
+        .find(|(r, _)| (r.state == current || r.state == ALL) && r.event == msg.eventId);
     match found {
-        Some(r) => match (r.handler)(msg) {
+        Some((r, handler)) => match handler(msg) {
             Outcome::Next => {
                 ota_log!(
                     Info,
@@ -422,8 +425,8 @@ mod tests {
 
     #[test]
     fn no_two_table_rows_match_one_state_and_event() {
-        for (i, a) in TABLE.iter().enumerate() {
-            for b in &TABLE[i + 1..] {
+        for (i, a) in KEYS.iter().enumerate() {
+            for b in &KEYS[i + 1..] {
                 let states_meet = a.state == b.state || a.state == ALL || b.state == ALL;
                 assert!(
                     !(states_meet && a.event == b.event),
@@ -440,13 +443,13 @@ mod tests {
     fn table_rows_are_reachable_in_v2_order() {
         // The first row for (WaitingForFileBlock, ReceivedJobDocument) is the notification
         // handler, as in v2.0.0.
-        let r = TABLE
+        let r = KEYS
             .iter()
             .find(|r| r.state == WAITING_BLOCK && r.event == GOT_JOB)
             .unwrap();
         assert_eq!(r.next, REQUESTING_JOB);
-        assert_eq!(TABLE.iter().filter(|r| r.state == ALL).count(), 3);
-        assert!(TABLE
+        assert_eq!(KEYS.iter().filter(|r| r.state == ALL).count(), 3);
+        assert!(KEYS
             .iter()
             .any(|r| r.state == WAITING_JOB && r.event == REQ_JOB));
     }
