@@ -2,9 +2,9 @@
 //! where it departs from v2.0.0).
 
 use super::state::{
-    clear_active_job, count, has_active_job, notify, plane, release_file, reset_stats, set_state,
-    signal, until_nul, update_job_status, Agent, Outcome, Plane, Thing, ThingStream, AGENT, FILE,
-    HTTP_DATA, STATS,
+    clear_active_job, count, count_inline, has_active_job, notify, plane, release_file,
+    reset_stats, set_state, signal, until_nul, update_job_status, Agent, Outcome, Plane, Thing,
+    ThingStream, AGENT, FILE, HTTP_DATA, STATS,
 };
 use super::timer::{
     signal_or_retry, start_request_timer, start_self_test_timer, stop_request_timer,
@@ -320,7 +320,7 @@ fn process_as<const HTTP: bool>(msg: &OtaEventMsg_t) -> Outcome {
         let (result, close_status) = ingest::finish();
         return block_not_added(msg, result, close_status);
     }
-    count(&STATS.processed);
+    count_inline(&STATS.processed);
     crate::resume::block_written();
     let total = ingest::blocks_in(progress.file_size);
     let received = total.saturating_sub(progress.remaining);

@@ -154,9 +154,9 @@ pub(super) fn count(counter: &AtomicU32) {
     count_inline(counter);
 }
 
-/// [`count`] inlined, for the two counts every queued block makes.
+/// [`count`] inlined, for the three counts every block makes.
 #[inline(always)]
-fn count_inline(counter: &AtomicU32) {
+pub(super) fn count_inline(counter: &AtomicU32) {
     #[cfg(target_has_atomic = "32")]
     counter.fetch_add(1, Ordering::Relaxed);
     // Armv6-M has no read-modify-write atomics: a count racing another one may be lost.
