@@ -2,9 +2,9 @@
 //! where it departs from v2.0.0).
 
 use super::state::{
-    clear_active_job, count, has_active_job, notify, plane, release_file, reset_stats, set_state,
-    signal, until_nul, update_job_status, Agent, Outcome, Plane, Thing, ThingStream, AGENT, FILE,
-    HTTP_DATA, STATS,
+    clear_active_job, count, count_inline, has_active_job, notify, plane, release_file,
+    reset_stats, set_state, signal, until_nul, update_job_status, Agent, Outcome, Plane, Thing,
+    ThingStream, AGENT, FILE, HTTP_DATA, STATS,
 };
 use super::timer::{
     signal_or_retry, start_request_timer, start_self_test_timer, stop_request_timer,
@@ -309,8 +309,9 @@ fn process_as<const HTTP: bool>(msg: &OtaEventMsg_t) -> Outcome {
     };
     let progress = match ingested {
         ingest::Ingested::Accepted(progress) => progress,
-        ingest::Ingested::Done(result, close_status) => {
-            return block_not_added(msg, result, close_status)
+        ingest::Ingested::Done(result) => {
+            // The file was not closed: no close status for a failure's report.
+            return block_not_added(msg, result, sys::pal_status(sys::OtaPalUninitialized));
         }
     };
     if progress.remaining == 0 {
@@ -319,7 +320,7 @@ fn process_as<const HTTP: bool>(msg: &OtaEventMsg_t) -> Outcome {
         let (result, close_status) = ingest::finish();
         return block_not_added(msg, result, close_status);
     }
-    count(&STATS.processed);
+    count_inline(&STATS.processed);
     crate::resume::block_written();
     let total = ingest::blocks_in(progress.file_size);
     let received = total.saturating_sub(progress.remaining);
@@ -350,10 +351,7 @@ fn process_as<const HTTP: bool>(msg: &OtaEventMsg_t) -> Outcome {
 /// to the deepest stack of a download, the update's own.
 #[inline(always)]
 fn report_progress(received: u32, total: u32) -> OtaErr_t {
-    match update_job_status(Status::Receiving { received, total }) {
-        Ok(()) => sys::OtaErrNone,
-        Err(e) => e,
-    }
+    update_job_status(Status::Receiving { received, total })
 }
 
 /// A data message that added no block with more to come: the download's end, its failure, or
@@ -370,12 +368,10 @@ fn block_not_added(
         ota_log!(Warn, "Block received with no download in progress; ignored");
         count(&STATS.dropped);
     } else if result == sys::IngestResultFileComplete {
-        if let Err(e) = update_job_status(Status::SelfTest {
-            reason: sys::JobReasonSigCheckPassed,
+        err = update_job_status(Status::SelfTest {
+            reason: mqtt::REASON_READY,
             version: app_version(),
-        }) {
-            err = e;
-        }
+        });
         finish_download(true);
         count(&STATS.processed);
     } else if result < sys::IngestResultFileComplete {
@@ -385,12 +381,10 @@ fn block_not_added(
             d(result)
         );
         let _ = iface::pal_set_image_state(sys::OtaImageStateRejected);
-        if let Err(e) = update_job_status(Status::FailedWithValue {
+        err = update_job_status(Status::FailedWithValue {
             reason: close_status,
             sub_reason: result as u32,
-        }) {
-            err = e;
-        }
+        });
         finish_download(false);
     }
     // A duplicate block changes nothing: v2.0.0 counted it towards the next request, which

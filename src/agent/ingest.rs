@@ -91,10 +91,11 @@ pub(super) struct Progress {
 }
 
 /// What one data message did to the download: a new block written (the last one when none
-/// remain), or nothing added (a refusal, a failure, the file closed), with the PAL's close status.
+/// remain), or nothing added (a refusal, a failure). The file is not closed here, so there is
+/// no close status to carry.
 pub(super) enum Ingested {
     Accepted(Progress),
-    Done(IngestResult_t, OtaPalStatus_t),
+    Done(IngestResult_t),
 }
 
 /// Why the block's one look at the agent and the file did not claim the block.
@@ -190,14 +191,10 @@ fn claim<const HTTP: bool>(
 
 /// What a refused block makes of the ingest, with its log record.
 fn refused(refusal: Refusal) -> Ingested {
-    let close_status = pal_status(sys::OtaPalUninitialized);
-    let ignored = Ingested::Done(
-        sys::IngestResultDuplicate_Continue,
-        pal_status(sys::OtaPalSuccess),
-    );
+    let ignored = Ingested::Done(sys::IngestResultDuplicate_Continue);
     match refusal {
-        Refusal::NotReady => Ingested::Done(sys::IngestResultUnexpectedBlock, close_status),
-        Refusal::Refused(result) => Ingested::Done(result, close_status),
+        Refusal::NotReady => Ingested::Done(sys::IngestResultUnexpectedBlock),
+        Refusal::Refused(result) => Ingested::Done(result),
         Refusal::Unasked => ignored,
         Refusal::OtherFile(id, expected) => {
             ota_log!(
@@ -219,13 +216,13 @@ fn refused(refusal: Refusal) -> Ingested {
                 u(len),
                 " bytes is outside the file"
             );
-            Ingested::Done(sys::IngestResultBlockOutOfRange, close_status)
+            Ingested::Done(sys::IngestResultBlockOutOfRange)
         }
         Refusal::Duplicate(index) => {
             ota_log!(Warn, "Duplicate block ", u(index), " ignored");
             ignored
         }
-        Refusal::NoFile => Ingested::Done(sys::IngestResultBadFileHandle, close_status),
+        Refusal::NoFile => Ingested::Done(sys::IngestResultBadFileHandle),
     }
 }
 
@@ -262,10 +259,7 @@ fn receive_as<const HTTP: bool>(message: &[u8], plane: Plane, next: &mut Option<
     };
     // A claimed block was decoded.
     let Ok(Decoded { data, .. }) = &decoded else {
-        return Ingested::Done(
-            sys::IngestResultBadData,
-            pal_status(sys::OtaPalUninitialized),
-        );
+        return Ingested::Done(sys::IngestResultBadData);
     };
     let offset = index.saturating_mul(config::FILE_BLOCK_SIZE);
     let written = write(offset, data);
@@ -280,10 +274,7 @@ fn receive_as<const HTTP: bool>(message: &[u8], plane: Plane, next: &mut Option<
             " bytes of block ",
             u(index)
         );
-        return Ingested::Done(
-            sys::IngestResultWriteBlockFailed,
-            pal_status(sys::OtaPalUninitialized),
-        );
+        return Ingested::Done(sys::IngestResultWriteBlockFailed);
     }
     if progress.remaining > 0 {
         ota_log!(
@@ -313,9 +304,7 @@ fn write(offset: u32, data: &Data<'_>) -> i16 {
             .and_then(|n| buf.get(..n))
             .map_or(-1, |joined| iface::pal_write_block(offset, joined))
     };
-    fctx::with_decode_buffer(join_and_write)
-        .or_else(|| fctx::with_allocation(config::FILE_BLOCK_SIZE as usize, join_and_write))
-        .unwrap_or(-1)
+    fctx::with_scratch(config::FILE_BLOCK_SIZE as usize, join_and_write).unwrap_or(-1)
 }
 
 /// The download's end before the close: stop the request timer, drop the bitmap; false when
@@ -324,13 +313,12 @@ fn write(offset: u32, data: &Data<'_>) -> i16 {
 fn before_close() -> bool {
     ota_log!(Info, "Received the final block of the update");
     let _ = iface::timer_stop(sys::OtaRequestTimer);
-    let (allocated, has_file) = AGENT.with2(&FILE, |a, f| {
+    // One lock for the agent's and the file's parts; the allocation is freed outside it.
+    let (taken, has_file) = AGENT.with2(&FILE, |a, f| {
         a.bitmap_len = 0;
-        (f.blockBitmapMaxSize == 0, !f.pFile.is_null())
+        (fctx::take_allocated_bitmap(f), !f.pFile.is_null())
     });
-    if allocated {
-        fctx::bitmap_release();
-    }
+    iface::free(taken);
     has_file
 }
 

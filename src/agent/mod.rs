@@ -3,7 +3,7 @@
 //! Events arrive through the application's OS queue (`OTA_SignalEvent`), the agent task
 //! (`OTA_EventProcessingTask`) takes them one by one, finds the row of the transition table for
 //! the current state and event, runs its handler and, when the handler succeeds, moves to the
-//! row's next state — v2.0.0's table, with the rows listed in `TABLE`.
+//! row's next state — v2.0.0's table, with the rows listed in `table!`.
 //!
 //! State lives in statics like v2.0.0's (`state.rs`): the state, image state and counters are
 //! atomics (other threads read them); everything else is behind `sys::global`'s lock.
@@ -21,19 +21,10 @@ use crate::sys::fctx::{self, FILE};
 use crate::sys::{self, iface, OtaErr_t, OtaEventMsg_t, OtaState_t};
 use core::sync::atomic::Ordering;
 use state::{
-    count, notify, reset_stats, set_state, set_text, signal, store_image_state, Agent, Outcome,
-    AGENT, JOB_ID_CAP, JOB_NAME, PROTOCOLS, PROTOCOLS_CAP, SIGNATURE, STATS,
+    count, notify, reset_stats, set_state, signal, store_image_state, Agent, Outcome, AGENT,
+    JOB_ID_CAP, JOB_NAME, PROTOCOLS, PROTOCOLS_CAP, SIGNATURE, STATS,
 };
 pub(crate) use state::{image_state, signal_event, state};
-
-/// Takes the application's buffer into an emptied file context's slot (NULL and 0 already).
-#[inline(never)]
-fn adopt(buffer: (*mut u8, u16), ptr: &mut *mut u8, size: &mut u16) {
-    if !buffer.0.is_null() && buffer.1 > 0 {
-        *ptr = buffer.0;
-        *size = buffer.1;
-    }
-}
 
 /// v2.0.0's OTA_Init.
 pub(crate) fn init(
@@ -77,41 +68,7 @@ pub(crate) fn init(
         *f = fctx::empty();
         // NULL pointers or zero sizes mean "allocate through the OS interface".
         if let Some(b) = buffers {
-            adopt(
-                (b.pUpdateFilePath, b.updateFilePathsize),
-                &mut f.pFilePath,
-                &mut f.filePathMaxSize,
-            );
-            adopt(
-                (b.pCertFilePath, b.certFilePathSize),
-                &mut f.pCertFilepath,
-                &mut f.certFilePathMaxSize,
-            );
-            adopt(
-                (b.pStreamName, b.streamNameSize),
-                &mut f.pStreamName,
-                &mut f.streamNameMaxSize,
-            );
-            // The one 32-bit size, taken in place (a second `adopt` would cost more).
-            if !b.pDecodeMemory.is_null() && b.decodeMemorySize > 0 {
-                f.pDecodeMem = b.pDecodeMemory;
-                f.decodeMemMaxSize = b.decodeMemorySize;
-            }
-            adopt(
-                (b.pFileBitmap, b.fileBitmapSize),
-                &mut f.pRxBlockBitmap,
-                &mut f.blockBitmapMaxSize,
-            );
-            adopt(
-                (b.pUrl, b.urlSize),
-                &mut f.pUpdateUrlPath,
-                &mut f.updateUrlMaxSize,
-            );
-            adopt(
-                (b.pAuthScheme, b.authSchemeSize),
-                &mut f.pAuthScheme,
-                &mut f.authSchemeMaxSize,
-            );
+            fctx::adopt_buffers(f, b);
         }
         f.pJobName = JOB_NAME.as_ptr().cast::<u8>();
         f.jobNameMaxSize = JOB_ID_CAP as u16;
@@ -121,7 +78,10 @@ pub(crate) fn init(
         *a = Agent::new();
         a.callback = callback;
         if let Some(name) = name {
-            set_text(&mut a.thing, name);
+            // Into the agent just zeroed: no clearing first; the filter left room for the NUL.
+            if let Some(dst) = a.thing.get_mut(..name.len()) {
+                dst.copy_from_slice(name);
+            }
         }
     });
     store_image_state(sys::OtaImageStateUnknown);
@@ -173,12 +133,19 @@ pub(crate) fn statistics() -> sys::OtaAgentStatistics_t {
     }
 }
 
-pub(crate) fn check_for_update() -> OtaErr_t {
-    if signal(sys::OtaAgentEventRequestJobDocument) {
+/// Queues an API call's event: OtaErrSignalEventFailed when the queue refuses it. One copy of
+/// the mapping for the four calls.
+#[inline(never)]
+fn queue(event: sys::OtaEvent_t) -> OtaErr_t {
+    if signal(event) {
         sys::OtaErrNone
     } else {
         sys::OtaErrSignalEventFailed
     }
+}
+
+pub(crate) fn check_for_update() -> OtaErr_t {
+    queue(sys::OtaAgentEventRequestJobDocument)
 }
 
 pub(crate) fn suspend() -> OtaErr_t {
@@ -187,11 +154,7 @@ pub(crate) fn suspend() -> OtaErr_t {
         return sys::OtaErrAgentStopped;
     }
     let _ = iface::timer_stop(sys::OtaRequestTimer);
-    if signal(sys::OtaAgentEventSuspend) {
-        sys::OtaErrNone
-    } else {
-        sys::OtaErrSignalEventFailed
-    }
+    queue(sys::OtaAgentEventSuspend)
 }
 
 pub(crate) fn resume() -> OtaErr_t {
@@ -199,11 +162,7 @@ pub(crate) fn resume() -> OtaErr_t {
         ota_log!(Warn, "Failed to resume the OTA agent: it is stopped");
         return sys::OtaErrAgentStopped;
     }
-    if signal(sys::OtaAgentEventResume) {
-        sys::OtaErrNone
-    } else {
-        sys::OtaErrSignalEventFailed
-    }
+    queue(sys::OtaAgentEventResume)
 }
 
 pub(crate) fn activate_new_image() -> OtaErr_t {
@@ -226,13 +185,7 @@ pub(crate) fn activate_new_image() -> OtaErr_t {
 
 pub(crate) fn set_image_state(state: sys::OtaImageState_t) -> OtaErr_t {
     match state {
-        sys::OtaImageStateAborted => {
-            if signal(sys::OtaAgentEventUserAbort) {
-                sys::OtaErrNone
-            } else {
-                sys::OtaErrSignalEventFailed
-            }
-        }
+        sys::OtaImageStateAborted => queue(sys::OtaAgentEventUserAbort),
         sys::OtaImageStateRejected | sys::OtaImageStateAccepted => {
             if iface::installed() {
                 verdict::set_image_state_with_reason(state, 0)
@@ -265,21 +218,23 @@ pub(crate) fn event_processing_task() {
 
 type Handler = fn(&OtaEventMsg_t) -> Outcome;
 
-struct Row {
+/// A row's state, event and next state; the handler is kept apart, in [`HANDLERS`], so a row
+/// takes 7 bytes where one struct of all four padded to 8.
+struct Key {
     state: OtaState_t,
     event: sys::OtaEvent_t,
-    handler: Handler,
     next: OtaState_t,
 }
 
-const fn row(state: OtaState_t, event: sys::OtaEvent_t, handler: Handler, next: OtaState_t) -> Row {
-    Row {
-        state,
-        event,
-        handler,
-        next,
-    }
+/// The rows' keys and handlers, in two arrays (see [`Key`]).
+macro_rules! table {
+    ($(($state:expr, $event:expr, $handler:expr, $next:expr $(,)?)),* $(,)?) => {
+        static KEYS: [Key; ROWS] = [$(Key { state: $state, event: $event, next: $next }),*];
+        static HANDLERS: [Handler; ROWS] = [$($handler),*];
+    };
 }
+
+const ROWS: usize = 23;
 
 use handlers as h;
 use sys::{
@@ -293,54 +248,54 @@ use sys::{
     OtaAgentStateWaitingForFileBlock as WAITING_BLOCK, OtaAgentStateWaitingForJob as WAITING_JOB,
 };
 
-/// v2.0.0's transition table (ota.c); the added rows are marked. No two rows match one state
-/// and event, so the order only sets the search's cost: the download's two rows come first.
-static TABLE: [Row; 23] = [
-    row(WAITING_BLOCK, GOT_BLOCK, h::process_data, WAITING_BLOCK),
-    row(WAITING_BLOCK, REQ_BLOCK, h::request_data, WAITING_BLOCK),
-    row(READY, sys::OtaAgentEventStart, h::start, REQUESTING_JOB),
+// v2.0.0's transition table (ota.c); the added rows are marked. No two rows match one state
+// and event, so the order only sets the search's cost: the download's two rows come first.
+table![
+    (WAITING_BLOCK, GOT_BLOCK, h::process_data, WAITING_BLOCK),
+    (WAITING_BLOCK, REQ_BLOCK, h::request_data, WAITING_BLOCK),
+    (READY, sys::OtaAgentEventStart, h::start, REQUESTING_JOB),
     // Added: the start's job request did not fit the queue; the request timer asks again.
-    row(READY, TIMER, h::ask_for_job, REQUESTING_JOB),
-    row(REQUESTING_JOB, REQ_JOB, h::request_job, WAITING_JOB),
-    row(REQUESTING_JOB, TIMER, h::request_job, WAITING_JOB),
-    row(WAITING_JOB, GOT_JOB, h::process_job, CREATING),
+    (READY, TIMER, h::ask_for_job, REQUESTING_JOB),
+    (REQUESTING_JOB, REQ_JOB, h::request_job, WAITING_JOB),
+    (REQUESTING_JOB, TIMER, h::request_job, WAITING_JOB),
+    (WAITING_JOB, GOT_JOB, h::process_job, CREATING),
     // Added: OTA_CheckForUpdate while waiting asks again. v2.0.0 ignored it, so a lost reply
     // to $next/get left the agent waiting for ever.
-    row(WAITING_JOB, REQ_JOB, h::request_job, WAITING_JOB),
-    row(
+    (WAITING_JOB, REQ_JOB, h::request_job, WAITING_JOB),
+    (
         CREATING,
         sys::OtaAgentEventStartSelfTest,
         verdict::in_self_test,
         WAITING_JOB,
     ),
-    row(CREATING, CREATE_FILE, h::init_file, REQUESTING_BLOCK),
-    row(CREATING, TIMER, h::init_file, REQUESTING_BLOCK),
+    (CREATING, CREATE_FILE, h::init_file, REQUESTING_BLOCK),
+    (CREATING, TIMER, h::init_file, REQUESTING_BLOCK),
     // Added: after a job fails in CreatingFile (e.g. no supported protocol) the agent asks for
     // the next job instead of sitting in CreatingFile, where v2.0.0 ignored every later job.
-    row(CREATING, REQ_JOB, h::request_job, WAITING_JOB),
-    row(REQUESTING_BLOCK, REQ_BLOCK, h::request_data, WAITING_BLOCK),
-    row(REQUESTING_BLOCK, TIMER, h::request_data, WAITING_BLOCK),
+    (CREATING, REQ_JOB, h::request_job, WAITING_JOB),
+    (REQUESTING_BLOCK, REQ_BLOCK, h::request_data, WAITING_BLOCK),
+    (REQUESTING_BLOCK, TIMER, h::request_data, WAITING_BLOCK),
     // Added: OTA_CheckForUpdate asks for a job here too, as in WaitingForFileBlock. When the
     // step to the first request was refused and so was the request timer, nothing else leaves.
-    row(REQUESTING_BLOCK, REQ_JOB, h::request_job, WAITING_JOB),
-    row(WAITING_BLOCK, TIMER, h::request_data, WAITING_BLOCK),
-    row(WAITING_BLOCK, REQ_JOB, h::request_job, WAITING_JOB),
-    row(WAITING_BLOCK, GOT_JOB, h::job_notification, REQUESTING_JOB),
-    row(WAITING_BLOCK, CLOSE_FILE, h::close_file, WAITING_JOB),
-    row(
+    (REQUESTING_BLOCK, REQ_JOB, h::request_job, WAITING_JOB),
+    (WAITING_BLOCK, TIMER, h::request_data, WAITING_BLOCK),
+    (WAITING_BLOCK, REQ_JOB, h::request_job, WAITING_JOB),
+    (WAITING_BLOCK, GOT_JOB, h::job_notification, REQUESTING_JOB),
+    (WAITING_BLOCK, CLOSE_FILE, h::close_file, WAITING_JOB),
+    (
         sys::OtaAgentStateSuspended,
         sys::OtaAgentEventResume,
         h::resume,
         REQUESTING_JOB,
     ),
-    row(
+    (
         ALL,
         sys::OtaAgentEventSuspend,
         h::suspend,
         sys::OtaAgentStateSuspended,
     ),
-    row(ALL, sys::OtaAgentEventUserAbort, h::user_abort, WAITING_JOB),
-    row(
+    (ALL, sys::OtaAgentEventUserAbort, h::user_abort, WAITING_JOB),
+    (
         ALL,
         sys::OtaAgentEventShutdown,
         h::shutdown,
@@ -396,11 +351,12 @@ fn event_name(event: sys::OtaEvent_t) -> &'static str {
 
 fn dispatch(msg: &OtaEventMsg_t) {
     let current = state();
-    let found = TABLE
+    let found = KEYS
         .iter()
-        .find(|r| (r.state == current || r.state == ALL) && r.event == msg.eventId);
+        .zip(&HANDLERS)
+        .find(|(r, _)| (r.state == current || r.state == ALL) && r.event == msg.eventId);
     match found {
-        Some(r) => match (r.handler)(msg) {
+        Some((r, handler)) => match handler(msg) {
             Outcome::Next => {
                 ota_log!(
                     Info,
@@ -469,8 +425,8 @@ mod tests {
 
     #[test]
     fn no_two_table_rows_match_one_state_and_event() {
-        for (i, a) in TABLE.iter().enumerate() {
-            for b in &TABLE[i + 1..] {
+        for (i, a) in KEYS.iter().enumerate() {
+            for b in &KEYS[i + 1..] {
                 let states_meet = a.state == b.state || a.state == ALL || b.state == ALL;
                 assert!(
                     !(states_meet && a.event == b.event),
@@ -487,13 +443,13 @@ mod tests {
     fn table_rows_are_reachable_in_v2_order() {
         // The first row for (WaitingForFileBlock, ReceivedJobDocument) is the notification
         // handler, as in v2.0.0.
-        let r = TABLE
+        let r = KEYS
             .iter()
             .find(|r| r.state == WAITING_BLOCK && r.event == GOT_JOB)
             .unwrap();
         assert_eq!(r.next, REQUESTING_JOB);
-        assert_eq!(TABLE.iter().filter(|r| r.state == ALL).count(), 3);
-        assert!(TABLE
+        assert_eq!(KEYS.iter().filter(|r| r.state == ALL).count(), 3);
+        assert!(KEYS
             .iter()
             .any(|r| r.state == WAITING_JOB && r.event == REQ_JOB));
     }

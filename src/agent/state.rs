@@ -148,7 +148,15 @@ pub(super) static STATS: Stats = Stats {
     dropped: AtomicU32::new(0),
 };
 
+// Out of line: an inline read-modify-write loop at each of the eight sites cost more than a call.
+#[inline(never)]
 pub(super) fn count(counter: &AtomicU32) {
+    count_inline(counter);
+}
+
+/// [`count`] inlined, for the three counts every block makes.
+#[inline(always)]
+pub(super) fn count_inline(counter: &AtomicU32) {
     #[cfg(target_has_atomic = "32")]
     counter.fetch_add(1, Ordering::Relaxed);
     // Armv6-M has no read-modify-write atomics: a count racing another one may be lost.
@@ -159,6 +167,8 @@ pub(super) fn count(counter: &AtomicU32) {
     );
 }
 
+// Out of line: its three callers each inlined the four stores.
+#[inline(never)]
 pub(super) fn reset_stats() {
     // Four stores: a loop over references to the counters took 60 B on Cortex-M4.
     STATS.received.store(0, Ordering::Relaxed);
@@ -224,10 +234,14 @@ pub(super) fn clear_active_job() {
     AGENT.with(|a| a.active_job.fill(0));
 }
 
-/// Publishes a job status update for the active job.
-pub(super) fn update_job_status(status: mqtt::Status) -> Result<(), OtaErr_t> {
+/// Publishes a job status update for the active job: OtaErrNone or the failure's code, as the
+/// handlers keep it (one conversion here, not one at each of their reports).
+pub(super) fn update_job_status(status: mqtt::Status) -> OtaErr_t {
     let job = AGENT.with(|a| a.active_job);
-    mqtt::update_job_status(&Thing, until_nul(&job), status)
+    match mqtt::update_job_status(&Thing, until_nul(&job), status) {
+        Ok(()) => sys::OtaErrNone,
+        Err(e) => e,
+    }
 }
 
 /// v2.0.0's OTA_SignalEvent: queue an event, counting file blocks.
@@ -250,12 +264,12 @@ pub(crate) fn signal_event(msg: &OtaEventMsg_t) -> bool {
     };
     let block = msg.eventId == sys::OtaAgentEventReceivedFileBlock;
     if block {
-        count(&STATS.received);
+        count_inline(&STATS.received);
     }
     let status = sender.send(msg);
     if status == sys::OtaOsSuccess {
         if block {
-            count(&STATS.queued);
+            count_inline(&STATS.queued);
         }
         true
     } else {

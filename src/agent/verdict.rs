@@ -51,7 +51,7 @@ pub(crate) fn set_image_state_with_reason(
     } else {
         let status = match state {
             sys::OtaImageStateTesting => Status::SelfTest {
-                reason: sys::JobReasonSelfTestActive,
+                reason: mqtt::REASON_ACTIVE,
                 version: app_version(),
             },
             sys::OtaImageStateAccepted => Status::Succeeded {
@@ -59,9 +59,9 @@ pub(crate) fn set_image_state_with_reason(
             },
             _ => Status::Failed {
                 reason: if state == sys::OtaImageStateRejected {
-                    sys::JobReasonRejected
+                    mqtt::REASON_REJECTED
                 } else {
-                    sys::JobReasonAborted
+                    mqtt::REASON_ABORTED
                 },
                 sub_reason: reason,
             },

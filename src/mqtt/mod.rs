@@ -204,31 +204,26 @@ pub enum Status {
     /// IN_PROGRESS `"receive":"R/N"` (QoS 0).
     Receiving { received: u32, total: u32 },
     /// IN_PROGRESS `"self_test":"<reason>","updatedBy":"0x<version>"`.
-    SelfTest {
-        reason: sys::OtaJobReason_t,
-        version: u32,
-    },
+    SelfTest { reason: Reason, version: u32 },
     /// FAILED `"reason":"0x<reason>: 0x<sub>"`.
     FailedWithValue { reason: u32, sub_reason: u32 },
     /// SUCCEEDED `"reason":"accepted  v<major>.<minor>.<build>"`.
     Succeeded { version: u32 },
     /// FAILED `"reason":"<rejected|aborted>: 0x<sub>"`.
-    Failed {
-        reason: sys::OtaJobReason_t,
-        sub_reason: u32,
-    },
+    Failed { reason: Reason, sub_reason: u32 },
 }
 
-fn reason_text(reason: sys::OtaJobReason_t) -> &'static [u8] {
-    match reason {
-        sys::JobReasonSigCheckPassed => b"ready",
-        sys::JobReasonSelfTestActive => b"active",
-        sys::JobReasonAccepted => b"accepted",
-        sys::JobReasonRejected => b"rejected",
-        sys::JobReasonAborted => b"aborted",
-        _ => b"",
-    }
-}
+/// v2.0.0's text of a job reason a status carries (JobReasonSigCheckPassed,
+/// JobReasonSelfTestActive, JobReasonRejected, JobReasonAborted), NUL-padded to 8 bytes. Text,
+/// not the reason's code: a lookup by code cost the firmware its tables. One pointer, not a
+/// slice, so a status stays three words and the frames that hold one do not grow.
+pub type Reason = &'static [u8; 8];
+pub const REASON_READY: Reason = b"ready\0\0\0";
+pub const REASON_ACTIVE: Reason = b"active\0\0";
+pub const REASON_REJECTED: Reason = b"rejected";
+pub const REASON_ABORTED: Reason = b"aborted\0";
+/// No reason (the templates without one).
+const NO_REASON: Reason = &[0; 8];
 
 /// Placeholders in a status template (bytes no template text uses): the next number in decimal,
 /// the next in eight hex digits, the reason's text, and the `statusDetails` opening.
@@ -241,10 +236,10 @@ const DETAILS: u8 = 4;
 /// the caller's buffer: `{"status":"` + the variant's template filled in + `"}}`, one routine
 /// for the five messages.
 pub fn status_payload(t: &mut Text<STATUS_CAP>, status: Status) {
-    let (template, reason, numbers): (&[u8], _, [u32; 3]) = match status {
+    let (template, reason, numbers): (&[u8], Reason, [u32; 3]) = match status {
         Status::Receiving { received, total } => (
             b"IN_PROGRESS\x04receive\":\"\x01/\x01",
-            0,
+            NO_REASON,
             [received, total, 0],
         ),
         Status::SelfTest { reason, version } => (
@@ -254,12 +249,12 @@ pub fn status_payload(t: &mut Text<STATUS_CAP>, status: Status) {
         ),
         Status::FailedWithValue { reason, sub_reason } => (
             b"FAILED\x04reason\":\"0x\x02: 0x\x02",
-            0,
+            NO_REASON,
             [reason, sub_reason, 0],
         ),
         Status::Succeeded { version } => (
             b"SUCCEEDED\x04reason\":\"accepted  v\x01.\x01.\x01",
-            0,
+            NO_REASON,
             [version >> 24, (version >> 16) & 0xff, version & 0xffff],
         ),
         Status::Failed { reason, sub_reason } => (
@@ -283,7 +278,10 @@ pub fn status_payload(t: &mut Text<STATUS_CAP>, status: Status) {
                 numbers = [second, third, 0];
                 t.push_number(first, mark == HEX)
             }
-            REASON => t.push(reason_text(reason)),
+            REASON => {
+                let len = reason.iter().position(|&b| b == 0).unwrap_or(reason.len());
+                t.push(reason.get(..len).unwrap_or(&[]))
+            }
             _ => t.push(b"\",\"statusDetails\":{\""),
         };
     }
@@ -538,7 +536,7 @@ mod tests {
     #[test]
     fn self_test_ready_carries_the_running_version_in_hex() {
         let t = payload_of(Status::SelfTest {
-            reason: sys::JobReasonSigCheckPassed,
+            reason: REASON_READY,
             version: 0x0100_0001,
         });
         assert_eq!(
@@ -561,7 +559,7 @@ mod tests {
     #[test]
     fn failures_render_reason_and_sub_reason_like_v2() {
         let t = payload_of(Status::Failed {
-            reason: sys::JobReasonRejected,
+            reason: REASON_REJECTED,
             sub_reason: 0xf,
         });
         assert_eq!(
@@ -569,7 +567,7 @@ mod tests {
             r#"{"status":"FAILED","statusDetails":{"reason":"rejected: 0x0000000f"}}"#
         );
         let t = payload_of(Status::Failed {
-            reason: sys::JobReasonAborted,
+            reason: REASON_ABORTED,
             sub_reason: 0x13,
         });
         assert_eq!(

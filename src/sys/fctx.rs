@@ -4,7 +4,7 @@
 //! through those pointers.
 
 pub(crate) use crate::sys::file::{empty, empty_signature, FILE};
-use crate::sys::{iface, OtaFileContext_t};
+use crate::sys::{iface, OtaAppBuffer_t, OtaFileContext_t};
 use core::ptr::{copy_nonoverlapping, null_mut, write_bytes};
 
 /// The NUL-terminated text fields of the file context.
@@ -26,23 +26,65 @@ pub enum StoreError {
     BufferTooSmall,
 }
 
-/// A text field's pointer (borrowed as `$($mut)?`) and the capacity of its fixed buffer.
-macro_rules! slot {
-    ($ctx:expr, $field:expr, $($mut:tt)?) => {
-        match $field {
-            Text::FilePath => (&$($mut)? $ctx.pFilePath, $ctx.filePathMaxSize),
-            Text::CertFile => (&$($mut)? $ctx.pCertFilepath, $ctx.certFilePathMaxSize),
-            Text::StreamName => (&$($mut)? $ctx.pStreamName, $ctx.streamNameMaxSize),
-            Text::Url => (&$($mut)? $ctx.pUpdateUrlPath, $ctx.updateUrlMaxSize),
-            Text::AuthScheme => (&$($mut)? $ctx.pAuthScheme, $ctx.authSchemeMaxSize),
-            Text::JobName => (&$($mut)? $ctx.pJobName, $ctx.jobNameMaxSize),
-            Text::Protocols => (&$($mut)? $ctx.pProtocols, $ctx.protocolMaxSize),
-        }
-    };
+/// Where a text field's pointer and the 16-bit capacity of its fixed buffer sit in the file
+/// context. Offsets in a table: a `match` on the field became two tables of addresses for each
+/// of `slot` and `text`, 112 bytes in all.
+macro_rules! slot_at {
+    ($ptr:ident, $cap:ident) => {{
+        // The fields' types, checked: `slot` and `text` read them as these.
+        let _: fn(&OtaFileContext_t) -> (*mut u8, u16) = |f| (f.$ptr, f.$cap);
+        [
+            core::mem::offset_of!(OtaFileContext_t, $ptr) as u8,
+            core::mem::offset_of!(OtaFileContext_t, $cap) as u8,
+        ]
+    }};
 }
 
+// Every offset fits the table's bytes.
+const _: () = assert!(core::mem::size_of::<OtaFileContext_t>() <= 256);
+
+/// [`slot_at!`] of each text field, in [`Text`]'s order.
+const SLOTS: [[u8; 2]; 7] = [
+    slot_at!(pFilePath, filePathMaxSize),
+    slot_at!(pCertFilepath, certFilePathMaxSize),
+    slot_at!(pStreamName, streamNameMaxSize),
+    slot_at!(pUpdateUrlPath, updateUrlMaxSize),
+    slot_at!(pAuthScheme, authSchemeMaxSize),
+    slot_at!(pJobName, jobNameMaxSize),
+    slot_at!(pProtocols, protocolMaxSize),
+];
+
+/// The offsets of `field`'s pointer and capacity.
+fn slot_offsets(field: Text) -> (usize, usize) {
+    // Every Text has its row; the fallback (the first row) is never taken.
+    let [ptr_at, cap_at] = SLOTS.get(field as usize).copied().unwrap_or(SLOTS[0]);
+    (ptr_at.into(), cap_at.into())
+}
+
+/// A text field's pointer, borrowed with the context, and the capacity of its fixed buffer.
 fn slot(ctx: &mut OtaFileContext_t, field: Text) -> (&mut *mut u8, u16) {
-    slot!(ctx, field, mut)
+    let (ptr_at, cap_at) = slot_offsets(field);
+    let base = (ctx as *mut OtaFileContext_t).cast::<u8>();
+    // SAFETY: the offsets are offset_of! of fields of OtaFileContext_t whose types slot_at!
+    // checked are *mut u8 and u16; both lie inside `ctx`, which is borrowed mutably for the
+    // reference's life; the capacity is read by value, before the reference is made.
+    unsafe {
+        let capacity = base.add(cap_at).cast::<u16>().read();
+        (&mut *base.add(ptr_at).cast::<*mut u8>(), capacity)
+    }
+}
+
+/// As [`slot`], read only: the field's pointer and capacity, by value.
+fn slot_value(ctx: &OtaFileContext_t, field: Text) -> (*mut u8, u16) {
+    let (ptr_at, cap_at) = slot_offsets(field);
+    let base = (ctx as *const OtaFileContext_t).cast::<u8>();
+    // SAFETY: as for `slot`; both fields are read by value from the shared context.
+    unsafe {
+        (
+            base.add(ptr_at).cast::<*mut u8>().read(),
+            base.add(cap_at).cast::<u16>().read(),
+        )
+    }
 }
 
 /// The receive bitmap's pointer and the capacity of the application's buffer (0: allocated).
@@ -112,9 +154,66 @@ pub fn store(field: Text, value: &[u8]) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// One of the application's buffers and the file context's slot for it: the offsets of the
+/// pointer and the 16-bit size in `OtaAppBuffer_t`, then in `OtaFileContext_t`. A table, as
+/// one call per buffer cost the firmware 14 bytes each.
+macro_rules! adopted {
+    ($ptr:ident, $size:ident => $fptr:ident, $fsize:ident) => {{
+        // The fields' types, checked: the loop below reads and writes them as these.
+        let _: fn(&OtaAppBuffer_t, &OtaFileContext_t) -> [(*mut u8, u16); 2] =
+            |b, f| [(b.$ptr, b.$size), (f.$fptr, f.$fsize)];
+        [
+            core::mem::offset_of!(OtaAppBuffer_t, $ptr) as u8,
+            core::mem::offset_of!(OtaAppBuffer_t, $size) as u8,
+            core::mem::offset_of!(OtaFileContext_t, $fptr) as u8,
+            core::mem::offset_of!(OtaFileContext_t, $fsize) as u8,
+        ]
+    }};
+}
+
+// Every offset fits the table's bytes.
+const _: () = assert!(
+    core::mem::size_of::<OtaAppBuffer_t>() <= 256
+        && core::mem::size_of::<OtaFileContext_t>() <= 256
+);
+
+const ADOPTED: [[u8; 4]; 6] = [
+    adopted!(pUpdateFilePath, updateFilePathsize => pFilePath, filePathMaxSize),
+    adopted!(pCertFilePath, certFilePathSize => pCertFilepath, certFilePathMaxSize),
+    adopted!(pStreamName, streamNameSize => pStreamName, streamNameMaxSize),
+    adopted!(pFileBitmap, fileBitmapSize => pRxBlockBitmap, blockBitmapMaxSize),
+    adopted!(pUrl, urlSize => pUpdateUrlPath, updateUrlMaxSize),
+    adopted!(pAuthScheme, authSchemeSize => pAuthScheme, authSchemeMaxSize),
+];
+
+/// Takes the application's buffers into an emptied file context (NULL and 0 already): each
+/// with a pointer and a size, the rest left to the application's malloc. The decode buffer's
+/// size is 32 bits, so it is taken apart.
+pub fn adopt_buffers(f: &mut OtaFileContext_t, b: &OtaAppBuffer_t) {
+    let src = (b as *const OtaAppBuffer_t).cast::<u8>();
+    let dst = (f as *mut OtaFileContext_t).cast::<u8>();
+    for &[ptr_at, size_at, fptr_at, fsize_at] in &ADOPTED {
+        // SAFETY: each offset is offset_of! of a field of the struct it is added to, whose type
+        // `adopted!` checked is the one read or written here; the reads and writes stay inside
+        // `b` and `f`, which the references make valid and (for `f`) exclusive.
+        unsafe {
+            let ptr = src.add(ptr_at.into()).cast::<*mut u8>().read();
+            let size = src.add(size_at.into()).cast::<u16>().read();
+            if !ptr.is_null() && size > 0 {
+                dst.add(fptr_at.into()).cast::<*mut u8>().write(ptr);
+                dst.add(fsize_at.into()).cast::<u16>().write(size);
+            }
+        }
+    }
+    if !b.pDecodeMemory.is_null() && b.decodeMemorySize > 0 {
+        f.pDecodeMem = b.pDecodeMemory;
+        f.decodeMemMaxSize = b.decodeMemorySize;
+    }
+}
+
 /// The text of a field without its NUL (empty when unset).
 pub fn text(ctx: &OtaFileContext_t, field: Text) -> &[u8] {
-    let (&ptr, capacity) = slot!(ctx, field,);
+    let (ptr, capacity) = slot_value(ctx, field);
     if ptr.is_null() {
         return &[];
     }
@@ -207,13 +306,15 @@ pub fn bitmap_ref(ctx: &OtaFileContext_t, len: usize) -> Option<&[u8]> {
     Some(unsafe { core::slice::from_raw_parts(ctx.pRxBlockBitmap, len) })
 }
 
-/// Forgets the bitmap: a fixed buffer is zeroed, allocated memory is freed (outside the lock).
-/// No blocks are owed without it, so a stale request timer finds nothing to ask for.
-pub fn bitmap_release() {
-    iface::free(FILE.with(|ctx| {
-        ctx.blocksRemaining = 0;
-        clear_or_take(bitmap_slot(ctx))
-    }));
+/// Under the caller's lock, forgets an allocated bitmap: takes it out for the caller to free
+/// outside the lock (NULL for the application's buffer, which stays). No blocks are owed
+/// without it, so a stale request timer finds nothing to ask for.
+pub fn take_allocated_bitmap(ctx: &mut OtaFileContext_t) -> *mut u8 {
+    if ctx.blockBitmapMaxSize != 0 {
+        return null_mut();
+    }
+    ctx.blocksRemaining = 0;
+    clear_or_take(bitmap_slot(ctx))
 }
 
 /// Capacity of the application's decode buffer, if it gave one.
@@ -222,23 +323,62 @@ pub fn decode_capacity(ctx: &OtaFileContext_t) -> Option<usize> {
     (!ctx.pDecodeMem.is_null() && len > 0).then_some(len)
 }
 
-/// Runs `f` on the application's decode buffer, if it gave one. The file context is not
-/// borrowed while `f` runs, so `f` may call the PAL.
-pub fn with_decode_buffer<R>(f: impl FnOnce(&mut [u8]) -> R) -> Option<R> {
-    let (ptr, len) = FILE.with(|c| decode_capacity(c).map(|len| (c.pDecodeMem, len)))?;
-    // SAFETY: the application gave pDecodeMemory with decodeMemorySize bytes, for the agent's
-    // use only, for as long as the agent runs.
-    Some(f(unsafe { core::slice::from_raw_parts_mut(ptr, len) }))
-}
-
-/// Runs `f` on `len` bytes from the application's malloc, freed afterwards.
-pub fn with_allocation<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> Option<R> {
-    let ptr = iface::malloc(len);
+/// Runs `f` on the application's decode buffer, if it gave one, else on `len` bytes from the
+/// application's malloc, freed afterwards (as v2.0.0 allocated its decode memory); None when
+/// the allocation fails. The file context is not borrowed while `f` runs, so `f` may call the
+/// PAL. One call of `f` for both buffers, so it is inlined once.
+pub fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> Option<R> {
+    let given = FILE.with(|c| decode_capacity(c).map(|len| (c.pDecodeMem, len)));
+    let (ptr, len) = match given {
+        Some(given) => given,
+        None => (iface::malloc(len), len),
+    };
     if ptr.is_null() {
         return None;
     }
-    // SAFETY: a fresh allocation of `len` bytes, freed below after its only use.
+    // SAFETY: the application's pDecodeMemory with decodeMemorySize bytes, for the agent's use
+    // only while it runs, or a fresh allocation of `len` bytes, freed below after its only use.
     let result = f(unsafe { core::slice::from_raw_parts_mut(ptr, len) });
-    iface::free(ptr);
+    if given.is_none() {
+        iface::free(ptr);
+    }
     Some(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_application_buffer_lands_in_its_slot_and_an_empty_one_is_left() {
+        let mut bytes = [0u8; 8];
+        let base = bytes.as_mut_ptr();
+        let p = |i: usize| base.wrapping_add(i);
+        let b = OtaAppBuffer_t {
+            pUpdateFilePath: p(1),
+            updateFilePathsize: 11,
+            pCertFilePath: p(2),
+            certFilePathSize: 12,
+            // A size without a pointer, and a pointer without a size, are not taken.
+            pStreamName: null_mut(),
+            streamNameSize: 13,
+            pDecodeMemory: p(3),
+            decodeMemorySize: 70_000,
+            pFileBitmap: p(4),
+            fileBitmapSize: 0,
+            pUrl: p(5),
+            urlSize: 15,
+            pAuthScheme: p(6),
+            authSchemeSize: 16,
+        };
+        let mut f = empty();
+        adopt_buffers(&mut f, &b);
+        assert_eq!((f.pFilePath, f.filePathMaxSize), (p(1), 11));
+        assert_eq!((f.pCertFilepath, f.certFilePathMaxSize), (p(2), 12));
+        assert_eq!((f.pStreamName, f.streamNameMaxSize), (null_mut(), 0));
+        assert_eq!((f.pDecodeMem, f.decodeMemMaxSize), (p(3), 70_000));
+        assert_eq!((f.pRxBlockBitmap, f.blockBitmapMaxSize), (null_mut(), 0));
+        assert_eq!((f.pUpdateUrlPath, f.updateUrlMaxSize), (p(5), 15));
+        assert_eq!((f.pAuthScheme, f.authSchemeMaxSize), (p(6), 16));
+    }
 }
