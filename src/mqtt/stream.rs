@@ -1,0 +1,95 @@
+//! The stream data plane: the data topic and CBOR GetStream requests.
+
+use super::text::Text;
+use super::{
+    publish, stream_topic, subscribe, unsubscribe, DATA, GET, MAX_STREAM_NAME, REQUEST_CAP,
+    STREAM_TOPIC_CAP,
+};
+use crate::codec::cbor;
+use crate::config;
+use crate::sys::{self, OtaErr_t};
+use core::mem::MaybeUninit;
+
+/// The thing name and the stream name, lent together.
+pub trait StreamParts {
+    fn read<R>(&self, f: impl FnOnce(&[u8], &[u8]) -> R) -> R;
+}
+
+/// The stream's data topic, from one look at the names; false when the stream name is not one
+/// AWS could have made: at most MAX_STREAM_NAME bytes (U3). Out of line, so the look's frame is
+/// not under the subscription and its cleanup.
+#[inline(never)]
+fn data_topic(t: &mut Text<STREAM_TOPIC_CAP>, parts: &impl StreamParts) -> bool {
+    parts.read(|thing, stream| {
+        stream_topic(t, thing, stream, DATA);
+        stream.len() <= MAX_STREAM_NAME
+    })
+}
+
+/// Subscribes to the stream's data topic (QoS 0).
+pub fn init_stream(parts: &impl StreamParts) -> Result<(), OtaErr_t> {
+    let mut t = Text::new();
+    if data_topic(&mut t, parts) && subscribe(&mut t, 0) {
+        Ok(())
+    } else {
+        Err(sys::OtaErrInitFileTransferFailed)
+    }
+}
+
+/// The thing name, stream name and block bitmap one stream request is built from, lent
+/// together (`None`: there is no bitmap to ask from).
+pub trait RequestParts {
+    fn read<R>(&self, f: impl FnOnce(&[u8], &[u8], &[u8]) -> R) -> Option<R>;
+}
+
+/// The pieces of every GetStream request this client sends that do not change: token "rdy",
+/// a block size of FILE_BLOCK_SIZE, offset 0 and MAX_NUM_BLOCKS_REQUEST blocks.
+pub(super) const REQUEST_LEAD: cbor::Fixed<9> =
+    cbor::Fixed::new().map(6).text(b'c', b"rdy").key(b'f');
+pub(super) const REQUEST_MIDDLE: cbor::Fixed<16> = cbor::Fixed::new()
+    .int(b'l', config::FILE_BLOCK_SIZE as i32)
+    .int(b'o', 0)
+    .key(b'b');
+pub(super) const REQUEST_TAIL: cbor::Fixed<7> =
+    cbor::Fixed::new().int(b'n', config::MAX_NUM_BLOCKS_REQUEST as i32);
+
+/// Publishes a CBOR GetStream request for the blocks still set in the bitmap (QoS 0). The
+/// message and topic are built in one `read`; the publish runs after it.
+pub fn request_blocks(parts: &impl RequestParts, file_id: u32) -> Result<(), OtaErr_t> {
+    let mut message = [MaybeUninit::uninit(); REQUEST_CAP];
+    let mut t = Text::new();
+    let encoded = parts
+        .read(|thing, stream, bitmap| {
+            if stream.len() > MAX_STREAM_NAME {
+                return Err(sys::OtaErrRequestFileBlockFailed);
+            }
+            let encoded = cbor::encode_fixed_request(
+                &mut message,
+                &REQUEST_LEAD,
+                file_id as i32,
+                &REQUEST_MIDDLE,
+                bitmap,
+                &REQUEST_TAIL,
+            )
+            .ok_or(sys::OtaErrFailedToEncodeCbor)?;
+            stream_topic(&mut t, thing, stream, GET);
+            Ok(encoded)
+        })
+        .unwrap_or(Err(sys::OtaErrRequestFileBlockFailed))?;
+    if publish(&mut t, encoded, 0) {
+        Ok(())
+    } else {
+        Err(sys::OtaErrRequestFileBlockFailed)
+    }
+}
+
+/// Unsubscribes the stream's data topic.
+pub fn cleanup_stream(parts: &impl StreamParts) -> Result<(), OtaErr_t> {
+    // A name too long for AWS was never subscribed (init_stream refuses it).
+    let mut t = Text::new();
+    if data_topic(&mut t, parts) && unsubscribe(&mut t, 1) {
+        Ok(())
+    } else {
+        Err(sys::OtaErrCleanupDataFailed)
+    }
+}
