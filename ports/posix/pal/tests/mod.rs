@@ -404,6 +404,11 @@ fn status(main: sys::OtaPalMainStatus, sub: u32) -> sys::OtaPalStatus_t {
     (main << 24) | sub
 }
 
+/// What a close with no usable signer certificate returns.
+fn bad_signer_cert() -> sys::OtaPalStatus_t {
+    status(sys::OtaPalBadSignerCert, 0)
+}
+
 /// An errno as the PAL's sub-status.
 fn sub(e: libc::c_int) -> u32 {
     u32::try_from(e).unwrap()
@@ -423,7 +428,8 @@ fn assert_rejected(signed: &Signed, job: &mut Job, expected: sys::OtaPalMainStat
     assert_eq!(pal_state(), sys::OtaPalImageStateInvalid);
 }
 
-mod attacks;
 mod files;
+mod image_folder;
 mod reboot;
 mod signature;
+mod trust_store;
