@@ -519,7 +519,8 @@ impl<'a> Visit<'a> for Pass<'a, '_, '_> {
     }
 
     fn close(&mut self, depth: u32, end: usize) {
-        let cut = self.doc.len().saturating_sub(end);
+        // `end` is inside the document: no wrap.
+        let cut = self.doc.len().wrapping_sub(end);
         while let Some(&open) = self.captures.get(self.open.wrapping_sub(1)) {
             if u32::from(open.wrapping_shr(8)) != depth {
                 break;
