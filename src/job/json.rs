@@ -322,14 +322,16 @@ fn scalar_end(doc: &[u8], at: usize) -> Option<usize> {
 
 /// A number or literal.
 fn other_scalar_end(doc: &[u8], at: usize) -> Option<usize> {
-    let word: &[u8] = match doc.get(at)? {
-        b't' => b"true",
-        b'f' => b"false",
-        b'n' => b"null",
+    // A literal's last four bytes, compared as one word: `false` is `f` and then `alse`.
+    let (skip, tail) = match doc.get(at)? {
+        b't' => (0, *b"true"),
+        b'f' => (1, *b"alse"),
+        b'n' => (0, *b"null"),
         _ => return number_end(doc, at),
     };
-    let end = at.wrapping_add(word.len());
-    super::pass::eq_bytes(doc.get(at..end)?, word).then_some(end)
+    let from = at.wrapping_add(skip);
+    let word = doc.get(from..)?.first_chunk::<4>()?;
+    (*word == tail).then_some(from.wrapping_add(4))
 }
 
 /// A number. The longest well-formed prefix is taken: in `1.` or `1e+` only `1` is the number,

@@ -225,6 +225,42 @@ fn escapes_follow_corejson() {
 }
 
 #[test]
+fn a_literal_is_taken_only_whole_and_spelt_right() {
+    for doc in [
+        &b"true"[..],
+        b"false",
+        b"null",
+        b"[true,false,null]",
+        b"{\"a\":false}",
+    ] {
+        assert!(validate(doc), "{:?}", String::from_utf8_lossy(doc));
+    }
+    for word in [&b"true"[..], b"false", b"null"] {
+        // Every proper prefix, and every one-byte change, is refused.
+        for len in 0..word.len() {
+            assert!(!validate(&word[..len]));
+            if len > 0 {
+                assert!(!validate(&[b"[", &word[..len], b"]"].concat()));
+            }
+            for c in [b'x', b'e', b'E', word[0], 0] {
+                if c == word[len] {
+                    continue;
+                }
+                let mut bad = word.to_vec();
+                bad[len] = c;
+                assert!(!validate(&bad), "{:?}", String::from_utf8_lossy(&bad));
+                assert!(!validate(&[b"[", &bad[..], b"]"].concat()));
+            }
+        }
+        // Anything glued after it is refused too.
+        assert!(!validate(&[word, b"e"].concat()));
+        assert!(!validate(&[b"[", word, b"x]"].concat()));
+    }
+    assert!(!validate(b"[nul"));
+    assert!(!validate(b"[fals"));
+}
+
+#[test]
 fn collection_quirks_of_corejson_are_kept() {
     // The outermost closing bracket is not checked against the opening one...
     assert!(validate(b"{\"a\":1]"));
