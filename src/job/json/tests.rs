@@ -225,6 +225,28 @@ fn escapes_follow_corejson() {
 }
 
 #[test]
+fn a_backslash_takes_exactly_the_escapes_and_raw_control_bytes_other_than_nul() {
+    for c in 0..=u8::MAX {
+        let doc = [b'"', b'\\', c, b'"'];
+        let expected = matches!(
+            c,
+            b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' | 0x01..=0x1f
+        );
+        assert_eq!(validate(&doc), expected, "byte {c:#04x}");
+        // In a key, in a value and in an array, with the plain-ASCII fast path before it.
+        let doc = [
+            &br#"{"aaaaaaaa\"#[..],
+            &[c],
+            br#"":["bbbbbbbb\"#,
+            &[c],
+            br#""]}"#,
+        ]
+        .concat();
+        assert_eq!(validate(&doc), expected, "byte {c:#04x}");
+    }
+}
+
+#[test]
 fn a_literal_is_taken_only_whole_and_spelt_right() {
     for doc in [
         &b"true"[..],
