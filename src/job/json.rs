@@ -47,7 +47,7 @@ pub(crate) trait Visit<'a> {
     /// A member's key, as written between its quotes, in the object at `depth` (1 = outermost).
     fn key(&mut self, depth: u32, key: &'a [u8]);
     /// A value starts at `start` in the collection at `depth` (0 for the document's own value,
-    /// told only when it is a collection); `element` tells an array's element from an object
+    /// a scalar one included); `element` tells an array's element from an object
     /// member's value. A scalar comes whole as `text` (a string's between its quotes, as
     /// written); a collection (`text` = `None`) ends at its `close`.
     fn value(&mut self, depth: u32, element: bool, start: usize, text: Option<&'a [u8]>);
@@ -59,17 +59,13 @@ pub(crate) trait Visit<'a> {
 /// pass that tells `visit` what a search could reach.
 /// What was told before an error stands; the caller discards it when this returns false.
 pub(crate) fn walk<'a, V: Visit<'a>>(doc: &'a [u8], visit: &mut V) -> bool {
-    let start = skip_ws(doc, 0);
-    let end = match doc.get(start) {
-        Some(b'{' | b'[') => collections(doc, start, visit),
-        // A scalar document holds nothing a search can find.
-        _ => scalar_end(doc, start),
-    };
-    end.is_some_and(|end| skip_ws(doc, end) == doc.len())
+    value_end(doc, visit).is_some_and(|end| skip_ws(doc, end) == doc.len())
 }
 
-/// Where the outermost collection that opens at `at` ends, reporting what is in it.
-fn collections<'a, V: Visit<'a>>(doc: &'a [u8], mut at: usize, visit: &mut V) -> Option<usize> {
+/// Where the document's value ends, reporting what is in it: a scalar, or the outermost
+/// collection, closed by any bracket.
+fn value_end<'a, V: Visit<'a>>(doc: &'a [u8], visit: &mut V) -> Option<usize> {
+    let mut at = 0;
     let mut depth: u32 = 0;
     // One bit per open collection, the innermost in bit 0; depth 0 holds the document's value
     // as an object holds a member's.
@@ -164,6 +160,10 @@ fn collections<'a, V: Visit<'a>>(doc: &'a [u8], mut at: usize, visit: &mut V) ->
             visit.value(depth, element, start, end);
         }
         if end.is_some() {
+            // A scalar document holds nothing more; the same loop reads it, in less flash.
+            if depth == 0 {
+                return Some(at);
+            }
             expect = Expect::After;
         } else {
             depth = depth.wrapping_add(1);
@@ -309,15 +309,6 @@ fn skip_ws(doc: &[u8], mut at: usize) -> usize {
         at = at.wrapping_add(1);
     }
     at
-}
-
-/// A string, number or literal.
-fn scalar_end(doc: &[u8], at: usize) -> Option<usize> {
-    match doc.get(at)? {
-        // A scalar document is rare: the string's fast path stays inlined in one place only.
-        b'"' => string_rest(doc, at.wrapping_add(1)),
-        _ => other_scalar_end(doc, at),
-    }
 }
 
 /// A number or literal.

@@ -1089,3 +1089,19 @@ fn eq_bytes_agrees_with_slice_equality_at_every_length_and_position() {
         }
     }
 }
+
+#[test]
+fn a_scalar_document_is_valid_and_holds_no_value() {
+    for doc in [&b"\"execution\""[..], b" 12 ", b"true", b"null", b"-1.5"] {
+        let found = find_values(doc, SIG_KEY).unwrap();
+        assert_eq!(
+            found,
+            Found::default(),
+            "{:?}",
+            String::from_utf8_lossy(doc)
+        );
+        // A signature key that is a single step finds nothing in a scalar either.
+        assert_eq!(find_values(doc, b"[0]").unwrap(), Found::default());
+    }
+    assert_eq!(find_values(b"\"x\" 1", SIG_KEY), Err(DocError::InvalidJson));
+}

@@ -640,3 +640,31 @@ proptest! {
         prop_assert_eq!(validate(&doc), oracle::validate(&doc), "{:?}", String::from_utf8_lossy(&doc));
     }
 }
+
+#[test]
+fn a_scalar_document_is_told_as_one_value_at_depth_0() {
+    for (doc, start, len) in [
+        (&b" \"ab\" "[..], 1, 2),
+        (b"\"a\\u00e9\"", 0, 7),
+        (b"12", 0, 2),
+        (b"\t-0.5e+3\n", 1, 7),
+        (b"true", 0, 4),
+        (b"null ", 0, 4),
+    ] {
+        let mut seen = Record::default();
+        assert!(walk(doc, &mut seen), "{:?}", String::from_utf8_lossy(doc));
+        assert_eq!(seen.0, [('v', 0, start, len)]);
+    }
+    for bad in [
+        &b"\"ab\" 1"[..],
+        b"1,2",
+        b"1]",
+        b"}",
+        b",",
+        b":",
+        b"tru",
+        b"\"a",
+    ] {
+        assert!(!validate(bad), "{:?}", String::from_utf8_lossy(bad));
+    }
+}
