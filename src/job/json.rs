@@ -186,15 +186,16 @@ fn token(doc: &[u8], at: usize) -> Option<(usize, u8)> {
 }
 
 /// Where a collection's item list stands; an object's items are keys, an array's elements.
-// In this order, where an item ended the walk's reach (`After`, an object's item) is one compare.
+// In this order, where an item ended the walk's reach (an object's item, `After`) is one
+// compare, and where a bracket may close (`FirstKey`, `After`, `FirstElement`) one range.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Expect {
-    /// After an item: a comma, a closing bracket, or (quirk) another collection.
-    After,
-    /// Just inside an object's opening bracket: a key or the closing bracket.
-    FirstKey,
     /// After a comma in an object: a key.
     Key,
+    /// Just inside an object's opening bracket: a key or the closing bracket.
+    FirstKey,
+    /// After an item: a comma, a closing bracket, or (quirk) another collection.
+    After,
     /// Just inside an array's opening bracket: an element or the closing bracket.
     FirstElement,
     /// After a comma in an array: an element.
