@@ -367,13 +367,13 @@ fn string_end(doc: &[u8], at: usize) -> Option<(usize, &[u8])> {
     let body = at.wrapping_add(1);
     let text = doc.get(body..)?;
     let plain = plain_run(text);
-    let end = body.wrapping_add(plain);
-    if text.get(plain) == Some(&b'"') {
-        Some((end.wrapping_add(1), text.get(..plain)?))
+    // The text's length: the closing quote ends it, after the plain run or later.
+    let len = if text.get(plain) == Some(&b'"') {
+        plain
     } else {
-        let end = string_rest(doc, end)?;
-        Some((end, doc.get(body..end.wrapping_sub(1))?))
-    }
+        string_rest(doc, body.wrapping_add(plain))?.wrapping_sub(body.wrapping_add(1))
+    };
+    Some((body.wrapping_add(len).wrapping_add(1), text.get(..len)?))
 }
 
 /// The rest of a string from `at`, where the plain ASCII stopped, a byte or escape at a time.
