@@ -127,7 +127,7 @@ fn value_end<'a, V: Visit<'a>>(doc: &'a [u8], visit: &mut V) -> Option<usize> {
                     _ if is_key => return None,
                     _ => {
                         let end = other_scalar_end(doc, at)?;
-                        (end, doc.get(start..end).unwrap_or_default())
+                        (end, doc.get(start..end)?)
                     }
                 };
                 if !is_key {
