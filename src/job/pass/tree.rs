@@ -238,8 +238,9 @@ const fn tree() -> (Tree, [u32; NODES]) {
 /// Whether parameter `i` (any number) has its key one step below `node`.
 pub(super) fn below(i: usize, node: usize) -> bool {
     // Every parameter after `files` is below the root, and below the first file too.
-    TREE.up.get(i).is_some_and(|&up| usize::from(up) == node)
-        || (node == FIRST_FILE && i > param::FILES)
+    TREE.up
+        .get(i)
+        .is_some_and(|&up| usize::from(up) == node || (node == FIRST_FILE && i > param::FILES))
 }
 
 /// Parameter `i`'s last key segment.
