@@ -294,10 +294,12 @@ impl<'a> Visit<'a> for Pass<'a, '_, '_> {
             // An empty `files` had no first entry to become a node.
             self.next_node = NONE;
         }
-        for s in &mut self.sig {
-            if s.depth >= depth {
-                s.depth = 0;
-            }
+        let [top, files] = &mut self.sig;
+        if top.depth >= depth {
+            top.depth = 0;
+        }
+        if files.depth >= depth {
+            files.depth = 0;
         }
     }
 }
