@@ -100,7 +100,8 @@ fn value_end<'a, V: Visit<'a>>(doc: &'a [u8], visit: &mut V) -> Option<usize> {
                     // The outermost bracket closes whatever it is (coreJSON does not check it).
                     return Some(at);
                 }
-                if (objects & 1 == 1) != (b == b'}') {
+                // Bit 5 tells `}` (0x7D) from `]` (0x5D): it must be the open collection's bit.
+                if (objects ^ u32::from(b >> 5)) & 1 != 0 {
                     return None;
                 }
                 depth = depth.wrapping_sub(1);

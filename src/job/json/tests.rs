@@ -668,3 +668,25 @@ fn a_scalar_document_is_told_as_one_value_at_depth_0() {
         assert!(!validate(bad), "{:?}", String::from_utf8_lossy(bad));
     }
 }
+
+#[test]
+fn an_inner_bracket_closes_only_its_own_kind() {
+    for ok in [
+        &b"[[]]"[..],
+        b"[{}]",
+        b"{\"a\":[]}",
+        b"{\"a\":{}}",
+        b"[[],{},[{}]]",
+    ] {
+        assert!(validate(ok), "{:?}", String::from_utf8_lossy(ok));
+    }
+    for bad in [
+        &b"[[}]"[..],
+        b"[{]]",
+        b"{\"a\":[}}",
+        b"{\"a\":{]}",
+        b"[[],{]]",
+    ] {
+        assert!(!validate(bad), "{:?}", String::from_utf8_lossy(bad));
+    }
+}
