@@ -1105,3 +1105,16 @@ fn a_scalar_document_is_valid_and_holds_no_value() {
     }
     assert_eq!(find_values(b"\"x\" 1", SIG_KEY), Err(DocError::InvalidJson));
 }
+
+#[test]
+fn an_invalid_document_leaves_found_empty_even_after_values_were_seen() {
+    let mut doc = MQTT_JOB.to_vec();
+    doc.extend_from_slice(b" x");
+    let mut found = Found::default();
+    assert_eq!(
+        find_values_into(&doc, SIG_KEY, &mut found),
+        Err(DocError::InvalidJson)
+    );
+    assert_eq!(found, Found::default());
+    assert_eq!(found, Found::EMPTY);
+}
