@@ -317,8 +317,8 @@ fn other_scalar_end(doc: &[u8], at: usize) -> Option<usize> {
         _ => return number_end(doc, at),
     };
     let from = at.wrapping_add(skip);
-    let word = doc.get(from..)?.first_chunk::<4>()?;
-    (*word == tail).then_some(from.wrapping_add(4))
+    let end = from.wrapping_add(4);
+    (doc.get(from..end)? == tail).then_some(end)
 }
 
 /// A number. The longest well-formed prefix is taken: in `1.` or `1e+` only `1` is the number,
