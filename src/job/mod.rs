@@ -213,6 +213,14 @@ pub struct Found<'a> {
     received: u32,
 }
 
+impl Found<'static> {
+    /// No value found: what [`find_values_into`] starts from.
+    pub const EMPTY: Self = Found {
+        values: [None; PARAM_COUNT],
+        received: 0,
+    };
+}
+
 impl<'a> Found<'a> {
     /// The raw value of parameter `index` (see [`param`]): a string without its quotes and
     /// escapes undecoded, an object or array with its brackets, anything else as written.

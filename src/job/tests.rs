@@ -1089,3 +1089,32 @@ fn eq_bytes_agrees_with_slice_equality_at_every_length_and_position() {
         }
     }
 }
+
+#[test]
+fn a_scalar_document_is_valid_and_holds_no_value() {
+    for doc in [&b"\"execution\""[..], b" 12 ", b"true", b"null", b"-1.5"] {
+        let found = find_values(doc, SIG_KEY).unwrap();
+        assert_eq!(
+            found,
+            Found::default(),
+            "{:?}",
+            String::from_utf8_lossy(doc)
+        );
+        // A signature key that is a single step finds nothing in a scalar either.
+        assert_eq!(find_values(doc, b"[0]").unwrap(), Found::default());
+    }
+    assert_eq!(find_values(b"\"x\" 1", SIG_KEY), Err(DocError::InvalidJson));
+}
+
+#[test]
+fn an_invalid_document_leaves_found_empty_even_after_values_were_seen() {
+    let mut doc = MQTT_JOB.to_vec();
+    doc.extend_from_slice(b" x");
+    let mut found = Found::default();
+    assert_eq!(
+        find_values_into(&doc, SIG_KEY, &mut found),
+        Err(DocError::InvalidJson)
+    );
+    assert_eq!(found, Found::default());
+    assert_eq!(found, Found::EMPTY);
+}

@@ -2,7 +2,7 @@
 //! validation pass, then a search from the top of the document for each model parameter. The
 //! property tests in `job::tests` hold the one-pass parser to exactly what this returns.
 
-use super::{scalar_end, string_end, Part, QueryParts, MAX_DEPTH};
+use super::{other_scalar_end, string_end, Part, QueryParts, MAX_DEPTH};
 use crate::job::{param, DocError, Found, Kind, MODEL};
 
 /// Where a collection's item list stands (the oracle's own, apart from the walk's).
@@ -215,7 +215,10 @@ impl<'a> Cursor<'a> {
 
 /// A string, number or literal at the cursor; on failure the cursor does not move.
 fn skip_scalar(c: &mut Cursor<'_>) -> bool {
-    let end = scalar_end(c.buf, c.pos);
+    let end = match c.peek() {
+        Some(b'"') => string_end(c.buf, c.pos).map(|(end, _)| end),
+        _ => other_scalar_end(c.buf, c.pos),
+    };
     end.inspect(|&end| c.pos = end).is_some()
 }
 

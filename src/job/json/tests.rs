@@ -225,6 +225,64 @@ fn escapes_follow_corejson() {
 }
 
 #[test]
+fn a_backslash_takes_exactly_the_escapes_and_raw_control_bytes_other_than_nul() {
+    for c in 0..=u8::MAX {
+        let doc = [b'"', b'\\', c, b'"'];
+        let expected = matches!(
+            c,
+            b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' | 0x01..=0x1f
+        );
+        assert_eq!(validate(&doc), expected, "byte {c:#04x}");
+        // In a key, in a value and in an array, with the plain-ASCII fast path before it.
+        let doc = [
+            &br#"{"aaaaaaaa\"#[..],
+            &[c],
+            br#"":["bbbbbbbb\"#,
+            &[c],
+            br#""]}"#,
+        ]
+        .concat();
+        assert_eq!(validate(&doc), expected, "byte {c:#04x}");
+    }
+}
+
+#[test]
+fn a_literal_is_taken_only_whole_and_spelt_right() {
+    for doc in [
+        &b"true"[..],
+        b"false",
+        b"null",
+        b"[true,false,null]",
+        b"{\"a\":false}",
+    ] {
+        assert!(validate(doc), "{:?}", String::from_utf8_lossy(doc));
+    }
+    for word in [&b"true"[..], b"false", b"null"] {
+        // Every proper prefix, and every one-byte change, is refused.
+        for len in 0..word.len() {
+            assert!(!validate(&word[..len]));
+            if len > 0 {
+                assert!(!validate(&[b"[", &word[..len], b"]"].concat()));
+            }
+            for c in [b'x', b'e', b'E', word[0], 0] {
+                if c == word[len] {
+                    continue;
+                }
+                let mut bad = word.to_vec();
+                bad[len] = c;
+                assert!(!validate(&bad), "{:?}", String::from_utf8_lossy(&bad));
+                assert!(!validate(&[b"[", &bad[..], b"]"].concat()));
+            }
+        }
+        // Anything glued after it is refused too.
+        assert!(!validate(&[word, b"e"].concat()));
+        assert!(!validate(&[b"[", word, b"x]"].concat()));
+    }
+    assert!(!validate(b"[nul"));
+    assert!(!validate(b"[fals"));
+}
+
+#[test]
 fn collection_quirks_of_corejson_are_kept() {
     // The outermost closing bracket is not checked against the opening one...
     assert!(validate(b"{\"a\":1]"));
@@ -580,5 +638,55 @@ proptest! {
             _ => doc.truncate(i),
         }
         prop_assert_eq!(validate(&doc), oracle::validate(&doc), "{:?}", String::from_utf8_lossy(&doc));
+    }
+}
+
+#[test]
+fn a_scalar_document_is_told_as_one_value_at_depth_0() {
+    for (doc, start, len) in [
+        (&b" \"ab\" "[..], 1, 2),
+        (b"\"a\\u00e9\"", 0, 7),
+        (b"12", 0, 2),
+        (b"\t-0.5e+3\n", 1, 7),
+        (b"true", 0, 4),
+        (b"null ", 0, 4),
+    ] {
+        let mut seen = Record::default();
+        assert!(walk(doc, &mut seen), "{:?}", String::from_utf8_lossy(doc));
+        assert_eq!(seen.0, [('v', 0, start, len)]);
+    }
+    for bad in [
+        &b"\"ab\" 1"[..],
+        b"1,2",
+        b"1]",
+        b"}",
+        b",",
+        b":",
+        b"tru",
+        b"\"a",
+    ] {
+        assert!(!validate(bad), "{:?}", String::from_utf8_lossy(bad));
+    }
+}
+
+#[test]
+fn an_inner_bracket_closes_only_its_own_kind() {
+    for ok in [
+        &b"[[]]"[..],
+        b"[{}]",
+        b"{\"a\":[]}",
+        b"{\"a\":{}}",
+        b"[[],{},[{}]]",
+    ] {
+        assert!(validate(ok), "{:?}", String::from_utf8_lossy(ok));
+    }
+    for bad in [
+        &b"[[}]"[..],
+        b"[{]]",
+        b"{\"a\":[}}",
+        b"{\"a\":{]}",
+        b"[[],{]]",
+    ] {
+        assert!(!validate(bad), "{:?}", String::from_utf8_lossy(bad));
     }
 }
