@@ -11,110 +11,262 @@ use super::{
 // Decoding: item heads, strings and skipping, with tinycbor's acceptance rules
 // ---------------------------------------------------------------------------------------------
 
-#[derive(Clone, Copy, Debug)]
-struct Head {
+/// The bytes of the message not read yet, and the last head read. Every read of the general
+/// walk goes through its methods, so each bound is checked in one place; after an error the
+/// reader is left anywhere.
+// The head lives in the reader: a returned head would go through memory at every call.
+pub(super) struct Reader<'a> {
+    pub(super) rest: &'a [u8],
     major: u8,
     info: u8,
     /// The argument (value, length or count); 0 for indefinite length.
     arg: u64,
 }
 
-impl Head {
-    fn indefinite(self) -> bool {
+impl<'a> Reader<'a> {
+    pub(super) fn new(rest: &'a [u8]) -> Self {
+        Reader {
+            rest,
+            major: 0,
+            info: 0,
+            arg: 0,
+        }
+    }
+
+    fn at_break(&self) -> bool {
+        self.rest.first() == Some(&BREAK)
+    }
+
+    fn indefinite(&self) -> bool {
         self.info == INFO_INDEFINITE
     }
-}
 
-/// Reads the argument that follows an initial byte with additional information `info` ≤ 27.
-pub(super) fn read_arg(info: u8, rest: &[u8]) -> Result<(u64, &[u8]), CborError> {
-    let width = match info {
-        0..=23 => return Ok((u64::from(info), rest)),
-        // 1, 2, 4 or 8 bytes.
-        24..=27 => 1usize << (info & 3),
-        _ => return Err(CborError::IllegalNumber),
-    };
-    let (bytes, rest) = rest
-        .split_at_checked(width)
-        .ok_or(CborError::UnexpectedEof)?;
-    let arg = bytes
-        .iter()
-        .fold(0u64, |acc, &b| acc.wrapping_shl(8) | u64::from(b));
-    Ok((arg, rest))
-}
+    /// Number of items (keys and values counted separately) in the definite container whose
+    /// head was read, with tinycbor's limits.
+    fn items(&self) -> Result<u32, CborError> {
+        if self.major == MAJOR_MAP {
+            if self.arg > u64::from(u32::MAX / 2) {
+                return Err(CborError::DataTooLarge);
+            }
+            Ok((self.arg as u32).saturating_mul(2))
+        } else {
+            if self.arg >= u64::from(u32::MAX) {
+                return Err(CborError::DataTooLarge);
+            }
+            Ok(self.arg as u32)
+        }
+    }
 
-/// Reads the head of the item at the start of `item`, checking what tinycbor checks when it
-/// first steps onto an item; returns the head and the bytes after it.
-fn read_head(item: &[u8]) -> Result<(Head, &[u8]), CborError> {
-    let (&initial, rest) = item.split_first().ok_or(CborError::UnexpectedEof)?;
-    let major = initial >> 5;
-    let info = initial & 0x1f;
-    if info > INFO_EIGHT_BYTES {
-        return match (info, major) {
-            (INFO_INDEFINITE, MAJOR_BYTES | MAJOR_TEXT | MAJOR_ARRAY | MAJOR_MAP) => Ok((
-                Head {
-                    major,
-                    info,
-                    arg: 0,
-                },
-                rest,
-            )),
-            (INFO_INDEFINITE, MAJOR_SIMPLE) => Err(CborError::UnexpectedBreak),
-            (_, MAJOR_SIMPLE) => Err(CborError::UnknownType),
-            _ => Err(CborError::IllegalNumber),
-        };
+    pub(super) fn byte(&mut self) -> Result<u8, CborError> {
+        let (&byte, rest) = self.rest.split_first().ok_or(CborError::UnexpectedEof)?;
+        self.rest = rest;
+        Ok(byte)
     }
-    let (arg, rest) = read_arg(info, rest)?;
-    if major == MAJOR_SIMPLE && info == INFO_ONE_BYTE && arg < 32 {
-        return Err(CborError::IllegalSimpleType);
-    }
-    Ok((Head { major, info, arg }, rest))
-}
-/// Walks the string whose head was read, checking every chunk; returns its contents and the
-/// bytes after it.
-// The head's fields as scalars: a `Head` argument is copied to the stack at every call.
-fn walk_string(
-    major: u8,
-    info: u8,
-    arg: u64,
-    body: &[u8],
-) -> Result<(StringData<'_>, &[u8]), CborError> {
-    if info != INFO_INDEFINITE {
-        let len = usize::try_from(arg).map_err(|_| CborError::DataTooLarge)?;
-        let (data, rest) = body.split_at_checked(len).ok_or(CborError::UnexpectedEof)?;
-        return Ok((StringData::contiguous(data), rest));
-    }
-    let mut cur = body;
-    let mut total = 0usize;
-    // The last non-empty chunk: the whole string when it is `total` bytes long.
-    let mut last: &[u8] = &[];
-    loop {
-        let (&initial, after_initial) = cur.split_first().ok_or(CborError::UnexpectedEof)?;
-        if initial == BREAK {
-            let chunks_len = body.len().saturating_sub(cur.len());
-            let data = if last.len() == total {
-                StringData::contiguous(last)
-            } else {
-                StringData {
-                    bytes: body.get(..chunks_len).unwrap_or(&[]),
-                    len: total,
-                }
-            };
-            return Ok((data, after_initial));
-        }
-        if initial >> 5 != major {
-            return Err(CborError::ChunkTypeMismatch);
-        }
-        let (len, after_head) = read_arg(initial & 0x1f, after_initial)?;
+
+    /// The next `len` bytes.
+    fn take(&mut self, len: u64) -> Result<&'a [u8], CborError> {
         let len = usize::try_from(len).map_err(|_| CborError::DataTooLarge)?;
-        let (data, rest) = after_head
+        let (data, rest) = self
+            .rest
             .split_at_checked(len)
             .ok_or(CborError::UnexpectedEof)?;
-        // Cannot wrap: the chunks are disjoint slices of the message.
-        total = total.wrapping_add(len);
-        if !data.is_empty() {
-            last = data;
+        self.rest = rest;
+        Ok(data)
+    }
+
+    /// Reads into `arg` the argument that follows an initial byte with additional information
+    /// `info` ≤ 27.
+    fn arg(&mut self, info: u8) -> Result<(), CborError> {
+        let width = match info {
+            0..=23 => {
+                self.arg = u64::from(info);
+                return Ok(());
+            }
+            // 1, 2, 4 or 8 bytes.
+            24..=27 => 1u64 << (info & 3),
+            _ => return Err(CborError::IllegalNumber),
+        };
+        let bytes = self.take(width)?;
+        self.arg = bytes
+            .iter()
+            .fold(0u64, |acc, &b| acc.wrapping_shl(8) | u64::from(b));
+        Ok(())
+    }
+
+    /// Reads the head of the next item, checked as tinycbor checks it when it first steps onto
+    /// an item; returns its major type.
+    fn head(&mut self) -> Result<u8, CborError> {
+        let initial = self.byte()?;
+        let major = initial >> 5;
+        let info = initial & 0x1f;
+        self.major = major;
+        self.info = info;
+        if info > INFO_EIGHT_BYTES {
+            self.arg = 0;
+            return match (info, major) {
+                (INFO_INDEFINITE, MAJOR_BYTES | MAJOR_TEXT | MAJOR_ARRAY | MAJOR_MAP) => Ok(major),
+                (INFO_INDEFINITE, MAJOR_SIMPLE) => Err(CborError::UnexpectedBreak),
+                (_, MAJOR_SIMPLE) => Err(CborError::UnknownType),
+                _ => Err(CborError::IllegalNumber),
+            };
         }
-        cur = rest;
+        self.arg(info)?;
+        if major == MAJOR_SIMPLE && info == INFO_ONE_BYTE && self.arg < 32 {
+            return Err(CborError::IllegalSimpleType);
+        }
+        Ok(major)
+    }
+
+    /// Reads the head of the next item past its tags: tags are not items, and are ignored.
+    fn untagged_head(&mut self) -> Result<u8, CborError> {
+        loop {
+            let major = self.head()?;
+            if major != MAJOR_TAG {
+                return Ok(major);
+            }
+        }
+    }
+
+    /// The rest of the string whose head was read, every chunk checked.
+    fn string(&mut self) -> Result<StringData<'a>, CborError> {
+        if !self.indefinite() {
+            return self.take(self.arg).map(StringData::contiguous);
+        }
+        let major = self.major;
+        let chunks = self.rest;
+        let mut total = 0usize;
+        // The last non-empty chunk: the whole string when it is `total` bytes long.
+        let mut last: &[u8] = &[];
+        loop {
+            let initial = self.byte()?;
+            if initial == BREAK {
+                break;
+            }
+            if initial >> 5 != major {
+                return Err(CborError::ChunkTypeMismatch);
+            }
+            self.arg(initial & 0x1f)?;
+            let data = self.take(self.arg)?;
+            // Cannot wrap: the chunks are disjoint slices of the message.
+            total = total.wrapping_add(data.len());
+            if !data.is_empty() {
+                last = data;
+            }
+        }
+        if last.len() == total {
+            return Ok(StringData::contiguous(last));
+        }
+        // The chunks without the break.
+        let chunks_len = chunks
+            .len()
+            .saturating_sub(self.rest.len())
+            .saturating_sub(1);
+        Ok(StringData {
+            bytes: chunks.get(..chunks_len).unwrap_or(&[]),
+            len: total,
+        })
+    }
+
+    /// The next chunk of a validated chunked byte string (see [`Payload::chunks`]).
+    pub(super) fn chunk(&mut self) -> Result<&'a [u8], CborError> {
+        let initial = self.byte()?;
+        self.arg(initial & 0x1f)?;
+        self.take(self.arg)
+    }
+
+    /// Skips the next complete item (tags, nested items, string chunks), checking it as
+    /// tinycbor's `cbor_value_advance` does.
+    fn skip(&mut self) -> Result<(), CborError> {
+        self.untagged_head()?;
+        self.skip_rest()
+    }
+
+    /// Skips the rest of the item whose head (past its tags) was read.
+    fn skip_rest(&mut self) -> Result<(), CborError> {
+        let mut stack = [Frame::IndefiniteArray; MAX_SKIP_NESTING];
+        let mut depth = 0usize;
+        loop {
+            // The head read starts an item of the innermost open container (or the item
+            // skipped).
+            let mut complete = true;
+            match self.major {
+                MAJOR_BYTES | MAJOR_TEXT => {
+                    self.string()?;
+                }
+                MAJOR_ARRAY | MAJOR_MAP => {
+                    if depth >= MAX_SKIP_NESTING {
+                        return Err(CborError::NestingTooDeep);
+                    }
+                    let frame = if self.indefinite() {
+                        if self.major == MAJOR_MAP {
+                            Frame::IndefiniteMap { at_value: false }
+                        } else {
+                            Frame::IndefiniteArray
+                        }
+                    } else {
+                        let items = self.items()?;
+                        // Every item takes at least one byte: a count beyond what is left can
+                        // only fail, so fail now.
+                        if usize::try_from(items).map_or(true, |n| n > self.rest.len()) {
+                            return Err(CborError::UnexpectedEof);
+                        }
+                        Frame::Counted(items)
+                    };
+                    if !matches!(frame, Frame::Counted(0)) {
+                        if let Some(slot) = stack.get_mut(depth) {
+                            *slot = frame;
+                        }
+                        depth = depth.saturating_add(1);
+                        complete = false;
+                    }
+                }
+                // Integers, simple values and floats are all head.
+                _ => {}
+            }
+            loop {
+                // One item is complete: count it in the containers it closes.
+                if complete {
+                    loop {
+                        let Some(top) = depth.checked_sub(1) else {
+                            return Ok(());
+                        };
+                        match stack.get_mut(top) {
+                            Some(Frame::Counted(left)) => {
+                                *left = left.saturating_sub(1);
+                                if *left != 0 {
+                                    break;
+                                }
+                                depth = top;
+                            }
+                            Some(Frame::IndefiniteMap { at_value }) => {
+                                *at_value = !*at_value;
+                                break;
+                            }
+                            Some(Frame::IndefiniteArray) | None => break,
+                        }
+                    }
+                }
+                // The next item of the innermost open container, or the break that ends it.
+                let top = depth.checked_sub(1).and_then(|top| stack.get(top));
+                match top {
+                    Some(Frame::IndefiniteArray | Frame::IndefiniteMap { at_value: false })
+                        if self.at_break() =>
+                    {
+                        self.rest = self.rest.get(1..).unwrap_or(&[]);
+                        depth = depth.saturating_sub(1);
+                        complete = true;
+                    }
+                    Some(Frame::IndefiniteMap { at_value: true }) if self.at_break() => {
+                        return Err(CborError::UnexpectedBreak);
+                    }
+                    // Anywhere else `head` refuses a break, also right after a tag.
+                    _ => {
+                        self.untagged_head()?;
+                        break;
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -127,112 +279,6 @@ enum Frame {
     IndefiniteMap {
         at_value: bool,
     },
-}
-
-/// Number of items (keys and values counted separately) in a definite container, with
-/// tinycbor's limits.
-fn container_items(head: Head) -> Result<u32, CborError> {
-    if head.major == MAJOR_MAP {
-        if head.arg > u64::from(u32::MAX / 2) {
-            return Err(CborError::DataTooLarge);
-        }
-        Ok((head.arg as u32).saturating_mul(2))
-    } else {
-        if head.arg >= u64::from(u32::MAX) {
-            return Err(CborError::DataTooLarge);
-        }
-        Ok(head.arg as u32)
-    }
-}
-
-/// Skips the complete item (tags, nested items, string chunks) at the start of `item`, checking
-/// it as tinycbor's `cbor_value_advance` does; returns the bytes after it.
-fn skip_item(item: &[u8]) -> Result<&[u8], CborError> {
-    let mut stack = [Frame::IndefiniteArray; MAX_SKIP_NESTING];
-    let mut depth = 0usize;
-    let mut cur = item;
-    loop {
-        // `cur` starts an item of the innermost open container (or the item being skipped).
-        let top = depth.checked_sub(1).and_then(|top| stack.get(top));
-        match (cur, top) {
-            (
-                [BREAK, after @ ..],
-                Some(Frame::IndefiniteArray | Frame::IndefiniteMap { at_value: false }),
-            ) => {
-                cur = after;
-                depth = depth.saturating_sub(1);
-            }
-            ([BREAK, ..], Some(Frame::IndefiniteMap { at_value: true })) => {
-                return Err(CborError::UnexpectedBreak);
-            }
-            // Anywhere else `read_head` refuses a break, also right after a tag.
-            _ => {
-                // Tags are not items: the tagged item follows in the same position.
-                let (head, rest) = loop {
-                    let (head, rest) = read_head(cur)?;
-                    if head.major != MAJOR_TAG {
-                        break (head, rest);
-                    }
-                    cur = rest;
-                };
-                cur = rest;
-                match head.major {
-                    MAJOR_BYTES | MAJOR_TEXT => {
-                        cur = walk_string(head.major, head.info, head.arg, rest)?.1
-                    }
-                    MAJOR_ARRAY | MAJOR_MAP => {
-                        if depth >= MAX_SKIP_NESTING {
-                            return Err(CborError::NestingTooDeep);
-                        }
-                        let frame = if head.indefinite() {
-                            if head.major == MAJOR_MAP {
-                                Frame::IndefiniteMap { at_value: false }
-                            } else {
-                                Frame::IndefiniteArray
-                            }
-                        } else {
-                            let items = container_items(head)?;
-                            // Every item takes at least one byte: a count beyond what is left
-                            // can only fail, so fail now.
-                            if usize::try_from(items).map_or(true, |n| n > cur.len()) {
-                                return Err(CborError::UnexpectedEof);
-                            }
-                            Frame::Counted(items)
-                        };
-                        if !matches!(frame, Frame::Counted(0)) {
-                            if let Some(slot) = stack.get_mut(depth) {
-                                *slot = frame;
-                            }
-                            depth = depth.saturating_add(1);
-                            continue;
-                        }
-                    }
-                    // Integers, simple values and floats are all head.
-                    _ => {}
-                }
-            }
-        }
-        // One item is complete: count it in the containers it closes.
-        loop {
-            let Some(top) = depth.checked_sub(1) else {
-                return Ok(cur);
-            };
-            match stack.get_mut(top) {
-                Some(Frame::Counted(left)) => {
-                    *left = left.saturating_sub(1);
-                    if *left != 0 {
-                        break;
-                    }
-                    depth = top;
-                }
-                Some(Frame::IndefiniteMap { at_value }) => {
-                    *at_value = !*at_value;
-                    break;
-                }
-                Some(Frame::IndefiniteArray) | None => break,
-            }
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -284,65 +330,38 @@ fn wanted(letter: u8, missing: u8) -> u8 {
         .map_or(0, |bit| bit & missing)
 }
 
-/// Any map entry, with all of tinycbor's rules: the key past its tags (a text string compared
-/// by its joined contents, anything else skipped), then the value of a wanted key checked and
-/// stored, any other value skipped. Returns the key's bit (0: not wanted) and the bytes after.
-fn general_entry<'a>(
-    entry: &'a [u8],
-    missing: u8,
-    found: &mut Found<'a>,
-) -> Result<(u8, &'a [u8]), CborError> {
-    let mut key_item = entry;
-    let (head, after) = loop {
-        let (head, after) = read_head(key_item)?;
-        if head.major != MAJOR_TAG {
-            break (head, after);
+impl<'a> Reader<'a> {
+    /// Any map entry, with all of tinycbor's rules: the key past its tags (a text string
+    /// compared by its joined contents, anything else skipped), then the value of a wanted key
+    /// checked and stored, any other value skipped. Returns the key's bit (0: not wanted).
+    fn entry(&mut self, missing: u8, found: &mut Found<'a>) -> Result<u8, CborError> {
+        let mut bit = 0;
+        if self.untagged_head()? == MAJOR_TEXT {
+            if let Some(&[letter]) = self.string()?.as_slice() {
+                bit = wanted(letter, missing);
+            }
+        } else {
+            self.skip_rest()?;
         }
-        key_item = after;
-    };
-    let (bit, value) = if head.major == MAJOR_TEXT {
-        let (text, value) = walk_string(head.major, head.info, head.arg, after)?;
-        match text.as_slice() {
-            Some(&[letter]) => (wanted(letter, missing), value),
-            _ => (0, value),
+        if bit == 0 {
+            // Skipping reads the value's head first, as tinycbor does (a break fails there).
+            self.skip()?;
+            return Ok(0);
         }
-    } else {
-        (0, skip_item(key_item)?)
-    };
-    if bit == 0 {
-        // Skipping reads the value's head first, as tinycbor does (a break fails there).
-        return Ok((0, skip_item(value)?));
-    }
-    let (head, after) = read_head(value)?;
-    if bit == PAYLOAD_BIT {
-        if head.major != MAJOR_BYTES {
-            return Err(CborError::WrongType);
+        let major = self.head()?;
+        if bit == PAYLOAD_BIT {
+            if major != MAJOR_BYTES {
+                return Err(CborError::WrongType);
+            }
+            found.payload = self.string()?;
+        } else {
+            if major > MAJOR_NEGATIVE {
+                return Err(CborError::WrongType);
+            }
+            found.set_int(bit, major, self.arg);
         }
-        let (data, after) = walk_string(head.major, head.info, head.arg, after)?;
-        found.payload = data;
-        return Ok((bit, after));
+        Ok(bit)
     }
-    if head.major > MAJOR_NEGATIVE {
-        return Err(CborError::WrongType);
-    }
-    found.set_int(bit, head.major, head.arg);
-    Ok((bit, after))
-}
-
-/// Any head of the top-level item: it must be a map. Returns the entries it declares (an
-/// indefinite map counts down from usize::MAX, and stays above DEFINITE_ENTRIES_MAX since every
-/// entry takes at least two bytes of the message) and the bytes after the head.
-fn map_head(msg: &[u8]) -> Result<(usize, &[u8]), CborError> {
-    let (top, rest) = read_head(msg)?;
-    if top.major != MAJOR_MAP {
-        return Err(CborError::NotAMap);
-    }
-    let left = if top.indefinite() {
-        usize::MAX
-    } else {
-        (container_items(top)? / 2) as usize
-    };
-    Ok((left, rest))
 }
 
 /// A one-letter text key's two bytes, read as a little-endian u16.
@@ -445,7 +464,17 @@ pub fn decode_get_stream_response(msg: &[u8]) -> Result<StreamBlock<'_>, CborErr
 // Out of line: the shaped path then saves and restores only the registers it uses.
 #[inline(never)]
 fn decode_general(msg: &[u8]) -> Result<StreamBlock<'_>, CborError> {
-    let (mut left, mut rest) = map_head(msg)?;
+    let mut r = Reader::new(msg);
+    if r.head()? != MAJOR_MAP {
+        return Err(CborError::NotAMap);
+    }
+    // The entries the map declares: an indefinite map counts down from usize::MAX, and stays
+    // above DEFINITE_ENTRIES_MAX since every entry takes at least two bytes of the message.
+    let mut left = if r.indefinite() {
+        usize::MAX
+    } else {
+        (r.items()? / 2) as usize
+    };
     let mut found = Found {
         ints: [0; 4],
         payload: StringData::contiguous(&[]),
@@ -454,18 +483,17 @@ fn decode_general(msg: &[u8]) -> Result<StreamBlock<'_>, CborError> {
     let mut missing = ALL_KEYS;
     while left != 0 {
         left = left.wrapping_sub(1);
-        let bit;
-        (bit, rest) = match rest.first() {
-            Some(&BREAK) if left > DEFINITE_ENTRIES_MAX => break,
-            _ => general_entry(rest, missing, &mut found)?,
-        };
+        if left > DEFINITE_ENTRIES_MAX && r.at_break() {
+            break;
+        }
+        let bit = r.entry(missing, &mut found)?;
         missing ^= bit;
         if missing == 0 {
             // tinycbor stops on an integer value, but finishing the payload string moves it
             // onto the next entry and reads its head.
-            let ended = left == 0 || (left > DEFINITE_ENTRIES_MAX && rest.first() == Some(&BREAK));
+            let ended = left == 0 || (left > DEFINITE_ENTRIES_MAX && r.at_break());
             if bit == PAYLOAD_BIT && !ended {
-                read_head(rest)?;
+                r.head()?;
             }
             let [_, file_id, block_id, block_size] = found.ints;
             return Ok(StreamBlock {

@@ -38,7 +38,7 @@ mod decode;
 mod encode;
 
 pub use decode::decode_get_stream_response;
-use decode::read_arg;
+use decode::Reader;
 pub use encode::{encode_fixed_request, encode_get_stream_request, Fixed};
 
 /// Why a CBOR message could not be encoded or decoded. v2.0.0 reports every one of these as
@@ -206,11 +206,10 @@ impl<'a> Iterator for PayloadChunks<'a> {
         if let Some(data) = self.single.take() {
             return Some(data);
         }
-        // The chunks were validated by `walk_string`; any surprise just ends the iteration.
-        let (&initial, rest) = self.encoded.split_first()?;
-        let (len, rest) = read_arg(initial & 0x1f, rest).ok()?;
-        let (data, rest) = rest.split_at_checked(usize::try_from(len).ok()?)?;
-        self.encoded = rest;
+        // The chunks were validated by `Reader::string`; any surprise just ends the iteration.
+        let mut reader = Reader::new(self.encoded);
+        let data = reader.chunk().ok()?;
+        self.encoded = reader.rest;
         Some(data)
     }
 }
