@@ -183,7 +183,7 @@ impl<'a> Reader<'a> {
 
     /// Skips the rest of the item whose head (past its tags) was read.
     fn skip_rest(&mut self) -> Result<(), CborError> {
-        let mut stack = [Frame::IndefiniteArray; MAX_SKIP_NESTING];
+        let mut stack = [INDEFINITE_ARRAY; MAX_SKIP_NESTING];
         let mut depth = 0usize;
         loop {
             // The head read starts an item of the innermost open container (or the item
@@ -199,20 +199,20 @@ impl<'a> Reader<'a> {
                     }
                     let frame = if self.indefinite() {
                         if self.major == MAJOR_MAP {
-                            Frame::IndefiniteMap { at_value: false }
+                            INDEFINITE_MAP_KEY
                         } else {
-                            Frame::IndefiniteArray
+                            INDEFINITE_ARRAY
                         }
                     } else {
                         let items = self.items()?;
                         // Every item takes at least one byte: a count beyond what is left can
                         // only fail, so fail now.
-                        if usize::try_from(items).map_or(true, |n| n > self.rest.len()) {
-                            return Err(CborError::UnexpectedEof);
+                        match usize::try_from(items) {
+                            Ok(n) if n <= self.rest.len() => n,
+                            _ => return Err(CborError::UnexpectedEof),
                         }
-                        Frame::Counted(items)
                     };
-                    if !matches!(frame, Frame::Counted(0)) {
+                    if frame != 0 {
                         if let Some(slot) = stack.get_mut(depth) {
                             *slot = frame;
                         }
@@ -230,34 +230,32 @@ impl<'a> Reader<'a> {
                         let Some(top) = depth.checked_sub(1) else {
                             return Ok(());
                         };
-                        match stack.get_mut(top) {
-                            Some(Frame::Counted(left)) => {
-                                *left = left.saturating_sub(1);
-                                if *left != 0 {
-                                    break;
-                                }
+                        let Some(left) = stack.get_mut(top) else {
+                            break;
+                        };
+                        if *left < INDEFINITE_ARRAY {
+                            *left = left.saturating_sub(1);
+                            if *left == 0 {
                                 depth = top;
+                                continue;
                             }
-                            Some(Frame::IndefiniteMap { at_value }) => {
-                                *at_value = !*at_value;
-                                break;
-                            }
-                            Some(Frame::IndefiniteArray) | None => break,
+                        } else {
+                            // An indefinite map alternates keys and values.
+                            *left ^= (*left >> 1) & 1;
                         }
+                        break;
                     }
                 }
                 // The next item of the innermost open container, or the break that ends it.
                 let top = depth.checked_sub(1).and_then(|top| stack.get(top));
                 match top {
-                    Some(Frame::IndefiniteArray | Frame::IndefiniteMap { at_value: false })
-                        if self.at_break() =>
-                    {
+                    Some(&frame) if frame >= INDEFINITE_ARRAY && self.at_break() => {
+                        if frame == INDEFINITE_MAP_VALUE {
+                            return Err(CborError::UnexpectedBreak);
+                        }
                         self.rest = self.rest.get(1..).unwrap_or(&[]);
                         depth = depth.saturating_sub(1);
                         complete = true;
-                    }
-                    Some(Frame::IndefiniteMap { at_value: true }) if self.at_break() => {
-                        return Err(CborError::UnexpectedBreak);
                     }
                     // Anywhere else `head` refuses a break, also right after a tag.
                     _ => {
@@ -270,16 +268,11 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// An open container while skipping.
-#[derive(Clone, Copy)]
-enum Frame {
-    /// A definite-length container with this many items (keys and values) still to come.
-    Counted(u32),
-    IndefiniteArray,
-    IndefiniteMap {
-        at_value: bool,
-    },
-}
+/// An open container while skipping is one word: a definite one's items (keys and values)
+/// still to come, at most the message length, or one of these three values above any length.
+const INDEFINITE_ARRAY: usize = 1 << (usize::BITS - 1);
+const INDEFINITE_MAP_KEY: usize = INDEFINITE_ARRAY | 2;
+const INDEFINITE_MAP_VALUE: usize = INDEFINITE_MAP_KEY | 1;
 
 // ---------------------------------------------------------------------------------------------
 // Decoding: the GetStream response

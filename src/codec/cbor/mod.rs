@@ -91,7 +91,7 @@ impl CborError {
     }
 }
 
-/// Most containers open at once while skipping one map entry, at 8 bytes of stack each; AWS
+/// Most containers open at once while skipping one map entry, at one word of stack each; AWS
 /// sends none (tinycbor allows 1024; see the module documentation).
 pub const MAX_SKIP_NESTING: usize = 16;
 
