@@ -129,28 +129,33 @@ impl<'a> Reader<'a> {
 
     /// The rest of the string whose head was read, every chunk checked.
     fn string(&mut self) -> Result<StringData<'a>, CborError> {
-        if !self.indefinite() {
-            return self.take(self.arg).map(StringData::contiguous);
-        }
+        let chunked = self.indefinite();
         let major = self.major;
         let chunks = self.rest;
         let mut total = 0usize;
-        // The last non-empty chunk: the whole string when it is `total` bytes long.
+        // The last non-empty chunk, or a definite string: the whole string when it is `total`
+        // bytes long.
         let mut last: &[u8] = &[];
+        // A definite string is read as one chunk whose head was read.
         loop {
-            let initial = self.byte()?;
-            if initial == BREAK {
-                break;
+            if chunked {
+                let initial = self.byte()?;
+                if initial == BREAK {
+                    break;
+                }
+                if initial >> 5 != major {
+                    return Err(CborError::ChunkTypeMismatch);
+                }
+                self.arg(initial & 0x1f)?;
             }
-            if initial >> 5 != major {
-                return Err(CborError::ChunkTypeMismatch);
-            }
-            self.arg(initial & 0x1f)?;
             let data = self.take(self.arg)?;
             // Cannot wrap: the chunks are disjoint slices of the message.
             total = total.wrapping_add(data.len());
-            if !data.is_empty() {
+            if !data.is_empty() || !chunked {
                 last = data;
+            }
+            if !chunked {
+                break;
             }
         }
         if last.len() == total {
