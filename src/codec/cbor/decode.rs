@@ -284,10 +284,24 @@ const INDEFINITE_MAP_VALUE: usize = INDEFINITE_MAP_KEY | 1;
 // ---------------------------------------------------------------------------------------------
 
 /// Each key's bit in the set of keys found, indexed by the letter minus `f`: `f`, `i`, `l`
-/// (2, 4, 8: slots 1, 2, 3 of `Found::ints` by their trailing zeros), then `p`; 0 for any
-/// other letter.
-const KEY_BITS: [u8; 11] = [2, 0, 0, 4, 0, 0, 8, 0, 0, 0, PAYLOAD_BIT];
-const INT_BITS: u8 = 0b1110;
+/// then `p`; 0 for any other letter.
+const KEY_BITS: [u8; 11] = [
+    FILE_BIT,
+    0,
+    0,
+    BLOCK_BIT,
+    0,
+    0,
+    SIZE_BIT,
+    0,
+    0,
+    0,
+    PAYLOAD_BIT,
+];
+const FILE_BIT: u8 = 0b10;
+const BLOCK_BIT: u8 = 0b100;
+const SIZE_BIT: u8 = 0b1000;
+const INT_BITS: u8 = FILE_BIT | BLOCK_BIT | SIZE_BIT;
 const PAYLOAD_BIT: u8 = 0b1_0000;
 const ALL_KEYS: u8 = INT_BITS | PAYLOAD_BIT;
 
@@ -305,22 +319,6 @@ fn c_int(major: u8, arg: u64) -> i32 {
     }
 }
 
-/// Where a map entry's value goes: `f`, `i`, `l` in their slots (slot 0 is never read), and
-/// `p`.
-struct Found<'a> {
-    ints: [i32; 4],
-    payload: StringData<'a>,
-}
-
-impl<'a> Found<'a> {
-    /// The value of an integer key (`bit` of `f`, `i` or `l`).
-    fn set_int(&mut self, bit: u8, major: u8, arg: u64) {
-        if let Some(slot) = self.ints.get_mut(bit.trailing_zeros() as usize) {
-            *slot = c_int(major, arg);
-        }
-    }
-}
-
 /// The bit of a one-letter key among those still `missing` (0: not wanted).
 fn wanted(letter: u8, missing: u8) -> u8 {
     KEY_BITS
@@ -332,7 +330,7 @@ impl<'a> Reader<'a> {
     /// Any map entry, with all of tinycbor's rules: the key past its tags (a text string
     /// compared by its joined contents, anything else skipped), then the value of a wanted key
     /// checked and stored, any other value skipped. Returns the key's bit (0: not wanted).
-    fn entry(&mut self, missing: u8, found: &mut Found<'a>) -> Result<u8, CborError> {
+    fn entry(&mut self, missing: u8, block: &mut StreamBlock<'a>) -> Result<u8, CborError> {
         let mut bit = 0;
         if self.untagged_head()? == MAJOR_TEXT {
             if let Some(&[letter]) = self.string()?.as_slice() {
@@ -351,12 +349,17 @@ impl<'a> Reader<'a> {
             if major != MAJOR_BYTES {
                 return Err(CborError::WrongType);
             }
-            found.payload = self.string()?;
+            block.payload = Payload(self.string()?);
         } else {
             if major > MAJOR_NEGATIVE {
                 return Err(CborError::WrongType);
             }
-            found.set_int(bit, major, self.arg);
+            let value = c_int(major, self.arg);
+            match bit {
+                FILE_BIT => block.file_id = value,
+                BLOCK_BIT => block.block_id = value,
+                _ => block.block_size = value,
+            }
         }
         Ok(bit)
     }
@@ -473,9 +476,11 @@ fn decode_general(msg: &[u8]) -> Result<StreamBlock<'_>, CborError> {
     } else {
         (r.items()? / 2) as usize
     };
-    let mut found = Found {
-        ints: [0; 4],
-        payload: StringData::contiguous(&[]),
+    let mut block = StreamBlock {
+        file_id: 0,
+        block_id: 0,
+        block_size: 0,
+        payload: Payload(StringData::contiguous(&[])),
     };
     // The keys whose first occurrence is still to come.
     let mut missing = ALL_KEYS;
@@ -484,7 +489,7 @@ fn decode_general(msg: &[u8]) -> Result<StreamBlock<'_>, CborError> {
         if left > DEFINITE_ENTRIES_MAX && r.at_break() {
             break;
         }
-        let bit = r.entry(missing, &mut found)?;
+        let bit = r.entry(missing, &mut block)?;
         missing ^= bit;
         if missing == 0 {
             // tinycbor stops on an integer value, but finishing the payload string moves it
@@ -493,13 +498,7 @@ fn decode_general(msg: &[u8]) -> Result<StreamBlock<'_>, CborError> {
             if bit == PAYLOAD_BIT && !ended {
                 r.head()?;
             }
-            let [_, file_id, block_id, block_size] = found.ints;
-            return Ok(StreamBlock {
-                file_id,
-                block_id,
-                block_size,
-                payload: Payload(found.payload),
-            });
+            return Ok(block);
         }
         // The next entry's head, which tinycbor reads on stepping past this value, is read as
         // the next key (with the same verdict).
