@@ -188,7 +188,8 @@ impl<'a> Reader<'a> {
 
     /// Skips the rest of the item whose head (past its tags) was read.
     fn skip_rest(&mut self) -> Result<(), CborError> {
-        let mut stack = [INDEFINITE_ARRAY; MAX_SKIP_NESTING];
+        // Only frames below `depth` are read.
+        let mut stack = [0; MAX_SKIP_NESTING];
         let mut depth = 0usize;
         loop {
             // The head read starts an item of the innermost open container (or the item
@@ -239,7 +240,8 @@ impl<'a> Reader<'a> {
                             break;
                         };
                         if *left < INDEFINITE_ARRAY {
-                            *left = left.saturating_sub(1);
+                            // Cannot wrap: a definite frame is pushed with items to come.
+                            *left = left.wrapping_sub(1);
                             if *left == 0 {
                                 depth = top;
                                 continue;
@@ -252,14 +254,18 @@ impl<'a> Reader<'a> {
                     }
                 }
                 // The next item of the innermost open container, or the break that ends it.
-                let top = depth.checked_sub(1).and_then(|top| stack.get(top));
-                match top {
-                    Some(&frame) if frame >= INDEFINITE_ARRAY && self.at_break() => {
+                let frame = depth
+                    .checked_sub(1)
+                    .and_then(|top| stack.get(top))
+                    .map_or(0, |&frame| frame);
+                match self.rest.split_first() {
+                    Some((&BREAK, after)) if frame >= INDEFINITE_ARRAY => {
                         if frame == INDEFINITE_MAP_VALUE {
                             return Err(CborError::UnexpectedBreak);
                         }
-                        self.rest = self.rest.get(1..).unwrap_or(&[]);
-                        depth = depth.saturating_sub(1);
+                        self.rest = after;
+                        // Cannot wrap: a frame is open.
+                        depth = depth.wrapping_sub(1);
                         complete = true;
                     }
                     // Anywhere else `head` refuses a break, also right after a tag.
