@@ -311,9 +311,6 @@ const INT_BITS: u8 = FILE_BIT | BLOCK_BIT | SIZE_BIT;
 const PAYLOAD_BIT: u8 = 0b1_0000;
 const ALL_KEYS: u8 = INT_BITS | PAYLOAD_BIT;
 
-/// The most entries a definite map may declare (tinycbor refuses more than `i32::MAX` pairs).
-const DEFINITE_ENTRIES_MAX: usize = i32::MAX as usize;
-
 /// The C `int` tinycbor's unchecked `cbor_value_get_int` produces: the low 32 bits of the
 /// argument, complemented for negative integers.
 fn c_int(major: u8, arg: u64) -> i32 {
@@ -475,10 +472,10 @@ fn decode_general(msg: &[u8]) -> Result<StreamBlock<'_>, CborError> {
     if r.head()? != MAJOR_MAP {
         return Err(CborError::NotAMap);
     }
-    // The entries the map declares: an indefinite map counts down from usize::MAX, and stays
-    // above DEFINITE_ENTRIES_MAX since every entry takes at least two bytes of the message.
-    let mut left = if r.indefinite() {
-        usize::MAX
+    // The entries a definite map declares still to come (an indefinite one ends at a break).
+    let indefinite = r.indefinite();
+    let mut left = if indefinite {
+        0
     } else {
         (r.items()? / 2) as usize
     };
@@ -488,26 +485,27 @@ fn decode_general(msg: &[u8]) -> Result<StreamBlock<'_>, CborError> {
         block_size: 0,
         payload: Payload(StringData::contiguous(&[])),
     };
-    // The keys whose first occurrence is still to come.
+    // The keys whose first occurrence is still to come, and the last one found.
     let mut missing = ALL_KEYS;
-    while left != 0 {
-        left = left.wrapping_sub(1);
-        if left > DEFINITE_ENTRIES_MAX && r.at_break() {
-            break;
-        }
-        let bit = r.entry(missing, &mut block)?;
-        missing ^= bit;
+    let mut bit = 0;
+    loop {
+        let more = if indefinite { !r.at_break() } else { left != 0 };
         if missing == 0 {
             // tinycbor stops on an integer value, but finishing the payload string moves it
             // onto the next entry and reads its head.
-            let ended = left == 0 || (left > DEFINITE_ENTRIES_MAX && r.at_break());
-            if bit == PAYLOAD_BIT && !ended {
+            if bit == PAYLOAD_BIT && more {
                 r.head()?;
             }
             return Ok(block);
         }
+        if !more {
+            return Err(CborError::MissingKey);
+        }
+        // Wraps for an indefinite map only, which never reads it.
+        left = left.wrapping_sub(1);
+        bit = r.entry(missing, &mut block)?;
+        missing ^= bit;
         // The next entry's head, which tinycbor reads on stepping past this value, is read as
         // the next key (with the same verdict).
     }
-    Err(CborError::MissingKey)
 }
