@@ -19,7 +19,7 @@ pub(super) struct Reader<'a> {
     pub(super) rest: &'a [u8],
     major: u8,
     info: u8,
-    /// The argument (value, length or count); 0 for indefinite length.
+    /// The argument (value, length or count); stale for indefinite length.
     arg: u64,
 }
 
@@ -102,7 +102,6 @@ impl<'a> Reader<'a> {
         self.major = major;
         self.info = info;
         if info > INFO_EIGHT_BYTES {
-            self.arg = 0;
             return match (info, major) {
                 (INFO_INDEFINITE, MAJOR_BYTES | MAJOR_TEXT | MAJOR_ARRAY | MAJOR_MAP) => Ok(major),
                 (INFO_INDEFINITE, MAJOR_SIMPLE) => Err(CborError::UnexpectedBreak),
@@ -161,11 +160,8 @@ impl<'a> Reader<'a> {
         if last.len() == total {
             return Ok(StringData::contiguous(last));
         }
-        // The chunks without the break.
-        let chunks_len = chunks
-            .len()
-            .saturating_sub(self.rest.len())
-            .saturating_sub(1);
+        // The chunks without the break (which was read, so this cannot wrap).
+        let chunks_len = chunks.len().wrapping_sub(self.rest.len()).wrapping_sub(1);
         Ok(StringData {
             bytes: chunks.get(..chunks_len).unwrap_or(&[]),
             len: total,
