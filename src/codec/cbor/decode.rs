@@ -11,16 +11,18 @@ use super::{
 // Decoding: item heads, strings and skipping, with tinycbor's acceptance rules
 // ---------------------------------------------------------------------------------------------
 
-/// The bytes of the message not read yet, and the last head read. Every read of the general
-/// walk goes through its methods, so each bound is checked in one place; after an error the
-/// reader is left anywhere.
-// The head lives in the reader: a returned head would go through memory at every call.
+/// The bytes of the message not read yet, and the last head and string read. Every read of
+/// the general walk goes through its methods, so each bound is checked in one place; after an
+/// error the reader is left anywhere.
+// The head and string live in the reader: returned, they would go through memory at every call.
 pub(super) struct Reader<'a> {
     pub(super) rest: &'a [u8],
     major: u8,
     info: u8,
     /// The argument (value, length or count); stale for indefinite length.
     arg: u64,
+    /// The last string read.
+    string: StringData<'a>,
 }
 
 impl<'a> Reader<'a> {
@@ -30,6 +32,7 @@ impl<'a> Reader<'a> {
             major: 0,
             info: 0,
             arg: 0,
+            string: StringData::contiguous(&[]),
         }
     }
 
@@ -126,8 +129,8 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// The rest of the string whose head was read, every chunk checked.
-    fn string(&mut self) -> Result<StringData<'a>, CborError> {
+    /// Reads into `string` the rest of the string whose head was read, every chunk checked.
+    fn string(&mut self) -> Result<(), CborError> {
         let chunked = self.indefinite();
         let major = self.major;
         let chunks = self.rest;
@@ -158,14 +161,16 @@ impl<'a> Reader<'a> {
             }
         }
         if last.len() == total {
-            return Ok(StringData::contiguous(last));
+            self.string = StringData::contiguous(last);
+            return Ok(());
         }
         // The chunks without the break (which was read, so this cannot wrap).
         let chunks_len = chunks.len().wrapping_sub(self.rest.len()).wrapping_sub(1);
-        Ok(StringData {
+        self.string = StringData {
             bytes: chunks.get(..chunks_len).unwrap_or(&[]),
             len: total,
-        })
+        };
+        Ok(())
     }
 
     /// The next chunk of a validated chunked byte string (see [`Payload::chunks`]).
@@ -332,7 +337,8 @@ impl<'a> Reader<'a> {
     fn entry(&mut self, missing: u8, block: &mut StreamBlock<'a>) -> Result<u8, CborError> {
         let mut bit = 0;
         if self.untagged_head()? == MAJOR_TEXT {
-            if let Some(&[letter]) = self.string()?.as_slice() {
+            self.string()?;
+            if let Some(&[letter]) = self.string.as_slice() {
                 bit = wanted(letter, missing);
             }
         } else {
@@ -348,7 +354,8 @@ impl<'a> Reader<'a> {
             if major != MAJOR_BYTES {
                 return Err(CborError::WrongType);
             }
-            block.payload = Payload(self.string()?);
+            self.string()?;
+            block.payload = Payload(self.string);
         } else {
             if major > MAJOR_NEGATIVE {
                 return Err(CborError::WrongType);
