@@ -86,13 +86,14 @@ impl<'a> Reader<'a> {
                 return Ok(());
             }
             // 1, 2, 4 or 8 bytes.
-            24..=27 => 1u64 << (info & 3),
+            24..=27 => 1u8 << (info & 3),
             _ => return Err(CborError::IllegalNumber),
         };
-        let bytes = self.take(width)?;
-        self.arg = bytes
-            .iter()
-            .fold(0u64, |acc, &b| acc.wrapping_shl(8) | u64::from(b));
+        let mut arg = 0u64;
+        for _ in 0..width {
+            arg = arg.wrapping_shl(8) | u64::from(self.byte()?);
+        }
+        self.arg = arg;
         Ok(())
     }
 
@@ -338,7 +339,8 @@ impl<'a> Reader<'a> {
         let mut bit = 0;
         if self.untagged_head()? == MAJOR_TEXT {
             self.string()?;
-            if let Some(&[letter]) = self.string.as_slice() {
+            // One byte in place is the whole key: chunks in place take at least four.
+            if let [letter] = *self.string.bytes {
                 bit = wanted(letter, missing);
             }
         } else {
