@@ -46,18 +46,24 @@ impl<'a> Reader<'a> {
 
     /// Number of items (keys and values counted separately) in the definite container whose
     /// head was read, with tinycbor's limits.
-    fn items(&self) -> Result<u32, CborError> {
+    fn items(&self) -> Result<usize, CborError> {
         if self.major == MAJOR_MAP {
-            if self.arg > u64::from(u32::MAX / 2) {
-                return Err(CborError::DataTooLarge);
-            }
-            Ok((self.arg as u32).saturating_mul(2))
-        } else {
-            if self.arg >= u64::from(u32::MAX) {
-                return Err(CborError::DataTooLarge);
-            }
-            Ok(self.arg as u32)
+            // Cannot wrap: at most `i32::MAX` pairs.
+            return Ok(self.pairs()?.wrapping_mul(2));
         }
+        if self.arg >= u64::from(u32::MAX) {
+            return Err(CborError::DataTooLarge);
+        }
+        Ok(self.arg as usize)
+    }
+
+    /// Number of pairs in the definite map whose head was read: tinycbor refuses more than
+    /// `i32::MAX`.
+    fn pairs(&self) -> Result<usize, CborError> {
+        if self.arg > u64::from(u32::MAX / 2) {
+            return Err(CborError::DataTooLarge);
+        }
+        Ok(self.arg as usize)
     }
 
     pub(super) fn byte(&mut self) -> Result<u8, CborError> {
@@ -215,10 +221,10 @@ impl<'a> Reader<'a> {
                         let items = self.items()?;
                         // Every item takes at least one byte: a count beyond what is left can
                         // only fail, so fail now.
-                        match usize::try_from(items) {
-                            Ok(n) if n <= self.rest.len() => n,
-                            _ => return Err(CborError::UnexpectedEof),
+                        if items > self.rest.len() {
+                            return Err(CborError::UnexpectedEof);
                         }
+                        items
                     };
                     if frame != 0 {
                         if let Some(slot) = stack.get_mut(depth) {
@@ -479,11 +485,7 @@ fn decode_general(msg: &[u8]) -> Result<StreamBlock<'_>, CborError> {
     }
     // The entries a definite map declares still to come (an indefinite one ends at a break).
     let indefinite = r.indefinite();
-    let mut left = if indefinite {
-        0
-    } else {
-        (r.items()? / 2) as usize
-    };
+    let mut left = if indefinite { 0 } else { r.pairs()? };
     let mut block = StreamBlock {
         file_id: 0,
         block_id: 0,
