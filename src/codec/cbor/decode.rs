@@ -112,15 +112,20 @@ impl<'a> Reader<'a> {
         self.major = major;
         self.info = info;
         if info > INFO_EIGHT_BYTES {
-            return match (info, major) {
-                (INFO_INDEFINITE, MAJOR_BYTES | MAJOR_TEXT | MAJOR_ARRAY | MAJOR_MAP) => Ok(major),
-                (INFO_INDEFINITE, MAJOR_SIMPLE) => Err(CborError::UnexpectedBreak),
-                (_, MAJOR_SIMPLE) => Err(CborError::UnknownType),
-                _ => Err(CborError::IllegalNumber),
+            let indefinite = info == INFO_INDEFINITE;
+            return if indefinite && (MAJOR_BYTES..=MAJOR_MAP).contains(&major) {
+                Ok(major)
+            } else if major != MAJOR_SIMPLE {
+                Err(CborError::IllegalNumber)
+            } else if indefinite {
+                Err(CborError::UnexpectedBreak)
+            } else {
+                Err(CborError::UnknownType)
             };
         }
         self.arg(info)?;
-        if major == MAJOR_SIMPLE && info == INFO_ONE_BYTE && self.arg < 32 {
+        // A simple value in two bytes: its argument is the second one.
+        if initial == (MAJOR_SIMPLE << 5 | INFO_ONE_BYTE) && (self.arg as u8) < 32 {
             return Err(CborError::IllegalSimpleType);
         }
         Ok(major)
