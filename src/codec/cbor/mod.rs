@@ -36,10 +36,11 @@
 
 mod decode;
 mod encode;
+mod reader;
 
 pub use decode::decode_get_stream_response;
-use decode::Reader;
 pub use encode::{encode_fixed_request, encode_get_stream_request, Fixed};
+use reader::Reader;
 
 /// Why a CBOR message could not be encoded or decoded. v2.0.0 reports every one of these as
 /// `false`; the variants exist for logs and tests.
