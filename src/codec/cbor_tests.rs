@@ -432,6 +432,19 @@ fn malformed_payload_chunks_are_refused() {
         refuses(&format!("{head} 5f 4501 ff")),
         CborError::UnexpectedEof
     );
+    // A chunk's head: reserved additional information, a truncated argument; in the payload
+    // and in a text key.
+    for (bytes, text, error) in [
+        ("5c", "7c", CborError::IllegalNumber),
+        ("5e", "7e", CborError::IllegalNumber),
+        ("58", "78", CborError::UnexpectedEof),
+        ("5a0000", "7a0000", CborError::UnexpectedEof),
+    ] {
+        assert_eq!(refuses(&format!("{head} 5f {bytes}")), error, "{bytes}");
+        assert_eq!(refuses(&format!("a5 7f {text}")), error, "{text}");
+        agrees_with_the_oracle(&h(&format!("{head} 5f {bytes}"))).unwrap();
+        agrees_with_the_oracle(&h(&format!("a5 7f {text}"))).unwrap();
+    }
 }
 
 #[test]

@@ -148,14 +148,19 @@ impl<'a> Reader<'a> {
         // A definite string is read as one chunk whose head was read.
         loop {
             if chunked {
-                let initial = self.byte()?;
+                let initial = *self.rest.first().ok_or(CborError::UnexpectedEof)?;
                 if initial == BREAK {
+                    self.rest = self.rest.get(1..).unwrap_or(&[]);
                     break;
                 }
                 if initial >> 5 != major {
                     return Err(CborError::ChunkTypeMismatch);
                 }
-                self.arg(initial & 0x1f)?;
+                // A chunk's head is a string head of definite length.
+                self.head()?;
+                if self.indefinite() {
+                    return Err(CborError::IllegalNumber);
+                }
             }
             let data = self.take(self.arg)?;
             // Cannot wrap: the chunks are disjoint slices of the message.
@@ -182,8 +187,7 @@ impl<'a> Reader<'a> {
 
     /// The next chunk of a validated chunked byte string (see [`Payload::chunks`]).
     pub(super) fn chunk(&mut self) -> Result<&'a [u8], CborError> {
-        let initial = self.byte()?;
-        self.arg(initial & 0x1f)?;
+        self.head()?;
         self.take(self.arg)
     }
 
