@@ -148,9 +148,9 @@ impl<'a> Reader<'a> {
         // A definite string is read as one chunk whose head was read.
         loop {
             if chunked {
-                let initial = *self.rest.first().ok_or(CborError::UnexpectedEof)?;
+                let (&initial, after) = self.rest.split_first().ok_or(CborError::UnexpectedEof)?;
                 if initial == BREAK {
-                    self.rest = self.rest.get(1..).unwrap_or(&[]);
+                    self.rest = after;
                     break;
                 }
                 if initial >> 5 != major {
