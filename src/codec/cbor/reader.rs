@@ -61,7 +61,7 @@ impl<'a> Reader<'a> {
         Ok(self.arg as usize)
     }
 
-    pub(super) fn byte(&mut self) -> Result<u8, CborError> {
+    fn byte(&mut self) -> Result<u8, CborError> {
         let (&byte, rest) = self.rest.split_first().ok_or(CborError::UnexpectedEof)?;
         self.rest = rest;
         Ok(byte)
@@ -185,7 +185,7 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    /// The next chunk of a validated chunked byte string (see [`Payload::chunks`]).
+    /// The next chunk of a validated chunked byte string (see [`super::Payload::chunks`]).
     pub(super) fn chunk(&mut self) -> Result<&'a [u8], CborError> {
         self.head()?;
         self.take(self.arg)
@@ -230,6 +230,7 @@ impl<'a> Reader<'a> {
                         }
                         items
                     };
+                    // An empty definite container is complete at once.
                     if frame != 0 {
                         if let Some(slot) = stack.get_mut(depth) {
                             *slot = frame;
