@@ -160,6 +160,8 @@ impl<'a> Payload<'a> {
     }
 
     /// The payload's pieces in order (one piece when contiguous).
+    // Tests only: the firmware takes a payload whole, with `copy_to`.
+    #[cfg(test)]
     pub fn chunks(&self) -> PayloadChunks<'a> {
         match self.0.as_slice() {
             Some(data) => PayloadChunks {
@@ -179,7 +181,16 @@ impl<'a> Payload<'a> {
     pub fn copy_to(&self, dest: &mut [u8]) -> Result<usize, CborError> {
         let len = self.len();
         let mut rest = dest.get_mut(..len).ok_or(CborError::BufferTooSmall)?;
-        for piece in self.chunks() {
+        if let Some(data) = self.0.as_slice() {
+            // `len` bytes, as `rest`.
+            if let Some(slot) = rest.get_mut(..data.len()) {
+                slot.copy_from_slice(data);
+            }
+            return Ok(len);
+        }
+        // The chunks were validated by `Reader::string`; any surprise just ends the copy.
+        let mut chunks = Reader::new(self.0.bytes);
+        while let Ok(piece) = chunks.chunk() {
             // The pieces add up to `len`: each one fits in what is left.
             let Some((slot, after)) = core::mem::take(&mut rest).split_at_mut_checked(piece.len())
             else {
@@ -193,6 +204,7 @@ impl<'a> Payload<'a> {
 }
 
 /// Iterator over the pieces of a [`Payload`].
+#[cfg(test)]
 #[derive(Clone, Debug)]
 pub struct PayloadChunks<'a> {
     single: Option<&'a [u8]>,
@@ -200,6 +212,7 @@ pub struct PayloadChunks<'a> {
     encoded: &'a [u8],
 }
 
+#[cfg(test)]
 impl<'a> Iterator for PayloadChunks<'a> {
     type Item = &'a [u8];
 
