@@ -61,6 +61,8 @@ impl<'a> Reader<'a> {
         Ok(self.arg as usize)
     }
 
+    // Inlined into `head`, its only caller: the call and result checks cost more than the body.
+    #[inline(always)]
     fn byte(&mut self) -> Result<u8, CborError> {
         let (&byte, rest) = self.rest.split_first().ok_or(CborError::UnexpectedEof)?;
         self.rest = rest;
