@@ -432,6 +432,19 @@ fn malformed_payload_chunks_are_refused() {
         refuses(&format!("{head} 5f 4501 ff")),
         CborError::UnexpectedEof
     );
+    // A chunk's head: reserved additional information, a truncated argument; in the payload
+    // and in a text key.
+    for (bytes, text, error) in [
+        ("5c", "7c", CborError::IllegalNumber),
+        ("5e", "7e", CborError::IllegalNumber),
+        ("58", "78", CborError::UnexpectedEof),
+        ("5a0000", "7a0000", CborError::UnexpectedEof),
+    ] {
+        assert_eq!(refuses(&format!("{head} 5f {bytes}")), error, "{bytes}");
+        assert_eq!(refuses(&format!("a5 7f {text}")), error, "{text}");
+        agrees_with_the_oracle(&h(&format!("{head} 5f {bytes}"))).unwrap();
+        agrees_with_the_oracle(&h(&format!("a5 7f {text}"))).unwrap();
+    }
 }
 
 #[test]
@@ -598,6 +611,56 @@ fn malformed_items_before_the_keys_are_refused() {
     assert_eq!(refuses("bf 6166 ff"), CborError::UnexpectedBreak);
     assert_eq!(refuses("bf c0 ff"), CborError::UnexpectedBreak);
     assert_eq!(refuses("a4 6166 1c"), CborError::IllegalNumber);
+}
+
+#[test]
+fn skipped_mixes_of_definite_and_indefinite_containers_keep_their_verdicts() {
+    let tail = "6166 01 6169 02 616c 03 6170 42 0102";
+    for value in [
+        "bf 01 9f ff 02 a1 03 bf ff ff", // {1: [], 2: {3: {}}}
+        "82 9f ff bf ff",                // [[], {}]
+        "a1 bf ff 9f ff",                // {{}: []}
+        "bf 9f 01 ff 02 ff",             // {[1]: 2}
+        "9f 9f 9f ff ff 81 80 ff",       // [[[]], [[]]]
+        "bf 5f 41 00 ff 7f ff ff",       // {chunked h'00': chunked ""}
+    ] {
+        assert_eq!(
+            accepts(&format!("a5 617a {value} {tail}")),
+            one_two_three(),
+            "{value}"
+        );
+    }
+    for (value, error) in [
+        ("bf 01 ff", CborError::UnexpectedBreak), // break where a value is due
+        ("bf bf ff ff", CborError::UnexpectedBreak), // the same after a container key
+        ("9f 81 ff ff", CborError::UnexpectedBreak), // break in a definite array
+        ("a1 9f ff ff", CborError::UnexpectedBreak), // break as a definite map's value
+        ("82 bf ff", CborError::UnexpectedEof),   // the array swallows the tail
+        ("9f bf 01 02 ff", CborError::UnexpectedEof), // unterminated array swallows the rest
+    ] {
+        assert_eq!(
+            refuses(&format!("a5 617a {value} {tail}")),
+            error,
+            "{value}"
+        );
+    }
+    for value in [
+        "bf 01 ff",
+        "9f 81 ff ff",
+        "a1 9f ff ff",
+        "bf 5f 41 00 ff 7f ff ff",
+    ] {
+        agrees_with_the_oracle(&h(&format!("a5 617a {value} {tail}"))).unwrap();
+    }
+    // Container keys are skipped with their values.
+    assert_eq!(
+        accepts(&format!("a5 bf 01 9f ff ff 00 {tail}")),
+        one_two_three()
+    );
+    assert_eq!(
+        refuses(&format!("a5 bf 01 ff 00 {tail}")),
+        CborError::UnexpectedBreak
+    );
 }
 
 /// {"x": <depth nested arrays around 0>, "f":1, "i":2, "l":3, "p":h''}

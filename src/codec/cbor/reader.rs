@@ -1,0 +1,303 @@
+//! The cursor of the general decode: item heads, strings and skipping, with tinycbor's
+//! acceptance rules.
+
+use super::{
+    CborError, StringData, BREAK, INFO_EIGHT_BYTES, INFO_INDEFINITE, INFO_ONE_BYTE, MAJOR_ARRAY,
+    MAJOR_BYTES, MAJOR_MAP, MAJOR_SIMPLE, MAJOR_TAG, MAJOR_TEXT, MAX_SKIP_NESTING,
+};
+
+/// The bytes of the message not read yet, and the last head and string read. Every read of
+/// the general walk goes through its methods, so each bound is checked in one place; after an
+/// error the reader is left anywhere.
+// The head and string live in the reader: returned, they would go through memory at every call.
+pub(super) struct Reader<'a> {
+    pub(super) rest: &'a [u8],
+    major: u8,
+    info: u8,
+    /// The argument (value, length or count); stale for indefinite length.
+    pub(super) arg: u64,
+    /// The last string read.
+    pub(super) string: StringData<'a>,
+}
+
+impl<'a> Reader<'a> {
+    pub(super) fn new(rest: &'a [u8]) -> Self {
+        Reader {
+            rest,
+            major: 0,
+            info: 0,
+            arg: 0,
+            string: StringData::contiguous(&[]),
+        }
+    }
+
+    pub(super) fn at_break(&self) -> bool {
+        self.rest.first() == Some(&BREAK)
+    }
+
+    pub(super) fn indefinite(&self) -> bool {
+        self.info == INFO_INDEFINITE
+    }
+
+    /// Number of items (keys and values counted separately) in the definite container whose
+    /// head was read, with tinycbor's limits.
+    fn items(&self) -> Result<usize, CborError> {
+        if self.major == MAJOR_MAP {
+            // Cannot wrap: at most `i32::MAX` pairs.
+            return Ok(self.pairs()?.wrapping_mul(2));
+        }
+        if self.arg >= u64::from(u32::MAX) {
+            return Err(CborError::DataTooLarge);
+        }
+        Ok(self.arg as usize)
+    }
+
+    /// Number of pairs in the definite map whose head was read: tinycbor refuses more than
+    /// `i32::MAX`.
+    pub(super) fn pairs(&self) -> Result<usize, CborError> {
+        if self.arg > u64::from(u32::MAX / 2) {
+            return Err(CborError::DataTooLarge);
+        }
+        Ok(self.arg as usize)
+    }
+
+    // Inlined into `head`, its only caller: the call and result checks cost more than the body.
+    #[inline(always)]
+    fn byte(&mut self) -> Result<u8, CborError> {
+        let (&byte, rest) = self.rest.split_first().ok_or(CborError::UnexpectedEof)?;
+        self.rest = rest;
+        Ok(byte)
+    }
+
+    /// The next `len` bytes.
+    fn take(&mut self, len: u64) -> Result<&'a [u8], CborError> {
+        let len = usize::try_from(len).map_err(|_| CborError::DataTooLarge)?;
+        let (data, rest) = self
+            .rest
+            .split_at_checked(len)
+            .ok_or(CborError::UnexpectedEof)?;
+        self.rest = rest;
+        Ok(data)
+    }
+
+    /// Reads into `arg` the argument that follows an initial byte with additional information
+    /// `info` ≤ 27.
+    fn arg(&mut self, info: u8) -> Result<(), CborError> {
+        let width = match info {
+            0..=23 => {
+                self.arg = u64::from(info);
+                return Ok(());
+            }
+            // 1, 2, 4 or 8 bytes.
+            24..=27 => 1u8 << (info & 3),
+            _ => return Err(CborError::IllegalNumber),
+        };
+        let mut arg = 0u64;
+        for _ in 0..width {
+            arg = arg.wrapping_shl(8) | u64::from(self.byte()?);
+        }
+        self.arg = arg;
+        Ok(())
+    }
+
+    /// Reads the head of the next item, checked as tinycbor checks it when it first steps onto
+    /// an item; returns its major type.
+    pub(super) fn head(&mut self) -> Result<u8, CborError> {
+        let initial = self.byte()?;
+        let major = initial >> 5;
+        let info = initial & 0x1f;
+        self.major = major;
+        self.info = info;
+        if info > INFO_EIGHT_BYTES {
+            let indefinite = info == INFO_INDEFINITE;
+            return if indefinite && (MAJOR_BYTES..=MAJOR_MAP).contains(&major) {
+                Ok(major)
+            } else if major != MAJOR_SIMPLE {
+                Err(CborError::IllegalNumber)
+            } else if indefinite {
+                Err(CborError::UnexpectedBreak)
+            } else {
+                Err(CborError::UnknownType)
+            };
+        }
+        self.arg(info)?;
+        // A simple value in two bytes: its argument is the second one.
+        if initial == (MAJOR_SIMPLE << 5 | INFO_ONE_BYTE) && (self.arg as u8) < 32 {
+            return Err(CborError::IllegalSimpleType);
+        }
+        Ok(major)
+    }
+
+    /// Reads the head of the next item past its tags: tags are not items, and are ignored.
+    // Inlined: a call and its result check cost as much as the loop.
+    #[inline(always)]
+    pub(super) fn untagged_head(&mut self) -> Result<u8, CborError> {
+        loop {
+            let major = self.head()?;
+            if major != MAJOR_TAG {
+                return Ok(major);
+            }
+        }
+    }
+
+    /// Reads into `string` the rest of the string whose head was read, every chunk checked.
+    pub(super) fn string(&mut self) -> Result<(), CborError> {
+        let chunked = self.indefinite();
+        let major = self.major;
+        let chunks = self.rest;
+        let mut total = 0usize;
+        // The last non-empty chunk, or a definite string: the whole string when it is `total`
+        // bytes long.
+        let mut last: &[u8] = &[];
+        // A definite string is read as one chunk whose head was read.
+        loop {
+            if chunked {
+                let (&initial, after) = self.rest.split_first().ok_or(CborError::UnexpectedEof)?;
+                if initial == BREAK {
+                    self.rest = after;
+                    break;
+                }
+                if initial >> 5 != major {
+                    return Err(CborError::ChunkTypeMismatch);
+                }
+                // A chunk's head is a string head of definite length.
+                self.head()?;
+                if self.indefinite() {
+                    return Err(CborError::IllegalNumber);
+                }
+            }
+            let data = self.take(self.arg)?;
+            // Cannot wrap: the chunks are disjoint slices of the message.
+            total = total.wrapping_add(data.len());
+            if !data.is_empty() || !chunked {
+                last = data;
+            }
+            if !chunked {
+                break;
+            }
+        }
+        if last.len() == total {
+            self.string = StringData::contiguous(last);
+            return Ok(());
+        }
+        // The chunks without the break (which was read, so this cannot wrap).
+        let chunks_len = chunks.len().wrapping_sub(self.rest.len()).wrapping_sub(1);
+        self.string = StringData {
+            bytes: chunks.get(..chunks_len).unwrap_or(&[]),
+            len: total,
+        };
+        Ok(())
+    }
+
+    /// The next chunk of a validated chunked byte string (see [`super::Payload::chunks`]).
+    pub(super) fn chunk(&mut self) -> Result<&'a [u8], CborError> {
+        self.head()?;
+        self.take(self.arg)
+    }
+
+    /// Skips the next complete item (tags, nested items, string chunks), checking it as
+    /// tinycbor's `cbor_value_advance` does.
+    pub(super) fn skip(&mut self) -> Result<(), CborError> {
+        self.untagged_head()?;
+        self.skip_rest()
+    }
+
+    /// Skips the rest of the item whose head (past its tags) was read.
+    pub(super) fn skip_rest(&mut self) -> Result<(), CborError> {
+        // Only frames below `depth` are read.
+        let mut stack = [0; MAX_SKIP_NESTING];
+        let mut depth = 0usize;
+        loop {
+            // The head read starts an item of the innermost open container (or the item
+            // skipped).
+            let mut complete = true;
+            match self.major {
+                MAJOR_BYTES | MAJOR_TEXT => {
+                    self.string()?;
+                }
+                MAJOR_ARRAY | MAJOR_MAP => {
+                    if depth >= MAX_SKIP_NESTING {
+                        return Err(CborError::NestingTooDeep);
+                    }
+                    let frame = if self.indefinite() {
+                        if self.major == MAJOR_MAP {
+                            INDEFINITE_MAP_KEY
+                        } else {
+                            INDEFINITE_ARRAY
+                        }
+                    } else {
+                        let items = self.items()?;
+                        // Every item takes at least one byte: a count beyond what is left can
+                        // only fail, so fail now.
+                        if items > self.rest.len() {
+                            return Err(CborError::UnexpectedEof);
+                        }
+                        items
+                    };
+                    // An empty definite container is complete at once.
+                    if frame != 0 {
+                        if let Some(slot) = stack.get_mut(depth) {
+                            *slot = frame;
+                        }
+                        depth = depth.saturating_add(1);
+                        complete = false;
+                    }
+                }
+                // Integers, simple values and floats are all head.
+                _ => {}
+            }
+            loop {
+                // One item is complete: count it in the containers it closes.
+                if complete {
+                    loop {
+                        let Some(top) = depth.checked_sub(1) else {
+                            return Ok(());
+                        };
+                        let Some(left) = stack.get_mut(top) else {
+                            break;
+                        };
+                        if *left < INDEFINITE_ARRAY {
+                            // Cannot wrap: a definite frame is pushed with items to come.
+                            *left = left.wrapping_sub(1);
+                            if *left == 0 {
+                                depth = top;
+                                continue;
+                            }
+                        } else {
+                            // An indefinite map alternates keys and values.
+                            *left ^= (*left >> 1) & 1;
+                        }
+                        break;
+                    }
+                }
+                // The next item of the innermost open container, or the break that ends it.
+                let frame = depth
+                    .checked_sub(1)
+                    .and_then(|top| stack.get(top))
+                    .map_or(0, |&frame| frame);
+                match self.rest.split_first() {
+                    Some((&BREAK, after)) if frame >= INDEFINITE_ARRAY => {
+                        if frame == INDEFINITE_MAP_VALUE {
+                            return Err(CborError::UnexpectedBreak);
+                        }
+                        self.rest = after;
+                        // Cannot wrap: a frame is open.
+                        depth = depth.wrapping_sub(1);
+                        complete = true;
+                    }
+                    // Anywhere else `head` refuses a break, also right after a tag.
+                    _ => {
+                        self.untagged_head()?;
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// An open container while skipping is one word: a definite one's items (keys and values)
+/// still to come, at most the message length, or one of these three values above any length.
+const INDEFINITE_ARRAY: usize = 1 << (usize::BITS - 1);
+const INDEFINITE_MAP_KEY: usize = INDEFINITE_ARRAY | 2;
+const INDEFINITE_MAP_VALUE: usize = INDEFINITE_MAP_KEY | 1;
