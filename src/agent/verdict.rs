@@ -49,14 +49,14 @@ pub(crate) fn set_image_state_with_reason(
     let err = if job.is_empty() {
         sys::OtaErrNoActiveJob
     } else {
+        // One read for the two reports that carry it (a read of a C constant: no side effect).
+        let version = app_version();
         let status = match state {
             sys::OtaImageStateTesting => Status::SelfTest {
                 reason: mqtt::REASON_ACTIVE,
-                version: app_version(),
+                version,
             },
-            sys::OtaImageStateAccepted => Status::Succeeded {
-                version: app_version(),
-            },
+            sys::OtaImageStateAccepted => Status::Succeeded { version },
             _ => Status::Failed {
                 reason: if state == sys::OtaImageStateRejected {
                     mqtt::REASON_REJECTED
