@@ -21,14 +21,13 @@ pub(crate) fn set_image_state_with_reason(
     reason: u32,
 ) -> OtaErr_t {
     let pal = iface::pal_set_image_state(requested);
-    let mut state = requested;
-    let mut reason = reason;
-    if sys::pal_main(pal) != sys::OtaPalSuccess && state != sys::OtaImageStateAborted {
-        state = sys::OtaImageStateRejected;
-        if reason == 0 {
-            reason = pal;
-        }
-    }
+    let failed = sys::pal_main(pal) != sys::OtaPalSuccess && requested != sys::OtaImageStateAborted;
+    let state = if failed {
+        sys::OtaImageStateRejected
+    } else {
+        requested
+    };
+    let reason = if failed && reason == 0 { pal } else { reason };
     store_image_state(state);
     if state == sys::OtaImageStateAccepted {
         // The image is committed; v2.0.0 left the timer running to reset it anyway (#153). On a
