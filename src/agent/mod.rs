@@ -153,7 +153,7 @@ pub(crate) fn suspend() -> OtaErr_t {
         ota_log!(Warn, "Failed to suspend the OTA agent: it is stopped");
         return sys::OtaErrAgentStopped;
     }
-    let _ = iface::timer_stop(sys::OtaRequestTimer);
+    timer::stop_request_timer();
     queue(sys::OtaAgentEventSuspend)
 }
 
