@@ -2,7 +2,7 @@
 //! through the PAL, and close the file (signature check) after the last block.
 
 use super::state::{plane, Plane, AGENT, FILE};
-use super::timer::start_quiet_timer;
+use super::timer::{start_quiet_timer, stop_request_timer};
 use crate::bitmap;
 use crate::codec::cbor;
 use crate::config;
@@ -312,7 +312,7 @@ fn write(offset: u32, data: &Data<'_>) -> i16 {
 #[inline(never)]
 fn before_close() -> bool {
     ota_log!(Info, "Received the final block of the update");
-    let _ = iface::timer_stop(sys::OtaRequestTimer);
+    stop_request_timer();
     // One lock for the agent's and the file's parts; the allocation is freed outside it.
     let (taken, has_file) = AGENT.with2(&FILE, |a, f| {
         a.bitmap_len = 0;

@@ -153,7 +153,7 @@ pub(crate) fn suspend() -> OtaErr_t {
         ota_log!(Warn, "Failed to suspend the OTA agent: it is stopped");
         return sys::OtaErrAgentStopped;
     }
-    let _ = iface::timer_stop(sys::OtaRequestTimer);
+    timer::stop_request_timer();
     queue(sys::OtaAgentEventSuspend)
 }
 
@@ -355,34 +355,36 @@ fn dispatch(msg: &OtaEventMsg_t) {
         .iter()
         .zip(&HANDLERS)
         .find(|(r, _)| (r.state == current || r.state == ALL) && r.event == msg.eventId);
-    match found {
-        Some((r, handler)) => match handler(msg) {
-            Outcome::Next => {
-                ota_log!(
-                    Info,
-                    "Current state=[",
-                    s(state_name(current)),
-                    "], event=[",
-                    s(event_name(msg.eventId)),
-                    "], new state=[",
-                    s(state_name(r.next)),
-                    "]"
-                );
-                set_state(r.next);
-            }
-            Outcome::Stay => {}
-            Outcome::Fail(err) => handler_failed(msg.eventId, err, current),
-            Outcome::Abandon(err) => {
-                handler_failed(msg.eventId, err, current);
-                set_state(sys::OtaAgentStateWaitingForJob);
-            }
-            Outcome::AbandonForNewJob(err) => {
-                handler_failed(msg.eventId, err, current);
-                set_state(sys::OtaAgentStateRequestingJob);
-            }
-        },
-        None => unexpected(msg, current),
-    }
+    let Some((r, handler)) = found else {
+        return unexpected(msg, current);
+    };
+    // The next state, if any, is stored at one place (one barrier and store, not three).
+    let next = match handler(msg) {
+        Outcome::Next => {
+            ota_log!(
+                Info,
+                "Current state=[",
+                s(state_name(current)),
+                "], event=[",
+                s(event_name(msg.eventId)),
+                "], new state=[",
+                s(state_name(r.next)),
+                "]"
+            );
+            r.next
+        }
+        Outcome::Stay => return,
+        Outcome::Fail(err) => return handler_failed(msg.eventId, err, current),
+        Outcome::Abandon(err) => {
+            handler_failed(msg.eventId, err, current);
+            sys::OtaAgentStateWaitingForJob
+        }
+        Outcome::AbandonForNewJob(err) => {
+            handler_failed(msg.eventId, err, current);
+            sys::OtaAgentStateRequestingJob
+        }
+    };
+    set_state(next);
 }
 
 // Out of line, so the record's arguments take no room in the frame every handler runs under.

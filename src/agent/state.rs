@@ -157,14 +157,23 @@ pub(super) fn count(counter: &AtomicU32) {
 /// [`count`] inlined, for the three counts every block makes.
 #[inline(always)]
 pub(super) fn count_inline(counter: &AtomicU32) {
+    add_inline(counter, 1);
+}
+
+/// Adds `n` (0 or 1) to a count, inlined.
+#[inline(always)]
+fn add_inline(counter: &AtomicU32, n: u32) {
     #[cfg(target_has_atomic = "32")]
-    counter.fetch_add(1, Ordering::Relaxed);
-    // Armv6-M has no read-modify-write atomics: a count racing another one may be lost.
+    counter.fetch_add(n, Ordering::Relaxed);
+    // Armv6-M has no read-modify-write atomics: a count racing another one may be lost (an
+    // add of 0 is skipped, so it loses none).
     #[cfg(not(target_has_atomic = "32"))]
-    counter.store(
-        counter.load(Ordering::Relaxed).wrapping_add(1),
-        Ordering::Relaxed,
-    );
+    if n != 0 {
+        counter.store(
+            counter.load(Ordering::Relaxed).wrapping_add(n),
+            Ordering::Relaxed,
+        );
+    }
 }
 
 // Out of line: its three callers each inlined the four stores.
@@ -262,15 +271,12 @@ pub(crate) fn signal_event(msg: &OtaEventMsg_t) -> bool {
             return false;
         }
     };
-    let block = msg.eventId == sys::OtaAgentEventReceivedFileBlock;
-    if block {
-        count_inline(&STATS.received);
-    }
+    // Adds of 0 for other events, not branches: one copy of the send, not one per kind.
+    let block = u32::from(msg.eventId == sys::OtaAgentEventReceivedFileBlock);
+    add_inline(&STATS.received, block);
     let status = sender.send(msg);
     if status == sys::OtaOsSuccess {
-        if block {
-            count_inline(&STATS.queued);
-        }
+        add_inline(&STATS.queued, block);
         true
     } else {
         ota_log!(
@@ -280,8 +286,8 @@ pub(crate) fn signal_event(msg: &OtaEventMsg_t) -> bool {
             ": OtaOsStatus_t=",
             u(status)
         );
-        if block {
-            count(&STATS.dropped);
+        add_inline(&STATS.dropped, block);
+        if block != 0 {
             // The body of the newest range will never be ingested: forget that request, or
             // every later body would be taken for the range before its own (F4).
             // (MQTT never asks through `in_flight`, so there it is empty and stays so.)
