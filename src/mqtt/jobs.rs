@@ -74,11 +74,13 @@ pub const REASON_READY: Reason = b"ready\0\0\0";
 pub const REASON_ACTIVE: Reason = b"active\0\0";
 pub const REASON_REJECTED: Reason = b"rejected";
 pub const REASON_ABORTED: Reason = b"aborted\0";
-/// No reason (the templates without one).
+/// No reason: the templates without one, and FailedWithValue, whose reason is a number.
 const NO_REASON: Reason = &[0; 8];
 
 /// Placeholders in a status template (bytes no template text uses): the next number in decimal,
-/// the next in eight hex digits, the reason's text, and the `statusDetails` opening.
+/// the next as `0x` and eight hex digits (every hex number has that lead), the reason's text
+/// (with none, the next number in hex: the two FAILED messages share a template, -12 B), and
+/// the `statusDetails` opening.
 const DEC: u8 = 1;
 const HEX: u8 = 2;
 const REASON: u8 = 3;
@@ -95,12 +97,12 @@ pub fn status_payload(t: &mut Text<STATUS_CAP>, status: Status) {
             [received, total, 0],
         ),
         Status::SelfTest { reason, version } => (
-            b"IN_PROGRESS\x04self_test\":\"\x03\",\"updatedBy\":\"0x\x02",
+            b"IN_PROGRESS\x04self_test\":\"\x03\",\"updatedBy\":\"\x02",
             reason,
             [version, 0, 0],
         ),
         Status::FailedWithValue { reason, sub_reason } => (
-            b"FAILED\x04reason\":\"0x\x02: 0x\x02",
+            b"FAILED\x04reason\":\"\x03: \x02",
             NO_REASON,
             [reason, sub_reason, 0],
         ),
@@ -110,7 +112,7 @@ pub fn status_payload(t: &mut Text<STATUS_CAP>, status: Status) {
             [version >> 24, (version >> 16) & 0xff, version & 0xffff],
         ),
         Status::Failed { reason, sub_reason } => (
-            b"FAILED\x04reason\":\"\x03: 0x\x02",
+            b"FAILED\x04reason\":\"\x03: \x02",
             reason,
             [sub_reason, 0, 0],
         ),
@@ -124,15 +126,21 @@ pub fn status_payload(t: &mut Text<STATUS_CAP>, status: Status) {
         let (&mark, tail) = tail.split_first().unwrap_or((&0, &[]));
         rest = tail;
         match mark {
-            DEC | HEX => {
+            DEC | HEX | REASON => {
+                if mark == REASON {
+                    let len = reason.iter().position(|&b| b == 0).unwrap_or(reason.len());
+                    if len > 0 {
+                        t.push(reason.get(..len).unwrap_or(&[]));
+                        continue;
+                    }
+                }
+                if mark != DEC {
+                    t.push(b"0x");
+                }
                 // Shifted, not indexed, so the numbers stay in registers.
                 let [first, second, third] = numbers;
                 numbers = [second, third, 0];
-                t.push_number(first, mark == HEX)
-            }
-            REASON => {
-                let len = reason.iter().position(|&b| b == 0).unwrap_or(reason.len());
-                t.push(reason.get(..len).unwrap_or(&[]))
+                t.push_number(first, mark != DEC)
             }
             _ => t.push(b"\",\"statusDetails\":{\""),
         };
