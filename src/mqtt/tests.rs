@@ -194,3 +194,15 @@ fn client_token_never_exceeds_64_bytes_issue_468() {
     assert_eq!(token.len(), MAX_CLIENT_TOKEN);
     assert!(token.starts_with(b"4000000000:xxx"));
 }
+
+#[test]
+fn a_thing_name_that_just_fits_the_client_token_is_whole() {
+    for (len, kept) in [(61, 61), (62, 62), (63, 62)] {
+        let thing = vec![b'x'; len];
+        let mut t = Text::new();
+        next_job_request(&mut t, &thing, 7);
+        let body = t.as_bytes().unwrap();
+        let token = &body[16..body.len() - 2];
+        assert_eq!(token.len(), 2 + kept, "name of {len}");
+    }
+}
