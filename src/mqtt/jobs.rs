@@ -32,8 +32,9 @@ pub fn request_job(thing: &(impl Bytes + ?Sized), counter: &mut u32) -> Result<(
 pub fn next_job_request(t: &mut Text<{ MAX_CLIENT_TOKEN + 24 }>, thing: &[u8], counter: u32) {
     const OPEN: &[u8] = b"{\"clientToken\":\"";
     t.push(OPEN).push_decimal(counter).push(b":");
-    // The token's room left after its digits and colon (the text so far is OPEN and them).
-    let room = (OPEN.len() + MAX_CLIENT_TOKEN).saturating_sub(t.written());
+    // Where the token must end; its room left is from the text so far (OPEN, digits, colon).
+    const TOKEN_END: usize = OPEN.len() + MAX_CLIENT_TOKEN;
+    let room = TOKEN_END.saturating_sub(t.written());
     // A name shorter than the room is whole.
     t.push(thing.get(..room).unwrap_or(thing)).push(b"\"}");
 }
