@@ -2,8 +2,8 @@
 
 use super::text::Text;
 use super::{
-    publish, subscribe, thing_topic, unsubscribe, write_topic, Bytes, JOBS, JOB_TOPIC_CAP,
-    MAX_CLIENT_TOKEN, NEXT_ACCEPTED, NEXT_GET, NOTIFY_NEXT, STATUS_CAP, UPDATE,
+    job_topic, publish, subscribe, thing_topic, unsubscribe, Bytes, JOB_TOPIC_CAP,
+    MAX_CLIENT_TOKEN, NEXT_ACCEPTED, NEXT_GET, NOTIFY_NEXT, STATUS_CAP,
 };
 use crate::sys::{self, OtaErr_t};
 
@@ -166,7 +166,7 @@ pub fn update_job_status(
         1
     };
     let mut t = Text::<JOB_TOPIC_CAP>::new();
-    write_topic(&mut t, thing, JOBS, Some(job), UPDATE);
+    job_topic(&mut t, thing, job);
     let mut payload = Text::new();
     status_payload(&mut payload, status);
     match payload.as_bytes() {

@@ -24,7 +24,7 @@ fn the_longest_names_fit_every_topic() {
             .is_some());
     }
     let mut t = Text::<JOB_TOPIC_CAP>::new();
-    write_topic(&mut t, &thing[..], JOBS, Some(&job[..]), UPDATE);
+    job_topic(&mut t, &thing[..], &job[..]);
     assert!(t.as_bytes().is_some());
     for suffix in [DATA, GET] {
         let mut t = Text::new();
@@ -37,13 +37,7 @@ fn the_longest_names_fit_every_topic() {
     stream_topic(&mut t, &thing[..], &longer[..], DATA);
     assert!(t.as_bytes().is_none());
     let mut t = Text::<JOB_TOPIC_CAP>::new();
-    write_topic(
-        &mut t,
-        &thing[..],
-        JOBS,
-        Some(&longer[..MAX_JOB_ID + 1]),
-        UPDATE,
-    );
+    job_topic(&mut t, &thing[..], &longer[..MAX_JOB_ID + 1]);
     assert!(t.as_bytes().is_none());
     assert!(
         thing_topic(&mut topic, &[b't'; THING + 1][..], NEXT_ACCEPTED)
