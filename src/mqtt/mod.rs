@@ -127,20 +127,20 @@ fn stream_topic(t: &mut Text<STREAM_TOPIC_CAP>, thing: &[u8], stream: &[u8], suf
         .push(suffix);
 }
 
-/// Runs one MQTT interface call on a NUL-terminated topic; false (and an error log naming the
+/// Runs one MQTT interface call on a finished topic; false (and an error log naming the
 /// topic) when it fails or the topic did not fit.
 fn mqtt_call(
     t: &mut TextBuf<[MaybeUninit<u8>]>,
     action: &str,
-    call: impl FnOnce(&[u8]) -> sys::OtaMqttStatus_t,
+    call: impl FnOnce(iface::Topic<'_>) -> sys::OtaMqttStatus_t,
 ) -> bool {
-    let Some(bytes) = t.with_nul() else {
+    let Some(topic) = t.topic() else {
         ota_log!(Error, "Failed to ", s(action), ": the topic does not fit");
         return false;
     };
-    let status = call(bytes);
+    let status = call(topic);
     if status != sys::OtaMqttSuccess {
-        let topic = bytes.split_last().map_or(&[][..], |(_, text)| text);
+        let topic = topic.text();
         ota_log!(
             Error,
             "Failed to ",

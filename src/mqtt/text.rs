@@ -2,6 +2,7 @@
 //! remembered and reported, and the result is NUL-terminated for C consumers.
 
 use crate::sys::buf::Buf;
+use crate::sys::iface::Topic;
 use core::mem::MaybeUninit;
 use core::num::NonZeroU32;
 
@@ -115,6 +116,13 @@ impl TextBuf<[MaybeUninit<u8>]> {
     /// The text without its NUL, or None after an overflow.
     pub fn as_bytes(&self) -> Option<&[u8]> {
         (!self.overflow).then(|| self.buf.bytes())
+    }
+
+    /// The text as a topic for the MQTT interface (NUL-terminated), or None after an overflow.
+    /// Out of line: the topic's checks in one place for every MQTT call.
+    #[inline(never)]
+    pub fn topic(&mut self) -> Option<Topic<'_>> {
+        self.with_nul().and_then(Topic::new)
     }
 
     /// The text with its NUL (for topics handed to C), or None after an overflow. The NUL is
