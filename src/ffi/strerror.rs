@@ -116,12 +116,13 @@ macro_rules! http_names {
     };
 }
 
-macro_rules! INVALID_NAME {
+/// The name of a value that names no constant, as in v2.0.0.
+macro_rules! invalid_name {
     () => {
         "InvalidErrorCode\0"
     };
 }
-const INVALID_NAME: &str = INVALID_NAME!();
+const INVALID_NAME: &str = invalid_name!();
 
 /// Every name, one status type after another, and last the name of no value, as in v2.0.0.
 const NAMES: &str = concat!(
@@ -131,7 +132,7 @@ const NAMES: &str = concat!(
     pal_names!(),
     mqtt_names!(),
     http_names!(),
-    INVALID_NAME!()
+    invalid_name!()
 );
 
 /// How many names a [`names!`] string holds.
@@ -168,8 +169,8 @@ fn name(value: u32, first: u32, start: u32, len: u32) -> *const c_char {
     } else {
         INVALID
     };
-    // The first byte after the `nth` NUL; the names of no value, which ends the string, when
-    // there is none.
+    // The first byte after the `nth` NUL (never missing: `nth` is at most INVALID's index; the
+    // fallback is that name too).
     let mut seen = 0u32;
     let at = NAMES.bytes().position(|b| {
         let found = seen == nth;
