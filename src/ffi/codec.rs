@@ -127,7 +127,9 @@ pub unsafe extern "C" fn OTA_CBOR_Decode_GetStreamResponseMessage(
     }
     // SAFETY: non-NULL and readable for `messageSize` bytes per the contract.
     let message = unsafe { slice::from_raw_parts(pMessageBuffer, messageSize) };
-    let block = match cbor::decode_get_stream_response(message) {
+    // Borrowed where it was returned, not moved out: no copy on the stack.
+    let decoded = cbor::decode_get_stream_response(message);
+    let block = match &decoded {
         Ok(block) => block,
         Err(e) => {
             ota_log!(Error, "Rejected a GetStream response: ", s(e.name()));

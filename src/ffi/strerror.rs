@@ -3,163 +3,223 @@
 use crate::sys;
 use core::ffi::c_char;
 
-/// Returned for a value that names no constant, as in v2.0.0.
-const INVALID: &str = "InvalidErrorCode\0";
-
-/// The names of one status type in value order, each ended by a NUL, as one string: no table of
-/// pointers, and the lookup below is not on any hot path.
+/// The names given, each ended by a NUL, as one string: no table of pointers, and the lookup
+/// below is not on any hot path.
 macro_rules! names {
     ($($name:ident),+ $(,)?) => {
         concat!($(stringify!($name), "\0"),+)
     };
 }
 
-/// The `index`th name of `names` (see [`names!`]), or [`INVALID`] past the last.
-fn nth(names: &'static str, index: u32) -> *const c_char {
-    let mut rest = names.as_bytes();
-    for _ in 0..index {
-        let Some(end) = rest.iter().position(|&b| b == 0) else {
-            break;
-        };
-        rest = rest.get(end.saturating_add(1)..).unwrap_or(&[]);
-    }
-    let name = if rest.is_empty() {
-        INVALID.as_bytes()
-    } else {
-        rest
+/// Each status type's names in value order; all of them form one string, [`NAMES`].
+macro_rules! err_names {
+    () => {
+        names!(
+            OtaErrNone,
+            OtaErrUninitialized,
+            OtaErrPanic,
+            OtaErrInvalidArg,
+            OtaErrAgentStopped,
+            OtaErrSignalEventFailed,
+            OtaErrRequestJobFailed,
+            OtaErrInitFileTransferFailed,
+            OtaErrRequestFileBlockFailed,
+            OtaErrCleanupControlFailed,
+            OtaErrCleanupDataFailed,
+            OtaErrUpdateJobStatusFailed,
+            OtaErrJobParserError,
+            OtaErrInvalidDataProtocol,
+            OtaErrMomentumAbort,
+            OtaErrDowngradeNotAllowed,
+            OtaErrSameFirmwareVersion,
+            OtaErrImageStateMismatch,
+            OtaErrNoActiveJob,
+            OtaErrUserAbort,
+            OtaErrFailedToEncodeCbor,
+            OtaErrFailedToDecodeCbor,
+            OtaErrActivateFailed
+        )
     };
-    name.as_ptr().cast::<c_char>()
+}
+macro_rules! job_parse_names {
+    () => {
+        names!(
+            OtaJobParseErrUnknown,
+            OtaJobParseErrNone,
+            OtaJobParseErrBusyWithExistingJob,
+            OtaJobParseErrNullJob,
+            OtaJobParseErrUpdateCurrentJob,
+            OtaJobParseErrZeroFileSize,
+            OtaJobParseErrNonConformingJobDoc,
+            OtaJobParseErrBadModelInitParams,
+            OtaJobParseErrNoContextAvailable,
+            OtaJobParseErrNoActiveJobs
+        )
+    };
+}
+macro_rules! os_names {
+    () => {
+        names!(
+            OtaOsSuccess,
+            OtaOsEventQueueCreateFailed,
+            OtaOsEventQueueSendFailed,
+            OtaOsEventQueueReceiveFailed,
+            OtaOsEventQueueDeleteFailed,
+            OtaOsTimerCreateFailed,
+            OtaOsTimerStartFailed,
+            OtaOsTimerRestartFailed,
+            OtaOsTimerStopFailed,
+            OtaOsTimerDeleteFailed
+        )
+    };
+}
+macro_rules! pal_names {
+    () => {
+        names!(
+            OtaPalSuccess,
+            OtaPalUninitialized,
+            OtaPalOutOfMemory,
+            OtaPalNullFileContext,
+            OtaPalSignatureCheckFailed,
+            OtaPalRxFileCreateFailed,
+            OtaPalRxFileTooLarge,
+            OtaPalBootInfoCreateFailed,
+            OtaPalBadSignerCert,
+            OtaPalBadImageState,
+            OtaPalAbortFailed,
+            OtaPalRejectFailed,
+            OtaPalCommitFailed,
+            OtaPalActivateFailed,
+            OtaPalFileAbort,
+            OtaPalFileClose
+        )
+    };
+}
+macro_rules! mqtt_names {
+    () => {
+        names!(
+            OtaMqttSuccess,
+            OtaMqttPublishFailed,
+            OtaMqttSubscribeFailed,
+            OtaMqttUnsubscribeFailed
+        )
+    };
+}
+macro_rules! http_names {
+    () => {
+        names!(
+            OtaHttpSuccess,
+            OtaHttpInitFailed,
+            OtaHttpDeinitFailed,
+            OtaHttpRequestFailed
+        )
+    };
 }
 
-/// The name of a status whose success is 0 and whose failures run on from `first`; values in
-/// between index past every name. One copy for the four interface status types.
+/// The name of a value that names no constant, as in v2.0.0.
+macro_rules! invalid_name {
+    () => {
+        "InvalidErrorCode\0"
+    };
+}
+const INVALID_NAME: &str = invalid_name!();
+
+/// Every name, one status type after another, and last the name of no value, as in v2.0.0.
+const NAMES: &str = concat!(
+    err_names!(),
+    job_parse_names!(),
+    os_names!(),
+    pal_names!(),
+    mqtt_names!(),
+    http_names!(),
+    invalid_name!()
+);
+
+/// How many names a [`names!`] string holds.
+const fn count(names: &str) -> u32 {
+    let (mut rest, mut n) = (names.as_bytes(), 0u32);
+    while let [b, tail @ ..] = rest {
+        n = n.wrapping_add((*b == 0) as u32);
+        rest = tail;
+    }
+    n
+}
+
+/// Where each type's names start in [`NAMES`], counted in names.
+const JOB_PARSE: u32 = count(err_names!());
+const OS: u32 = JOB_PARSE + count(job_parse_names!());
+const PAL: u32 = OS + count(os_names!());
+const MQTT: u32 = PAL + count(pal_names!());
+const HTTP: u32 = MQTT + count(mqtt_names!());
+const INVALID: u32 = HTTP + count(http_names!());
+
+/// The name of a status whose success is 0 and whose failures run on from `first`, among the
+/// `len` names from the `start`th on; values in between and past the last name no value. One
+/// copy for the six types, each export only passes its constants.
 #[inline(never)]
-fn status_name(names: &'static str, value: u32, first: u32) -> *const c_char {
+fn name(value: u32, first: u32, start: u32, len: u32) -> *const c_char {
     let index = match value {
         0 => 0,
-        v if v >= first => v.wrapping_sub(first).saturating_add(1),
-        _ => u32::MAX,
+        // No overflow: `first` is at least 1.
+        v if v >= first => v.wrapping_sub(first).wrapping_add(1),
+        _ => len,
     };
-    nth(names, index)
+    let nth = if index < len {
+        start.wrapping_add(index)
+    } else {
+        INVALID
+    };
+    // The first byte after the `nth` NUL (never missing: `nth` is at most INVALID's index; the
+    // fallback is that name too).
+    let mut seen = 0u32;
+    let at = NAMES.bytes().position(|b| {
+        let found = seen == nth;
+        seen = seen.wrapping_add(u32::from(b == 0));
+        found
+    });
+    let at = at.unwrap_or(NAMES.len().wrapping_sub(INVALID_NAME.len()));
+    NAMES.as_ptr().wrapping_add(at).cast::<c_char>()
 }
 
-/// Name of an `OtaErr_t`.
+/// Name of an `OtaErr_t` (its failures run on from 1).
 #[no_mangle]
 pub extern "C" fn OTA_Err_strerror(err: sys::OtaErr_t) -> *const c_char {
-    let names = names!(
-        OtaErrNone,
-        OtaErrUninitialized,
-        OtaErrPanic,
-        OtaErrInvalidArg,
-        OtaErrAgentStopped,
-        OtaErrSignalEventFailed,
-        OtaErrRequestJobFailed,
-        OtaErrInitFileTransferFailed,
-        OtaErrRequestFileBlockFailed,
-        OtaErrCleanupControlFailed,
-        OtaErrCleanupDataFailed,
-        OtaErrUpdateJobStatusFailed,
-        OtaErrJobParserError,
-        OtaErrInvalidDataProtocol,
-        OtaErrMomentumAbort,
-        OtaErrDowngradeNotAllowed,
-        OtaErrSameFirmwareVersion,
-        OtaErrImageStateMismatch,
-        OtaErrNoActiveJob,
-        OtaErrUserAbort,
-        OtaErrFailedToEncodeCbor,
-        OtaErrFailedToDecodeCbor,
-        OtaErrActivateFailed
-    );
-    nth(names, u32::from(err))
+    name(u32::from(err), 1, 0, JOB_PARSE)
 }
 
-/// Name of an `OtaJobParseErr_t` (its values start at -1).
+/// Name of an `OtaJobParseErr_t` (its values start at -1, so one up they run as `OtaErr_t`'s).
 #[no_mangle]
 pub extern "C" fn OTA_JobParse_strerror(err: sys::OtaJobParseErr_t) -> *const c_char {
-    let names = names!(
-        OtaJobParseErrUnknown,
-        OtaJobParseErrNone,
-        OtaJobParseErrBusyWithExistingJob,
-        OtaJobParseErrNullJob,
-        OtaJobParseErrUpdateCurrentJob,
-        OtaJobParseErrZeroFileSize,
-        OtaJobParseErrNonConformingJobDoc,
-        OtaJobParseErrBadModelInitParams,
-        OtaJobParseErrNoContextAvailable,
-        OtaJobParseErrNoActiveJobs
-    );
-    nth(names, i32::from(err).wrapping_add(1) as u32)
+    let value = i32::from(err).wrapping_add(1) as u32;
+    name(value, 1, JOB_PARSE, OS - JOB_PARSE)
 }
 
 /// Name of an `OtaOsStatus_t`.
 #[no_mangle]
 pub extern "C" fn OTA_OsStatus_strerror(status: sys::OtaOsStatus_t) -> *const c_char {
-    let names = names!(
-        OtaOsSuccess,
-        OtaOsEventQueueCreateFailed,
-        OtaOsEventQueueSendFailed,
-        OtaOsEventQueueReceiveFailed,
-        OtaOsEventQueueDeleteFailed,
-        OtaOsTimerCreateFailed,
-        OtaOsTimerStartFailed,
-        OtaOsTimerRestartFailed,
-        OtaOsTimerStopFailed,
-        OtaOsTimerDeleteFailed
-    );
     let first = u32::from(sys::OtaOsEventQueueCreateFailed);
-    status_name(names, u32::from(status), first)
+    name(u32::from(status), first, OS, PAL - OS)
 }
 
 /// Name of an `OtaPalMainStatus_t`.
 #[no_mangle]
 pub extern "C" fn OTA_PalStatus_strerror(status: sys::OtaPalMainStatus_t) -> *const c_char {
-    let names = names!(
-        OtaPalSuccess,
-        OtaPalUninitialized,
-        OtaPalOutOfMemory,
-        OtaPalNullFileContext,
-        OtaPalSignatureCheckFailed,
-        OtaPalRxFileCreateFailed,
-        OtaPalRxFileTooLarge,
-        OtaPalBootInfoCreateFailed,
-        OtaPalBadSignerCert,
-        OtaPalBadImageState,
-        OtaPalAbortFailed,
-        OtaPalRejectFailed,
-        OtaPalCommitFailed,
-        OtaPalActivateFailed,
-        OtaPalFileAbort,
-        OtaPalFileClose
-    );
     let first = u32::from(sys::OtaPalUninitialized);
-    status_name(names, u32::from(status), first)
+    name(u32::from(status), first, PAL, MQTT - PAL)
 }
 
 /// Name of an `OtaMqttStatus_t`.
 #[no_mangle]
 pub extern "C" fn OTA_MQTT_strerror(status: sys::OtaMqttStatus_t) -> *const c_char {
-    let names = names!(
-        OtaMqttSuccess,
-        OtaMqttPublishFailed,
-        OtaMqttSubscribeFailed,
-        OtaMqttUnsubscribeFailed
-    );
     let first = u32::from(sys::OtaMqttPublishFailed);
-    status_name(names, u32::from(status), first)
+    name(u32::from(status), first, MQTT, HTTP - MQTT)
 }
 
 /// Name of an `OtaHttpStatus_t`.
 #[no_mangle]
 pub extern "C" fn OTA_HTTP_strerror(status: sys::OtaHttpStatus_t) -> *const c_char {
-    let names = names!(
-        OtaHttpSuccess,
-        OtaHttpInitFailed,
-        OtaHttpDeinitFailed,
-        OtaHttpRequestFailed
-    );
     let first = u32::from(sys::OtaHttpInitFailed);
-    status_name(names, u32::from(status), first)
+    name(u32::from(status), first, HTTP, INVALID - HTTP)
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ fn the_longest_names_fit_every_topic() {
             .is_some());
     }
     let mut t = Text::<JOB_TOPIC_CAP>::new();
-    write_topic(&mut t, &thing[..], JOBS, Some(&job[..]), UPDATE);
+    job_topic(&mut t, &thing[..], &job[..]);
     assert!(t.as_bytes().is_some());
     for suffix in [DATA, GET] {
         let mut t = Text::new();
@@ -37,13 +37,7 @@ fn the_longest_names_fit_every_topic() {
     stream_topic(&mut t, &thing[..], &longer[..], DATA);
     assert!(t.as_bytes().is_none());
     let mut t = Text::<JOB_TOPIC_CAP>::new();
-    write_topic(
-        &mut t,
-        &thing[..],
-        JOBS,
-        Some(&longer[..MAX_JOB_ID + 1]),
-        UPDATE,
-    );
+    job_topic(&mut t, &thing[..], &longer[..MAX_JOB_ID + 1]);
     assert!(t.as_bytes().is_none());
     assert!(
         thing_topic(&mut topic, &[b't'; THING + 1][..], NEXT_ACCEPTED)
@@ -193,4 +187,16 @@ fn client_token_never_exceeds_64_bytes_issue_468() {
     let token = &body[16..body.len() - 2];
     assert_eq!(token.len(), MAX_CLIENT_TOKEN);
     assert!(token.starts_with(b"4000000000:xxx"));
+}
+
+#[test]
+fn a_thing_name_that_just_fits_the_client_token_is_whole() {
+    for (len, kept) in [(61, 61), (62, 62), (63, 62)] {
+        let thing = vec![b'x'; len];
+        let mut t = Text::new();
+        next_job_request(&mut t, &thing, 7);
+        let body = t.as_bytes().unwrap();
+        let token = &body[16..body.len() - 2];
+        assert_eq!(token.len(), 2 + kept, "name of {len}");
+    }
 }

