@@ -100,7 +100,9 @@ pub fn decode(dest: &mut [u8], src: &[u8]) -> Result<usize, Base64Error> {
     if src.len() < MIN_ENCODED_LEN {
         return Err(Base64Error::InvalidInputSize);
     }
-    let mut written = 0usize;
+    // The destination not yet written: taking from its front needs no index overflow check.
+    let room = dest.len();
+    let mut rest = dest;
     // The digits of the group being collected, 6 bits each, below a marker bit: the group is
     // whole when the marker reaches bit 24, and the marker's place tells how many digits are
     // left over at the end (no digit counter to keep: less flash, and less work per symbol).
@@ -114,13 +116,13 @@ pub fn decode(dest: &mut [u8], src: &[u8]) -> Result<usize, Base64Error> {
         if d < u32::from(NOT_DIGIT) {
             value = value.wrapping_shl(6) | d;
             if value >= GROUP_START << 24 {
-                let end = written.wrapping_add(3);
-                let Some([x, y, z]) = dest.get_mut(written..end) else {
+                let Some(([x, y, z], tail)) = core::mem::take(&mut rest).split_first_chunk_mut()
+                else {
                     return Err(Base64Error::InvalidBufferSize);
                 };
                 let [_, a, b, c] = value.to_be_bytes();
                 (*x, *y, *z) = (a, b, c);
-                written = end;
+                rest = tail;
                 value = GROUP_START;
             }
             continue;
@@ -144,7 +146,7 @@ pub fn decode(dest: &mut [u8], src: &[u8]) -> Result<usize, Base64Error> {
     // Two or three leftover digits carry one or two bytes above 4 or 2 unused bits: shifted
     // into a whole group, the bytes after the decoded ones hold the unused bits.
     let (bytes, shift) = if value == GROUP_START {
-        return Ok(written);
+        return Ok(room.wrapping_sub(rest.len()));
     } else if value < GROUP_START << 12 {
         return Err(Base64Error::InvalidInputSize);
     } else if value < GROUP_START << 18 {
@@ -153,9 +155,8 @@ pub fn decode(dest: &mut [u8], src: &[u8]) -> Result<usize, Base64Error> {
         (2, 6)
     };
     // Room first, then the unused bits, as v2.0.0 checks them.
-    let end = written.wrapping_add(bytes);
-    let slot = dest
-        .get_mut(written..end)
+    let slot = rest
+        .get_mut(..bytes)
         .ok_or(Base64Error::InvalidBufferSize)?;
     let group = value.wrapping_shl(shift);
     let [_, a, b, c] = group.to_be_bytes();
@@ -168,5 +169,5 @@ pub fn decode(dest: &mut [u8], src: &[u8]) -> Result<usize, Base64Error> {
             *y = b;
         }
     }
-    Ok(end)
+    Ok(room.wrapping_sub(rest.len()).wrapping_add(bytes))
 }
