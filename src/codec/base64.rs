@@ -144,23 +144,23 @@ pub fn decode(dest: &mut [u8], src: &[u8]) -> Result<usize, Base64Error> {
         }
     }
     // Two or three leftover digits carry one or two bytes above 4 or 2 unused bits: shifted
-    // into a whole group, the bytes after the decoded ones hold the unused bits.
-    let (bytes, shift) = if value == GROUP_START {
+    // into a whole group, the bytes after the decoded ones hold the unused bits, one mask's.
+    let (bytes, shift, unused) = if value == GROUP_START {
         return Ok(room.wrapping_sub(rest.len()));
     } else if value < GROUP_START << 12 {
         return Err(Base64Error::InvalidInputSize);
     } else if value < GROUP_START << 18 {
-        (1, 12)
+        (1, 12, 0xFFFF)
     } else {
-        (2, 6)
+        (2, 6, 0xFF)
     };
     // Room first, then the unused bits, as v2.0.0 checks them.
     let slot = rest
         .get_mut(..bytes)
         .ok_or(Base64Error::InvalidBufferSize)?;
     let group = value.wrapping_shl(shift);
-    let [_, a, b, c] = group.to_be_bytes();
-    if c != 0 || (bytes == 1 && b != 0) {
+    let [_, a, b, _] = group.to_be_bytes();
+    if group & unused != 0 {
         return Err(Base64Error::NonZeroPadding);
     }
     if let [x, rest @ ..] = slot {
