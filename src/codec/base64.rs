@@ -120,8 +120,12 @@ pub fn decode(dest: &mut [u8], src: &[u8]) -> Result<usize, Base64Error> {
                 else {
                     return Err(Base64Error::InvalidBufferSize);
                 };
-                let [_, a, b, c] = value.to_be_bytes();
-                (*x, *y, *z) = (a, b, c);
+                // Each byte cut from the word by a shift: no byte reversal first.
+                (*x, *y, *z) = (
+                    value.wrapping_shr(16) as u8,
+                    value.wrapping_shr(8) as u8,
+                    value as u8,
+                );
                 rest = tail;
                 value = GROUP_START;
             }
@@ -159,14 +163,13 @@ pub fn decode(dest: &mut [u8], src: &[u8]) -> Result<usize, Base64Error> {
         .get_mut(..bytes)
         .ok_or(Base64Error::InvalidBufferSize)?;
     let group = value.wrapping_shl(shift);
-    let [_, a, b, _] = group.to_be_bytes();
     if group & unused != 0 {
         return Err(Base64Error::NonZeroPadding);
     }
     if let [x, rest @ ..] = slot {
-        *x = a;
+        *x = group.wrapping_shr(16) as u8;
         if let [y] = rest {
-            *y = b;
+            *y = group.wrapping_shr(8) as u8;
         }
     }
     Ok(room.wrapping_sub(rest.len()).wrapping_add(bytes))
