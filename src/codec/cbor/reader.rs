@@ -92,9 +92,15 @@ impl<'a> Reader<'a> {
             24..=27 => 1u8 << (info & 3),
             _ => return Err(CborError::IllegalNumber),
         };
+        // The argument's bytes taken at once: one length check, not one per byte.
+        let (bytes, after) = self
+            .rest
+            .split_at_checked(usize::from(width))
+            .ok_or(CborError::UnexpectedEof)?;
+        self.rest = after;
         let mut arg = 0u64;
-        for _ in 0..width {
-            arg = arg.wrapping_shl(8) | u64::from(self.byte()?);
+        for &b in bytes {
+            arg = arg.wrapping_shl(8) | u64::from(b);
         }
         self.arg = arg;
         Ok(())
