@@ -57,15 +57,18 @@ fn retry_or_give_up(momentum: u32, err: OtaErr_t, timer_failed: OtaErr_t) -> Out
 }
 
 pub(super) fn request_job(_: &OtaEventMsg_t) -> Outcome {
-    let (mut counter, momentum) = AGENT.with(|a| (a.token_counter, a.momentum));
+    let mut counter = AGENT.with(|a| a.token_counter);
     let result = mqtt::request_job(&Thing, &mut counter);
     let sent = result.is_ok();
-    AGENT.with(|a| {
+    // Read after the send: only the agent task writes momentum, so the value is the same.
+    let momentum = AGENT.with(|a| {
         a.token_counter = counter;
         // Reset with the counter: only the agent task reads momentum, so before the timer stop.
+        let m = a.momentum;
         if sent {
             a.momentum = 0;
         }
+        m
     });
     match result {
         Ok(()) => {
