@@ -56,7 +56,7 @@ fn main() {
         "src",
         "ports",
         "include",
-        "build.rs",
+        "buildscript",
         "Cargo.toml",
         "Cargo.lock",
     ] {

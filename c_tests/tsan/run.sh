@@ -35,7 +35,7 @@ cargo_args=(build --release --quiet --lib --manifest-path "$root/Cargo.toml")
 if [ "$mode" = c ]; then
     lib="$out/cargo/release/libota.a"
 else
-    # --target keeps the flags off build.rs and bindgen; the shim's C gets -fsanitize=thread too;
+    # --target keeps the flags off the build script and bindgen; the shim's C gets -fsanitize=thread too;
     # line tables make the reports point at source lines.
     rustflags="-Zsanitizer=thread"
     if [ -d "$(rustc --print sysroot)/lib/rustlib/src/rust/library/core" ]; then

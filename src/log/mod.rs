@@ -4,7 +4,7 @@
 //! macro formats it, so no `core::fmt` is linked and no record buffer sits on the stack.
 //! [`ota_log!`] builds the format from the same pieces that give the arguments, picks the C
 //! shim entry point whose argument types fit them, and checks the format against those types at
-//! compile time ([`Record::new`]). build.rs asks the preprocessor which of the application's
+//! compile time ([`Record::new`]). The build script asks the preprocessor which of the application's
 //! macros are defined; a level whose macro is empty is a `false` constant here, so its records
 //! compile to nothing and their arguments are never evaluated.
 
