@@ -3,6 +3,7 @@
 //! test that touches the PAL's configuration or image state takes [`pal`] first; files live in
 //! folders of their own under `std::env::temp_dir()`.
 
+use super::trust::*;
 use super::*;
 use std::collections::hash_map::RandomState;
 use std::ffi::CString;
