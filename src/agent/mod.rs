@@ -218,23 +218,59 @@ pub(crate) fn event_processing_task() {
 
 type Handler = fn(&OtaEventMsg_t) -> Outcome;
 
-/// A row's state, event and next state; the handler is kept apart, in [`HANDLERS`], so a row
-/// takes 7 bytes where one struct of all four padded to 8.
-struct Key {
+/// A row: its state, event, handler and next state, a byte each.
+struct Row {
     state: OtaState_t,
     event: sys::OtaEvent_t,
+    run: Run,
     next: OtaState_t,
 }
 
-/// The rows' keys and handlers, in two arrays (see [`Key`]).
-macro_rules! table {
-    ($(($state:expr, $event:expr, $handler:expr, $next:expr $(,)?)),* $(,)?) => {
-        static KEYS: [Key; ROWS] = [$(Key { state: $state, event: $event, next: $next }),*];
-        static HANDLERS: [Handler; ROWS] = [$($handler),*];
+/// The table's handlers, each named once: a row holds its handler's number, one byte where a
+/// pointer in every row took four (14 handlers for 23 rows).
+macro_rules! handlers {
+    ($($name:ident => $handler:path),* $(,)?) => {
+        #[derive(Clone, Copy)]
+        enum Run {
+            $($name),*
+        }
+
+        impl Run {
+            fn handler(self) -> Handler {
+                match self {
+                    $(Run::$name => $handler),*
+                }
+            }
+        }
     };
 }
 
-const ROWS: usize = 23;
+handlers! {
+    ProcessData => h::process_data,
+    RequestData => h::request_data,
+    Start => h::start,
+    AskForJob => h::ask_for_job,
+    RequestJob => h::request_job,
+    ProcessJob => h::process_job,
+    InSelfTest => verdict::in_self_test,
+    InitFile => h::init_file,
+    JobNotification => h::job_notification,
+    CloseFile => h::close_file,
+    Resume => h::resume,
+    Suspend => h::suspend,
+    UserAbort => h::user_abort,
+    Shutdown => h::shutdown,
+}
+
+/// The rows, in one array.
+macro_rules! table {
+    ($(($state:expr, $event:expr, $run:ident, $next:expr $(,)?)),* $(,)?) => {
+        static ROWS: [Row; ROW_COUNT] =
+            [$(Row { state: $state, event: $event, run: Run::$run, next: $next }),*];
+    };
+}
+
+const ROW_COUNT: usize = 23;
 
 use handlers as h;
 use sys::{
@@ -251,54 +287,54 @@ use sys::{
 // v2.0.0's transition table (ota.c); the added rows are marked. No two rows match one state
 // and event, so the order only sets the search's cost: the download's two rows come first.
 table![
-    (WAITING_BLOCK, GOT_BLOCK, h::process_data, WAITING_BLOCK),
-    (WAITING_BLOCK, REQ_BLOCK, h::request_data, WAITING_BLOCK),
-    (READY, sys::OtaAgentEventStart, h::start, REQUESTING_JOB),
+    (WAITING_BLOCK, GOT_BLOCK, ProcessData, WAITING_BLOCK),
+    (WAITING_BLOCK, REQ_BLOCK, RequestData, WAITING_BLOCK),
+    (READY, sys::OtaAgentEventStart, Start, REQUESTING_JOB),
     // Added: the start's job request did not fit the queue; the request timer asks again.
-    (READY, TIMER, h::ask_for_job, REQUESTING_JOB),
-    (REQUESTING_JOB, REQ_JOB, h::request_job, WAITING_JOB),
-    (REQUESTING_JOB, TIMER, h::request_job, WAITING_JOB),
-    (WAITING_JOB, GOT_JOB, h::process_job, CREATING),
+    (READY, TIMER, AskForJob, REQUESTING_JOB),
+    (REQUESTING_JOB, REQ_JOB, RequestJob, WAITING_JOB),
+    (REQUESTING_JOB, TIMER, RequestJob, WAITING_JOB),
+    (WAITING_JOB, GOT_JOB, ProcessJob, CREATING),
     // Added: OTA_CheckForUpdate while waiting asks again. v2.0.0 ignored it, so a lost reply
     // to $next/get left the agent waiting for ever.
-    (WAITING_JOB, REQ_JOB, h::request_job, WAITING_JOB),
+    (WAITING_JOB, REQ_JOB, RequestJob, WAITING_JOB),
     (
         CREATING,
         sys::OtaAgentEventStartSelfTest,
-        verdict::in_self_test,
+        InSelfTest,
         WAITING_JOB,
     ),
-    (CREATING, CREATE_FILE, h::init_file, REQUESTING_BLOCK),
-    (CREATING, TIMER, h::init_file, REQUESTING_BLOCK),
+    (CREATING, CREATE_FILE, InitFile, REQUESTING_BLOCK),
+    (CREATING, TIMER, InitFile, REQUESTING_BLOCK),
     // Added: after a job fails in CreatingFile (e.g. no supported protocol) the agent asks for
     // the next job instead of sitting in CreatingFile, where v2.0.0 ignored every later job.
-    (CREATING, REQ_JOB, h::request_job, WAITING_JOB),
-    (REQUESTING_BLOCK, REQ_BLOCK, h::request_data, WAITING_BLOCK),
-    (REQUESTING_BLOCK, TIMER, h::request_data, WAITING_BLOCK),
+    (CREATING, REQ_JOB, RequestJob, WAITING_JOB),
+    (REQUESTING_BLOCK, REQ_BLOCK, RequestData, WAITING_BLOCK),
+    (REQUESTING_BLOCK, TIMER, RequestData, WAITING_BLOCK),
     // Added: OTA_CheckForUpdate asks for a job here too, as in WaitingForFileBlock. When the
     // step to the first request was refused and so was the request timer, nothing else leaves.
-    (REQUESTING_BLOCK, REQ_JOB, h::request_job, WAITING_JOB),
-    (WAITING_BLOCK, TIMER, h::request_data, WAITING_BLOCK),
-    (WAITING_BLOCK, REQ_JOB, h::request_job, WAITING_JOB),
-    (WAITING_BLOCK, GOT_JOB, h::job_notification, REQUESTING_JOB),
-    (WAITING_BLOCK, CLOSE_FILE, h::close_file, WAITING_JOB),
+    (REQUESTING_BLOCK, REQ_JOB, RequestJob, WAITING_JOB),
+    (WAITING_BLOCK, TIMER, RequestData, WAITING_BLOCK),
+    (WAITING_BLOCK, REQ_JOB, RequestJob, WAITING_JOB),
+    (WAITING_BLOCK, GOT_JOB, JobNotification, REQUESTING_JOB),
+    (WAITING_BLOCK, CLOSE_FILE, CloseFile, WAITING_JOB),
     (
         sys::OtaAgentStateSuspended,
         sys::OtaAgentEventResume,
-        h::resume,
+        Resume,
         REQUESTING_JOB,
     ),
     (
         ALL,
         sys::OtaAgentEventSuspend,
-        h::suspend,
+        Suspend,
         sys::OtaAgentStateSuspended,
     ),
-    (ALL, sys::OtaAgentEventUserAbort, h::user_abort, WAITING_JOB),
+    (ALL, sys::OtaAgentEventUserAbort, UserAbort, WAITING_JOB),
     (
         ALL,
         sys::OtaAgentEventShutdown,
-        h::shutdown,
+        Shutdown,
         sys::OtaAgentStateStopped,
     ),
 ];
@@ -351,15 +387,14 @@ fn event_name(event: sys::OtaEvent_t) -> &'static str {
 
 fn dispatch(msg: &OtaEventMsg_t) {
     let current = state();
-    let found = KEYS
+    let found = ROWS
         .iter()
-        .zip(&HANDLERS)
-        .find(|(r, _)| (r.state == current || r.state == ALL) && r.event == msg.eventId);
-    let Some((r, handler)) = found else {
+        .find(|r| (r.state == current || r.state == ALL) && r.event == msg.eventId);
+    let Some(r) = found else {
         return unexpected(msg, current);
     };
     // The next state, if any, is stored at one place (one barrier and store, not three).
-    let next = match handler(msg) {
+    let next = match r.run.handler()(msg) {
         Outcome::Next => {
             ota_log!(
                 Info,
@@ -427,8 +462,8 @@ mod tests {
 
     #[test]
     fn no_two_table_rows_match_one_state_and_event() {
-        for (i, a) in KEYS.iter().enumerate() {
-            for b in &KEYS[i + 1..] {
+        for (i, a) in ROWS.iter().enumerate() {
+            for b in &ROWS[i + 1..] {
                 let states_meet = a.state == b.state || a.state == ALL || b.state == ALL;
                 assert!(
                     !(states_meet && a.event == b.event),
@@ -445,13 +480,13 @@ mod tests {
     fn table_rows_are_reachable_in_v2_order() {
         // The first row for (WaitingForFileBlock, ReceivedJobDocument) is the notification
         // handler, as in v2.0.0.
-        let r = KEYS
+        let r = ROWS
             .iter()
             .find(|r| r.state == WAITING_BLOCK && r.event == GOT_JOB)
             .unwrap();
         assert_eq!(r.next, REQUESTING_JOB);
-        assert_eq!(KEYS.iter().filter(|r| r.state == ALL).count(), 3);
-        assert!(KEYS
+        assert_eq!(ROWS.iter().filter(|r| r.state == ALL).count(), 3);
+        assert!(ROWS
             .iter()
             .any(|r| r.state == WAITING_JOB && r.event == REQ_JOB));
     }
