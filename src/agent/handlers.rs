@@ -421,11 +421,17 @@ pub(super) fn shutdown(_: &OtaEventMsg_t) -> Outcome {
     ota_log!(Info, "OTA agent is shutting down");
     set_state(sys::OtaAgentStateShuttingDown);
     // Timers must not fire into a stopped agent (#413, #439).
-    // A range: an array of the two was built on the stack (20 B more).
+    // A loop up to the last ID: an array of the two was built on the stack (20 B more), a
+    // range kept a byte-wide counter (4 B more).
     const _: () = assert!(sys::OtaSelfTestTimer == sys::OtaRequestTimer + 1);
-    for id in sys::OtaRequestTimer..sys::OtaSelfTestTimer + 1 {
+    let mut id = sys::OtaRequestTimer;
+    loop {
         let _ = iface::timer_stop(id);
         let _ = iface::timer_delete(id);
+        if id == sys::OtaSelfTestTimer {
+            break;
+        }
+        id = id.wrapping_add(1);
     }
     if let Err(err) = mqtt::cleanup_control(&Thing) {
         ota_log!(
