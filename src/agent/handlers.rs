@@ -85,16 +85,16 @@ pub(super) fn process_job(msg: &OtaEventMsg_t) -> Outcome {
     outcome
 }
 
-/// The thing name, the stream name and the first `len` bytes of the block bitmap, lent in
-/// place under one lock.
-struct Parts(usize);
+/// The thing name, the stream name and the job's block bitmap, lent in place under one lock
+/// (the bitmap's length too: only the agent task changes it, so it is the length the ask saw).
+struct Parts;
 
 impl mqtt::RequestParts for Parts {
     fn read<R>(&self, f: impl FnOnce(&[u8], &[u8], &[u8]) -> R) -> Option<R> {
         AGENT.with2(&FILE, |a, file| {
             let thing = until_nul(&a.thing);
             let stream = fctx::text(file, fctx::Text::StreamName);
-            fctx::bitmap_ref(file, self.0).map(|b| f(thing, stream, b))
+            fctx::bitmap_ref(file, a.bitmap_len).map(|b| f(thing, stream, b))
         })
     }
 }
@@ -143,7 +143,6 @@ struct Ask {
     momentum: u32,
     plane: Plane,
     file_id: u32,
-    bitmap_len: usize,
     /// HTTP: the range to ask for (the first block still needed) and the file's size.
     next: Option<u32>,
     file_size: u32,
@@ -152,7 +151,7 @@ struct Ask {
 #[inline(always)]
 fn request_blocks(ask: &Ask) -> Result<(), OtaErr_t> {
     match ask.plane {
-        Plane::Mqtt => mqtt::request_blocks(&Parts(ask.bitmap_len), ask.file_id),
+        Plane::Mqtt => mqtt::request_blocks(&Parts, ask.file_id),
         Plane::Http => {
             let block = ask.next.ok_or(sys::OtaErrRequestFileBlockFailed)?;
             let result = http::request(block, ask.file_size);
@@ -204,7 +203,6 @@ fn request_as(
             plane,
             // MQTT's, read below when it asks.
             file_id: 0,
-            bitmap_len: 0,
             next: None,
             file_size: f.fileSize,
         };
@@ -224,7 +222,6 @@ fn request_as(
                 }
                 _ => {
                     ask.file_id = a.server_file_id;
-                    ask.bitmap_len = a.bitmap_len;
                     config::MAX_NUM_BLOCKS_REQUEST
                 }
             };
@@ -424,11 +421,17 @@ pub(super) fn shutdown(_: &OtaEventMsg_t) -> Outcome {
     ota_log!(Info, "OTA agent is shutting down");
     set_state(sys::OtaAgentStateShuttingDown);
     // Timers must not fire into a stopped agent (#413, #439).
-    // A range: an array of the two was built on the stack (20 B more).
+    // A loop up to the last ID: an array of the two was built on the stack (20 B more), a
+    // range kept a byte-wide counter (4 B more).
     const _: () = assert!(sys::OtaSelfTestTimer == sys::OtaRequestTimer + 1);
-    for id in sys::OtaRequestTimer..sys::OtaSelfTestTimer + 1 {
+    let mut id = sys::OtaRequestTimer;
+    loop {
         let _ = iface::timer_stop(id);
         let _ = iface::timer_delete(id);
+        if id == sys::OtaSelfTestTimer {
+            break;
+        }
+        id = id.wrapping_add(1);
     }
     if let Err(err) = mqtt::cleanup_control(&Thing) {
         ota_log!(

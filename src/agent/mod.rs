@@ -218,23 +218,81 @@ pub(crate) fn event_processing_task() {
 
 type Handler = fn(&OtaEventMsg_t) -> Outcome;
 
-/// A row's state, event and next state; the handler is kept apart, in [`HANDLERS`], so a row
-/// takes 7 bytes where one struct of all four padded to 8.
-struct Key {
-    state: OtaState_t,
-    event: sys::OtaEvent_t,
-    next: OtaState_t,
+/// A row in two bytes, four bits for each of its state, event, handler and next state (each
+/// counts fewer than 16 values): the 23 rows take 46 bytes where a byte each took 92.
+struct Row {
+    /// The state (low four bits) and the event (high four bits).
+    key: u8,
+    /// The handler's number (low four bits) and the next state (high four bits).
+    then: u8,
 }
 
-/// The rows' keys and handlers, in two arrays (see [`Key`]).
-macro_rules! table {
-    ($(($state:expr, $event:expr, $handler:expr, $next:expr $(,)?)),* $(,)?) => {
-        static KEYS: [Key; ROWS] = [$(Key { state: $state, event: $event, next: $next }),*];
-        static HANDLERS: [Handler; ROWS] = [$($handler),*];
+impl Row {
+    const fn new(state: OtaState_t, event: sys::OtaEvent_t, run: Run, next: OtaState_t) -> Row {
+        assert!(state >= 0 && state < 16 && event < 16 && next >= 0 && next < 16);
+        Row {
+            key: state as u8 | (event as u8) << 4,
+            then: run as u8 | (next as u8) << 4,
+        }
+    }
+
+    fn state(&self) -> OtaState_t {
+        (self.key & 15) as OtaState_t
+    }
+
+    fn event(&self) -> sys::OtaEvent_t {
+        (self.key >> 4).into()
+    }
+
+    /// None only for a number no handler has (the table's rows are built from handlers).
+    fn handler(&self) -> Option<Handler> {
+        HANDLERS.get(usize::from(self.then & 15)).copied()
+    }
+
+    fn next(&self) -> OtaState_t {
+        (self.then >> 4) as OtaState_t
+    }
+}
+
+/// The table's handlers, each named once, by the number a row keeps.
+macro_rules! handlers {
+    ($($name:ident => $handler:path),* $(,)?) => {
+        #[derive(Clone, Copy)]
+        enum Run {
+            $($name),*
+        }
+
+        static HANDLERS: [Handler; [$(Run::$name),*].len()] = [$($handler),*];
     };
 }
 
-const ROWS: usize = 23;
+handlers! {
+    ProcessData => h::process_data,
+    RequestData => h::request_data,
+    Start => h::start,
+    AskForJob => h::ask_for_job,
+    RequestJob => h::request_job,
+    ProcessJob => h::process_job,
+    InSelfTest => verdict::in_self_test,
+    InitFile => h::init_file,
+    JobNotification => h::job_notification,
+    CloseFile => h::close_file,
+    Resume => h::resume,
+    Suspend => h::suspend,
+    UserAbort => h::user_abort,
+    Shutdown => h::shutdown,
+}
+
+const _: () = assert!(HANDLERS.len() <= 16);
+
+/// The rows, in one array.
+macro_rules! table {
+    ($(($state:expr, $event:expr, $run:ident, $next:expr $(,)?)),* $(,)?) => {
+        static ROWS: [Row; ROW_COUNT] = [$(Row::new($state, $event, Run::$run, $next)),*];
+    };
+}
+
+const ROW_COUNT: usize = 23;
 
 use handlers as h;
 use sys::{
@@ -251,54 +309,54 @@ use sys::{
 // v2.0.0's transition table (ota.c); the added rows are marked. No two rows match one state
 // and event, so the order only sets the search's cost: the download's two rows come first.
 table![
-    (WAITING_BLOCK, GOT_BLOCK, h::process_data, WAITING_BLOCK),
-    (WAITING_BLOCK, REQ_BLOCK, h::request_data, WAITING_BLOCK),
-    (READY, sys::OtaAgentEventStart, h::start, REQUESTING_JOB),
+    (WAITING_BLOCK, GOT_BLOCK, ProcessData, WAITING_BLOCK),
+    (WAITING_BLOCK, REQ_BLOCK, RequestData, WAITING_BLOCK),
+    (READY, sys::OtaAgentEventStart, Start, REQUESTING_JOB),
     // Added: the start's job request did not fit the queue; the request timer asks again.
-    (READY, TIMER, h::ask_for_job, REQUESTING_JOB),
-    (REQUESTING_JOB, REQ_JOB, h::request_job, WAITING_JOB),
-    (REQUESTING_JOB, TIMER, h::request_job, WAITING_JOB),
-    (WAITING_JOB, GOT_JOB, h::process_job, CREATING),
+    (READY, TIMER, AskForJob, REQUESTING_JOB),
+    (REQUESTING_JOB, REQ_JOB, RequestJob, WAITING_JOB),
+    (REQUESTING_JOB, TIMER, RequestJob, WAITING_JOB),
+    (WAITING_JOB, GOT_JOB, ProcessJob, CREATING),
     // Added: OTA_CheckForUpdate while waiting asks again. v2.0.0 ignored it, so a lost reply
     // to $next/get left the agent waiting for ever.
-    (WAITING_JOB, REQ_JOB, h::request_job, WAITING_JOB),
+    (WAITING_JOB, REQ_JOB, RequestJob, WAITING_JOB),
     (
         CREATING,
         sys::OtaAgentEventStartSelfTest,
-        verdict::in_self_test,
+        InSelfTest,
         WAITING_JOB,
     ),
-    (CREATING, CREATE_FILE, h::init_file, REQUESTING_BLOCK),
-    (CREATING, TIMER, h::init_file, REQUESTING_BLOCK),
+    (CREATING, CREATE_FILE, InitFile, REQUESTING_BLOCK),
+    (CREATING, TIMER, InitFile, REQUESTING_BLOCK),
     // Added: after a job fails in CreatingFile (e.g. no supported protocol) the agent asks for
     // the next job instead of sitting in CreatingFile, where v2.0.0 ignored every later job.
-    (CREATING, REQ_JOB, h::request_job, WAITING_JOB),
-    (REQUESTING_BLOCK, REQ_BLOCK, h::request_data, WAITING_BLOCK),
-    (REQUESTING_BLOCK, TIMER, h::request_data, WAITING_BLOCK),
+    (CREATING, REQ_JOB, RequestJob, WAITING_JOB),
+    (REQUESTING_BLOCK, REQ_BLOCK, RequestData, WAITING_BLOCK),
+    (REQUESTING_BLOCK, TIMER, RequestData, WAITING_BLOCK),
     // Added: OTA_CheckForUpdate asks for a job here too, as in WaitingForFileBlock. When the
     // step to the first request was refused and so was the request timer, nothing else leaves.
-    (REQUESTING_BLOCK, REQ_JOB, h::request_job, WAITING_JOB),
-    (WAITING_BLOCK, TIMER, h::request_data, WAITING_BLOCK),
-    (WAITING_BLOCK, REQ_JOB, h::request_job, WAITING_JOB),
-    (WAITING_BLOCK, GOT_JOB, h::job_notification, REQUESTING_JOB),
-    (WAITING_BLOCK, CLOSE_FILE, h::close_file, WAITING_JOB),
+    (REQUESTING_BLOCK, REQ_JOB, RequestJob, WAITING_JOB),
+    (WAITING_BLOCK, TIMER, RequestData, WAITING_BLOCK),
+    (WAITING_BLOCK, REQ_JOB, RequestJob, WAITING_JOB),
+    (WAITING_BLOCK, GOT_JOB, JobNotification, REQUESTING_JOB),
+    (WAITING_BLOCK, CLOSE_FILE, CloseFile, WAITING_JOB),
     (
         sys::OtaAgentStateSuspended,
         sys::OtaAgentEventResume,
-        h::resume,
+        Resume,
         REQUESTING_JOB,
     ),
     (
         ALL,
         sys::OtaAgentEventSuspend,
-        h::suspend,
+        Suspend,
         sys::OtaAgentStateSuspended,
     ),
-    (ALL, sys::OtaAgentEventUserAbort, h::user_abort, WAITING_JOB),
+    (ALL, sys::OtaAgentEventUserAbort, UserAbort, WAITING_JOB),
     (
         ALL,
         sys::OtaAgentEventShutdown,
-        h::shutdown,
+        Shutdown,
         sys::OtaAgentStateStopped,
     ),
 ];
@@ -351,11 +409,11 @@ fn event_name(event: sys::OtaEvent_t) -> &'static str {
 
 fn dispatch(msg: &OtaEventMsg_t) {
     let current = state();
-    let found = KEYS
-        .iter()
-        .zip(&HANDLERS)
-        .find(|(r, _)| (r.state == current || r.state == ALL) && r.event == msg.eventId);
-    let Some((r, handler)) = found else {
+    let found = ROWS.iter().find(|r| {
+        let state = r.state();
+        r.event() == msg.eventId && (state == current || state == ALL)
+    });
+    let Some((r, handler)) = found.and_then(|r| r.handler().map(|h| (r, h))) else {
         return unexpected(msg, current);
     };
     // The next state, if any, is stored at one place (one barrier and store, not three).
@@ -368,10 +426,10 @@ fn dispatch(msg: &OtaEventMsg_t) {
                 "], event=[",
                 s(event_name(msg.eventId)),
                 "], new state=[",
-                s(state_name(r.next)),
+                s(state_name(r.next())),
                 "]"
             );
-            r.next
+            r.next()
         }
         Outcome::Stay => return,
         Outcome::Fail(err) => return handler_failed(msg.eventId, err, current),
@@ -427,32 +485,55 @@ mod tests {
 
     #[test]
     fn no_two_table_rows_match_one_state_and_event() {
-        for (i, a) in KEYS.iter().enumerate() {
-            for b in &KEYS[i + 1..] {
-                let states_meet = a.state == b.state || a.state == ALL || b.state == ALL;
+        for (i, a) in ROWS.iter().enumerate() {
+            for b in &ROWS[i + 1..] {
+                let states_meet = a.state() == b.state() || a.state() == ALL || b.state() == ALL;
                 assert!(
-                    !(states_meet && a.event == b.event),
+                    !(states_meet && a.event() == b.event()),
                     "rows for state {} and {} both take event {}",
-                    a.state,
-                    b.state,
-                    a.event
+                    a.state(),
+                    b.state(),
+                    a.event()
                 );
             }
         }
     }
 
     #[test]
+    fn every_row_unpacks_to_its_handler_and_states() {
+        assert!(ROWS.iter().all(|r| r.handler().is_some()));
+        let first = &ROWS[0];
+        assert_eq!(
+            (first.state(), first.event(), first.next()),
+            (WAITING_BLOCK, GOT_BLOCK, WAITING_BLOCK)
+        );
+        assert_eq!(first.then & 15, Run::ProcessData as u8);
+        let last = &ROWS[ROW_COUNT - 1];
+        assert_eq!(
+            (last.state(), last.event(), last.next()),
+            (ALL, sys::OtaAgentEventShutdown, sys::OtaAgentStateStopped)
+        );
+        assert_eq!(last.then & 15, Run::Shutdown as u8);
+        // A number past the handlers finds none (the dispatch treats it as no row).
+        let stray = Row {
+            key: ROWS[0].key,
+            then: 15,
+        };
+        assert!(stray.handler().is_none());
+    }
+
+    #[test]
     fn table_rows_are_reachable_in_v2_order() {
         // The first row for (WaitingForFileBlock, ReceivedJobDocument) is the notification
         // handler, as in v2.0.0.
-        let r = KEYS
+        let r = ROWS
             .iter()
-            .find(|r| r.state == WAITING_BLOCK && r.event == GOT_JOB)
+            .find(|r| r.state() == WAITING_BLOCK && r.event() == GOT_JOB)
             .unwrap();
-        assert_eq!(r.next, REQUESTING_JOB);
-        assert_eq!(KEYS.iter().filter(|r| r.state == ALL).count(), 3);
-        assert!(KEYS
+        assert_eq!(r.next(), REQUESTING_JOB);
+        assert_eq!(ROWS.iter().filter(|r| r.state() == ALL).count(), 3);
+        assert!(ROWS
             .iter()
-            .any(|r| r.state == WAITING_JOB && r.event == REQ_JOB));
+            .any(|r| r.state() == WAITING_JOB && r.event() == REQ_JOB));
     }
 }
