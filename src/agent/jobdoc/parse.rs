@@ -105,53 +105,95 @@ fn store(found: &job::Found<'_>, same_job: bool) -> Result<(), job::DocError> {
     store_values(found, false)
 }
 
-/// The file context's number a numeric model value goes to.
-fn number_slot(f: &mut sys::OtaFileContext_t, index: usize) -> &mut u32 {
-    match index {
-        param::UPDATED_BY => &mut f.updaterVersion,
-        param::FILE_SIZE => &mut f.fileSize,
-        param::FILE_ID => &mut f.serverFileID,
-        param::ATTRIBUTES => &mut f.fileAttributes,
+/// What storing a model value does: a text field first, in [`Text`]'s order, so the text's
+/// own value is the field; then a number's field, the signature, the self-test flag.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum Action {
+    FilePath,
+    CertFile,
+    StreamName,
+    Url,
+    AuthScheme,
+    JobName,
+    Protocols,
+    UpdatedBy,
+    FileSize,
+    FileId,
+    Attributes,
+    FileType,
+    Signature,
+    SelfTest,
+    Skip,
+}
+
+/// Each model parameter's [`Action`], by index: a table of bytes, not a jump table and its arms.
+const ACTIONS: [Action; job::PARAM_COUNT] = {
+    let mut a = [Action::Skip; job::PARAM_COUNT];
+    a[param::JOB_ID] = Action::JobName;
+    a[param::SELF_TEST] = Action::SelfTest;
+    a[param::UPDATED_BY] = Action::UpdatedBy;
+    a[param::STREAM_NAME] = Action::StreamName;
+    a[param::PROTOCOLS] = Action::Protocols;
+    a[param::FILE_PATH] = Action::FilePath;
+    a[param::FILE_SIZE] = Action::FileSize;
+    a[param::FILE_ID] = Action::FileId;
+    a[param::CERT_FILE] = Action::CertFile;
+    a[param::UPDATE_DATA_URL] = Action::Url;
+    a[param::AUTH_SCHEME] = Action::AuthScheme;
+    a[param::SIGNATURE] = Action::Signature;
+    a[param::ATTRIBUTES] = Action::Attributes;
+    a[param::FILE_TYPE] = Action::FileType;
+    a
+};
+
+/// The file context's field a numeric [`Action`] goes to.
+fn number_slot(f: &mut sys::OtaFileContext_t, action: Action) -> &mut u32 {
+    match action {
+        Action::UpdatedBy => &mut f.updaterVersion,
+        Action::FileSize => &mut f.fileSize,
+        Action::FileId => &mut f.serverFileID,
+        Action::Attributes => &mut f.fileAttributes,
         _ => &mut f.fileType,
     }
 }
 
 /// Stores each found value in model order, as far as it gets: the first failure wins.
 fn store_values(found: &job::Found<'_>, same_job: bool) -> Result<(), job::DocError> {
-    for (index, value) in found.iter() {
+    for ((_, value), &action) in found.iter().zip(&ACTIONS) {
         let Some(text) = value else {
             continue;
         };
         // The active job again: only a changed URL is taken.
         if same_job
-            && (index != param::UPDATE_DATA_URL
+            && (action != Action::Url
                 || FILE.with(|f| job::eq_bytes(fctx::text(f, Text::Url), text)))
         {
             continue;
         }
-        let field = match index {
-            param::JOB_ID => Text::JobName,
-            param::STREAM_NAME => Text::StreamName,
-            param::PROTOCOLS => Text::Protocols,
-            param::FILE_PATH => Text::FilePath,
-            param::CERT_FILE => Text::CertFile,
-            param::UPDATE_DATA_URL => Text::Url,
-            param::AUTH_SCHEME => Text::AuthScheme,
-            param::UPDATED_BY
-            | param::FILE_SIZE
-            | param::FILE_ID
-            | param::ATTRIBUTES
-            | param::FILE_TYPE => {
+        let field = match action {
+            Action::FilePath => Text::FilePath,
+            Action::CertFile => Text::CertFile,
+            Action::StreamName => Text::StreamName,
+            Action::Url => Text::Url,
+            Action::AuthScheme => Text::AuthScheme,
+            Action::JobName => Text::JobName,
+            Action::Protocols => Text::Protocols,
+            Action::UpdatedBy
+            | Action::FileSize
+            | Action::FileId
+            | Action::Attributes
+            | Action::FileType => {
                 let n = job::parse_u32(text).ok_or(job::DocError::InvalidNumChar)?;
                 // AWS numbers a job's files 0..=255; anything above would go out as a negative
                 // `f` in every request, and every reply would be refused until momentum aborted.
-                if index == param::FILE_ID && n > MAX_FILE_ID {
+                if action == Action::FileId && n > MAX_FILE_ID {
                     return Err(job::DocError::InvalidNumChar);
                 }
-                FILE.with(|f| *number_slot(f, index) = n);
+                FILE.with(|f| *number_slot(f, action) = n);
                 continue;
             }
-            param::SIGNATURE => {
+            Action::Signature => {
                 SIGNATURE.with(|s| {
                     let n = base64::decode(&mut s.data, text)
                         .map_err(|_| job::DocError::Base64Decode)?;
@@ -161,11 +203,11 @@ fn store_values(found: &job::Found<'_>, same_job: bool) -> Result<(), job::DocEr
                 })?;
                 continue;
             }
-            param::SELF_TEST => {
+            Action::SelfTest => {
                 FILE.with(|f| f.isInSelfTest = true);
                 continue;
             }
-            _ => continue,
+            Action::Skip => continue,
         };
         fctx::store(field, text).map_err(store_error)?;
     }
@@ -230,5 +272,26 @@ pub(super) fn parse(doc: &[u8]) -> Parsed<'_> {
     match id {
         Some(id) => Parsed::Job(id),
         None => Parsed::Malformed(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::job::{Kind, MODEL};
+
+    #[test]
+    fn actions_follow_the_model() {
+        for (param, &action) in MODEL.iter().zip(&ACTIONS) {
+            let expected = match (param.stored, param.kind) {
+                (false, _) => action == Action::Skip,
+                (true, Kind::StringCopy | Kind::ArrayCopy) => (action as u8) < 7,
+                (true, Kind::UInt32) => (7..12).contains(&(action as u8)),
+                (true, Kind::SigBase64) => action == Action::Signature,
+                (true, Kind::Ident) => action == Action::SelfTest,
+                (true, _) => false,
+            };
+            assert!(expected, "{:?}", param.key);
+        }
     }
 }
