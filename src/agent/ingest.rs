@@ -116,16 +116,16 @@ enum Refusal {
 
 /// Checks a decoded block against the file and the bitmap and claims it (marked received), in
 /// the order v2.0.0 checked: a download in progress, the message, the file, the block's place,
-/// the bitmap. Returns the block's index and the progress; HTTP's copy also stores the next
+/// the bitmap. Returns the block's index, the progress and the block's bytes; HTTP's copy also stores the next
 /// block needed in `next`.
 #[inline(always)]
-fn claim<const HTTP: bool>(
+fn claim<'d, 'm, const HTTP: bool>(
     a: &mut super::state::Agent,
     f: &mut sys::OtaFileContext_t,
     plane: Plane,
-    decoded: &Result<Decoded<'_>, IngestResult_t>,
+    decoded: &'d Result<Decoded<'m>, IngestResult_t>,
     next: &mut Option<u32>,
-) -> Result<(u32, Progress), Refusal> {
+) -> Result<(u32, Progress, &'d Data<'m>), Refusal> {
     // Read before the bitmap is borrowed (it stays borrowed until the block is marked).
     let remaining = f.blocksRemaining;
     let file_size = f.fileSize;
@@ -186,7 +186,7 @@ fn claim<const HTTP: bool>(
         window_done,
         callback: a.callback,
     };
-    Ok((index, progress))
+    Ok((index, progress, &decoded.data))
 }
 
 /// What a refused block makes of the ingest, with its log record.
@@ -253,13 +253,9 @@ fn receive_as<const HTTP: bool>(message: &[u8], plane: Plane, next: &mut Option<
         // for the quiet period.
         let _ = start_quiet_timer();
     }
-    let (index, progress) = match claimed {
+    let (index, progress, data) = match claimed {
         Ok(claimed) => claimed,
         Err(refusal) => return refused(refusal),
-    };
-    // A claimed block was decoded.
-    let Ok(Decoded { data, .. }) = &decoded else {
-        return Ingested::Done(sys::IngestResultBadData);
     };
     let offset = index.saturating_mul(config::FILE_BLOCK_SIZE);
     let written = write(offset, data);
