@@ -98,20 +98,22 @@ pub(super) enum Ingested {
     Done(IngestResult_t),
 }
 
-/// Why the block's one look at the agent and the file did not claim the block.
-enum Refusal {
+/// Why the block's one look at the agent and the file did not claim the block: the ingest's
+/// result, set where the check fails, and what the log says of it.
+struct Refusal(IngestResult_t, Why);
+
+/// A refusal's record for the log.
+enum Why {
     /// No download is in progress.
     NotReady,
-    /// The message is not a block of this file.
-    Refused(IngestResult_t),
-    /// An HTTP body with no range asked for and no block needed.
-    Unasked,
+    /// Nothing to log: the message is not a block of this file, an HTTP body with no range
+    /// asked for and no block needed, or no file.
+    Quiet,
     /// A block of another file (v2.0.0's stream could carry several): ignored.
     OtherFile(i32, u32),
     /// The block does not fit the file.
     OutOfRange(u32, usize),
     Duplicate(u32),
-    NoFile,
 }
 
 /// Checks a decoded block against the file and the bitmap and claims it (marked received), in
@@ -134,7 +136,7 @@ fn claim<'d, 'm, const HTTP: bool>(
     let limit = fctx::decode_capacity(f).unwrap_or(config::FILE_BLOCK_SIZE as usize);
     let bits = match fctx::bitmap(f, a.bitmap_len) {
         Some(bits) if remaining > 0 => bits,
-        _ => return Err(Refusal::NotReady),
+        _ => return Err(Refusal(sys::IngestResultUnexpectedBlock, Why::NotReady)),
     };
     // HTTP: the body answers the oldest range asked for, else the first block needed.
     let http_index = match plane {
@@ -143,27 +145,36 @@ fn claim<'d, 'm, const HTTP: bool>(
     };
     let decoded = decoded
         .as_ref()
-        .map_err(|&result| Refusal::Refused(result))?;
+        .map_err(|&result| Refusal(result, Why::Quiet))?;
     let len = decoded.data.len();
     if len > limit {
-        return Err(Refusal::Refused(sys::IngestResultBadData));
+        return Err(Refusal(sys::IngestResultBadData, Why::Quiet));
     }
     let index = match decoded.file_id {
         Some(id) if u32::try_from(id).ok() != Some(a.server_file_id) => {
-            return Err(Refusal::OtherFile(id, a.server_file_id));
+            return Err(Refusal(
+                sys::IngestResultDuplicate_Continue,
+                Why::OtherFile(id, a.server_file_id),
+            ));
         }
         Some(_) => decoded.index,
         None => http_index,
     };
-    let index = index.ok_or(Refusal::Unasked)?;
+    let index = index.ok_or(Refusal(sys::IngestResultDuplicate_Continue, Why::Quiet))?;
     if !valid_block(file_size, index, len) {
-        return Err(Refusal::OutOfRange(index, len));
+        return Err(Refusal(
+            sys::IngestResultBlockOutOfRange,
+            Why::OutOfRange(index, len),
+        ));
     }
     if !bitmap::is_needed(bits, index) {
-        return Err(Refusal::Duplicate(index));
+        return Err(Refusal(
+            sys::IngestResultDuplicate_Continue,
+            Why::Duplicate(index),
+        ));
     }
     if !has_file {
-        return Err(Refusal::NoFile);
+        return Err(Refusal(sys::IngestResultBadFileHandle, Why::Quiet));
     }
     // Marked before the write: a write that fails ends the job, so no mark misleads; nor do
     // the agent's counts.
@@ -191,12 +202,10 @@ fn claim<'d, 'm, const HTTP: bool>(
 
 /// What a refused block makes of the ingest, with its log record.
 fn refused(refusal: Refusal) -> Ingested {
-    let ignored = Ingested::Done(sys::IngestResultDuplicate_Continue);
-    match refusal {
-        Refusal::NotReady => Ingested::Done(sys::IngestResultUnexpectedBlock),
-        Refusal::Refused(result) => Ingested::Done(result),
-        Refusal::Unasked => ignored,
-        Refusal::OtherFile(id, expected) => {
+    let Refusal(result, why) = refusal;
+    match why {
+        Why::NotReady | Why::Quiet => {}
+        Why::OtherFile(id, expected) => {
             ota_log!(
                 Warn,
                 "Ignoring a block of file ",
@@ -205,9 +214,8 @@ fn refused(refusal: Refusal) -> Ingested {
                 u(expected),
                 ")"
             );
-            ignored
         }
-        Refusal::OutOfRange(index, len) => {
+        Why::OutOfRange(index, len) => {
             ota_log!(
                 Error,
                 "Block ",
@@ -216,14 +224,12 @@ fn refused(refusal: Refusal) -> Ingested {
                 u(len),
                 " bytes is outside the file"
             );
-            Ingested::Done(sys::IngestResultBlockOutOfRange)
         }
-        Refusal::Duplicate(index) => {
+        Why::Duplicate(index) => {
             ota_log!(Warn, "Duplicate block ", u(index), " ignored");
-            ignored
         }
-        Refusal::NoFile => Ingested::Done(sys::IngestResultBadFileHandle),
     }
+    Ingested::Done(result)
 }
 
 /// Ingests one data message of the job's plane; after the file's last block (none remaining)
@@ -248,7 +254,7 @@ pub(super) fn receive_http(message: &[u8]) -> (Ingested, Option<u32>) {
 fn receive_as<const HTTP: bool>(message: &[u8], plane: Plane, next: &mut Option<u32>) -> Ingested {
     let decoded = decode(message, plane);
     let claimed = AGENT.with2(&FILE, |a, f| claim::<HTTP>(a, f, plane, &decoded, next));
-    if !matches!(claimed, Err(Refusal::NotReady)) {
+    if !matches!(claimed, Err(Refusal(_, Why::NotReady))) {
         // Every block of a download in progress restarts the request timer, as in v2.0.0, but
         // for the quiet period.
         let _ = start_quiet_timer();
