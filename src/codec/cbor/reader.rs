@@ -204,11 +204,11 @@ impl<'a> Reader<'a> {
     /// Skips the next complete item (tags, nested items, string chunks), checking it as
     /// tinycbor's `cbor_value_advance` does.
     pub(super) fn skip(&mut self) -> Result<(), CborError> {
-        self.untagged_head()?;
+        self.head()?;
         self.skip_rest()
     }
 
-    /// Skips the rest of the item whose head (past its tags) was read.
+    /// Skips the rest of the item whose head was read (a tag's item too).
     pub(super) fn skip_rest(&mut self) -> Result<(), CborError> {
         // Only frames below `depth` are read.
         let mut stack = [0; MAX_SKIP_NESTING];
@@ -218,6 +218,11 @@ impl<'a> Reader<'a> {
             // skipped).
             let mut complete = true;
             match self.major {
+                // A tag is not an item: the head after it starts the one it tags.
+                MAJOR_TAG => {
+                    self.head()?;
+                    continue;
+                }
                 MAJOR_BYTES | MAJOR_TEXT => {
                     self.string()?;
                 }
@@ -293,7 +298,7 @@ impl<'a> Reader<'a> {
                     }
                     // Anywhere else `head` refuses a break, also right after a tag.
                     _ => {
-                        self.untagged_head()?;
+                        self.head()?;
                         break;
                     }
                 }
