@@ -159,19 +159,15 @@ impl<'a> Payload<'a> {
         self.0.as_slice()
     }
 
-    /// The payload's pieces in order (one piece when contiguous).
-    // Tests only: the firmware takes a payload whole, with `copy_to`.
+    /// The validated chunks of a chunked payload as they lie in the message (between the
+    /// string's initial byte and its break), or None when the payload is one slice.
+    // Tests only: they compare it with the oracle's; the firmware takes a payload whole, with
+    // `copy_to`, the one walk of the chunks.
     #[cfg(test)]
-    pub fn chunks(&self) -> PayloadChunks<'a> {
+    pub fn encoded_chunks(&self) -> Option<&'a [u8]> {
         match self.0.as_slice() {
-            Some(data) => PayloadChunks {
-                single: Some(data),
-                encoded: &[],
-            },
-            None => PayloadChunks {
-                single: None,
-                encoded: self.0.bytes,
-            },
+            Some(_) => None,
+            None => Some(self.0.bytes),
         }
     }
 
@@ -200,31 +196,6 @@ impl<'a> Payload<'a> {
             rest = after;
         }
         Ok(len)
-    }
-}
-
-/// Iterator over the pieces of a [`Payload`].
-#[cfg(test)]
-#[derive(Clone, Debug)]
-pub struct PayloadChunks<'a> {
-    single: Option<&'a [u8]>,
-    /// Remaining validated chunks of a chunked payload.
-    encoded: &'a [u8],
-}
-
-#[cfg(test)]
-impl<'a> Iterator for PayloadChunks<'a> {
-    type Item = &'a [u8];
-
-    fn next(&mut self) -> Option<&'a [u8]> {
-        if let Some(data) = self.single.take() {
-            return Some(data);
-        }
-        // The chunks were validated by `Reader::string`; any surprise just ends the iteration.
-        let mut reader = Reader::new(self.encoded);
-        let data = reader.chunk().ok()?;
-        self.encoded = reader.rest;
-        Some(data)
     }
 }
 

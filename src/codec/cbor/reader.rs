@@ -195,7 +195,7 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    /// The next chunk of a validated chunked byte string (see [`super::Payload::chunks`]).
+    /// The next chunk of a validated chunked byte string (see [`super::Payload::copy_to`]).
     pub(super) fn chunk(&mut self) -> Result<&'a [u8], CborError> {
         self.head()?;
         self.take(self.arg)
