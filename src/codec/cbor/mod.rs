@@ -118,9 +118,10 @@ const PREFIX_MAP: u8 = 0xa0;
 
 /// The contents of a byte or text string as they lie in the message, and their length. For a
 /// definite-length string, or a chunked one with at most one non-empty chunk, `bytes` is the
-/// string itself (`len` bytes); otherwise it holds the validated chunks of an indefinite-length
-/// string (between its initial byte and its break), which with two or more chunk heads is
-/// always longer than `len`.
+/// string itself (`len` bytes); otherwise it is the message from the first chunk of an
+/// indefinite-length string on: its validated chunks, its break (where a walk of the chunks
+/// stops, as `head` refuses a break) and whatever follows, always longer than `len`. Not cut at
+/// the break: the cut's bounds check cost flash, and nothing reads past the break.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct StringData<'a> {
     bytes: &'a [u8],
@@ -159,8 +160,8 @@ impl<'a> Payload<'a> {
         self.0.as_slice()
     }
 
-    /// The validated chunks of a chunked payload as they lie in the message (between the
-    /// string's initial byte and its break), or None when the payload is one slice.
+    /// The message from the first chunk of a chunked payload on (its validated chunks, its
+    /// break and the rest), or None when the payload is one slice.
     // Tests only: they compare it with the oracle's; the firmware takes a payload whole, with
     // `copy_to`, the one walk of the chunks.
     #[cfg(test)]
@@ -194,7 +195,8 @@ impl<'a> Payload<'a> {
             }
             return Ok(());
         }
-        // The chunks were validated by `Reader::string`; any surprise just ends the copy.
+        // The chunks were validated by `Reader::string`; the break (or any surprise) ends the
+        // copy.
         let mut chunks = Reader::new(self.0.bytes);
         while let Ok(piece) = chunks.chunk() {
             // The pieces add up to `len`: each one fits in what is left.

@@ -182,15 +182,14 @@ impl<'a> Reader<'a> {
                 break;
             }
         }
-        if last.len() == total {
-            self.string = StringData::contiguous(last);
-            return Ok(());
-        }
-        // The chunks without the break (which was read, so this cannot wrap).
-        let chunks_len = chunks.len().wrapping_sub(self.rest.len()).wrapping_sub(1);
-        self.string = StringData {
-            bytes: chunks.get(..chunks_len).unwrap_or(&[]),
-            len: total,
+        self.string = if last.len() == total {
+            StringData::contiguous(last)
+        } else {
+            // From the first chunk on, past the break (see `StringData`).
+            StringData {
+                bytes: chunks,
+                len: total,
+            }
         };
         Ok(())
     }

@@ -229,11 +229,21 @@ fn chunked_payload_is_joined() {
     let block = decode_get_stream_response(&msg).unwrap();
     assert_eq!(block.payload.len(), 2);
     assert_eq!(block.payload.as_slice(), None);
-    // The three chunks in place, between the string's initial byte and its break.
-    assert_eq!(block.payload.encoded_chunks(), Some(&h("4101 40 4102")[..]));
+    // The three chunks in place, from the first one on (the break included).
+    assert_eq!(
+        block.payload.encoded_chunks(),
+        Some(&h("4101 40 4102 ff")[..])
+    );
     let mut dest = [0u8; 2];
     assert_eq!(block.payload.copy_to(&mut dest), Ok(2));
     assert_eq!(dest, [1, 2]);
+    // Bytes after the break are never read by the copy.
+    let mut longer = msg.clone();
+    longer.extend(h("4103 ff"));
+    let block = decode_get_stream_response(&longer).unwrap();
+    let mut dest = [0u8; 4];
+    assert_eq!(block.payload.copy_to(&mut dest), Ok(2));
+    assert_eq!(dest, [1, 2, 0, 0]);
     // A single non-empty chunk is still one slice of the message.
     let msg = h("a4 6166 01 6169 02 616c 03 6170 5f 40 420102 40 ff");
     let block = decode_get_stream_response(&msg).unwrap();
