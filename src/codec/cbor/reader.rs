@@ -209,7 +209,10 @@ impl<'a> Reader<'a> {
 
     /// Skips the rest of the item whose head was read (a tag's item too).
     pub(super) fn skip_rest(&mut self) -> Result<(), CborError> {
-        // Only frames below `depth` are read.
+        // The innermost open container's frame, in a register (0: none is open), and below
+        // it the frames of the containers around it: `stack[d]` is the one that was innermost
+        // when the `d`th was opened (0 for the first). Only entries below `depth` are read.
+        let mut top = 0usize;
         let mut stack = [0; MAX_SKIP_NESTING];
         let mut depth = 0usize;
         loop {
@@ -226,9 +229,9 @@ impl<'a> Reader<'a> {
                     self.string()?;
                 }
                 MAJOR_ARRAY | MAJOR_MAP => {
-                    if depth >= MAX_SKIP_NESTING {
+                    let Some(slot) = stack.get_mut(depth) else {
                         return Err(CborError::NestingTooDeep);
-                    }
+                    };
                     let frame = if self.indefinite() {
                         if self.major == MAJOR_MAP {
                             INDEFINITE_MAP_KEY
@@ -246,10 +249,9 @@ impl<'a> Reader<'a> {
                     };
                     // An empty definite container is complete at once.
                     if frame != 0 {
-                        if let Some(slot) = stack.get_mut(depth) {
-                            *slot = frame;
-                        }
-                        depth = depth.saturating_add(1);
+                        *slot = top;
+                        top = frame;
+                        depth = depth.wrapping_add(1);
                         complete = false;
                     }
                 }
@@ -257,50 +259,44 @@ impl<'a> Reader<'a> {
                 _ => {}
             }
             loop {
-                // One item is complete: count it in the containers it closes.
+                // One item is complete: count it in the innermost container, which it may
+                // close.
+                let mut closes = false;
                 if complete {
-                    loop {
-                        let Some(top) = depth.checked_sub(1) else {
-                            return Ok(());
-                        };
-                        let Some(left) = stack.get_mut(top) else {
-                            break;
-                        };
-                        if *left < INDEFINITE_ARRAY {
-                            // Cannot wrap: a definite frame is pushed with items to come.
-                            *left = left.wrapping_sub(1);
-                            if *left == 0 {
-                                depth = top;
-                                continue;
+                    if top == 0 {
+                        return Ok(());
+                    }
+                    if top < INDEFINITE_ARRAY {
+                        // Cannot wrap: a definite frame has items to come.
+                        top = top.wrapping_sub(1);
+                        closes = top == 0;
+                    } else {
+                        // An indefinite map alternates keys and values.
+                        top ^= (top >> 1) & 1;
+                    }
+                }
+                if !closes {
+                    // The next item of the innermost open container, or the break that ends
+                    // it.
+                    match self.rest.split_first() {
+                        Some((&BREAK, after)) if top >= INDEFINITE_ARRAY => {
+                            if top == INDEFINITE_MAP_VALUE {
+                                return Err(CborError::UnexpectedBreak);
                             }
-                        } else {
-                            // An indefinite map alternates keys and values.
-                            *left ^= (*left >> 1) & 1;
+                            self.rest = after;
                         }
-                        break;
+                        // Anywhere else `head` refuses a break, also right after a tag.
+                        _ => {
+                            self.head()?;
+                            break;
+                        }
                     }
                 }
-                // The next item of the innermost open container, or the break that ends it.
-                let frame = depth
-                    .checked_sub(1)
-                    .and_then(|top| stack.get(top))
-                    .map_or(0, |&frame| frame);
-                match self.rest.split_first() {
-                    Some((&BREAK, after)) if frame >= INDEFINITE_ARRAY => {
-                        if frame == INDEFINITE_MAP_VALUE {
-                            return Err(CborError::UnexpectedBreak);
-                        }
-                        self.rest = after;
-                        // Cannot wrap: a frame is open.
-                        depth = depth.wrapping_sub(1);
-                        complete = true;
-                    }
-                    // Anywhere else `head` refuses a break, also right after a tag.
-                    _ => {
-                        self.head()?;
-                        break;
-                    }
-                }
+                // The innermost container is complete, an item of the one around it.
+                // Cannot wrap: a container is open.
+                depth = depth.wrapping_sub(1);
+                top = stack.get(depth).copied().unwrap_or(0);
+                complete = true;
             }
         }
     }
