@@ -303,7 +303,12 @@ impl<'a> Reader<'a> {
 }
 
 /// An open container while skipping is one word: a definite one's items (keys and values)
-/// still to come, at most the message length, or one of these three values above any length.
-const INDEFINITE_ARRAY: usize = 1 << (usize::BITS - 1);
-const INDEFINITE_MAP_KEY: usize = INDEFINITE_ARRAY | 2;
-const INDEFINITE_MAP_VALUE: usize = INDEFINITE_MAP_KEY | 1;
+/// still to come, at most the message length, or one of these three values above any length:
+/// the top three, which Thumb-2 makes and compares without a literal (a map's bit 1 set, its
+/// bit 0 telling a value from a key).
+const INDEFINITE_ARRAY: usize = usize::MAX - 2;
+const INDEFINITE_MAP_KEY: usize = usize::MAX - 1;
+const INDEFINITE_MAP_VALUE: usize = usize::MAX;
+const _: () = assert!(
+    INDEFINITE_ARRAY & 2 == 0 && INDEFINITE_MAP_KEY & 3 == 2 && INDEFINITE_MAP_VALUE & 3 == 3
+);
