@@ -122,3 +122,4 @@ mod decode;
 mod encode;
 mod oracle;
 mod properties;
+mod skip;
