@@ -218,7 +218,6 @@ impl<'a> Reader<'a> {
         loop {
             // The head read starts an item of the innermost open container (or the item
             // skipped).
-            let mut complete = true;
             match self.major {
                 // A tag is not an item: the head after it starts the one it tags.
                 MAJOR_TAG => {
@@ -232,9 +231,12 @@ impl<'a> Reader<'a> {
                     let Some(slot) = stack.get_mut(depth) else {
                         return Err(CborError::NestingTooDeep);
                     };
+                    // Opened one step back, so that the count below, which every item takes,
+                    // brings it to its start: one item more, or a map's value before its
+                    // first key. An empty definite container so closes there at once.
                     let frame = if self.indefinite() {
                         if self.major == MAJOR_MAP {
-                            INDEFINITE_MAP_KEY
+                            INDEFINITE_MAP_VALUE
                         } else {
                             INDEFINITE_ARRAY
                         }
@@ -245,15 +247,12 @@ impl<'a> Reader<'a> {
                         if items > self.rest.len() {
                             return Err(CborError::UnexpectedEof);
                         }
-                        items
+                        // Cannot wrap: at most the message length.
+                        items.wrapping_add(1)
                     };
-                    // An empty definite container is complete at once.
-                    if frame != 0 {
-                        *slot = top;
-                        top = frame;
-                        depth = depth.wrapping_add(1);
-                        complete = false;
-                    }
+                    *slot = top;
+                    top = frame;
+                    depth = depth.wrapping_add(1);
                 }
                 // Integers, simple values and floats are all head.
                 _ => {}
@@ -261,20 +260,18 @@ impl<'a> Reader<'a> {
             loop {
                 // One item is complete: count it in the innermost container, which it may
                 // close.
-                let mut closes = false;
-                if complete {
-                    if top == 0 {
-                        return Ok(());
-                    }
-                    if top < INDEFINITE_ARRAY {
-                        // Cannot wrap: a definite frame has items to come.
-                        top = top.wrapping_sub(1);
-                        closes = top == 0;
-                    } else {
-                        // An indefinite map alternates keys and values.
-                        top ^= (top >> 1) & 1;
-                    }
+                if top == 0 {
+                    return Ok(());
                 }
+                let closes = if top < INDEFINITE_ARRAY {
+                    // Cannot wrap: a definite frame has items to come.
+                    top = top.wrapping_sub(1);
+                    top == 0
+                } else {
+                    // An indefinite map alternates keys and values.
+                    top ^= (top >> 1) & 1;
+                    false
+                };
                 if !closes {
                     // The next item of the innermost open container, or the break that ends
                     // it.
@@ -296,7 +293,6 @@ impl<'a> Reader<'a> {
                 // Cannot wrap: a container is open.
                 depth = depth.wrapping_sub(1);
                 top = stack.get(depth).copied().unwrap_or(0);
-                complete = true;
             }
         }
     }
