@@ -297,7 +297,7 @@ fn model(dest: &mut [u8], src: &[u8]) -> Result<usize, Base64Error> {
 
 #[test]
 fn every_byte_in_every_place_of_a_whole_group_agrees_with_the_model() {
-    // The whole-group fast path classifies through a table of `+`..`z`: its edges and gaps.
+    // The whole-group fast path classifies by the alphabet's runs: their edges and gaps.
     for byte in 0..=255u8 {
         for place in 0..4 {
             let mut src = *b"QUJDQUJD";
@@ -311,6 +311,24 @@ fn every_byte_in_every_place_of_a_whole_group_agrees_with_the_model() {
                 );
                 assert_eq!(fast, slow, "{byte:#x} at {place}");
             }
+        }
+    }
+}
+
+#[test]
+fn every_byte_after_a_space_or_padding_agrees_with_the_model() {
+    // After them a digit is told from a non-digit by the digit value's own bit.
+    for byte in 0..=255u8 {
+        for lead in [&b"QUJD "[..], b"QUI=", b"QQ==", b"QUJD  ", b"QUI= "] {
+            let mut src = lead.to_vec();
+            src.push(byte);
+            let (mut fast, mut slow) = (vec![0xA5u8; 6], vec![0xA5u8; 6]);
+            assert_eq!(
+                decode(&mut fast, &src),
+                model(&mut slow, &src),
+                "{byte:#x} after {lead:?}"
+            );
+            assert_eq!(fast, slow, "{byte:#x} after {lead:?}");
         }
     }
 }

@@ -152,13 +152,11 @@ pub unsafe extern "C" fn OTA_CBOR_Decode_GetStreamResponseMessage(
     // SAFETY: as above; a non-NULL `*pPayload` has room for `capacity` bytes.
     unsafe {
         let dest = pPayload.read();
-        if !dest.is_null()
-            && block
+        if !dest.is_null() {
+            // Cannot fail: the payload fits, checked above.
+            let _ = block
                 .payload
-                .copy_to(slice::from_raw_parts_mut(dest, capacity))
-                .is_err()
-        {
-            return false;
+                .copy_to(slice::from_raw_parts_mut(dest, capacity));
         }
         pFileId.write(block.file_id);
         pBlockId.write(block.block_id);

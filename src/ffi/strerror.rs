@@ -171,11 +171,14 @@ fn name(value: u32, first: u32, start: u32, len: u32) -> *const c_char {
     };
     // The first byte after the `nth` NUL (never missing: `nth` is at most INVALID's index; the
     // fallback is that name too).
-    let mut seen = 0u32;
+    let mut left = nth;
     let at = NAMES.bytes().position(|b| {
-        let found = seen == nth;
-        seen = seen.wrapping_add(u32::from(b == 0));
-        found
+        if left == 0 {
+            return true;
+        }
+        // Cannot wrap: `left` is not 0.
+        left = left.wrapping_sub(u32::from(b == 0));
+        false
     });
     let at = at.unwrap_or(NAMES.len().wrapping_sub(INVALID_NAME.len()));
     NAMES.as_ptr().wrapping_add(at).cast::<c_char>()

@@ -118,9 +118,10 @@ const PREFIX_MAP: u8 = 0xa0;
 
 /// The contents of a byte or text string as they lie in the message, and their length. For a
 /// definite-length string, or a chunked one with at most one non-empty chunk, `bytes` is the
-/// string itself (`len` bytes); otherwise it holds the validated chunks of an indefinite-length
-/// string (between its initial byte and its break), which with two or more chunk heads is
-/// always longer than `len`.
+/// string itself (`len` bytes); otherwise it is the message from the first chunk of an
+/// indefinite-length string on: its validated chunks, its break (where a walk of the chunks
+/// stops, as `head` refuses a break) and whatever follows, always longer than `len`. Not cut at
+/// the break: the cut's bounds check cost flash, and nothing reads past the break.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct StringData<'a> {
     bytes: &'a [u8],
@@ -159,26 +160,32 @@ impl<'a> Payload<'a> {
         self.0.as_slice()
     }
 
-    /// The payload's pieces in order (one piece when contiguous).
-    // Tests only: the firmware takes a payload whole, with `copy_to`.
+    /// The message from the first chunk of a chunked payload on (its validated chunks, its
+    /// break and the rest), or None when the payload is one slice.
+    // Tests only: they compare it with the oracle's; the firmware takes a payload whole, with
+    // `copy_to`, the one walk of the chunks.
     #[cfg(test)]
-    pub fn chunks(&self) -> PayloadChunks<'a> {
+    pub fn encoded_chunks(&self) -> Option<&'a [u8]> {
         match self.0.as_slice() {
-            Some(data) => PayloadChunks {
-                single: Some(data),
-                encoded: &[],
-            },
-            None => PayloadChunks {
-                single: None,
-                encoded: self.0.bytes,
-            },
+            Some(_) => None,
+            None => Some(self.0.bytes),
         }
     }
 
     /// Copies the payload to the start of `dest` as v2.0.0 does: a payload longer than `dest`
     /// is refused with nothing written; otherwise exactly `len()` bytes are written (no NUL)
     /// and `len()` is returned.
+    // Inlined: the length comes from the payload at the caller, so the copy's result is one
+    // register (with the length it went through memory on 32-bit targets, -8 B; a bool made
+    // the copy larger, +4 B).
+    #[inline(always)]
     pub fn copy_to(&self, dest: &mut [u8]) -> Result<usize, CborError> {
+        self.copy_into(dest).map(|()| self.len())
+    }
+
+    /// [`Payload::copy_to`] without the length.
+    #[inline(never)]
+    fn copy_into(&self, dest: &mut [u8]) -> Result<(), CborError> {
         let len = self.len();
         let mut rest = dest.get_mut(..len).ok_or(CborError::BufferTooSmall)?;
         if let Some(data) = self.0.as_slice() {
@@ -186,9 +193,10 @@ impl<'a> Payload<'a> {
             if let Some(slot) = rest.get_mut(..data.len()) {
                 slot.copy_from_slice(data);
             }
-            return Ok(len);
+            return Ok(());
         }
-        // The chunks were validated by `Reader::string`; any surprise just ends the copy.
+        // The chunks were validated by `Reader::string`; the break (or any surprise) ends the
+        // copy.
         let mut chunks = Reader::new(self.0.bytes);
         while let Ok(piece) = chunks.chunk() {
             // The pieces add up to `len`: each one fits in what is left.
@@ -199,32 +207,7 @@ impl<'a> Payload<'a> {
             slot.copy_from_slice(piece);
             rest = after;
         }
-        Ok(len)
-    }
-}
-
-/// Iterator over the pieces of a [`Payload`].
-#[cfg(test)]
-#[derive(Clone, Debug)]
-pub struct PayloadChunks<'a> {
-    single: Option<&'a [u8]>,
-    /// Remaining validated chunks of a chunked payload.
-    encoded: &'a [u8],
-}
-
-#[cfg(test)]
-impl<'a> Iterator for PayloadChunks<'a> {
-    type Item = &'a [u8];
-
-    fn next(&mut self) -> Option<&'a [u8]> {
-        if let Some(data) = self.single.take() {
-            return Some(data);
-        }
-        // The chunks were validated by `Reader::string`; any surprise just ends the iteration.
-        let mut reader = Reader::new(self.encoded);
-        let data = reader.chunk().ok()?;
-        self.encoded = reader.rest;
-        Some(data)
+        Ok(())
     }
 }
 

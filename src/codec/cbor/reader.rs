@@ -182,20 +182,19 @@ impl<'a> Reader<'a> {
                 break;
             }
         }
-        if last.len() == total {
-            self.string = StringData::contiguous(last);
-            return Ok(());
-        }
-        // The chunks without the break (which was read, so this cannot wrap).
-        let chunks_len = chunks.len().wrapping_sub(self.rest.len()).wrapping_sub(1);
-        self.string = StringData {
-            bytes: chunks.get(..chunks_len).unwrap_or(&[]),
-            len: total,
+        self.string = if last.len() == total {
+            StringData::contiguous(last)
+        } else {
+            // From the first chunk on, past the break (see `StringData`).
+            StringData {
+                bytes: chunks,
+                len: total,
+            }
         };
         Ok(())
     }
 
-    /// The next chunk of a validated chunked byte string (see [`super::Payload::chunks`]).
+    /// The next chunk of a validated chunked byte string (see [`super::Payload::copy_to`]).
     pub(super) fn chunk(&mut self) -> Result<&'a [u8], CborError> {
         self.head()?;
         self.take(self.arg)
@@ -204,30 +203,40 @@ impl<'a> Reader<'a> {
     /// Skips the next complete item (tags, nested items, string chunks), checking it as
     /// tinycbor's `cbor_value_advance` does.
     pub(super) fn skip(&mut self) -> Result<(), CborError> {
-        self.untagged_head()?;
+        self.head()?;
         self.skip_rest()
     }
 
-    /// Skips the rest of the item whose head (past its tags) was read.
+    /// Skips the rest of the item whose head was read (a tag's item too).
     pub(super) fn skip_rest(&mut self) -> Result<(), CborError> {
-        // Only frames below `depth` are read.
+        // The innermost open container's frame, in a register (0: none is open), and below
+        // it the frames of the containers around it: `stack[d]` is the one that was innermost
+        // when the `d`th was opened (0 for the first). Only entries below `depth` are read.
+        let mut top = 0usize;
         let mut stack = [0; MAX_SKIP_NESTING];
         let mut depth = 0usize;
         loop {
             // The head read starts an item of the innermost open container (or the item
             // skipped).
-            let mut complete = true;
             match self.major {
+                // A tag is not an item: the head after it starts the one it tags.
+                MAJOR_TAG => {
+                    self.head()?;
+                    continue;
+                }
                 MAJOR_BYTES | MAJOR_TEXT => {
                     self.string()?;
                 }
                 MAJOR_ARRAY | MAJOR_MAP => {
-                    if depth >= MAX_SKIP_NESTING {
+                    let Some(slot) = stack.get_mut(depth) else {
                         return Err(CborError::NestingTooDeep);
-                    }
+                    };
+                    // Opened one step back, so that the count below, which every item takes,
+                    // brings it to its start: one item more, or a map's value before its
+                    // first key. An empty definite container so closes there at once.
                     let frame = if self.indefinite() {
                         if self.major == MAJOR_MAP {
-                            INDEFINITE_MAP_KEY
+                            INDEFINITE_MAP_VALUE
                         } else {
                             INDEFINITE_ARRAY
                         }
@@ -238,72 +247,64 @@ impl<'a> Reader<'a> {
                         if items > self.rest.len() {
                             return Err(CborError::UnexpectedEof);
                         }
-                        items
+                        // Cannot wrap: at most the message length.
+                        items.wrapping_add(1)
                     };
-                    // An empty definite container is complete at once.
-                    if frame != 0 {
-                        if let Some(slot) = stack.get_mut(depth) {
-                            *slot = frame;
-                        }
-                        depth = depth.saturating_add(1);
-                        complete = false;
-                    }
+                    *slot = top;
+                    top = frame;
+                    depth = depth.wrapping_add(1);
                 }
                 // Integers, simple values and floats are all head.
                 _ => {}
             }
             loop {
-                // One item is complete: count it in the containers it closes.
-                if complete {
-                    loop {
-                        let Some(top) = depth.checked_sub(1) else {
-                            return Ok(());
-                        };
-                        let Some(left) = stack.get_mut(top) else {
-                            break;
-                        };
-                        if *left < INDEFINITE_ARRAY {
-                            // Cannot wrap: a definite frame is pushed with items to come.
-                            *left = left.wrapping_sub(1);
-                            if *left == 0 {
-                                depth = top;
-                                continue;
+                // One item is complete: count it in the innermost container, which it may
+                // close.
+                if top == 0 {
+                    return Ok(());
+                }
+                let closes = if top < INDEFINITE_ARRAY {
+                    // Cannot wrap: a definite frame has items to come.
+                    top = top.wrapping_sub(1);
+                    top == 0
+                } else {
+                    // An indefinite map alternates keys and values.
+                    top ^= (top >> 1) & 1;
+                    false
+                };
+                if !closes {
+                    // The next item of the innermost open container, or the break that ends
+                    // it.
+                    match self.rest.split_first() {
+                        Some((&BREAK, after)) if top >= INDEFINITE_ARRAY => {
+                            if top == INDEFINITE_MAP_VALUE {
+                                return Err(CborError::UnexpectedBreak);
                             }
-                        } else {
-                            // An indefinite map alternates keys and values.
-                            *left ^= (*left >> 1) & 1;
+                            self.rest = after;
                         }
-                        break;
+                        // Anywhere else `head` refuses a break, also right after a tag.
+                        _ => {
+                            self.head()?;
+                            break;
+                        }
                     }
                 }
-                // The next item of the innermost open container, or the break that ends it.
-                let frame = depth
-                    .checked_sub(1)
-                    .and_then(|top| stack.get(top))
-                    .map_or(0, |&frame| frame);
-                match self.rest.split_first() {
-                    Some((&BREAK, after)) if frame >= INDEFINITE_ARRAY => {
-                        if frame == INDEFINITE_MAP_VALUE {
-                            return Err(CborError::UnexpectedBreak);
-                        }
-                        self.rest = after;
-                        // Cannot wrap: a frame is open.
-                        depth = depth.wrapping_sub(1);
-                        complete = true;
-                    }
-                    // Anywhere else `head` refuses a break, also right after a tag.
-                    _ => {
-                        self.untagged_head()?;
-                        break;
-                    }
-                }
+                // The innermost container is complete, an item of the one around it.
+                // Cannot wrap: a container is open.
+                depth = depth.wrapping_sub(1);
+                top = stack.get(depth).copied().unwrap_or(0);
             }
         }
     }
 }
 
 /// An open container while skipping is one word: a definite one's items (keys and values)
-/// still to come, at most the message length, or one of these three values above any length.
-const INDEFINITE_ARRAY: usize = 1 << (usize::BITS - 1);
-const INDEFINITE_MAP_KEY: usize = INDEFINITE_ARRAY | 2;
-const INDEFINITE_MAP_VALUE: usize = INDEFINITE_MAP_KEY | 1;
+/// still to come, at most the message length, or one of these three values above any length:
+/// the top three, which Thumb-2 makes and compares without a literal (a map's bit 1 set, its
+/// bit 0 telling a value from a key).
+const INDEFINITE_ARRAY: usize = usize::MAX - 2;
+const INDEFINITE_MAP_KEY: usize = usize::MAX - 1;
+const INDEFINITE_MAP_VALUE: usize = usize::MAX;
+const _: () = assert!(
+    INDEFINITE_ARRAY & 2 == 0 && INDEFINITE_MAP_KEY & 3 == 2 && INDEFINITE_MAP_VALUE & 3 == 3
+);

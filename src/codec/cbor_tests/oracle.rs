@@ -335,7 +335,7 @@ pub(super) struct OracleBlock<'a> {
     pub payload: StringData<'a>,
 }
 
-/// The payload's pieces in order, as the production `PayloadChunks` yields them.
+/// The payload's pieces in order, which `Payload::copy_to` joins.
 pub(super) fn chunks(data: StringData<'_>) -> Vec<&[u8]> {
     let mut encoded = match data {
         StringData::Contiguous(data) => return vec![data],
