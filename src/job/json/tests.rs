@@ -133,6 +133,62 @@ fn numbers_follow_the_json_grammar() {
     }
 }
 
+/// Whether all of `text` is a JSON number, by the grammar read part by part.
+fn is_number(text: &[u8]) -> bool {
+    fn digits(t: &[u8]) -> usize {
+        t.iter().take_while(|b| b.is_ascii_digit()).count()
+    }
+    let mut t = text.strip_prefix(b"-").unwrap_or(text);
+    let int = digits(t);
+    if int == 0 || (t[0] == b'0' && int > 1) {
+        return false;
+    }
+    t = &t[int..];
+    if let Some(f) = t.strip_prefix(b".") {
+        let n = digits(f);
+        if n == 0 {
+            return false;
+        }
+        t = &f[n..];
+    }
+    if let [b'e' | b'E', e @ ..] = t {
+        let e = e.strip_prefix(b"+").or(e.strip_prefix(b"-")).unwrap_or(e);
+        let n = digits(e);
+        if n == 0 {
+            return false;
+        }
+        t = &e[n..];
+    }
+    t.is_empty()
+}
+
+#[test]
+fn a_number_is_the_longest_well_formed_prefix_of_every_short_text() {
+    // Every text of up to 6 bytes over the bytes a number is made of, and one that is not.
+    let alphabet = b"019.eE+-x";
+    let mut text = Vec::new();
+    for len in 0..=6u32 {
+        for mut n in 0..alphabet.len().pow(len) {
+            text.clear();
+            for _ in 0..len {
+                text.push(alphabet[n % alphabet.len()]);
+                n /= alphabet.len();
+            }
+            let want = (1..=text.len()).rev().find(|&l| is_number(&text[..l]));
+            assert_eq!(
+                number_end(&text, 0),
+                want,
+                "{:?}",
+                String::from_utf8_lossy(&text)
+            );
+            // From an offset, with bytes before it.
+            let mut shifted = b"1".to_vec();
+            shifted.extend_from_slice(&text);
+            assert_eq!(number_end(&shifted, 1), want.map(|l| l + 1));
+        }
+    }
+}
+
 #[test]
 fn every_multi_byte_sequence_is_taken_exactly_when_it_is_utf8() {
     // Every lead byte, and continuations at and around each range edge the rules have.
