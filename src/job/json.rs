@@ -421,15 +421,22 @@ fn escape_end(doc: &[u8], at: usize) -> Option<usize> {
     match *doc.get(at.wrapping_add(1))? {
         c if escaped(c) => Some(at.wrapping_add(2)),
         b'u' => {
-            let len = match hex_escape(doc, at)? {
-                0xD800..=0xDBFF => match hex_escape(doc, at.wrapping_add(6))? {
-                    0xDC00..=0xDFFF => 12,
-                    _ => return None,
-                },
-                0xDC00..=0xDFFF => return None,
-                _ => 6,
-            };
-            Some(at.wrapping_add(len))
+            // One `\uXXXX`, or a high surrogate's and then a low one's: one call site, so
+            // `hex_escape` is inlined.
+            let mut end = at;
+            let mut second = false;
+            loop {
+                let value = hex_escape(doc, end)?;
+                end = end.wrapping_add(6);
+                // A low surrogate comes second, and only there.
+                if (value & 0xFC00 == 0xDC00) != second {
+                    return None;
+                }
+                if value & 0xFC00 != 0xD800 {
+                    return Some(end);
+                }
+                second = true;
+            }
         }
         _ => None,
     }

@@ -255,6 +255,8 @@ fn escapes_follow_corejson() {
         &br#""\" \\ \/ \b \f \n \r \t""#[..],
         br#""\u00e9\u00E9""#,
         br#""\uD83D\uDE00""#,
+        br#""\uDBFF\uDFFF\uD7FF\uE000\uFFFF""#,
+        br#""\uD800\uDC00\uD800\uDC00x""#,
         br#""\u0001""#,
     ] {
         assert!(validate(ok), "{:?}", String::from_utf8_lossy(ok));
@@ -268,6 +270,12 @@ fn escapes_follow_corejson() {
         br#""\uD800""#,      // high surrogate alone
         br#""\uD800\u0041""#,
         br#""\uD800\uD800""#,
+        br#""\uD800\u0000""#,
+        br#""\uD800\uDC0""#,
+        br#""\uD800\n""#,
+        br#""\uD800x""#,
+        br#""\uDFFF\uD800""#,
+        br#""\uD83D\uDE00\uDE00""#,
         br#""\u12""#,
         br#""\uXYZW""#,
         br#""\x""#,
