@@ -309,17 +309,25 @@ fn skip_ws(doc: &[u8], mut at: usize) -> usize {
 // whole-number path inlined beside it, for about 15 instructions more per number).
 #[inline(never)]
 fn other_scalar_end(doc: &[u8], at: usize) -> Option<usize> {
-    // A literal's last four bytes, compared as one word: `false` is `f` and then `alse`.
-    let (skip, tail) = match doc.get(at)? {
-        b't' => (0, *b"true"),
-        b'f' => (1, *b"alse"),
-        b'n' => (0, *b"null"),
+    // A literal's first four bytes, compared as one word; `false` has an `e` after them. Four
+    // bytes that are no literal's start are a number's, or nothing valid.
+    let four = doc
+        .get(at..at.wrapping_add(4))
+        .and_then(|w| w.first_chunk::<4>());
+    let end = match four.map(|w| u32::from_le_bytes(*w)) {
+        Some(TRUE | NULL) => at.wrapping_add(4),
+        Some(FALS) => {
+            let e = at.wrapping_add(4);
+            (doc.get(e) == Some(&b'e')).then_some(e.wrapping_add(1))?
+        }
         _ => return number_end(doc, at),
     };
-    let from = at.wrapping_add(skip);
-    let end = from.wrapping_add(4);
-    (doc.get(from..end)? == tail).then_some(end)
+    Some(end)
 }
+
+const TRUE: u32 = u32::from_le_bytes(*b"true");
+const NULL: u32 = u32::from_le_bytes(*b"null");
+const FALS: u32 = u32::from_le_bytes(*b"fals");
 
 /// A number. The longest well-formed prefix is taken: in `1.` or `1e+` only `1` is the number,
 /// and what follows is the caller's problem (an error everywhere it can appear).

@@ -344,6 +344,19 @@ fn a_literal_is_taken_only_whole_and_spelt_right() {
     }
     assert!(!validate(b"[nul"));
     assert!(!validate(b"[fals"));
+    // Four bytes read as one word: a literal's start that ends short, or a number before one.
+    for bad in [
+        &b"[fals]"[..],
+        b"[falsx]",
+        b"fals ",
+        b"tru",
+        b"[1tru]",
+        b"-nul",
+        b"Null",
+    ] {
+        assert!(!validate(bad), "{:?}", String::from_utf8_lossy(bad));
+    }
+    assert!(validate(b"[false, true,null ,1e5]"));
 }
 
 #[test]
