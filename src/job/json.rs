@@ -260,18 +260,18 @@ impl<'q> QueryParts<'q> {
         let mut at = start;
         let mut value: u32 = 0;
         while let Some(d @ b'0'..=b'9') = self.byte(at) {
-            // From 2^28 on, one more digit is past `MAX_INDEX`: it stays too big, and the
-            // digits are still consumed.
-            value = if value < 1 << 28 {
-                value
-                    .wrapping_mul(10)
-                    .wrapping_add(u32::from(d.wrapping_sub(b'0')))
-            } else {
-                u32::MAX
-            };
+            // Past `MAX_INDEX` the step is malformed, whatever follows: more digits only add.
+            // `MAX_INDEX` ends in 9 after its tenth: any digit fits after a tenth of it or less.
+            const _: () = assert!(MAX_INDEX % 10 == 9);
+            if value > MAX_INDEX / 10 {
+                return None;
+            }
+            value = value
+                .wrapping_mul(10)
+                .wrapping_add(u32::from(d.wrapping_sub(b'0')));
             at = at.wrapping_add(1);
         }
-        if at == start || value > MAX_INDEX || self.byte(at) != Some(b']') {
+        if at == start || self.byte(at) != Some(b']') {
             return None;
         }
         self.pos = at.wrapping_add(1);

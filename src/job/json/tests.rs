@@ -472,6 +472,9 @@ fn a_query_index_is_taken_up_to_max_index_whatever_its_digits() {
         (b"[268435456]", 268_435_456),
         (b"[2147483639]", MAX_INDEX),
         (b"[000000000002147483639]", MAX_INDEX),
+        (b"[214748363]", 214_748_363),
+        (b"[214748364]", 214_748_364),
+        (b"[2147483630]", 2_147_483_630),
     ] {
         let value = Some(Some(Part::Index(value)));
         assert_eq!(index(query), value, "{:?}", String::from_utf8_lossy(query));
@@ -482,6 +485,10 @@ fn a_query_index_is_taken_up_to_max_index_whatever_its_digits() {
         b"[4294967295]",
         b"[4294967296]",
         b"[99999999999999999999]",
+        b"[2147483649]",
+        b"[21474836390]",
+        b"[2147483639",
+        b"[2147483640",
     ] {
         assert_eq!(
             index(query),
