@@ -460,21 +460,22 @@ fn escaped(c: u8) -> bool {
 }
 
 /// The non-zero value of the `\uXXXX` at `at`.
-fn hex_escape(doc: &[u8], at: usize) -> Option<u16> {
+fn hex_escape(doc: &[u8], at: usize) -> Option<u32> {
     let Some([b'\\', b'u', digits @ ..]) = doc.get(at..at.wrapping_add(6)) else {
         return None;
     };
-    let mut value: u16 = 0;
+    let mut value: u32 = 0;
     for &d in digits {
-        // A letter is 10 and up, case aside; anything else is 16 or more.
-        let digit = match d {
-            b'0'..=b'9' => d.wrapping_sub(b'0'),
-            _ => (d | 0x20).wrapping_sub(b'a').saturating_add(10),
-        };
-        if digit >= 16 {
-            return None;
+        let mut digit = u32::from(d).wrapping_sub(u32::from(b'0'));
+        if digit >= 10 {
+            // A letter, case aside, is 10 and up; anything else is refused.
+            digit = u32::from(d | 0x20).wrapping_sub(u32::from(b'a'));
+            if digit >= 6 {
+                return None;
+            }
+            digit = digit.wrapping_add(10);
         }
-        value = value.wrapping_shl(4) | u16::from(digit);
+        value = value.wrapping_shl(4) | digit;
     }
     (value != 0).then_some(value)
 }

@@ -257,6 +257,7 @@ fn escapes_follow_corejson() {
         br#""\uD83D\uDE00""#,
         br#""\uDBFF\uDFFF\uD7FF\uE000\uFFFF""#,
         br#""\uD800\uDC00\uD800\uDC00x""#,
+        br#""\uABCD\uabcd\uF0f9\u0a0A""#,
         br#""\u0001""#,
     ] {
         assert!(validate(ok), "{:?}", String::from_utf8_lossy(ok));
@@ -278,6 +279,14 @@ fn escapes_follow_corejson() {
         br#""\uD83D\uDE00\uDE00""#,
         br#""\u12""#,
         br#""\uXYZW""#,
+        // A byte just outside each range of hex digits, in each place.
+        br#""\u/000""#,
+        br#""\u0:00""#,
+        br#""\u00@0""#,
+        br#""\u000G""#,
+        br#""\u`000""#,
+        br#""\u0g00""#,
+        b"\"\\u00\xc100\"",
         br#""\x""#,
         br#""\'""#,
         b"\"\\\x00\"",
