@@ -260,18 +260,18 @@ impl<'q> QueryParts<'q> {
         let mut at = start;
         let mut value: u32 = 0;
         while let Some(d @ b'0'..=b'9') = self.byte(at) {
-            // From 2^28 on, one more digit is past `MAX_INDEX`: it stays too big, and the
-            // digits are still consumed.
-            value = if value < 1 << 28 {
-                value
-                    .wrapping_mul(10)
-                    .wrapping_add(u32::from(d.wrapping_sub(b'0')))
-            } else {
-                u32::MAX
-            };
+            // Past `MAX_INDEX` the step is malformed, whatever follows: more digits only add.
+            // `MAX_INDEX` ends in 9 after its tenth: any digit fits after a tenth of it or less.
+            const _: () = assert!(MAX_INDEX % 10 == 9);
+            if value > MAX_INDEX / 10 {
+                return None;
+            }
+            value = value
+                .wrapping_mul(10)
+                .wrapping_add(u32::from(d.wrapping_sub(b'0')));
             at = at.wrapping_add(1);
         }
-        if at == start || value > MAX_INDEX || self.byte(at) != Some(b']') {
+        if at == start || self.byte(at) != Some(b']') {
             return None;
         }
         self.pos = at.wrapping_add(1);
@@ -309,55 +309,58 @@ fn skip_ws(doc: &[u8], mut at: usize) -> usize {
 // whole-number path inlined beside it, for about 15 instructions more per number).
 #[inline(never)]
 fn other_scalar_end(doc: &[u8], at: usize) -> Option<usize> {
-    // A literal's last four bytes, compared as one word: `false` is `f` and then `alse`.
-    let (skip, tail) = match doc.get(at)? {
-        b't' => (0, *b"true"),
-        b'f' => (1, *b"alse"),
-        b'n' => (0, *b"null"),
+    // A literal's first four bytes, compared as one word; `false` has an `e` after them. Four
+    // bytes that are no literal's start are a number's, or nothing valid.
+    let four = doc
+        .get(at..at.wrapping_add(4))
+        .and_then(|w| w.first_chunk::<4>());
+    let end = match four.map(|w| u32::from_le_bytes(*w)) {
+        Some(TRUE | NULL) => at.wrapping_add(4),
+        Some(FALS) => {
+            let e = at.wrapping_add(4);
+            (doc.get(e) == Some(&b'e')).then_some(e.wrapping_add(1))?
+        }
         _ => return number_end(doc, at),
     };
-    let from = at.wrapping_add(skip);
-    let end = from.wrapping_add(4);
-    (doc.get(from..end)? == tail).then_some(end)
+    Some(end)
 }
+
+const TRUE: u32 = u32::from_le_bytes(*b"true");
+const NULL: u32 = u32::from_le_bytes(*b"null");
+const FALS: u32 = u32::from_le_bytes(*b"fals");
 
 /// A number. The longest well-formed prefix is taken: in `1.` or `1e+` only `1` is the number,
 /// and what follows is the caller's problem (an error everywhere it can appear).
+// An automaton over the bytes: less flash than a scan per part of the number.
 fn number_end(doc: &[u8], at: usize) -> Option<usize> {
     let mut end = at;
     if doc.get(end) == Some(&b'-') {
         end = end.wrapping_add(1);
     }
-    end = match doc.get(end)? {
-        b'0' => end.wrapping_add(1),
-        b'1'..=b'9' => digits_end(doc, end),
-        _ => return None,
-    };
-    if doc.get(end) == Some(&b'.') {
-        let fraction = end.wrapping_add(1);
-        let digits = digits_end(doc, fraction);
-        if digits > fraction {
-            end = digits;
+    // States: 0 start, 1 a leading 0, 2 integer digits, 3 `.`, 4 fraction digits, 5 `e`,
+    // 6 the exponent's sign, 7 exponent digits. A row holds the next state for a class of
+    // bytes, three bits per state (state 0 lowest); 0, which no byte leads back to, ends it.
+    let mut state: u32 = 0;
+    loop {
+        let row: u32 = match doc.get(end) {
+            Some(b'0') => 0xFF_C881,
+            Some(b'1'..=b'9') => 0xFF_C882,
+            Some(b'.') => 0xD8,
+            Some(b'e' | b'E') => 0x5168,
+            Some(b'+' | b'-') => 0x3_0000,
+            _ => 0,
+        };
+        let next = row.wrapping_shr(state.wrapping_mul(3)) & 7;
+        if next == 0 {
+            break;
         }
+        state = next;
+        end = end.wrapping_add(1);
     }
-    if let Some(b'e' | b'E') = doc.get(end) {
-        let mut exponent = end.wrapping_add(1);
-        if let Some(b'+' | b'-') = doc.get(exponent) {
-            exponent = exponent.wrapping_add(1);
-        }
-        let digits = digits_end(doc, exponent);
-        if digits > exponent {
-            end = digits;
-        }
-    }
-    Some(end)
-}
-
-fn digits_end(doc: &[u8], mut at: usize) -> usize {
-    while let Some(b'0'..=b'9') = doc.get(at) {
-        at = at.wrapping_add(1);
-    }
-    at
+    // Ended in state 3, 5 or 6, the number is without its last one or two bytes (`.`, `e`,
+    // `e+`), two bits per state.
+    let unfinished = 0x2440_u32.wrapping_shr(state.wrapping_mul(2)) & 3;
+    (state != 0).then(|| end.wrapping_sub(unfinished as usize))
 }
 
 /// A double-quoted string, `at` on its opening quote: where it ends, and what is between its
@@ -426,15 +429,22 @@ fn escape_end(doc: &[u8], at: usize) -> Option<usize> {
     match *doc.get(at.wrapping_add(1))? {
         c if escaped(c) => Some(at.wrapping_add(2)),
         b'u' => {
-            let len = match hex_escape(doc, at)? {
-                0xD800..=0xDBFF => match hex_escape(doc, at.wrapping_add(6))? {
-                    0xDC00..=0xDFFF => 12,
-                    _ => return None,
-                },
-                0xDC00..=0xDFFF => return None,
-                _ => 6,
-            };
-            Some(at.wrapping_add(len))
+            // One `\uXXXX`, or a high surrogate's and then a low one's: one call site, so
+            // `hex_escape` is inlined.
+            let mut end = at;
+            let mut second = false;
+            loop {
+                let value = hex_escape(doc, end)?;
+                end = end.wrapping_add(6);
+                // A low surrogate comes second, and only there.
+                if (value & 0xFC00 == 0xDC00) != second {
+                    return None;
+                }
+                if value & 0xFC00 != 0xD800 {
+                    return Some(end);
+                }
+                second = true;
+            }
         }
         _ => None,
     }
@@ -450,21 +460,22 @@ fn escaped(c: u8) -> bool {
 }
 
 /// The non-zero value of the `\uXXXX` at `at`.
-fn hex_escape(doc: &[u8], at: usize) -> Option<u16> {
+fn hex_escape(doc: &[u8], at: usize) -> Option<u32> {
     let Some([b'\\', b'u', digits @ ..]) = doc.get(at..at.wrapping_add(6)) else {
         return None;
     };
-    let mut value: u16 = 0;
+    let mut value: u32 = 0;
     for &d in digits {
-        // A letter is 10 and up, case aside; anything else is 16 or more.
-        let digit = match d {
-            b'0'..=b'9' => d.wrapping_sub(b'0'),
-            _ => (d | 0x20).wrapping_sub(b'a').saturating_add(10),
-        };
-        if digit >= 16 {
-            return None;
+        let mut digit = u32::from(d).wrapping_sub(u32::from(b'0'));
+        if digit >= 10 {
+            // A letter, case aside, is 10 and up; anything else is refused.
+            digit = u32::from(d | 0x20).wrapping_sub(u32::from(b'a'));
+            if digit >= 6 {
+                return None;
+            }
+            digit = digit.wrapping_add(10);
         }
-        value = value.wrapping_shl(4) | u16::from(digit);
+        value = value.wrapping_shl(4) | digit;
     }
     (value != 0).then_some(value)
 }

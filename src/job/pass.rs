@@ -17,6 +17,9 @@ use tree::{below, segment, slot, FIRST_FILE, MULTIPLIER, NODE_PARAMS, NONE, NO_P
 /// The signature's slot bit.
 const SIGNATURE: u32 = 1 << param::SIGNATURE;
 
+/// A search's depth flag: its collection is yet to open (no depth has this bit).
+const WAITING: u32 = 1 << 31;
+
 /// Most captures open at once: the five model values on the path down to a file's key, and the
 /// two signature searches.
 const CAPTURES: usize = 8;
@@ -48,10 +51,9 @@ struct Search<'k> {
     next: usize,
     /// Elements passed so far in the array at `depth`.
     count: u32,
-    /// The collection the step is matched in; 0 when not searching.
+    /// The collection the step is matched in; 0 when not searching. With [`WAITING`]: that
+    /// collection is the next value, which ends the search unless it is of the step's kind.
     depth: u32,
-    /// That collection is the next value, which ends the search unless it is of the step's kind.
-    waiting: bool,
     /// Run in `files`' first entry, where it only fills an empty slot (the top level wins).
     in_files: bool,
 }
@@ -62,7 +64,6 @@ impl<'k> Search<'k> {
         next: 0,
         count: 0,
         depth: 0,
-        waiting: false,
         in_files: false,
     };
 
@@ -76,8 +77,7 @@ impl<'k> Search<'k> {
         self.depth = 0;
         if let Some(Some(part)) = part {
             self.part = part;
-            self.depth = depth.wrapping_add(1);
-            self.waiting = true;
+            self.depth = depth.wrapping_add(1) | WAITING;
             self.count = 0;
         }
         part.is_none()
@@ -85,7 +85,7 @@ impl<'k> Search<'k> {
 
     /// Whether the step is matched against the items of the open collection at `depth`.
     fn at(&self, depth: u32) -> bool {
-        self.depth == depth && !self.waiting
+        self.depth == depth
     }
 
     /// The destination bit of a result found now, given the parameters `received` so far.
@@ -185,26 +185,24 @@ impl<'a> Pass<'a, '_, '_> {
                 self.quiet = false;
                 // Started once (`files` is taken once), from the query's first step, which the
                 // top search parsed for both: it applies in the entry, one level deeper.
+                // A first step that parsed moved the query's position on.
                 if let Some(files) = self.sig.get_mut(1) {
-                    files.in_files = true;
-                    if files.waiting {
-                        files.depth = inner.wrapping_add(1);
+                    if files.next != 0 {
+                        files.depth = inner.wrapping_add(1) | WAITING;
                     }
                 }
             }
         }
+        let waiting = inner | WAITING;
         let [top, files] = &self.sig;
-        if top.depth == inner || files.depth == inner {
+        if top.depth == waiting || files.depth == waiting {
             for s in &mut self.sig {
-                if s.depth == inner && s.waiting {
+                if s.depth == waiting {
                     let want = match s.part {
                         Part::Key(_) => b'{',
                         Part::Index(_) => b'[',
                     };
-                    s.waiting = false;
-                    if opens != Some(want) {
-                        s.depth = 0;
-                    }
+                    s.depth = if opens == Some(want) { inner } else { 0 };
                 }
             }
         }
@@ -332,6 +330,7 @@ pub(super) fn run<'a>(
     let _ = top.step(signature_key, 0);
     *files = *top;
     files.depth = 0;
+    files.in_files = true;
     let valid = json::walk(doc, &mut pass);
     if !valid {
         // One memset of the constant: less flash than a loop, or the unrolled stores of

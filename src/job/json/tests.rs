@@ -133,6 +133,62 @@ fn numbers_follow_the_json_grammar() {
     }
 }
 
+/// Whether all of `text` is a JSON number, by the grammar read part by part.
+fn is_number(text: &[u8]) -> bool {
+    fn digits(t: &[u8]) -> usize {
+        t.iter().take_while(|b| b.is_ascii_digit()).count()
+    }
+    let mut t = text.strip_prefix(b"-").unwrap_or(text);
+    let int = digits(t);
+    if int == 0 || (t[0] == b'0' && int > 1) {
+        return false;
+    }
+    t = &t[int..];
+    if let Some(f) = t.strip_prefix(b".") {
+        let n = digits(f);
+        if n == 0 {
+            return false;
+        }
+        t = &f[n..];
+    }
+    if let [b'e' | b'E', e @ ..] = t {
+        let e = e.strip_prefix(b"+").or(e.strip_prefix(b"-")).unwrap_or(e);
+        let n = digits(e);
+        if n == 0 {
+            return false;
+        }
+        t = &e[n..];
+    }
+    t.is_empty()
+}
+
+#[test]
+fn a_number_is_the_longest_well_formed_prefix_of_every_short_text() {
+    // Every text of up to 6 bytes over the bytes a number is made of, and one that is not.
+    let alphabet = b"019.eE+-x";
+    let mut text = Vec::new();
+    for len in 0..=6u32 {
+        for mut n in 0..alphabet.len().pow(len) {
+            text.clear();
+            for _ in 0..len {
+                text.push(alphabet[n % alphabet.len()]);
+                n /= alphabet.len();
+            }
+            let want = (1..=text.len()).rev().find(|&l| is_number(&text[..l]));
+            assert_eq!(
+                number_end(&text, 0),
+                want,
+                "{:?}",
+                String::from_utf8_lossy(&text)
+            );
+            // From an offset, with bytes before it.
+            let mut shifted = b"1".to_vec();
+            shifted.extend_from_slice(&text);
+            assert_eq!(number_end(&shifted, 1), want.map(|l| l + 1));
+        }
+    }
+}
+
 #[test]
 fn every_multi_byte_sequence_is_taken_exactly_when_it_is_utf8() {
     // Every lead byte, and continuations at and around each range edge the rules have.
@@ -199,6 +255,9 @@ fn escapes_follow_corejson() {
         &br#""\" \\ \/ \b \f \n \r \t""#[..],
         br#""\u00e9\u00E9""#,
         br#""\uD83D\uDE00""#,
+        br#""\uDBFF\uDFFF\uD7FF\uE000\uFFFF""#,
+        br#""\uD800\uDC00\uD800\uDC00x""#,
+        br#""\uABCD\uabcd\uF0f9\u0a0A""#,
         br#""\u0001""#,
     ] {
         assert!(validate(ok), "{:?}", String::from_utf8_lossy(ok));
@@ -212,8 +271,22 @@ fn escapes_follow_corejson() {
         br#""\uD800""#,      // high surrogate alone
         br#""\uD800\u0041""#,
         br#""\uD800\uD800""#,
+        br#""\uD800\u0000""#,
+        br#""\uD800\uDC0""#,
+        br#""\uD800\n""#,
+        br#""\uD800x""#,
+        br#""\uDFFF\uD800""#,
+        br#""\uD83D\uDE00\uDE00""#,
         br#""\u12""#,
         br#""\uXYZW""#,
+        // A byte just outside each range of hex digits, in each place.
+        br#""\u/000""#,
+        br#""\u0:00""#,
+        br#""\u00@0""#,
+        br#""\u000G""#,
+        br#""\u`000""#,
+        br#""\u0g00""#,
+        b"\"\\u00\xc100\"",
         br#""\x""#,
         br#""\'""#,
         b"\"\\\x00\"",
@@ -280,6 +353,19 @@ fn a_literal_is_taken_only_whole_and_spelt_right() {
     }
     assert!(!validate(b"[nul"));
     assert!(!validate(b"[fals"));
+    // Four bytes read as one word: a literal's start that ends short, or a number before one.
+    for bad in [
+        &b"[fals]"[..],
+        b"[falsx]",
+        b"fals ",
+        b"tru",
+        b"[1tru]",
+        b"-nul",
+        b"Null",
+    ] {
+        assert!(!validate(bad), "{:?}", String::from_utf8_lossy(bad));
+    }
+    assert!(validate(b"[false, true,null ,1e5]"));
 }
 
 #[test]
@@ -395,6 +481,9 @@ fn a_query_index_is_taken_up_to_max_index_whatever_its_digits() {
         (b"[268435456]", 268_435_456),
         (b"[2147483639]", MAX_INDEX),
         (b"[000000000002147483639]", MAX_INDEX),
+        (b"[214748363]", 214_748_363),
+        (b"[214748364]", 214_748_364),
+        (b"[2147483630]", 2_147_483_630),
     ] {
         let value = Some(Some(Part::Index(value)));
         assert_eq!(index(query), value, "{:?}", String::from_utf8_lossy(query));
@@ -405,6 +494,10 @@ fn a_query_index_is_taken_up_to_max_index_whatever_its_digits() {
         b"[4294967295]",
         b"[4294967296]",
         b"[99999999999999999999]",
+        b"[2147483649]",
+        b"[21474836390]",
+        b"[2147483639",
+        b"[2147483640",
     ] {
         assert_eq!(
             index(query),

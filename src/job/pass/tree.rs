@@ -39,18 +39,19 @@ pub(super) struct Tree {
     /// [`ROOT`], and [`FIRST_FILE`] too); for each node, the one above it. A parent per key
     /// instead of a child mask per node: 48 B less of flash.
     pub(super) up: [u8; NODES],
-    /// Parameter `i`'s last key segment is `SEGMENTS[at[i]..at[i + 1]]`.
+    /// Parameter `i`'s last key segment is `segments[at[i]..at[i + 1]]`.
     at: [u8; PARAM_COUNT + 1],
     /// The parameter whose last segment a key may be, by the key's [`slot`] ([`NO_PARAM`]:
     /// none): a key is compared with one segment, not with each of its node's.
     pub(super) slots: [u8; SLOTS],
+    /// The parameters' last key segments, one after the other (beside the rest: one address).
+    segments: [u8; segment_bytes()],
 }
 
 pub(super) static TREE: Tree = tree().0;
 /// Multiplier of [`slot`]'s hash, the first from the golden ratio up that gives every model
 /// segment its own slot.
 pub(super) const MULTIPLIER: u32 = multiplier();
-static SEGMENTS: [u8; segment_bytes()] = segments();
 
 /// Where the last dotted segment of `key` starts.
 const fn last_segment(key: &[u8]) -> usize {
@@ -191,6 +192,7 @@ const fn tree() -> (Tree, [u32; NODES]) {
         up: [ROOT as u8; NODES],
         at: [0; PARAM_COUNT + 1],
         slots: [NO_PARAM; SLOTS],
+        segments: segments(),
     };
     let mut children = [0u32; NODES];
     assert!(
@@ -247,5 +249,5 @@ pub(super) fn below(i: usize, node: usize) -> bool {
 pub(super) fn segment(i: usize) -> Option<&'static [u8]> {
     let from = usize::from(*TREE.at.get(i)?);
     let to = usize::from(*TREE.at.get(i.wrapping_add(1))?);
-    SEGMENTS.get(from..to)
+    TREE.segments.get(from..to)
 }
