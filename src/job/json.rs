@@ -331,36 +331,41 @@ const FALS: u32 = u32::from_le_bytes(*b"fals");
 
 /// A number. The longest well-formed prefix is taken: in `1.` or `1e+` only `1` is the number,
 /// and what follows is the caller's problem (an error everywhere it can appear).
-// An automaton over the bytes: less flash than a scan per part of the number.
 fn number_end(doc: &[u8], at: usize) -> Option<usize> {
     let mut end = at;
     if doc.get(end) == Some(&b'-') {
         end = end.wrapping_add(1);
     }
-    // States: 0 start, 1 a leading 0, 2 integer digits, 3 `.`, 4 fraction digits, 5 `e`,
-    // 6 the exponent's sign, 7 exponent digits. A row holds the next state for a class of
-    // bytes, three bits per state (state 0 lowest); 0, which no byte leads back to, ends it.
-    let mut state: u32 = 0;
-    loop {
-        let row: u32 = match doc.get(end) {
-            Some(b'0') => 0xFF_C881,
-            Some(b'1'..=b'9') => 0xFF_C882,
-            Some(b'.') => 0xD8,
-            Some(b'e' | b'E') => 0x5168,
-            Some(b'+' | b'-') => 0x3_0000,
-            _ => 0,
-        };
-        let next = row.wrapping_shr(state.wrapping_mul(3)) & 7;
-        if next == 0 {
-            break;
+    end = match doc.get(end)? {
+        b'0' => end.wrapping_add(1),
+        b'1'..=b'9' => digits_end(doc, end),
+        _ => return None,
+    };
+    if doc.get(end) == Some(&b'.') {
+        let fraction = end.wrapping_add(1);
+        let digits = digits_end(doc, fraction);
+        if digits > fraction {
+            end = digits;
         }
-        state = next;
-        end = end.wrapping_add(1);
     }
-    // Ended in state 3, 5 or 6, the number is without its last one or two bytes (`.`, `e`,
-    // `e+`), two bits per state.
-    let unfinished = 0x2440_u32.wrapping_shr(state.wrapping_mul(2)) & 3;
-    (state != 0).then(|| end.wrapping_sub(unfinished as usize))
+    if let Some(b'e' | b'E') = doc.get(end) {
+        let mut exponent = end.wrapping_add(1);
+        if let Some(b'+' | b'-') = doc.get(exponent) {
+            exponent = exponent.wrapping_add(1);
+        }
+        let digits = digits_end(doc, exponent);
+        if digits > exponent {
+            end = digits;
+        }
+    }
+    Some(end)
+}
+
+fn digits_end(doc: &[u8], mut at: usize) -> usize {
+    while let Some(b'0'..=b'9') = doc.get(at) {
+        at = at.wrapping_add(1);
+    }
+    at
 }
 
 /// A double-quoted string, `at` on its opening quote: where it ends, and what is between its
