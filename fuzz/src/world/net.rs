@@ -18,19 +18,29 @@ pub(super) fn topic(p: *const c_char, len: u16) -> Vec<u8> {
     text.to_vec()
 }
 
+/// A subscribe or unsubscribe: the topic checked, then the script's fault or success.
+fn subscription(
+    p: *const c_char,
+    len: u16,
+    call: &str,
+    failed: sys::OtaMqttStatus_t,
+) -> sys::OtaMqttStatus_t {
+    let _ = topic(p, len);
+    with(|w| {
+        if w.faults.take(call) {
+            failed
+        } else {
+            sys::OtaMqttSuccess
+        }
+    })
+}
+
 pub(super) extern "C" fn mq_subscribe(
     p: *const c_char,
     len: u16,
     _qos: u8,
 ) -> sys::OtaMqttStatus_t {
-    let _ = topic(p, len);
-    with(|w| {
-        if w.faults.take("mq_subscribe") {
-            sys::OtaMqttSubscribeFailed
-        } else {
-            sys::OtaMqttSuccess
-        }
-    })
+    subscription(p, len, "mq_subscribe", sys::OtaMqttSubscribeFailed)
 }
 
 pub(super) extern "C" fn mq_unsubscribe(
@@ -38,14 +48,7 @@ pub(super) extern "C" fn mq_unsubscribe(
     len: u16,
     _qos: u8,
 ) -> sys::OtaMqttStatus_t {
-    let _ = topic(p, len);
-    with(|w| {
-        if w.faults.take("mq_unsubscribe") {
-            sys::OtaMqttUnsubscribeFailed
-        } else {
-            sys::OtaMqttSuccess
-        }
-    })
+    subscription(p, len, "mq_unsubscribe", sys::OtaMqttUnsubscribeFailed)
 }
 
 pub(super) extern "C" fn mq_publish(
