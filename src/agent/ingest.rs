@@ -186,11 +186,10 @@ fn claim<'d, 'm, const HTTP: bool>(
     let remaining = remaining.wrapping_sub(1);
     f.blocksRemaining = remaining;
     a.momentum = 0;
-    let window_done = a.blocks_to_receive <= 1;
-    if !window_done {
-        // Above 1 here, so the subtraction cannot wrap.
-        a.blocks_to_receive = a.blocks_to_receive.wrapping_sub(1);
-    }
+    // The window's count runs down to 0, which reads as done, as 1 does (no branch).
+    let left = a.blocks_to_receive.saturating_sub(1);
+    a.blocks_to_receive = left;
+    let window_done = left == 0;
     let progress = Progress {
         remaining,
         file_size,
