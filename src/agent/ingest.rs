@@ -71,13 +71,12 @@ fn decode(message: &[u8], plane: Plane) -> Result<Decoded<'_>, IngestResult_t> {
 /// Whether `size` is the right length for block `index` (v2.0.0's validateDataBlock): a full
 /// block, or the rest of the file for its last.
 fn valid_block(file_size: u32, index: u32, size: usize) -> bool {
-    match index.checked_mul(config::FILE_BLOCK_SIZE) {
-        Some(start) if start < file_size => {
-            let expected = (file_size.wrapping_sub(start)).min(config::FILE_BLOCK_SIZE);
-            usize::try_from(expected).ok() == Some(size)
-        }
-        _ => false,
-    }
+    let Some(start) = index.checked_mul(config::FILE_BLOCK_SIZE) else {
+        return false;
+    };
+    // 0 for a block at or past the end: refused, whatever its size (even 0).
+    let rest = file_size.saturating_sub(start);
+    rest != 0 && usize::try_from(rest.min(config::FILE_BLOCK_SIZE)).ok() == Some(size)
 }
 
 /// Where the download stands after a new block, read when it was claimed.
@@ -362,6 +361,9 @@ mod tests {
         assert!(!valid_block(size, 2, b as usize));
         assert!(!valid_block(size, 3, 0));
         assert!(!valid_block(0, 0, 0));
+        assert!(!valid_block(size, 3, 100));
+        assert!(!valid_block(u32::MAX, u32::MAX, b as usize));
+        assert!(valid_block(u32::MAX, u32::MAX / b, (u32::MAX % b) as usize));
     }
 
     #[test]
