@@ -458,6 +458,8 @@ pub(super) fn resume(_: &OtaEventMsg_t) -> Outcome {
     signal_or_retry(sys::OtaAgentEventRequestJobDocument)
 }
 
+// Cold: a new job in the middle of a download is rare (-4 B).
+#[cold]
 pub(super) fn job_notification(msg: &OtaEventMsg_t) -> Outcome {
     stop_request_timer();
     let _ = iface::pal_set_image_state(sys::OtaImageStateAborted);

@@ -18,11 +18,12 @@ use start::{create_file, no_file, self_test_job, start_file};
 /// Largest file a bitmap buffer of `capacity` bytes (0: allocated) can track, and never more
 /// than a GetStream request can carry (#476, #503, #504).
 fn max_blocks(capacity: u16) -> u32 {
-    let bytes = if capacity == 0 {
-        sys::OTA_MAX_BLOCK_BITMAP_SIZE
-    } else {
-        u32::from(capacity).min(sys::OTA_MAX_BLOCK_BITMAP_SIZE)
-    };
+    // Branch-free: 0 wraps to the top and is cut to the most, as any other size is (-8 B).
+    const _: () = assert!(sys::OTA_MAX_BLOCK_BITMAP_SIZE >= 1);
+    let bytes = u32::from(capacity)
+        .wrapping_sub(1)
+        .min(sys::OTA_MAX_BLOCK_BITMAP_SIZE - 1)
+        .wrapping_add(1);
     bytes.saturating_mul(8)
 }
 
@@ -176,5 +177,23 @@ pub(super) fn process(doc: &[u8]) -> Outcome {
         start_file()
     } else {
         no_file()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bitmap_capacity_limits_the_blocks_and_zero_means_allocated() {
+        let most = sys::OTA_MAX_BLOCK_BITMAP_SIZE;
+        assert_eq!(max_blocks(0), most * 8);
+        assert_eq!(max_blocks(1), 8);
+        assert_eq!(max_blocks(2), 16);
+        for cap in [most - 1, most, most + 1] {
+            let cap16 = u16::try_from(cap).unwrap();
+            assert_eq!(max_blocks(cap16), cap.min(most) * 8);
+        }
+        assert_eq!(max_blocks(u16::MAX), most * 8);
     }
 }

@@ -11,8 +11,8 @@ pub(super) fn platform_in_self_test() -> bool {
 }
 
 /// The running image's version word (`appFirmwareVersion`; OTA_Init checked it exists).
-/// Inlined: its two calls and its body took 4 B more than the mapping at both sites.
-#[inline(always)]
+/// Out of line: its three callers' shim call, test and load each cost more than a call.
+#[inline(never)]
 pub(super) fn app_version() -> u32 {
     sys::shim::app_firmware_version_word().unwrap_or(0)
 }
