@@ -206,7 +206,7 @@ impl DocError {
 }
 
 /// The model's values as found in one document, each a slice of it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Found<'a> {
     values: [Option<&'a [u8]>; PARAM_COUNT],
     /// Bit `i` set for each parameter `i` found (v2.0.0's `paramsReceivedBitmap`).
@@ -219,6 +219,13 @@ impl Found<'static> {
         values: [None; PARAM_COUNT],
         received: 0,
     };
+}
+
+impl Default for Found<'_> {
+    // The constant: one memclr where the derived default stores each value's pointer alone.
+    fn default() -> Self {
+        Found::EMPTY
+    }
 }
 
 impl<'a> Found<'a> {
