@@ -218,10 +218,11 @@ fn store_values(found: &job::Found<'_>, same_job: bool) -> Result<(), job::DocEr
 // job's start makes afterwards (status publishes, PAL calls) on the agent's stack.
 #[inline(never)]
 pub(super) fn parse(doc: &[u8]) -> Parsed<'_> {
+    // Cleared first, so the key is not held in registers across the clear (a smaller frame).
+    let mut found = job::Found::default();
     // OTA_Init refuses to start without the application's key, so the agent always has one; an
     // empty key would match nothing, and the document would lack its signature.
     let key = sys::shim::json_file_signature_key().unwrap_or(&[]);
-    let mut found = job::Found::default();
     if let Err(err) = job::find_values_into(doc, key, &mut found) {
         ota_log!(
             Error,
