@@ -258,21 +258,25 @@ pub(super) fn parse(doc: &[u8]) -> Parsed<'_> {
         release_file();
         clear_active_job();
     }
-    if let Err(err) = store(&found, same_job) {
-        ota_log!(
-            Error,
-            "Job document rejected: DocParseErr_t=",
-            d(err.code())
-        );
-        return Parsed::Malformed(id);
-    }
-    if found.missing_required() {
-        ota_log!(Error, "Job document rejected: a required key is missing");
-        return Parsed::Malformed(id);
-    }
+    let complete = match store(&found, same_job) {
+        Err(err) => {
+            ota_log!(
+                Error,
+                "Job document rejected: DocParseErr_t=",
+                d(err.code())
+            );
+            false
+        }
+        Ok(()) if found.missing_required() => {
+            ota_log!(Error, "Job document rejected: a required key is missing");
+            false
+        }
+        Ok(()) => true,
+    };
+    // Without an ID the document is malformed either way: one tail for every rejection (-24 B).
     match id {
-        Some(id) => Parsed::Job(id),
-        None => Parsed::Malformed(None),
+        Some(id) if complete => Parsed::Job(id),
+        _ => Parsed::Malformed(id),
     }
 }
 
