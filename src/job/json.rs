@@ -361,6 +361,8 @@ fn number_end(doc: &[u8], at: usize) -> Option<usize> {
     Some(end)
 }
 
+// Inlined: each of its three loops in `number_end` is smaller than a call (-4 B flash).
+#[inline(always)]
 fn digits_end(doc: &[u8], mut at: usize) -> usize {
     while let Some(b'0'..=b'9') = doc.get(at) {
         at = at.wrapping_add(1);
