@@ -57,5 +57,7 @@ fn text<'a>(found: &Found<'a>, index: usize) -> Option<&'a str> {
     found.get(index).map(|v| std::str::from_utf8(v).unwrap())
 }
 
+mod documents;
+mod generators;
 mod model;
 mod oracle;
