@@ -318,6 +318,8 @@ pub fn take_allocated_bitmap(ctx: &mut OtaFileContext_t) -> *mut u8 {
 }
 
 /// Capacity of the application's decode buffer, if it gave one.
+// Inline: its two callers then test the fields in place, with no call between (-20 B).
+#[inline(always)]
 pub fn decode_capacity(ctx: &OtaFileContext_t) -> Option<usize> {
     let len = usize::try_from(ctx.decodeMemMaxSize).ok()?;
     (!ctx.pDecodeMem.is_null() && len > 0).then_some(len)
