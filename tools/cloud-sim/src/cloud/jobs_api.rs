@@ -3,6 +3,9 @@
 
 use super::*;
 
+/// A Jobs API request's JSON object and its clientToken.
+type Request = (Map<String, Value>, Option<String>);
+
 impl Cloud {
     /// The `execution` object of DescribeJobExecution / notify-next, with the job document.
     pub(super) fn execution_doc(&mut self, ji: usize, thing: &str) -> Value {
@@ -57,6 +60,34 @@ impl Cloud {
         e
     }
 
+    /// A Jobs API request: its JSON object (`{}` for an empty payload when `empty_ok`) and its
+    /// clientToken, or the InvalidRequest rejection to send instead.
+    fn request(
+        &mut self,
+        topic: &str,
+        payload: &[u8],
+        empty_ok: bool,
+    ) -> Result<Request, Vec<Out>> {
+        let req = match serde_json::from_slice::<Value>(payload) {
+            Ok(Value::Object(m)) => m,
+            _ if empty_ok && payload.is_empty() => Map::new(),
+            _ => {
+                return Err(vec![self.jobs_rejected(
+                    topic,
+                    "InvalidRequest",
+                    "The request payload is not a JSON object.",
+                    None,
+                    None,
+                )])
+            }
+        };
+        let token = req
+            .get("clientToken")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        Ok((req, token))
+    }
+
     pub(super) fn jobs_rejected(
         &mut self,
         topic: &str,
@@ -84,26 +115,11 @@ impl Cloud {
         job: &str,
         payload: &[u8],
     ) -> Vec<Out> {
-        let req: Value = if payload.is_empty() {
-            json!({})
-        } else {
-            match serde_json::from_slice(payload) {
-                Ok(v @ Value::Object(_)) => v,
-                _ => {
-                    return vec![self.jobs_rejected(
-                        topic,
-                        "InvalidRequest",
-                        "The request payload is not a JSON object.",
-                        None,
-                        None,
-                    )]
-                }
-            }
+        // DescribeJobExecution may come without a payload; UpdateJobExecution may not.
+        let (_, token) = match self.request(topic, payload, true) {
+            Ok(r) => r,
+            Err(rejected) => return rejected,
         };
-        let token = req
-            .get("clientToken")
-            .and_then(Value::as_str)
-            .map(str::to_string);
         if token.as_ref().is_some_and(|t| t.len() > 64) {
             return vec![self.jobs_rejected(
                 topic,
@@ -155,22 +171,10 @@ impl Cloud {
         job: &str,
         payload: &[u8],
     ) -> Vec<Out> {
-        let req = match serde_json::from_slice::<Value>(payload) {
-            Ok(Value::Object(m)) => m,
-            _ => {
-                return vec![self.jobs_rejected(
-                    topic,
-                    "InvalidRequest",
-                    "The request payload is not a JSON object.",
-                    None,
-                    None,
-                )]
-            }
+        let (req, token) = match self.request(topic, payload, false) {
+            Ok(r) => r,
+            Err(rejected) => return rejected,
         };
-        let token = req
-            .get("clientToken")
-            .and_then(Value::as_str)
-            .map(str::to_string);
         let tok = token.as_deref();
         let Some(status) = req
             .get("status")

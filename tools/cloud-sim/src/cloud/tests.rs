@@ -75,6 +75,26 @@ fn terminal_update_is_rejected_and_next_job_is_notified() {
 }
 
 #[test]
+fn describe_takes_an_empty_payload_and_update_does_not() {
+    let mut c = cloud();
+    c.add_job(def("j1", &["t"], &["MQTT"]), vec![0; 10_000]);
+    let r = c.handle("$aws/things/t/jobs/$next/get", b"");
+    assert_eq!(r[0].topic, "$aws/things/t/jobs/$next/get/accepted");
+    assert_eq!(json_of(&r[0])["execution"]["jobId"], "j1");
+    assert!(json_of(&r[0]).get("clientToken").is_none());
+    for bad in [&b"[1]"[..], b"not json"] {
+        let r = c.handle("$aws/things/t/jobs/$next/get", bad);
+        assert_eq!(r[0].topic, "$aws/things/t/jobs/$next/get/rejected");
+        assert_eq!(json_of(&r[0])["code"], "InvalidRequest");
+    }
+    for bad in [&b""[..], b"[1]"] {
+        let r = c.handle("$aws/things/t/jobs/j1/update", bad);
+        assert_eq!(r[0].topic, "$aws/things/t/jobs/j1/update/rejected");
+        assert_eq!(json_of(&r[0])["code"], "InvalidRequest");
+    }
+}
+
+#[test]
 fn update_with_wrong_expected_version_or_bad_status_is_rejected() {
     let mut c = cloud();
     c.add_job(def("j1", &["t"], &["MQTT"]), vec![0; 10_000]);
