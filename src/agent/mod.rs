@@ -288,11 +288,10 @@ const _: () = assert!(HANDLERS.len() <= 16);
 /// The rows, in one array.
 macro_rules! table {
     ($(($state:expr, $event:expr, $run:ident, $next:expr $(,)?)),* $(,)?) => {
-        static ROWS: [Row; ROW_COUNT] = [$(Row::new($state, $event, Run::$run, $next)),*];
+        static ROWS: [Row; [$(Run::$run),*].len()] =
+            [$(Row::new($state, $event, Run::$run, $next)),*];
     };
 }
-
-const ROW_COUNT: usize = 23;
 
 use handlers as h;
 use sys::{
@@ -508,7 +507,7 @@ mod tests {
             (WAITING_BLOCK, GOT_BLOCK, WAITING_BLOCK)
         );
         assert_eq!(first.then & 15, Run::ProcessData as u8);
-        let last = &ROWS[ROW_COUNT - 1];
+        let last = &ROWS[ROWS.len() - 1];
         assert_eq!(
             (last.state(), last.event(), last.next()),
             (ALL, sys::OtaAgentEventShutdown, sys::OtaAgentStateStopped)
